@@ -1,0 +1,170 @@
+"""FastAPI factory: one app that mounts every domain's routers (DESIGN.md "Architecture").
+
+Errors a user can cause become a 4xx with a message in the request's language
+(JSON under /api/, a page elsewhere); nothing becomes a 500 with a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from anshin import __version__
+from anshin.config import DEV_SECRET, Settings, get_settings
+from anshin.db import make_engine, make_sessionmaker
+from anshin.errors import AnshinError
+from anshin.i18n import translate
+from anshin.web.deps import LOCALE_COOKIE, LoginRequired, message, request_locale
+from anshin.web.templating import render
+
+log = logging.getLogger("anshin")
+
+# Modules exposing ``router``; order matters only for overlapping paths.
+ROUTER_MODULES: tuple[str, ...] = (
+    "anshin.statuspage.views",
+    "anshin.team.views",
+    "anshin.incidents.views",
+    "anshin.incidents.api",
+    "anshin.team.api",
+    "anshin.comms.lint_api",
+)
+
+# pydantic error types a person can cause, in words they can act on.
+VALIDATION_MESSAGES: dict[str, str] = {
+    "missing": "This field is required.",
+    "string_too_long": "Too long.",
+    "string_too_short": "Too short.",
+    "int_parsing": "Enter a whole number.",
+    "float_parsing": "Enter a number.",
+    "datetime_parsing": "Enter a date and time (ISO 8601, e.g. 2026-11-22T15:30+09:00).",
+    "datetime_from_date_parsing": "Enter a date and time (ISO 8601, e.g. 2026-11-22T15:30+09:00).",
+    "literal_error": "Choose one of the allowed values.",
+    "enum": "Choose one of the allowed values.",
+    "greater_than_equal": "The value is too small.",
+    "less_than_equal": "The value is too large.",
+    "json_invalid": "The request body is not valid JSON.",
+    "model_attributes_type": "The request body must be a JSON object.",
+    "dict_type": "The request body must be a JSON object.",
+    "list_type": "Enter a list.",
+    "bool_parsing": "Enter true or false.",
+    "extra_forbidden": "Unknown field.",
+}
+
+
+def _is_api(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/api/") or request.headers.get("accept", "").startswith(
+        "application/json"
+    )
+
+
+def _error_page(request: Request, status: int, text: str) -> HTMLResponse:
+    locale = request_locale(request)
+    body = render(
+        "error.html",
+        {"locale": locale, "status": status, "message": text, "user": None, "request": request},
+    )
+    return HTMLResponse(body, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AnshinError)
+    async def anshin_error(request: Request, exc: AnshinError) -> Response:
+        if isinstance(exc, LoginRequired) and not _is_api(request):
+            target = quote(str(request.url.path) + ("?" + request.url.query if request.url.query else ""))
+            return RedirectResponse(f"/login?next={target}", status_code=303)
+        text = message(request, exc)
+        if _is_api(request):
+            payload: dict[str, Any] = {
+                "error": {"code": type(exc).__name__, "message": text, "field": exc.field}
+            }
+            return JSONResponse(payload, status_code=exc.status)
+        return _error_page(request, exc.status, text)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        locale = request_locale(request)
+        details = []
+        for err in exc.errors():
+            loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+            msgid = VALIDATION_MESSAGES.get(str(err.get("type")), "This value is not valid.")
+            details.append({"field": ".".join(loc) or None, "message": translate(locale, msgid)})
+        summary = translate(locale, "Some of the input is not valid. Check the fields and try again.")
+        if _is_api(request):
+            return JSONResponse(
+                {"error": {"code": "InvalidInput", "message": summary, "details": details}},
+                status_code=422,
+            )
+        lines = "; ".join(f"{d['field']}: {d['message']}" for d in details)
+        return _error_page(request, 422, f"{summary} {lines}")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        locale = request_locale(request)
+        texts = {
+            404: "Page not found.",
+            405: "This method is not allowed here.",
+            401: "Sign in to continue.",
+            403: "Your role does not allow this.",
+        }
+        text = translate(locale, texts.get(exc.status_code, "The request could not be processed."))
+        if _is_api(request):
+            return JSONResponse(
+                {"error": {"code": f"HTTP{exc.status_code}", "message": text}},
+                status_code=exc.status_code,
+                headers=getattr(exc, "headers", None),
+            )
+        return _error_page(request, exc.status_code, text)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for the given settings (tests pass their own; serve reads the env)."""
+    settings = settings or get_settings()
+    if settings.secret_key == DEV_SECRET:
+        log.warning("ANSHIN_SECRET_KEY is not set; using the development secret")
+    engine = make_engine(settings.database_url)
+    app = FastAPI(
+        title="anshin",
+        version=__version__,
+        description="Incident communication and inquiry handling for support teams.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = make_sessionmaker(engine)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="anshin_session",
+        same_site="lax",
+        https_only=settings.session_cookie_secure,
+        max_age=12 * 3600,
+    )
+
+    @app.middleware("http")
+    async def remember_language(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        chosen = request.query_params.get("lang")
+        if chosen in ("ja", "en"):
+            response.set_cookie(LOCALE_COOKIE, chosen, max_age=365 * 86400, samesite="lax")
+        return response
+
+    _install_error_handlers(app)
+    static_dir = Path(__file__).parent / "web" / "static"
+    app.mount("/static", StaticFiles(directory=static_dir), name="static")
+    for module_name in ROUTER_MODULES:
+        module = importlib.import_module(module_name)
+        app.include_router(module.router)
+    return app

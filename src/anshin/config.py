@@ -1,0 +1,63 @@
+"""Settings from ``ANSHIN_*`` environment variables (twelve-factor; DESIGN.md "settings").
+
+Every number a guide gives is a default here and stays configurable
+(REQUIREMENTS.md preamble): the 15-minute first notice (R4) and the update
+cadence per severity (R5).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "anshin-development-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """All run-time configuration. Tests build their own instance instead of reading the env."""
+
+    model_config = SettingsConfigDict(env_prefix="ANSHIN_", extra="ignore")
+
+    database_url: str = "sqlite:///./anshin.db"
+    secret_key: str = DEV_SECRET
+    timezone: str = "Asia/Tokyo"
+    default_locale: str = "ja"
+    site_name: str = "anshin"
+    base_url: str = "http://127.0.0.1:8000"
+    status_export_dir: Path | None = None
+    queue_url: str | None = None
+    session_cookie_secure: bool = False
+
+    # R4: first notice within 15 minutes of declaring the incident.
+    first_notice_minutes: int = Field(default=15, ge=1)
+    # R5: important incidents every 30-60 min, normal ones every 2-3 h.
+    cadence_sev1_minutes: int = Field(default=30, ge=1)
+    cadence_sev2_minutes: int = Field(default=60, ge=1)
+    cadence_sev3_minutes: int = Field(default=180, ge=1)
+    # Status page: how far back the incident history reaches.
+    history_days: int = Field(default=90, ge=1)
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_from: str = "anshin <status@example.invalid>"
+    smtp_timeout_seconds: float = 10.0
+
+    def cadence_minutes(self) -> dict[str, int]:
+        """Update interval per severity, the input of incidents.rules (R5)."""
+        return {
+            "sev1": self.cadence_sev1_minutes,
+            "sev2": self.cadence_sev2_minutes,
+            "sev3": self.cadence_sev3_minutes,
+        }
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings read from the environment once."""
+    return Settings()

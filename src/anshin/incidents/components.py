@@ -1,0 +1,176 @@
+"""Components and their groups: the services customers see a status for.
+
+A component's status is derived, not typed by hand during an incident: the
+worst impact among open incidents and maintenance in progress, else
+operational. Resolving an incident therefore restores exactly the components
+no other incident still holds down.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from anshin import events
+from anshin.db import utcnow
+from anshin.errors import Conflict, InvalidInput, NotFound
+from anshin.i18n import N_
+from anshin.incidents import rules
+from anshin.incidents.models import (
+    Component,
+    ComponentGroup,
+    Incident,
+    IncidentComponent,
+    Maintenance,
+    MaintenanceComponent,
+)
+
+NAME_MAX = 200
+
+
+def get_or_create_group(session: Session, name: str, *, actor: str) -> ComponentGroup:
+    """The group with this name, created if new."""
+    clean = rules.check_text(name, field="group", limit=NAME_MAX, required=True) or ""
+    group = session.scalar(select(ComponentGroup).where(ComponentGroup.name == clean))
+    if group is None:
+        position = len(session.scalars(select(ComponentGroup.id)).all())
+        group = ComponentGroup(name=clean, position=position)
+        session.add(group)
+        session.flush()
+        events.record(
+            session,
+            actor=actor,
+            entity_type="component_group",
+            entity_id=group.id,
+            action="component_group.created",
+            after={"name": clean},
+        )
+    return group
+
+
+def add_component(
+    session: Session,
+    name: str,
+    *,
+    actor: str,
+    group: str | None = None,
+    name_en: str | None = None,
+    description: str | None = None,
+) -> Component:
+    """Add a component customers can see; names are unique."""
+    clean = rules.check_text(name, field="name", limit=NAME_MAX, required=True) or ""
+    if session.scalar(select(Component).where(Component.name == clean)) is not None:
+        raise Conflict(N_("A component with this name already exists: {name}."), name=clean)
+    group_row = get_or_create_group(session, group, actor=actor) if group else None
+    position = len(session.scalars(select(Component.id)).all())
+    component = Component(
+        name=clean,
+        name_en=rules.check_text(name_en, field="name_en", limit=NAME_MAX),
+        description=rules.check_text(description, field="description", limit=rules.TEXT_MAX),
+        group=group_row,
+        position=position,
+    )
+    session.add(component)
+    session.flush()
+    events.record(
+        session,
+        actor=actor,
+        entity_type="component",
+        entity_id=component.id,
+        action="component.created",
+        after={"name": clean, "group": group, "status": component.status},
+    )
+    return component
+
+
+def list_components(session: Session) -> list[Component]:
+    """Every component in display order."""
+    return list(session.scalars(select(Component).order_by(Component.position, Component.id)))
+
+
+def list_groups(session: Session) -> list[ComponentGroup]:
+    """Every group in display order."""
+    return list(
+        session.scalars(select(ComponentGroup).order_by(ComponentGroup.position, ComponentGroup.id))
+    )
+
+
+def get_component(session: Session, name_or_id: str | int) -> Component:
+    """A component by name or id; 404 with the name when there is none."""
+    component: Component | None = None
+    if isinstance(name_or_id, int) or str(name_or_id).isdigit():
+        component = session.get(Component, int(name_or_id))
+    if component is None:
+        component = session.scalar(
+            select(Component).where(Component.name == str(name_or_id).strip())
+        )
+    if component is None:
+        raise NotFound(N_("Unknown component: {name}."), field="components", name=str(name_or_id))
+    return component
+
+
+def resolve_components(session: Session, names: list[str]) -> list[Component]:
+    """The components named (by name or id), each once; an unknown one refuses the lot."""
+    found: dict[int, Component] = {}
+    for name in names:
+        if not str(name).strip():
+            continue
+        component = get_component(session, name)
+        found[component.id] = component
+    if len(found) > 500:
+        raise InvalidInput(N_("Too many components."), field="components")
+    return list(found.values())
+
+
+def recompute_component_statuses(
+    session: Session,
+    component_ids: list[int],
+    *,
+    actor: str,
+    now: dt.datetime | None = None,
+) -> None:
+    """Set each component to the worst impact still holding it down, else operational."""
+    now = now or utcnow()
+    if not component_ids:
+        return
+    session.flush()
+    impacts: dict[int, list[str]] = {cid: [] for cid in component_ids}
+    incident_rows = session.execute(
+        select(IncidentComponent.component_id, IncidentComponent.impact)
+        .join(Incident, Incident.id == IncidentComponent.incident_id)
+        .where(
+            Incident.status != "resolved",
+            IncidentComponent.component_id.in_(component_ids),
+        )
+    )
+    for component_id, impact in incident_rows:
+        impacts[component_id].append(impact)
+    maintenance_rows = session.execute(
+        select(MaintenanceComponent.component_id)
+        .join(Maintenance, Maintenance.id == MaintenanceComponent.maintenance_id)
+        .where(
+            Maintenance.status.in_(("in_progress", "verifying")),
+            MaintenanceComponent.component_id.in_(component_ids),
+        )
+    )
+    for (component_id,) in maintenance_rows:
+        impacts[component_id].append("under_maintenance")
+    for component_id, found in impacts.items():
+        component = session.get(Component, component_id)
+        if component is None:
+            continue
+        status = rules.worst_component_status(found)
+        if component.status != status:
+            events.record(
+                session,
+                actor=actor,
+                entity_type="component",
+                entity_id=component.id,
+                action="component.status_changed",
+                before={"status": component.status},
+                after={"status": status},
+            )
+            component.status = status
+            component.updated_at = now

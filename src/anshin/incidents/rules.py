@@ -1,0 +1,234 @@
+"""Pure decisions about incidents: vocabularies, cadence, due and overdue (no I/O).
+
+R1  severity decides cadence and escalation.
+R3  unconfirmed points are "現在確認中" with the time of the next contact.
+R4  first notice due 15 minutes after the incident is declared.
+R5  updates on a fixed cadence (sev1 30 min, sev2 60 min, sev3 180 min by
+    default), sent even with no news; every public update says when the next
+    one comes, may promise it earlier than the cadence, never later, never never.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from anshin.errors import InvalidInput
+from anshin.i18n import N_
+
+SEVERITIES: tuple[str, ...] = ("sev1", "sev2", "sev3")
+STATUSES: tuple[str, ...] = ("investigating", "identified", "monitoring", "resolved")
+OPEN_STATUSES: tuple[str, ...] = ("investigating", "identified", "monitoring")
+AUDIENCES: tuple[str, ...] = ("public", "internal")
+UPDATE_KINDS: tuple[str, ...] = ("first_notice", "update", "no_news_update", "resolution")
+# Statuspage's component statuses, from best to worst.
+COMPONENT_STATUSES: tuple[str, ...] = (
+    "operational",
+    "under_maintenance",
+    "degraded_performance",
+    "partial_outage",
+    "major_outage",
+)
+MAINTENANCE_STATUSES: tuple[str, ...] = ("scheduled", "in_progress", "verifying", "completed")
+
+# How badly a severity hurts a component unless the incident says otherwise.
+DEFAULT_IMPACT: dict[str, str] = {
+    "sev1": "major_outage",
+    "sev2": "partial_outage",
+    "sev3": "degraded_performance",
+}
+# Statuspage's incident "impact" for each severity.
+STATUSPAGE_IMPACT: dict[str, str] = {"sev1": "critical", "sev2": "major", "sev3": "minor"}
+
+TITLE_MAX = 200
+TEXT_MAX = 5000
+MAX_AFFECTED_CUSTOMERS = 1_000_000_000
+DEFAULT_CADENCE_MINUTES: dict[str, int] = {"sev1": 30, "sev2": 60, "sev3": 180}
+
+
+@dataclass(frozen=True)
+class Due:
+    """The next message an open incident owes its customers."""
+
+    kind: str  # "first_notice" or "update"
+    due_at: dt.datetime
+    seconds_left: int
+
+    @property
+    def overdue(self) -> bool:
+        """True once the promised time has passed (the console turns red)."""
+        return self.seconds_left < 0
+
+
+def first_notice_due_at(declared_at: dt.datetime, minutes: int = 15) -> dt.datetime:
+    """R4: the first notice is owed this long after the incident is declared."""
+    return declared_at + dt.timedelta(minutes=minutes)
+
+
+def update_interval(
+    severity: str, cadence_minutes: dict[str, int] | None = None
+) -> dt.timedelta:
+    """R5: how long customers may wait between updates at this severity."""
+    cadence = cadence_minutes or DEFAULT_CADENCE_MINUTES
+    if severity not in cadence:
+        raise InvalidInput(N_("Unknown severity: {value}."), field="severity", value=severity)
+    return dt.timedelta(minutes=cadence[severity])
+
+
+def default_next_update_at(
+    published_at: dt.datetime, severity: str, cadence_minutes: dict[str, int] | None = None
+) -> dt.datetime:
+    """When the next update is due if the author names no earlier time."""
+    return published_at + update_interval(severity, cadence_minutes)
+
+
+def choose_next_update_at(
+    proposed: dt.datetime | None,
+    *,
+    published_at: dt.datetime,
+    severity: str,
+    cadence_minutes: dict[str, int] | None = None,
+) -> dt.datetime:
+    """The ``next_update_at`` a public update carries: never empty, never past, never late.
+
+    An author may promise the next contact earlier than the cadence (R5 "may
+    be set earlier"), but a time already gone or later than the cadence would
+    make a promise the team is not allowed to make.
+    """
+    latest = default_next_update_at(published_at, severity, cadence_minutes)
+    if proposed is None:
+        return latest
+    if proposed.tzinfo is None:
+        raise InvalidInput(N_("Give the time with a time zone."), field="next_update_at")
+    if proposed <= published_at:
+        raise InvalidInput(
+            N_("The next update time must be in the future."), field="next_update_at"
+        )
+    if proposed > latest + dt.timedelta(seconds=59):
+        raise InvalidInput(
+            N_("The next update may not be later than the cadence allows ({minutes} minutes)."),
+            field="next_update_at",
+            minutes=int(update_interval(severity, cadence_minutes).total_seconds() // 60),
+        )
+    return proposed
+
+
+def next_due(
+    *,
+    status: str,
+    declared_at: dt.datetime,
+    last_public_next_update_at: dt.datetime | None,
+    has_public_update: bool,
+    now: dt.datetime,
+    first_notice_minutes: int = 15,
+) -> Due | None:
+    """What the incident owes next and by when; None once it is resolved.
+
+    Before any public message the first notice is due (R4); after it, the time
+    the last public update promised (R5).
+    """
+    if status == "resolved":
+        return None
+    if not has_public_update or last_public_next_update_at is None:
+        due_at = first_notice_due_at(declared_at, first_notice_minutes)
+        kind = "first_notice" if not has_public_update else "update"
+    else:
+        due_at = last_public_next_update_at
+        kind = "update"
+    return Due(kind=kind, due_at=due_at, seconds_left=int((due_at - now).total_seconds()))
+
+
+def check_severity(value: str) -> str:
+    """Refuse anything but sev1, sev2, sev3."""
+    if value not in SEVERITIES:
+        raise InvalidInput(
+            N_("Unknown severity: {value}. Use sev1, sev2 or sev3."), field="severity", value=value
+        )
+    return value
+
+
+def check_status(value: str) -> str:
+    """Refuse a status outside investigating / identified / monitoring / resolved."""
+    if value not in STATUSES:
+        raise InvalidInput(
+            N_("Unknown status: {value}. Use investigating, identified, monitoring or resolved."),
+            field="status",
+            value=value,
+        )
+    return value
+
+
+def check_component_status(value: str) -> str:
+    """Refuse anything outside Statuspage's component statuses."""
+    if value not in COMPONENT_STATUSES:
+        raise InvalidInput(
+            N_("Unknown component status: {value}."), field="component_status", value=value
+        )
+    return value
+
+
+def check_text(value: str | None, *, field: str, limit: int, required: bool = False) -> str | None:
+    """Trim a text field and refuse it when empty but required, or longer than ``limit``."""
+    text = (value or "").strip()
+    if required and not text:
+        raise InvalidInput(N_("This field is required."), field=field)
+    if len(text) > limit:
+        raise InvalidInput(
+            N_("Too long: at most {limit} characters."),
+            field=field,
+            limit=limit,
+        )
+    return text or None
+
+
+def check_affected_customers(value: int | None) -> int | None:
+    """An estimate of affected customers is a non-negative number, or unknown (None)."""
+    if value is None:
+        return None
+    if value < 0 or value > MAX_AFFECTED_CUSTOMERS:
+        raise InvalidInput(
+            N_("The estimated number of affected customers must be 0 or more."),
+            field="estimated_affected_customers",
+        )
+    return value
+
+
+def check_times(
+    *, started_at: dt.datetime, detected_at: dt.datetime, declared_at: dt.datetime
+) -> None:
+    """Started, then detected, then declared: a record out of order is a typing mistake."""
+    if detected_at < started_at:
+        raise InvalidInput(
+            N_("The detection time cannot be before the start time."), field="detected_at"
+        )
+    if declared_at < detected_at:
+        raise InvalidInput(
+            N_("The declaration time cannot be before the detection time."), field="declared_at"
+        )
+
+
+def worst_component_status(statuses: list[str]) -> str:
+    """The worst of several impacts on one component (two incidents on one service)."""
+    if not statuses:
+        return "operational"
+    return max(statuses, key=COMPONENT_STATUSES.index)
+
+
+def no_news_body(locale: str, next_update_local: str) -> str:
+    """R5: the prepared "引き続き対応中です" update, ready to publish in one action.
+
+    It admits there is nothing new, keeps to confirmed facts (R3), apologises
+    for the trouble (R12) and dates the next contact (R15).
+    """
+    if locale == "en":
+        return (
+            "We are still working to restore the service. There is no newly confirmed "
+            "information yet, and the points we have not confirmed are still being "
+            "checked. We are sorry for the inconvenience and concern this is causing. "
+            f"We will post the next update by {next_update_local}."
+        )
+    return (
+        "引き続き、復旧に向けて対応しております。現時点で新たにお知らせできる確定情報はなく、"
+        "確認できていない点は現在確認中です。ご不便とご心配をおかけしており、"
+        f"誠に申し訳ございません。次回は{next_update_local}までにお知らせいたします。"
+    )

@@ -1,0 +1,392 @@
+"""Incident use cases: declare, publish updates, resolve, edit the shared record.
+
+Each function takes the caller's session, checks input through ``rules``,
+writes rows and an event in the same transaction, and republishes the status
+page (DESIGN.md "published artefact"). The caller commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from anshin import events
+from anshin.config import Settings
+from anshin.db import utcnow
+from anshin.errors import Conflict, InvalidInput, NotFound
+from anshin.i18n import N_
+from anshin.incidents import rules
+from anshin.incidents.components import (
+    recompute_component_statuses,
+    resolve_components,
+)
+from anshin.incidents.models import Incident, IncidentComponent, IncidentUpdate
+from anshin.statuspage import service as statuspage
+from anshin.timefmt import format_local
+
+
+@dataclass
+class IncidentInput:
+    """The facts of an incident as a person enters them (R1)."""
+
+    title: str
+    severity: str
+    summary: str = ""
+    title_en: str | None = None
+    summary_en: str | None = None
+    components: list[str] = field(default_factory=list)
+    component_impact: str | None = None
+    started_at: dt.datetime | None = None
+    detected_at: dt.datetime | None = None
+    estimated_affected_customers: int | None = None
+    estimated_recovery_at: dt.datetime | None = None
+    recovery_confirmed: bool = False
+    cause: str | None = None
+    cause_confirmed: bool = False
+    workaround: str | None = None
+    workaround_en: str | None = None
+    internal_notes: str | None = None
+
+
+def snapshot(incident: Incident) -> dict[str, Any]:
+    """The incident's facts as the event log keeps them (before/after)."""
+    return {
+        "reference": incident.reference,
+        "title": incident.title,
+        "severity": incident.severity,
+        "status": incident.status,
+        "summary": incident.summary,
+        "estimated_affected_customers": incident.estimated_affected_customers,
+        "estimated_recovery_at": incident.estimated_recovery_at,
+        "recovery_confirmed": incident.recovery_confirmed,
+        "cause": incident.cause,
+        "cause_confirmed": incident.cause_confirmed,
+        "workaround": incident.workaround,
+        "components": sorted(
+            (ic.component.name, ic.impact) for ic in incident.components if ic.component
+        ),
+        "resolved_at": incident.resolved_at,
+    }
+
+
+def _next_reference(session: Session, year: int) -> str:
+    prefix = f"INC-{year}-"
+    count = session.scalar(
+        select(func.count()).select_from(Incident).where(Incident.reference.like(prefix + "%"))
+    )
+    return f"{prefix}{(count or 0) + 1:04d}"
+
+
+def _clean_facts(data: IncidentInput) -> dict[str, Any]:
+    return {
+        "title": rules.check_text(data.title, field="title", limit=rules.TITLE_MAX, required=True),
+        "title_en": rules.check_text(data.title_en, field="title_en", limit=rules.TITLE_MAX),
+        "summary": rules.check_text(data.summary, field="summary", limit=rules.TEXT_MAX) or "",
+        "summary_en": rules.check_text(data.summary_en, field="summary_en", limit=rules.TEXT_MAX),
+        "severity": rules.check_severity(data.severity),
+        "estimated_affected_customers": rules.check_affected_customers(
+            data.estimated_affected_customers
+        ),
+        "estimated_recovery_at": data.estimated_recovery_at,
+        "recovery_confirmed": data.recovery_confirmed and data.estimated_recovery_at is not None,
+        "cause": rules.check_text(data.cause, field="cause", limit=rules.TEXT_MAX),
+        "cause_confirmed": data.cause_confirmed and bool(data.cause),
+        "workaround": rules.check_text(data.workaround, field="workaround", limit=rules.TEXT_MAX),
+        "workaround_en": rules.check_text(
+            data.workaround_en, field="workaround_en", limit=rules.TEXT_MAX
+        ),
+        "internal_notes": rules.check_text(
+            data.internal_notes, field="internal_notes", limit=rules.TEXT_MAX
+        ),
+    }
+
+
+def declare(
+    session: Session,
+    settings: Settings,
+    data: IncidentInput,
+    *,
+    actor: str,
+    now: dt.datetime | None = None,
+) -> Incident:
+    """Open an incident, mark its components, start the first-notice clock (R1, R4).
+
+    The incident is not on the public page until its first notice is published;
+    its components' statuses are, at once.
+    """
+    now = now or utcnow()
+    facts = _clean_facts(data)
+    started_at = data.started_at or data.detected_at or now
+    detected_at = data.detected_at or now
+    rules.check_times(started_at=started_at, detected_at=detected_at, declared_at=now)
+    impact = rules.check_component_status(
+        data.component_impact or rules.DEFAULT_IMPACT[facts["severity"]]
+    )
+    components = resolve_components(session, data.components)
+    for _attempt in range(5):
+        incident = Incident(
+            reference=_next_reference(session, now.year),
+            status="investigating",
+            started_at=started_at,
+            detected_at=detected_at,
+            declared_at=now,
+            created_by=actor,
+            updated_at=now,
+            **facts,
+        )
+        incident.components = [
+            IncidentComponent(component=c, component_id=c.id, impact=impact) for c in components
+        ]
+        try:
+            with session.begin_nested():
+                session.add(incident)
+                session.flush()
+            break
+        except IntegrityError:  # another server took the same reference
+            continue
+    else:  # pragma: no cover - five collisions in a row
+        raise Conflict(N_("Could not allocate an incident reference; try again."))
+    events.record(
+        session,
+        actor=actor,
+        entity_type="incident",
+        entity_id=incident.id,
+        action="incident.declared",
+        after=snapshot(incident),
+    )
+    recompute_component_statuses(session, [c.id for c in components], actor=actor, now=now)
+    statuspage.publish(session, settings, now=now)
+    return incident
+
+
+def get(session: Session, reference_or_id: str | int) -> Incident:
+    """The incident by reference (INC-2026-0001) or numeric id; 404 otherwise."""
+    incident: Incident | None
+    if isinstance(reference_or_id, int) or str(reference_or_id).isdigit():
+        incident = session.get(Incident, int(reference_or_id))
+    else:
+        incident = session.scalar(
+            select(Incident).where(Incident.reference == str(reference_or_id).strip().upper())
+        )
+    if incident is None:
+        raise NotFound(N_("No such incident: {ref}."), ref=str(reference_or_id))
+    return incident
+
+
+def list_incidents(
+    session: Session, *, open_only: bool = False, limit: int = 200
+) -> list[Incident]:
+    """Incidents, open ones first then newest first."""
+    stmt = select(Incident).order_by(Incident.declared_at.desc()).limit(limit)
+    if open_only:
+        stmt = stmt.where(Incident.status != "resolved")
+    return list(session.scalars(stmt))
+
+
+def publish_update(
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    *,
+    body_ja: str,
+    body_en: str | None = None,
+    status: str | None = None,
+    next_update_at: dt.datetime | None = None,
+    audience: str = "public",
+    kind: str | None = None,
+    actor: str,
+    now: dt.datetime | None = None,
+) -> IncidentUpdate:
+    """Post a message on an open incident: the first notice, an update, a no-news update.
+
+    R3/R5: every public update carries ``next_update_at`` — the cadence's time
+    unless the author promises earlier. A resolved incident takes no updates.
+    """
+    now = now or utcnow()
+    if incident.status == "resolved":
+        raise Conflict(N_("This incident is already resolved; it takes no more updates."))
+    if audience not in rules.AUDIENCES:
+        raise InvalidInput(N_("Unknown audience: {value}."), field="audience", value=audience)
+    new_status = rules.check_status(status or incident.status)
+    if new_status == "resolved":
+        update = resolve(
+            session,
+            settings,
+            incident,
+            body_ja=body_ja,
+            body_en=body_en,
+            actor=actor,
+            now=now,
+        )
+        return update
+    text_ja = rules.check_text(body_ja, field="body_ja", limit=rules.TEXT_MAX, required=True)
+    text_en = rules.check_text(body_en, field="body_en", limit=rules.TEXT_MAX)
+    promised: dt.datetime | None = None
+    if audience == "public":
+        promised = rules.choose_next_update_at(
+            next_update_at,
+            published_at=now,
+            severity=incident.severity,
+            cadence_minutes=settings.cadence_minutes(),
+        )
+    if kind is None:
+        kind = "first_notice" if not incident.public_updates and audience == "public" else "update"
+    if kind not in rules.UPDATE_KINDS or kind == "resolution":
+        raise InvalidInput(N_("Unknown update kind: {value}."), field="kind", value=kind)
+    before = snapshot(incident)
+    update = IncidentUpdate(
+        incident=incident,
+        kind=kind,
+        status=new_status,
+        body_ja=text_ja or "",
+        body_en=text_en,
+        audience=audience,
+        published_at=now,
+        next_update_at=promised,
+        author=actor,
+    )
+    session.add(update)
+    incident.status = new_status
+    incident.updated_at = now
+    session.flush()
+    events.record(
+        session,
+        actor=actor,
+        entity_type="incident",
+        entity_id=incident.id,
+        action=f"incident.{kind}",
+        before={"status": before["status"]},
+        after={
+            "status": new_status,
+            "update_id": update.id,
+            "audience": audience,
+            "next_update_at": promised,
+        },
+    )
+    if audience == "public":
+        statuspage.publish(session, settings, now=now)
+    return update
+
+
+def resolve(
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    *,
+    body_ja: str,
+    body_en: str | None = None,
+    actor: str,
+    now: dt.datetime | None = None,
+) -> IncidentUpdate:
+    """Close the incident with a resolution notice and restore its components (R7)."""
+    now = now or utcnow()
+    if incident.status == "resolved":
+        raise Conflict(N_("This incident is already resolved; it takes no more updates."))
+    text_ja = rules.check_text(body_ja, field="body_ja", limit=rules.TEXT_MAX, required=True)
+    text_en = rules.check_text(body_en, field="body_en", limit=rules.TEXT_MAX)
+    before = snapshot(incident)
+    update = IncidentUpdate(
+        incident=incident,
+        kind="resolution",
+        status="resolved",
+        body_ja=text_ja or "",
+        body_en=text_en,
+        audience="public",
+        published_at=now,
+        next_update_at=None,
+        author=actor,
+    )
+    session.add(update)
+    incident.status = "resolved"
+    incident.resolved_at = now
+    incident.updated_at = now
+    session.flush()
+    events.record(
+        session,
+        actor=actor,
+        entity_type="incident",
+        entity_id=incident.id,
+        action="incident.resolved",
+        before=before,
+        after=snapshot(incident),
+    )
+    recompute_component_statuses(
+        session, [ic.component_id for ic in incident.components], actor=actor, now=now
+    )
+    statuspage.publish(session, settings, now=now)
+    return update
+
+
+def edit(
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    data: IncidentInput,
+    *,
+    actor: str,
+    now: dt.datetime | None = None,
+) -> Incident:
+    """Change the shared record every agent answers from (R2); the event keeps the old facts."""
+    now = now or utcnow()
+    if incident.status == "resolved":
+        raise Conflict(N_("This incident is already resolved; it takes no more updates."))
+    facts = _clean_facts(data)
+    impact = rules.check_component_status(
+        data.component_impact or rules.DEFAULT_IMPACT[facts["severity"]]
+    )
+    components = resolve_components(session, data.components)
+    before = snapshot(incident)
+    touched = {ic.component_id for ic in incident.components}
+    for key, value in facts.items():
+        setattr(incident, key, value)
+    wanted = {c.id: c for c in components}
+    incident.components = [ic for ic in incident.components if ic.component_id in wanted]
+    for ic in incident.components:
+        ic.impact = impact
+    present = {ic.component_id for ic in incident.components}
+    for component_id, component in wanted.items():
+        if component_id not in present:
+            incident.components.append(
+                IncidentComponent(component=component, component_id=component_id, impact=impact)
+            )
+    incident.updated_at = now
+    session.flush()
+    events.record(
+        session,
+        actor=actor,
+        entity_type="incident",
+        entity_id=incident.id,
+        action="incident.edited",
+        before=before,
+        after=snapshot(incident),
+    )
+    recompute_component_statuses(session, sorted(touched | set(wanted)), actor=actor, now=now)
+    statuspage.publish(session, settings, now=now)
+    return incident
+
+
+def due(settings: Settings, incident: Incident, now: dt.datetime | None = None) -> rules.Due | None:
+    """What the incident owes its customers next, and by when (R4, R5)."""
+    public = incident.public_updates
+    return rules.next_due(
+        status=incident.status,
+        declared_at=incident.declared_at,
+        last_public_next_update_at=public[-1].next_update_at if public else None,
+        has_public_update=bool(public),
+        now=now or utcnow(),
+        first_notice_minutes=settings.first_notice_minutes,
+    )
+
+
+def no_news_draft(
+    settings: Settings, incident: Incident, locale: str, now: dt.datetime | None = None
+) -> tuple[str, dt.datetime]:
+    """R5: the "引き続き対応中です" text and the next-update time it promises."""
+    now = now or utcnow()
+    next_at = rules.default_next_update_at(now, incident.severity, settings.cadence_minutes())
+    return rules.no_news_body(locale, format_local(next_at, settings.timezone, locale)), next_at

@@ -1,0 +1,159 @@
+"""People and tokens: create, authenticate, resolve a bearer token."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from anshin import events
+from anshin.db import utcnow
+from anshin.errors import Conflict, InvalidInput, NotFound
+from anshin.i18n import N_
+from anshin.team import rules
+from anshin.team.models import ApiToken, User
+
+_hasher = PasswordHasher()
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+TOKEN_PREFIX = "anshin_"
+MIN_PASSWORD_LENGTH = 8
+
+
+def hash_password(password: str) -> str:
+    """argon2id hash of a password (DESIGN.md "auth")."""
+    return _hasher.hash(password)
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    locale: str = "ja",
+    actor: str = "system",
+) -> User:
+    """Add a console user after checking every field; nothing is written on a refusal."""
+    email = email.strip().lower()
+    if not _EMAIL.match(email) or len(email) > 254:
+        raise InvalidInput(N_("Enter a valid email address."), field="email")
+    if not name.strip() or len(name) > 200:
+        raise InvalidInput(N_("Enter a name of 1 to 200 characters."), field="name")
+    if not rules.is_role(role):
+        raise InvalidInput(
+            N_("Unknown role: {role}. Use one of {roles}."),
+            field="role",
+            role=role,
+            roles=", ".join(rules.ROLES),
+        )
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            N_("The password must be at least {n} characters."), field="password", n=8
+        )
+    if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
+        raise Conflict(N_("A user with this email already exists."), field="email")
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=role,
+        password_hash=hash_password(password),
+        locale=locale if locale in ("ja", "en") else "ja",
+    )
+    session.add(user)
+    session.flush()
+    events.record(
+        session,
+        actor=actor,
+        entity_type="user",
+        entity_id=user.id,
+        action="user.created",
+        after={"email": email, "name": user.name, "role": role},
+    )
+    return user
+
+
+def get_user_by_email(session: Session, email: str) -> User | None:
+    """The user with this email, or None."""
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user whose password matches, or None (never says which part was wrong)."""
+    user = get_user_by_email(session, email)
+    if user is None or not user.active:
+        _hasher.hash(password)  # spend the same time either way
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def create_token(session: Session, *, user: User, name: str, actor: str) -> tuple[str, ApiToken]:
+    """A new API token; the raw secret is returned once and only its hash is kept."""
+    if not name.strip() or len(name) > 200:
+        raise InvalidInput(N_("Enter a name of 1 to 200 characters."), field="name")
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(name=name.strip(), prefix=raw[:12], token_hash=_digest(raw), user_id=user.id)
+    session.add(token)
+    session.flush()
+    events.record(
+        session,
+        actor=actor,
+        entity_type="api_token",
+        entity_id=token.id,
+        action="token.created",
+        after={"name": token.name, "prefix": token.prefix, "user_id": user.id},
+    )
+    return raw, token
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    """Every token, newest first (hashes only; secrets are never kept)."""
+    return list(session.scalars(select(ApiToken).order_by(ApiToken.id.desc())))
+
+
+def revoke_token(session: Session, token_id: int, *, actor: str) -> ApiToken:
+    """Stop a token from working; the row stays for the audit trail."""
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(N_("No such API token."))
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        events.record(
+            session,
+            actor=actor,
+            entity_type="api_token",
+            entity_id=token.id,
+            action="token.revoked",
+        )
+    return token
+
+
+def user_for_token(session: Session, raw: str) -> User | None:
+    """The active user behind a bearer token that is not revoked, or None."""
+    if not raw.startswith(TOKEN_PREFIX):
+        return None
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw)))
+    if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    token.last_used_at = utcnow()
+    return token.user
+
+
+def list_users(session: Session) -> list[User]:
+    """Everyone who can sign in, by role then name."""
+    return list(session.scalars(select(User).order_by(User.role, User.name)))

@@ -1,0 +1,36 @@
+"""Times as people read them: stored in UTC, shown in the team's zone (DESIGN.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+
+def to_zone(value: dt.datetime | None, zone: str) -> dt.datetime | None:
+    """A stored UTC time in the team's zone."""
+    if value is None:
+        return None
+    return value.astimezone(ZoneInfo(zone))
+
+
+def format_local(value: dt.datetime | None, zone: str, locale: str = "ja") -> str:
+    """2026/11/22 14:05 (JST) for Japanese readers, 2026-11-22 14:05 JST for English."""
+    local = to_zone(value, zone)
+    if local is None:
+        return ""
+    abbreviation = local.tzname() or zone
+    if locale == "ja":
+        return f"{local:%Y/%m/%d %H:%M} ({abbreviation})"
+    return f"{local:%Y-%m-%d %H:%M} {abbreviation}"
+
+
+def parse_local(text: str, zone: str) -> dt.datetime:
+    """Read an ISO 8601 time a person typed; without an offset it is in the team's zone.
+
+    Raises ValueError on anything that is not a time, for the caller to turn
+    into a message.
+    """
+    value = dt.datetime.fromisoformat(text.strip().replace("/", "-"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(zone))
+    return value.astimezone(dt.UTC)

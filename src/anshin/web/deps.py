@@ -1,0 +1,142 @@
+"""Request-scoped helpers every route uses: the database session, the locale, the user.
+
+Routes stay thin (DESIGN.md): they take these, call a service, commit, render.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from anshin.config import Settings
+from anshin.errors import AnshinError
+from anshin.i18n import N_, negotiate, translate
+from anshin.team import rules as team_rules
+from anshin.team import service as team_service
+from anshin.team.models import User
+
+LOCALE_COOKIE = "anshin_lang"
+
+
+class LoginRequired(AnshinError):
+    """No signed-in user and no valid API token (HTTP 401; pages redirect to /login)."""
+
+    status = 401
+
+
+class RoleRequired(AnshinError):
+    """The user is signed in but ranks too low for this action (HTTP 403)."""
+
+    status = 403
+
+
+class CsrfFailed(AnshinError):
+    """A form came without this session's CSRF token (HTTP 403)."""
+
+    status = 403
+
+
+def settings_of(request: Request) -> Settings:
+    """The settings the app was built with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    """A session per request; the route commits, anything uncommitted is rolled back."""
+    session: Session = request.app.state.sessions()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+def request_locale(request: Request) -> str:
+    """ja or en for this request: ?lang=, then the cookie, then Accept-Language."""
+    cached = getattr(request.state, "locale", None)
+    if cached:
+        return str(cached)
+    locale = negotiate(
+        request.query_params.get("lang"),
+        request.cookies.get(LOCALE_COOKIE),
+        request.headers.get("accept-language"),
+        settings_of(request).default_locale,
+    )
+    request.state.locale = locale
+    return locale
+
+
+def message(request: Request, error: AnshinError) -> str:
+    """An error's text in the request's language."""
+    return translate(request_locale(request), error.msgid, **error.params)
+
+
+def csrf_token(request: Request) -> str:
+    """This session's CSRF token, created on first use."""
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return str(token)
+
+
+async def check_csrf(request: Request) -> None:
+    """Refuse a state-changing form unless it carries the session's token.
+
+    Forms post ``csrf_token``; htmx sends the ``X-CSRF-Token`` header. Requests
+    authenticated by a bearer token carry no cookie and need no CSRF check.
+    """
+    if request.headers.get("authorization", "").lower().startswith("bearer "):
+        return
+    expected = request.session.get("csrf")
+    sent = request.headers.get("x-csrf-token")
+    if not sent:
+        form = await request.form()
+        value = form.get("csrf_token")
+        sent = value if isinstance(value, str) else None
+    if not expected or not sent or not secrets.compare_digest(str(expected), sent):
+        raise CsrfFailed(N_("The form has expired. Reload the page and try again."))
+
+
+def current_user(request: Request, session: Session) -> User | None:
+    """The signed-in user (session cookie) or the owner of a bearer token, else None."""
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return team_service.user_for_token(session, auth[7:].strip())
+    user_id = request.session.get("user_id")
+    if not user_id:
+        return None
+    user = session.get(User, int(user_id))
+    if user is None or not user.active:
+        request.session.clear()
+        return None
+    return user
+
+
+def require_role(request: Request, session: Session, minimum: str = "operator") -> User:
+    """The current user if they rank at least ``minimum``; otherwise 401 or 403."""
+    user = current_user(request, session)
+    if user is None:
+        raise LoginRequired(N_("Sign in to continue."))
+    if not team_rules.at_least(user.role, minimum):
+        raise RoleRequired(N_("Your role does not allow this."))
+    return user
+
+
+def page_context(request: Request, user: User | None, **extra: Any) -> dict[str, Any]:
+    """What every console page's layout needs."""
+    settings = settings_of(request)
+    return {
+        "request": request,
+        "locale": request_locale(request),
+        "user": user,
+        "csrf_token": csrf_token(request),
+        "zone": settings.timezone,
+        "site_name": settings.site_name,
+        **extra,
+    }

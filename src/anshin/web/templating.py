@@ -1,0 +1,70 @@
+"""The one Jinja2 environment every page renders with.
+
+Each domain keeps its templates in ``<domain>/templates/<domain>/``; the
+layout lives in ``web/templates``. Translations come from the ``locale`` in
+the template context, so one environment serves every request and language.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
+
+from anshin.i18n import translations
+from anshin.timefmt import format_local
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+DOMAINS_WITH_TEMPLATES = (
+    "web",
+    "team",
+    "incidents",
+    "statuspage",
+    "comms",
+    "notify",
+    "inquiries",
+    "knowledge",
+    "review",
+)
+
+
+def template_dirs() -> list[str]:
+    """Every domain's templates folder that exists."""
+    dirs = [PACKAGE_DIR / name / "templates" for name in DOMAINS_WITH_TEMPLATES]
+    return [str(d) for d in dirs if d.is_dir()]
+
+
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    return translations(context.get("locale") or "ja").gettext(message)
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return translations(context.get("locale") or "ja").ngettext(singular, plural, n)
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """The shared environment, built once per process (it holds no request state)."""
+    env = Environment(
+        loader=FileSystemLoader(template_dirs()),
+        autoescape=select_autoescape(["html", "xml", "j2"], default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=True
+    )
+    env.filters["localtime"] = lambda value, zone, locale="ja": format_local(value, zone, locale)
+    env.filters["isoformat"] = lambda value: value.isoformat() if value else ""
+    return env
+
+
+def render(name: str, context: dict[str, Any]) -> str:
+    """Render one template to a string."""
+    return environment().get_template(name).render(**context)
