@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_from: str = "anshin <status@example.invalid>"
     smtp_timeout_seconds: float = 10.0
+    smtp_message_id_domain: str = "anshin.local"
+
+    # Delivery through the outbox (DESIGN.md "outbox"): retries with backoff and
+    # jitter, claims that expire so a killed worker loses nothing.
+    delivery_max_attempts: int = Field(default=6, ge=1)
+    delivery_backoff_base_seconds: float = Field(default=30.0, ge=0)
+    delivery_backoff_max_seconds: float = Field(default=3600.0, ge=0)
+    delivery_batch_size: int = Field(default=200, ge=1)
+    delivery_claim_seconds: int = Field(default=120, ge=1)
+    sweep_after_seconds: int = Field(default=300, ge=1)
 
     def cadence_minutes(self) -> dict[str, int]:
         """Update interval per severity, the input of incidents.rules (R5)."""
