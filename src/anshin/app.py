@@ -23,7 +23,7 @@ from anshin import __version__
 from anshin.config import DEV_SECRET, Settings, get_settings
 from anshin.db import make_engine, make_sessionmaker
 from anshin.errors import AnshinError
-from anshin.i18n import translate
+from anshin.i18n import N_, translate
 from anshin.web.deps import LOCALE_COOKIE, LoginRequired, message, request_locale
 from anshin.web.templating import render
 
@@ -41,23 +41,23 @@ ROUTER_MODULES: tuple[str, ...] = (
 
 # pydantic error types a person can cause, in words they can act on.
 VALIDATION_MESSAGES: dict[str, str] = {
-    "missing": "This field is required.",
-    "string_too_long": "Too long.",
-    "string_too_short": "Too short.",
-    "int_parsing": "Enter a whole number.",
-    "float_parsing": "Enter a number.",
-    "datetime_parsing": "Enter a date and time (ISO 8601, e.g. 2026-11-22T15:30+09:00).",
-    "datetime_from_date_parsing": "Enter a date and time (ISO 8601, e.g. 2026-11-22T15:30+09:00).",
-    "literal_error": "Choose one of the allowed values.",
-    "enum": "Choose one of the allowed values.",
-    "greater_than_equal": "The value is too small.",
-    "less_than_equal": "The value is too large.",
-    "json_invalid": "The request body is not valid JSON.",
-    "model_attributes_type": "The request body must be a JSON object.",
-    "dict_type": "The request body must be a JSON object.",
-    "list_type": "Enter a list.",
-    "bool_parsing": "Enter true or false.",
-    "extra_forbidden": "Unknown field.",
+    "missing": N_("This field is required."),
+    "string_too_long": N_("Too long."),
+    "string_too_short": N_("Too short."),
+    "int_parsing": N_("Enter a whole number."),
+    "float_parsing": N_("Enter a number."),
+    "datetime_parsing": N_("Enter a date and time (ISO 8601, e.g. 2026-11-22T15:30+09:00)."),
+    "datetime_from_date_parsing": N_("Enter a date and time (ISO 8601, e.g. 2026-11-22T15:30+09:00)."),
+    "literal_error": N_("Choose one of the allowed values."),
+    "enum": N_("Choose one of the allowed values."),
+    "greater_than_equal": N_("The value is too small."),
+    "less_than_equal": N_("The value is too large."),
+    "json_invalid": N_("The request body is not valid JSON."),
+    "model_attributes_type": N_("The request body must be a JSON object."),
+    "dict_type": N_("The request body must be a JSON object."),
+    "list_type": N_("Enter a list."),
+    "bool_parsing": N_("Enter true or false."),
+    "extra_forbidden": N_("Unknown field."),
 }
 
 
@@ -97,9 +97,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         details = []
         for err in exc.errors():
             loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
-            msgid = VALIDATION_MESSAGES.get(str(err.get("type")), "This value is not valid.")
+            msgid = VALIDATION_MESSAGES.get(str(err.get("type")), N_("This value is not valid."))
             details.append({"field": ".".join(loc) or None, "message": translate(locale, msgid)})
-        summary = translate(locale, "Some of the input is not valid. Check the fields and try again.")
+        summary = translate(
+            locale, N_("Some of the input is not valid. Check the fields and try again.")
+        )
         if _is_api(request):
             return JSONResponse(
                 {"error": {"code": "InvalidInput", "message": summary, "details": details}},
@@ -112,12 +114,13 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         locale = request_locale(request)
         texts = {
-            404: "Page not found.",
-            405: "This method is not allowed here.",
-            401: "Sign in to continue.",
-            403: "Your role does not allow this.",
+            404: N_("Page not found."),
+            405: N_("This method is not allowed here."),
+            401: N_("Sign in to continue."),
+            403: N_("Your role does not allow this."),
         }
-        text = translate(locale, texts.get(exc.status_code, "The request could not be processed."))
+        fallback = N_("The request could not be processed.")
+        text = translate(locale, texts.get(exc.status_code, fallback))
         if _is_api(request):
             return JSONResponse(
                 {"error": {"code": f"HTTP{exc.status_code}", "message": text}},

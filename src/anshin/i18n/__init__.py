@@ -32,6 +32,10 @@ class CatalogTranslations(_gettext.NullTranslations):
     def gettext(self, message: str) -> str:
         return self._messages.get(message) or message
 
+    def has(self, message: str) -> bool:
+        """True when the catalog holds a translation for this msgid (singular or plural)."""
+        return message in self._messages or message in self._plurals
+
     def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
         forms = self._plurals.get(msgid1)
         if forms:
