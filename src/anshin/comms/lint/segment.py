@@ -1,0 +1,181 @@
+"""Prepare a text for matching: NFKC, masking, sentences — with an offset map.
+
+Rules match against an NFKC-normalised copy (full-width digits and letters,
+half-width katakana and ``！？：`` all collapse to one form, so one word list
+covers every way people type), but findings must point into the text exactly
+as the author wrote it. Normalising chunk by chunk (a base character plus the
+marks that combine with it) keeps a map from every normalised character back
+to the original span it came from.
+
+Two kinds of span are masked (replaced by same-length private-use characters)
+so that no rule fires inside them:
+
+* template placeholders — ``{{ … }}``, ``{% … %}``, ``{# … #}``, ``{name}`` —
+  whose words are variable names, not wording (a placeholder may still stand
+  where a time belongs: ``{{ next_update_at }}までに``);
+* quoted text — 「…」『…』“…” "…" — which quotes someone else or names an
+  expression being discussed (「おそらく」という言い方は使いません).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import cached_property
+
+PLACEHOLDER = "\ue000"
+QUOTED = "\ue001"
+
+_PLACEHOLDER_RE = re.compile(
+    r"\{\{.{0,500}?\}\}|\{%.{0,500}?%\}|\{#.{0,500}?#\}|\{[A-Za-z_][\w.]*(?:![rsa])?(?::[^{}\n]*)?\}",
+    re.DOTALL,
+)
+_OPENERS: dict[str, str] = {"「": "」", "『": "』", "“": "”", '"': '"'}
+_SENTENCE_END = frozenset("。!?\n")
+# What may stand before a script line in brackets: nothing, or a speaker label.
+_SPEAKER_RE = re.compile(r"\s*(?:[^\s「」『』“”\"]{1,15}\s*:\s*)?")
+# A period ends an English sentence when whitespace and a capital (or the end) follow.
+_EN_PERIOD_RE = re.compile(r"\.(?=\s+[A-Z\"“(]|\s*$)")
+# Marks that attach to the previous character and must be normalised with it.
+_JOINERS = frozenset("\uff9e\uff9f\u3099\u309a\u200d")
+
+
+def _joins(ch: str) -> bool:
+    """True when ``ch`` belongs to the preceding character for NFKC purposes."""
+    if ch in _JOINERS or unicodedata.combining(ch):
+        return True
+    code = ord(ch)
+    return 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A text ready for the rules.
+
+    ``norm`` is the NFKC text; ``masked`` is ``norm`` with placeholders and
+    quoted passages replaced (same length, so indices agree). ``starts[i]`` /
+    ``ends[i]`` give the original span of normalised character ``i``.
+    ``sentences`` are ``(start, end)`` pairs in normalised indices, trimmed.
+    """
+
+    original: str
+    norm: str
+    masked: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+    sentences: tuple[tuple[int, int], ...]
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map a normalised span back to the original text."""
+        if not self.norm:
+            return 0, 0
+        if start >= len(self.norm):
+            size = len(self.original)
+            return size, size
+        if end <= start:
+            return self.starts[start], self.starts[start]
+        return self.starts[start], self.ends[end - 1]
+
+    @cached_property
+    def _sentence_ends(self) -> list[int]:
+        return [end for _start, end in self.sentences]
+
+    def sentence_at(self, index: int) -> int:
+        """Number of the sentence holding normalised index ``index`` (or the next one)."""
+        if not self.sentences:
+            return 0
+        return min(bisect_right(self._sentence_ends, index), len(self.sentences) - 1)
+
+
+def normalize(text: str) -> tuple[str, tuple[int, ...], tuple[int, ...]]:
+    """NFKC-normalise ``text`` and return the per-character map to the original."""
+    if unicodedata.is_normalized("NFKC", text):
+        size = len(text)
+        return text, tuple(range(size)), tuple(range(1, size + 1))
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    size = len(text)
+    i = 0
+    while i < size:
+        j = i + 1
+        while j < size and _joins(text[j]):
+            j += 1
+        chunk = text[i:j]
+        normal = chunk if chunk.isascii() else unicodedata.normalize("NFKC", chunk)
+        out.append(normal)
+        starts.extend([i] * len(normal))
+        ends.extend([j] * len(normal))
+        i = j
+    return "".join(out), tuple(starts), tuple(ends)
+
+
+def _is_dialogue(line: str, opened: int, closed: int) -> bool:
+    """A whole line in brackets (optionally after 「担当:」) is a script line, not a quotation.
+
+    Phone scripts are often written as 「お電話ありがとうございます。…」; those are
+    our own words and must be checked like any other.
+    """
+    return not line[closed + 1 :].strip() and bool(_SPEAKER_RE.fullmatch(line[:opened]))
+
+
+def _quoted_spans(line: str, offset: int) -> list[tuple[int, int]]:
+    """Inner spans of the outermost closed quotations on one line."""
+    spans: list[tuple[int, int]] = []
+    stack: list[tuple[str, int]] = []
+    for index, ch in enumerate(line):
+        if stack and ch == stack[-1][0]:
+            _closer, opened = stack.pop()
+            if not stack and not _is_dialogue(line, opened, index):
+                spans.append((offset + opened + 1, offset + index))
+        elif ch in _OPENERS:
+            stack.append((_OPENERS[ch], index))
+    return spans
+
+
+def mask(norm: str) -> str:
+    """Hide placeholders and quoted passages behind same-length sentinels."""
+    chars = list(norm)
+    for found in _PLACEHOLDER_RE.finditer(norm):
+        chars[found.start() : found.end()] = PLACEHOLDER * (found.end() - found.start())
+    offset = 0
+    for line in "".join(chars).split("\n"):
+        for start, end in _quoted_spans(line, offset):
+            for index in range(start, end):
+                if chars[index] != PLACEHOLDER:
+                    chars[index] = QUOTED
+        offset += len(line) + 1
+    return "".join(chars)
+
+
+def split_sentences(masked: str, locale: str) -> tuple[tuple[int, int], ...]:
+    """Split on 。！？!? and newlines (and ``. `` in English), outside quotations."""
+    cuts = [index + 1 for index, ch in enumerate(masked) if ch in _SENTENCE_END]
+    if locale == "en":
+        cuts.extend(found.end() for found in _EN_PERIOD_RE.finditer(masked))
+    sentences: list[tuple[int, int]] = []
+    start = 0
+    for cut in [*sorted(set(cuts)), len(masked)]:
+        piece = masked[start:cut]
+        stripped = piece.strip()
+        if stripped.strip("。!?."):
+            lead = len(piece) - len(piece.lstrip())
+            sentences.append((start + lead, start + lead + len(stripped)))
+        start = cut
+    return tuple(sentences)
+
+
+def prepare(text: str, locale: str) -> Prepared:
+    """Normalise, mask and split ``text`` once for every rule to share."""
+    norm, starts, ends = normalize(text)
+    masked = mask(norm)
+    return Prepared(
+        original=text,
+        norm=norm,
+        masked=masked,
+        starts=starts,
+        ends=ends,
+        sentences=split_sentences(masked, locale),
+    )
