@@ -1,0 +1,288 @@
+"""Template JSON API: list, read, edit (a new version), versions, restore, render (R11).
+
+Reading and rendering are for every agent (L1+); changing the wording
+customers read is for seniors (L2+, R22). Cookie-authenticated writes must
+send ``X-CSRF-Token``; bearer tokens need none. A refused template (syntax
+error, unknown variable, a short text over its limit) is a 422 naming the
+line or the variable, and nothing is saved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from anshin.comms import preview, rules, service
+from anshin.comms.variables import variables_for
+from anshin.team.models import User
+from anshin.web.deps import check_csrf, db_session, request_locale, require_role, settings_of
+
+router = APIRouter(prefix="/api", tags=["templates"])
+DB = Annotated[Session, Depends(db_session)]
+# R22: seniors and above change the wording every agent sends.
+EDIT_ROLE = "senior"
+
+
+def caller(minimum: str) -> Callable[[Request, Session], User]:
+    """Dependency: the signed-in user or token owner ranking at least ``minimum``."""
+
+    def dependency(request: Request, session: DB) -> User:
+        user = require_role(request, session, minimum)
+        if session.dirty:  # a bearer token's last-used time
+            session.commit()
+        return user
+
+    return dependency
+
+
+def writer(minimum: str) -> Callable[..., Awaitable[User]]:
+    """``caller`` plus the CSRF check for cookie sessions."""
+    authenticated = caller(minimum)
+
+    async def dependency(request: Request, user: Annotated[User, Depends(authenticated)]) -> User:
+        await check_csrf(request)
+        return user
+
+    return dependency
+
+
+READ = Annotated[User, Depends(caller("operator"))]
+EDIT = Annotated[User, Depends(writer(EDIT_ROLE))]
+PREVIEW = Annotated[User, Depends(writer("operator"))]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TemplateOut(BaseModel):
+    """One version of a template (version 0 = the shipped default)."""
+
+    kind: str
+    locale: str
+    channel: str
+    version: int
+    source: str
+    subject: str | None
+    body: str
+    created_at: dt.datetime | None
+    created_by: str | None
+    note: str | None
+
+
+class TemplateDetail(TemplateOut):
+    """The active text with what it may use and whether the last PUT changed it."""
+
+    variables: dict[str, str]
+    changed: bool | None = None
+
+
+class TemplateList(BaseModel):
+    """Every template's active version."""
+
+    templates: list[TemplateOut]
+
+
+class VersionList(BaseModel):
+    """Every version of one template, newest first, ending with the default (0)."""
+
+    versions: list[TemplateOut]
+
+
+class TemplateIn(_In):
+    """A new text for a template; ``subject`` for email only."""
+
+    subject: str | None = Field(default=None, max_length=rules.SUBJECT_MAX)
+    body: str = Field(max_length=rules.BODY_MAX)
+    note: str | None = Field(default=None, max_length=service.NOTE_MAX)
+
+
+class RestoreIn(_In):
+    """The version to bring back (0 = the shipped default)."""
+
+    version: int = Field(ge=0)
+
+
+class RenderIn(_In):
+    """What to render: a template (the active one, or a draft) with a record's facts."""
+
+    kind: str
+    locale: str = "ja"
+    channel: str
+    incident: str | None = Field(default=None, max_length=40)
+    maintenance: str | None = Field(default=None, max_length=40)
+    subject: str | None = Field(default=None, max_length=rules.SUBJECT_MAX)
+    body: str | None = Field(default=None, max_length=rules.BODY_MAX)
+    customer_name: str = Field(default="", max_length=200)
+    inquiry_reference: str = Field(default="", max_length=40)
+    answer: str = Field(default="", max_length=rules.BODY_MAX)
+    support_plan: str = Field(default="", max_length=rules.BODY_MAX)
+    next_update_at: dt.datetime | None = None
+    reply_by: dt.datetime | None = None
+    # Without a record: the built-in sample facts, nothing confirmed or all confirmed (R3).
+    sample: Literal["unconfirmed", "confirmed"] | None = None
+
+
+class FindingOut(BaseModel):
+    """One finding of the message check on the rendered body."""
+
+    rule: str
+    severity: str
+    start: int
+    end: int
+    message: str
+    suggestion: str
+
+
+class RenderOut(BaseModel):
+    """The rendered message, its length against the short limit, and the check's findings."""
+
+    kind: str
+    locale: str
+    channel: str
+    subject: str | None
+    text: str
+    html: str | None
+    length: int
+    limit: int | None
+    over_limit: bool
+    findings: list[FindingOut]
+    has_errors: bool
+
+
+def template_out(text: service.TemplateText) -> TemplateOut:
+    """The API shape of one version."""
+    return TemplateOut(**text.as_dict())
+
+
+def _detail(text: service.TemplateText, locale: str, changed: bool | None = None) -> TemplateDetail:
+    index = 0 if locale == "ja" else 1
+    variables = {name: docs[index] for name, docs in variables_for(text.kind).items()}
+    return TemplateDetail(**text.as_dict(), variables=variables, changed=changed)
+
+
+@router.get("/templates", response_model=TemplateList)
+def list_templates(session: DB, user: READ) -> TemplateList:
+    """The active text of every (kind, locale, channel)."""
+    return TemplateList(templates=[template_out(t) for t in service.list_templates(session)])
+
+
+@router.get("/templates/{kind}/{locale}/{channel}", response_model=TemplateDetail)
+def get_template(
+    request: Request, session: DB, user: READ, kind: str, locale: str, channel: str
+) -> TemplateDetail:
+    """The active text and the variables it may use (described in the caller's language)."""
+    text = service.get_active(session, kind, locale, channel)
+    return _detail(text, request_locale(request))
+
+
+@router.put("/templates/{kind}/{locale}/{channel}", response_model=TemplateDetail)
+def put_template(
+    request: Request,
+    session: DB,
+    user: EDIT,
+    kind: str,
+    locale: str,
+    channel: str,
+    body: TemplateIn,
+) -> TemplateDetail:
+    """Save a new version (seniors and above); the old one stays in the history."""
+    text, changed = service.save(
+        session,
+        settings_of(request),
+        kind,
+        locale,
+        channel,
+        subject=body.subject,
+        body=body.body,
+        note=body.note,
+        actor=user.actor,
+    )
+    session.commit()
+    return _detail(text, request_locale(request), changed)
+
+
+@router.get("/templates/{kind}/{locale}/{channel}/versions", response_model=VersionList)
+def list_versions(session: DB, user: READ, kind: str, locale: str, channel: str) -> VersionList:
+    """Who changed the template and when, newest first."""
+    versions = service.list_versions(session, kind, locale, channel)
+    return VersionList(versions=[template_out(v) for v in versions])
+
+
+@router.post("/templates/{kind}/{locale}/{channel}/restore", response_model=TemplateOut)
+def restore_version(
+    request: Request,
+    session: DB,
+    user: EDIT,
+    kind: str,
+    locale: str,
+    channel: str,
+    body: RestoreIn,
+) -> TemplateOut:
+    """Bring an old version back as the newest one (seniors and above)."""
+    text = service.restore(
+        session, settings_of(request), kind, locale, channel, body.version, actor=user.actor
+    )
+    session.commit()
+    return template_out(text)
+
+
+def _aware(value: dt.datetime | None, zone: str) -> dt.datetime | None:
+    """A time without an offset is in the team's zone."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(zone))
+    return value.astimezone(dt.UTC)
+
+
+@router.post("/templates/render", response_model=RenderOut)
+def render(request: Request, session: DB, user: PREVIEW, body: RenderIn) -> RenderOut:
+    """Preview: the active template (or a draft ``body``) rendered with a record's facts.
+
+    Name an ``incident`` (or a ``maintenance``), or ask for a ``sample``; the
+    rendered body comes back with the message check's findings.
+    """
+    settings = settings_of(request)
+    draft = None
+    if body.body is not None:
+        draft = rules.Source(subject=body.subject, body=body.body)
+    options: dict[str, Any] = {
+        "customer_name": body.customer_name,
+        "inquiry_reference": body.inquiry_reference,
+        "answer": body.answer,
+        "support_plan": body.support_plan,
+        "next_update_at": _aware(body.next_update_at, settings.timezone),
+        "reply_by": _aware(body.reply_by, settings.timezone),
+    }
+    rendered, findings = preview.preview(
+        session,
+        settings,
+        body.kind,
+        body.locale,
+        body.channel,
+        source=draft,
+        incident_ref=body.incident,
+        maintenance_ref=body.maintenance,
+        sample=body.sample,
+        options=options,
+    )
+    return RenderOut(
+        kind=rendered.kind,
+        locale=rendered.locale,
+        channel=rendered.channel,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        length=rendered.length,
+        limit=rendered.limit,
+        over_limit=rendered.over_limit,
+        findings=[FindingOut.model_validate(f.as_dict()) for f in findings],
+        has_errors=any(f.severity == "error" for f in findings),
+    )

@@ -1,0 +1,406 @@
+"""What a template may say: the variables built from the incident record (pure, no I/O).
+
+R3   only confirmed facts reach customers. An unconfirmed recovery time is
+     given only as 見込み with 確認中; an unconfirmed cause is not given at all;
+     an unknown number of affected customers is 「現在確認中」.
+R5   the next update time comes from the cadence (incidents.rules), shown in
+     the team's zone.
+R6   the workaround, when the record has one.
+R7   the date by which the report with cause and prevention measures is promised.
+R9   the key client's name and the support plan for the next-day contact.
+
+Every variable of a kind is always present (empty when unknown), so a
+template can test ``{% if workaround %}`` and StrictUndefined still catches
+misspelt names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from anshin.comms import rules
+from anshin.comms.variables import INCIDENT_VARIABLES
+from anshin.config import Settings
+from anshin.errors import InvalidInput
+from anshin.i18n import N_
+from anshin.incidents import rules as incident_rules
+from anshin.incidents.models import (
+    Incident,
+    Maintenance,
+)
+from anshin.timefmt import format_local, to_zone
+
+# R7: the report is promised for this many days after the resolution notice.
+REPORT_DAYS = 7
+# R15/R18: an acknowledged inquiry gets its reply by this time unless the agent says otherwise.
+INQUIRY_REPLY_HOURS = 2
+
+# Customer-facing labels. These are part of the messages themselves, so they
+# live with the templates' wording rather than in the UI catalogs.
+STATUS_LABELS: dict[str, dict[str, str]] = {
+    "ja": {
+        "investigating": "原因を調査中",
+        "identified": "原因を特定し、復旧作業中",
+        "monitoring": "復旧を確認中",
+        "resolved": "復旧済み",
+    },
+    "en": {
+        "investigating": "Investigating",
+        "identified": "Cause identified, recovery in progress",
+        "monitoring": "Recovery being checked",
+        "resolved": "Resolved",
+    },
+}
+MAINTENANCE_LABELS: dict[str, dict[str, str]] = {
+    "ja": {
+        "scheduled": "予定",
+        "in_progress": "実施中",
+        "verifying": "動作確認中",
+        "completed": "完了",
+    },
+    "en": {
+        "scheduled": "Scheduled",
+        "in_progress": "In progress",
+        "verifying": "Verifying",
+        "completed": "Completed",
+    },
+}
+SEVERITY_LABELS: dict[str, dict[str, str]] = {
+    "ja": {"sev1": "重大", "sev2": "中程度", "sev3": "軽度"},
+    "en": {"sev1": "Critical", "sev2": "Major", "sev3": "Minor"},
+}
+IMPACT_TEXT: dict[str, dict[str, str]] = {
+    "ja": {
+        "major_outage": "ご利用いただけない状態",
+        "partial_outage": "一部ご利用いただけない状態",
+        "degraded_performance": "動作が遅くなる状態",
+        "under_maintenance": "メンテナンス中の状態",
+        "operational": "ご利用いただける状態",
+    },
+    "en": {
+        "major_outage": "an outage",
+        "partial_outage": "a partial outage",
+        "degraded_performance": "a slowdown",
+        "under_maintenance": "maintenance work",
+        "operational": "no current impact",
+    },
+}
+UNCONFIRMED: dict[str, str] = {"ja": "現在確認中", "en": "being confirmed"}
+NO_COMPONENTS: dict[str, str] = {"ja": "サービスの一部", "en": "parts of the service"}
+SENDER: dict[str, str] = {"ja": "{site} サポート窓口", "en": "{site} Support"}
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+_WEEKDAYS_JA = "月火水木金土日"
+
+
+def join_names(names: list[str], locale: str) -> str:
+    """「ログイン、決済」 / "Login and Payments" / "Login, Search and Payments"."""
+    if locale == "ja":
+        return "、".join(names)
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def format_date(value: dt.datetime, zone: str, locale: str) -> str:
+    """A promised day: 「2026年11月29日（日）」 / "Sunday, November 29, 2026"."""
+    local = to_zone(value, zone)
+    assert local is not None
+    if locale == "ja":
+        return f"{local.year}年{local.month}月{local.day}日（{_WEEKDAYS_JA[local.weekday()]}）"
+    return f"{local:%A}, {_MONTHS[local.month - 1]} {local.day}, {local.year}"
+
+
+def format_short_time(value: dt.datetime, zone: str, locale: str, now: dt.datetime) -> str:
+    """The time alone when it is today, with the date otherwise (chat and SMS)."""
+    local, today = to_zone(value, zone), to_zone(now, zone)
+    assert local is not None and today is not None
+    abbreviation = local.tzname() or zone
+    if locale == "ja":
+        prefix = "" if local.date() == today.date() else f"{local.month}/{local.day} "
+        return f"{prefix}{local:%H:%M}"
+    prefix = "" if local.date() == today.date() else f"{_MONTHS[local.month - 1][:3]} {local.day}, "
+    return f"{prefix}{local:%H:%M} {abbreviation}"
+
+
+def format_duration(delta: dt.timedelta, locale: str) -> str:
+    """「約2時間30分」 / "about 2 hours 30 minutes" (rounded to the minute, at least one)."""
+    minutes = max(1, round(delta.total_seconds() / 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if locale == "ja":
+        text = (f"{days}日" if days else "") + (f"{hours}時間" if hours else "")
+        text += f"{mins}分" if mins or not text else ""
+        return "約" + text
+    parts = []
+    for amount, unit in ((days, "day"), (hours, "hour"), (mins, "minute")):
+        if amount:
+            parts.append(f"{amount} {unit}{'s' if amount != 1 else ''}")
+    return "about " + " ".join(parts)
+
+
+def _localized(ja: str | None, en: str | None, locale: str) -> str:
+    """The English text when there is one, else the Japanese (the record's first language)."""
+    if locale == "en" and en:
+        return en
+    return ja or ""
+
+
+def _base(settings: Settings, locale: str, now: dt.datetime, customer_name: str) -> dict[str, Any]:
+    return {
+        "site_name": settings.site_name,
+        "status_url": settings.base_url.rstrip("/") + "/",
+        "now": format_local(now, settings.timezone, locale),
+        "sender_name": SENDER[locale].format(site=settings.site_name),
+        "customer_name": customer_name.strip(),
+    }
+
+
+def _components(names: list[str], locale: str) -> dict[str, Any]:
+    return {
+        "components": names,
+        "components_text": join_names(names, locale) if names else NO_COMPONENTS[locale],
+    }
+
+
+def _recovery_short(
+    at: dt.datetime | None, confirmed: bool, zone: str, locale: str, now: dt.datetime
+) -> str:
+    """The recovery wording for chat and SMS, with the same R3 rule as the long form."""
+    if at is None:
+        return "確認中" if locale == "ja" else UNCONFIRMED[locale]
+    when = format_short_time(at, zone, locale, now)
+    if confirmed:
+        return when
+    return (
+        f"{when}頃（見込み・確認中）"
+        if locale == "ja"
+        else f"around {when} (estimate, unconfirmed)"
+    )
+
+
+def _recovery(incident: Incident, zone: str, locale: str, now: dt.datetime) -> dict[str, Any]:
+    """R3: a confirmed time is a fact; an unconfirmed one is 見込み・確認中; none is 現在確認中."""
+    at = incident.estimated_recovery_at
+    confirmed = bool(incident.recovery_confirmed and at is not None)
+    when = format_local(at, zone, locale) if at is not None else ""
+    if confirmed:
+        text = when
+    elif at is not None:
+        text = (
+            f"{when}頃（見込みです。現在確認中のため、前後する可能性があります）"
+            if locale == "ja"
+            else f"around {when} (an estimate still being confirmed; it may change)"
+        )
+    else:
+        text = UNCONFIRMED[locale]
+    return {
+        "recovery_short": _recovery_short(at, confirmed, zone, locale, now),
+        "recovery_confirmed": confirmed,
+        "recovery_at": when if confirmed else "",
+        "recovery_estimate": when if not confirmed else "",
+        "recovery_text": text,
+    }
+
+
+def _blank_incident(locale: str) -> dict[str, Any]:
+    values: dict[str, Any] = {name: "" for name in INCIDENT_VARIABLES}
+    values.update(
+        has_incident=False,
+        components=[],
+        affected_customers=UNCONFIRMED[locale],
+        affected_customers_known=False,
+        recovery_confirmed=False,
+        recovery_text=UNCONFIRMED[locale],
+        recovery_short=UNCONFIRMED[locale],
+        cause_confirmed=False,
+    )
+    return values
+
+
+def incident_context(
+    settings: Settings,
+    incident: Incident,
+    locale: str,
+    now: dt.datetime,
+    *,
+    next_update_at: dt.datetime | None = None,
+    report_due_at: dt.datetime | None = None,
+    customer_name: str = "",
+    support_plan: str = "",
+) -> dict[str, Any]:
+    """Every variable an incident message may use, from the shared record (R1, R2, R3).
+
+    ``next_update_at`` defaults to the cadence for the incident's severity
+    (R5); ``report_due_at`` to REPORT_DAYS after the recovery (R7).
+    """
+    zone = settings.timezone
+    names = [
+        _localized(ic.component.name, ic.component.name_en, locale)
+        for ic in incident.components
+        if ic.component is not None
+    ]
+    impacts = [ic.impact for ic in incident.components]
+    worst = incident_rules.worst_component_status(impacts) if impacts else "major_outage"
+    if worst == "operational":
+        worst = incident_rules.DEFAULT_IMPACT.get(incident.severity, "major_outage")
+    open_incident = incident.status != "resolved"
+    if next_update_at is None and open_incident:
+        next_update_at = incident_rules.default_next_update_at(
+            now, incident.severity, settings.cadence_minutes()
+        )
+    end = incident.resolved_at or now
+    report_due_at = report_due_at or end + dt.timedelta(days=REPORT_DAYS)
+    public = incident.public_updates
+    count = incident.estimated_affected_customers
+    if count is None:
+        affected = UNCONFIRMED[locale]
+    else:
+        affected = f"約{count:,}名" if locale == "ja" else f"about {count:,}"
+    values = _base(settings, locale, now, customer_name)
+    values.update(_components(names, locale))
+    values.update(_recovery(incident, zone, locale, now))
+    values.update(
+        has_incident=True,
+        reference=incident.reference,
+        title=_localized(incident.title, incident.title_en, locale),
+        summary=_localized(incident.summary, incident.summary_en, locale),
+        impact_text=IMPACT_TEXT[locale].get(worst, IMPACT_TEXT[locale]["major_outage"]),
+        severity=incident.severity,
+        severity_label=SEVERITY_LABELS[locale].get(incident.severity, incident.severity),
+        status=incident.status,
+        status_label=STATUS_LABELS[locale].get(incident.status, incident.status),
+        started_at=format_local(incident.started_at, zone, locale),
+        detected_at=format_local(incident.detected_at, zone, locale),
+        declared_at=format_local(incident.declared_at, zone, locale),
+        resolved_at=format_local(incident.resolved_at, zone, locale),
+        duration=format_duration(end - incident.started_at, locale),
+        affected_customers=affected,
+        affected_customers_known=count is not None,
+        cause_confirmed=bool(incident.cause_confirmed and incident.cause),
+        cause=(incident.cause or "") if incident.cause_confirmed else "",
+        workaround=_localized(incident.workaround, incident.workaround_en, locale),
+        next_update_at=format_local(next_update_at, zone, locale) if next_update_at else "",
+        next_update_short=(
+            format_short_time(next_update_at, zone, locale, now) if next_update_at else ""
+        ),
+        report_due=format_date(report_due_at, zone, locale),
+        latest_update=public[-1].body(locale) if public else "",
+        support_plan=support_plan.strip(),
+    )
+    return values
+
+
+def inquiry_context(
+    settings: Settings,
+    locale: str,
+    now: dt.datetime,
+    *,
+    customer_name: str = "",
+    inquiry_reference: str = "",
+    received_at: dt.datetime | None = None,
+    reply_by: dt.datetime | None = None,
+    answer: str = "",
+    incident: Incident | None = None,
+) -> dict[str, Any]:
+    """An acknowledgement or reply to one customer (R18, R19), with any linked incident's facts."""
+    if incident is not None:
+        values = incident_context(settings, incident, locale, now, customer_name=customer_name)
+    else:
+        values = _base(settings, locale, now, customer_name)
+        values.update(_blank_incident(locale))
+    zone = settings.timezone
+    reply_by = reply_by or now + dt.timedelta(hours=INQUIRY_REPLY_HOURS)
+    values.update(
+        inquiry_reference=inquiry_reference.strip(),
+        received_at=format_local(received_at or now, zone, locale),
+        reply_by=format_local(reply_by, zone, locale),
+        answer=answer.strip(),
+    )
+    return values
+
+
+def maintenance_context(
+    settings: Settings, maintenance: Maintenance, locale: str, now: dt.datetime
+) -> dict[str, Any]:
+    """Advance notice of a maintenance window (R10, R34)."""
+    zone = settings.timezone
+    names = [
+        _localized(mc.component.name, mc.component.name_en, locale)
+        for mc in maintenance.components
+        if mc.component is not None
+    ]
+    values = _base(settings, locale, now, "")
+    values.update(_components(names, locale))
+    values.update(
+        reference=maintenance.reference,
+        title=_localized(maintenance.title, maintenance.title_en, locale),
+        summary=_localized(maintenance.body, maintenance.body_en, locale),
+        starts_at=format_local(maintenance.scheduled_start, zone, locale),
+        ends_at=format_local(maintenance.scheduled_end, zone, locale),
+        duration=format_duration(maintenance.scheduled_end - maintenance.scheduled_start, locale),
+        status_label=MAINTENANCE_LABELS[locale].get(maintenance.status, maintenance.status),
+    )
+    return values
+
+
+def build_context(
+    settings: Settings,
+    kind: str,
+    locale: str,
+    now: dt.datetime,
+    *,
+    incident: Incident | None = None,
+    maintenance: Maintenance | None = None,
+    options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The variables for one kind of message from the record it is about.
+
+    ``options`` carries the values no record holds: customer_name,
+    support_plan, next_update_at, report_due_at (incident kinds);
+    inquiry_reference, received_at, reply_by, answer (inquiry kinds).
+    """
+    opts = dict(options or {})
+    if kind == "maintenance_notice":
+        if maintenance is None:
+            raise InvalidInput(
+                N_("A maintenance notice needs a maintenance window."), field="maintenance"
+            )
+        return maintenance_context(settings, maintenance, locale, now)
+    if kind in rules.INQUIRY_KINDS:
+        return inquiry_context(
+            settings,
+            locale,
+            now,
+            customer_name=str(opts.get("customer_name") or ""),
+            inquiry_reference=str(opts.get("inquiry_reference") or ""),
+            received_at=opts.get("received_at"),
+            reply_by=opts.get("reply_by"),
+            answer=str(opts.get("answer") or ""),
+            incident=incident,
+        )
+    if incident is None:
+        raise InvalidInput(N_("This kind of message needs an incident."), field="incident")
+    return incident_context(
+        settings,
+        incident,
+        locale,
+        now,
+        next_update_at=opts.get("next_update_at"),
+        report_due_at=opts.get("report_due_at"),
+        customer_name=str(opts.get("customer_name") or ""),
+        support_plan=str(opts.get("support_plan") or ""),
+    )

@@ -1,0 +1,75 @@
+"""Try a template before sending it: render it on a record or on sample facts, then check it.
+
+The console's edit page and ``POST /api/templates/render`` show the message
+an agent would start from, with the message check's findings (伝え方チェック,
+R3, R6, R12-R16) so a lead sees at once whether the wording passes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from anshin.comms import rules, samples, service
+from anshin.comms.lint import Finding
+from anshin.comms.rules import check_rendered
+from anshin.config import Settings
+from anshin.db import utcnow
+from anshin.incidents import maintenance as maintenance_service
+from anshin.incidents import service as incident_service
+from anshin.incidents.models import Incident, Maintenance
+
+SAMPLES: tuple[str, ...] = ("unconfirmed", "confirmed")
+
+
+def preview(
+    session: Session,
+    settings: Settings,
+    kind: str,
+    locale: str,
+    channel: str,
+    *,
+    source: rules.Source | None = None,
+    incident_ref: str | None = None,
+    maintenance_ref: str | None = None,
+    sample: str | None = "unconfirmed",
+    options: dict[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[rules.Rendered, list[Finding]]:
+    """Render (a draft or the active text) and check it.
+
+    With a reference, the record's facts; without one, the built-in sample
+    with nothing confirmed or everything confirmed (``sample``).
+    """
+    now = now or utcnow()
+    rules.check_key(kind, locale, channel)
+    incident: Incident | None = (
+        incident_service.get(session, incident_ref) if incident_ref else None
+    )
+    window: Maintenance | None = (
+        maintenance_service.get(session, maintenance_ref) if maintenance_ref else None
+    )
+    extra = dict(options or {})
+    if incident is None and window is None and sample in SAMPLES:
+        confirmed = sample == "confirmed"
+        window = samples.sample_maintenance(now)
+        incident = samples.sample_incident(now, confirmed=confirmed, kind=kind)
+        if kind in rules.INQUIRY_KINDS and not confirmed:
+            incident = None
+        for key, value in samples.sample_options(kind, locale).items():
+            extra.setdefault(key, value)
+    rendered = service.compose(
+        session,
+        settings,
+        incident,
+        kind,
+        locale,
+        channel,
+        now,
+        maintenance=window,
+        options=extra,
+        source=source,
+    )
+    return rendered, check_rendered(rendered, incident)

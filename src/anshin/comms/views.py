@@ -1,0 +1,282 @@
+"""Console pages for message templates: the list, and an edit page with a live preview (R11).
+
+Every agent can read templates and preview them; seniors and above (R22)
+save a new version or restore an old one. A refused text is shown again with
+the reason next to it (the line of a syntax error, the unknown variable), and
+nothing is saved. The preview is an htmx fragment: the draft rendered on
+sample facts or on a real incident, with the message check's findings.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from anshin.comms import preview, rules, service
+from anshin.comms.api import EDIT_ROLE
+from anshin.comms.variables import variables_for
+from anshin.errors import AnshinError
+from anshin.i18n import N_, translate
+from anshin.incidents import maintenance as maintenance_service
+from anshin.incidents import service as incident_service
+from anshin.team import rules as team_rules
+from anshin.team.models import User
+from anshin.web.deps import check_csrf, db_session, request_locale, require_role, settings_of
+from anshin.web.views_helpers import (
+    FormData,
+    error_for,
+    flash,
+    page,
+    partial,
+    read_form,
+    redirect,
+)
+
+router = APIRouter(include_in_schema=False)
+DbSession = Annotated[Session, Depends(db_session)]
+
+KIND_LABELS: dict[str, str] = {
+    "first_notice": N_("First notice"),
+    "update": N_("Update"),
+    "no_news_update": N_("No-news update"),
+    "resolution": N_("Resolution notice"),
+    "report_notice": N_("Report published"),
+    "maintenance_notice": N_("Maintenance notice"),
+    "inquiry_ack": N_("Inquiry received"),
+    "inquiry_reply": N_("Reply to an inquiry"),
+    "key_client_followup": N_("Key client follow-up"),
+    "phone_script": N_("Phone script"),
+}
+CHANNEL_LABELS: dict[str, str] = {
+    "status_page": N_("Status page"),
+    "email": N_("Email"),
+    "short": N_("Chat / SMS"),
+    "script": N_("Script for agents"),
+}
+LOCALE_LABELS: dict[str, str] = {"ja": "日本語", "en": "English"}
+
+
+def _base(kind: str, locale: str, channel: str) -> str:
+    return f"/console/templates/{kind}/{locale}/{channel}"
+
+
+def _labels(request: Request) -> dict[str, Any]:
+    locale = request_locale(request)
+    return {
+        "kind_labels": {k: translate(locale, v) for k, v in KIND_LABELS.items()},
+        "channel_labels": {k: translate(locale, v) for k, v in CHANNEL_LABELS.items()},
+        "locale_labels": LOCALE_LABELS,
+    }
+
+
+@router.get("/console/templates", response_class=HTMLResponse)
+def list_page(request: Request, session: DbSession) -> Response:
+    """Every template, grouped by kind, with its active version and who last changed it."""
+    user = require_role(request, session, "operator")
+    texts = service.list_templates(session)
+    groups = [(kind, [t for t in texts if t.kind == kind]) for kind in rules.KINDS]
+    return page(request, user, "comms/templates.html", groups=groups, **_labels(request))
+
+
+def _preview_choices(session: Session, kind: str) -> list[tuple[str, str]]:
+    """Records to preview on: recent incidents, or maintenance windows."""
+    if kind == "maintenance_notice":
+        windows = maintenance_service.list_maintenances(session, include_completed=True)
+        return [(f"maintenance:{w.reference}", f"{w.reference} {w.title}") for w in windows[-20:]]
+    return [
+        (f"incident:{i.reference}", f"{i.reference} {i.title}")
+        for i in incident_service.list_incidents(session, limit=20)
+    ]
+
+
+def _run_preview(
+    request: Request,
+    session: Session,
+    kind: str,
+    locale: str,
+    channel: str,
+    source: rules.Source | None,
+    facts: str,
+) -> dict[str, Any]:
+    """The preview's context: the rendered message and its findings, or the refusal."""
+    incident_ref = facts.split(":", 1)[1] if facts.startswith("incident:") else None
+    maintenance_ref = facts.split(":", 1)[1] if facts.startswith("maintenance:") else None
+    sample = facts if facts in preview.SAMPLES else None
+    if not (incident_ref or maintenance_ref or sample):
+        sample = "unconfirmed"
+    try:
+        rendered, findings = preview.preview(
+            session,
+            settings_of(request),
+            kind,
+            locale,
+            channel,
+            source=source,
+            incident_ref=incident_ref,
+            maintenance_ref=maintenance_ref,
+            sample=sample,
+        )
+    except AnshinError as exc:
+        return {"rendered": None, "findings": [], "preview_error": error_for(request, exc)}
+    return {"rendered": rendered, "findings": findings, "preview_error": None}
+
+
+def _edit_page(
+    request: Request,
+    session: Session,
+    user: User,
+    kind: str,
+    locale: str,
+    channel: str,
+    *,
+    status: int = 200,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    facts: str = "unconfirmed",
+) -> HTMLResponse:
+    active = service.get_active(session, kind, locale, channel)
+    if values is None:
+        values = {"subject": active.subject or "", "body": active.body, "note": ""}
+    source = rules.Source(
+        subject=values.get("subject") if channel == "email" else None, body=values["body"]
+    )
+    ui_locale = request_locale(request)
+    index = 0 if ui_locale == "ja" else 1
+    return page(
+        request,
+        user,
+        "comms/template_edit.html",
+        status=status,
+        kind=kind,
+        template_locale=locale,
+        channel=channel,
+        action=_base(kind, locale, channel),
+        active=active,
+        versions=service.list_versions(session, kind, locale, channel),
+        variables={name: docs[index] for name, docs in variables_for(kind).items()},
+        values=values,
+        errors=errors or {},
+        can_edit=team_rules.at_least(user.role, EDIT_ROLE),
+        choices=_preview_choices(session, kind),
+        facts=facts,
+        short_limit=rules.SHORT_LIMITS[locale] if channel == "short" else None,
+        **_run_preview(request, session, kind, locale, channel, source, facts),
+        **_labels(request),
+    )
+
+
+@router.get("/console/templates/{kind}/{locale}/{channel}", response_class=HTMLResponse)
+def edit_page(
+    request: Request, session: DbSession, kind: str, locale: str, channel: str
+) -> Response:
+    """The active text, its variables, its versions, and a preview on sample facts."""
+    user = require_role(request, session, "operator")
+    rules.check_key(kind, locale, channel)
+    return _edit_page(request, session, user, kind, locale, channel)
+
+
+def _form_values(form: FormData) -> dict[str, str]:
+    return {"subject": form.get("subject"), "body": form.raw("body"), "note": form.get("note")}
+
+
+@router.post("/console/templates/{kind}/{locale}/{channel}", response_class=HTMLResponse)
+async def save(
+    request: Request, session: DbSession, kind: str, locale: str, channel: str
+) -> Response:
+    """Save the edited text as a new version (seniors and above)."""
+    user = require_role(request, session, EDIT_ROLE)
+    rules.check_key(kind, locale, channel)
+    await check_csrf(request)
+    form = await read_form(request)
+    values = _form_values(form)
+    try:
+        text, changed = service.save(
+            session,
+            settings_of(request),
+            kind,
+            locale,
+            channel,
+            subject=values["subject"] if channel == "email" else None,
+            body=values["body"],
+            note=values["note"],
+            actor=user.actor,
+        )
+    except AnshinError as exc:
+        session.rollback()
+        return _edit_page(
+            request,
+            session,
+            user,
+            kind,
+            locale,
+            channel,
+            status=exc.status,
+            values=values,
+            errors=error_for(request, exc, "body"),
+            facts=form.get("facts") or "unconfirmed",
+        )
+    session.commit()
+    if changed:
+        flash(request, N_("Saved as version {version}."), version=text.version)
+    else:
+        flash(request, N_("Nothing changed; no new version was saved."), kind="warn")
+    return redirect(_base(kind, locale, channel))
+
+
+@router.post("/console/templates/{kind}/{locale}/{channel}/preview", response_class=HTMLResponse)
+async def preview_fragment(
+    request: Request, session: DbSession, kind: str, locale: str, channel: str
+) -> Response:
+    """htmx: the draft in the editor rendered and checked, without saving anything."""
+    user = require_role(request, session, "operator")
+    rules.check_key(kind, locale, channel)
+    await check_csrf(request)
+    form = await read_form(request)
+    values = _form_values(form)
+    source = rules.Source(
+        subject=values["subject"] if channel == "email" else None, body=values["body"]
+    )
+    context = _run_preview(request, session, kind, locale, channel, source, form.get("facts"))
+    return partial(
+        request,
+        user,
+        "comms/_template_preview.html",
+        channel=channel,
+        short_limit=rules.SHORT_LIMITS[locale] if channel == "short" else None,
+        **context,
+    )
+
+
+@router.post("/console/templates/{kind}/{locale}/{channel}/restore")
+async def restore(
+    request: Request, session: DbSession, kind: str, locale: str, channel: str
+) -> Response:
+    """Bring an old version back as the newest one (seniors and above)."""
+    user = require_role(request, session, EDIT_ROLE)
+    rules.check_key(kind, locale, channel)
+    await check_csrf(request)
+    form = await read_form(request)
+    raw = form.get("version")
+    if not raw.isdigit():
+        flash(request, N_("Choose a version to restore."), kind="error")
+        return redirect(_base(kind, locale, channel))
+    try:
+        text = service.restore(
+            session, settings_of(request), kind, locale, channel, int(raw), actor=user.actor
+        )
+    except AnshinError as exc:
+        session.rollback()
+        # The reason is translated here: its parameters may not travel through the session.
+        flash(request, translate(request_locale(request), exc.msgid, **exc.params), kind="error")
+        return redirect(_base(kind, locale, channel))
+    session.commit()
+    flash(
+        request,
+        N_("Version {old} restored as version {version}."),
+        old=int(raw),
+        version=text.version,
+    )
+    return redirect(_base(kind, locale, channel))
