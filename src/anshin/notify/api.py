@@ -1,0 +1,249 @@
+"""Staff JSON API: subscribers, per-message delivery counts, dead-letter retries (R4, R26).
+
+Reading counts and retrying dead letters is for every agent (operator and
+up): the console shows queued / sent / failed / dead per message live and a
+retry button. Managing the subscriber list holds personal data and is for
+seniors and up. Mutating routes need the session's CSRF token unless the
+caller uses a bearer token.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from anshin.errors import AnshinError, InvalidInput
+from anshin.i18n import N_
+from anshin.notify import csvio, service, subscribers
+from anshin.notify.models import Delivery, OutboxMessage, Subscriber
+from anshin.web.deps import check_csrf, db_session, message, require_role, settings_of
+
+router = APIRouter(prefix="/api")
+MANAGE = "senior"
+VIEW = "operator"
+CSV_MAX_BYTES = 50 * 1024 * 1024
+
+
+class TooLarge(AnshinError):
+    """A request body over the limit (HTTP 413)."""
+
+    status = 413
+
+
+class SubscriberIn(BaseModel):
+    """A subscriber staff add: an email address (double opt-in unless confirmed) or a webhook."""
+
+    kind: Literal["email", "webhook"] = "email"
+    email: str | None = Field(default=None, max_length=320)
+    url: str | None = Field(default=None, max_length=2000)
+    format: str = "anshin"
+    secret: str | None = Field(default=None, max_length=200)
+    locale: str = "ja"
+    components: list[int] = Field(default_factory=list, max_length=1000)
+    confirmed: bool = False
+
+
+def subscriber_json(subscriber: Subscriber) -> dict[str, Any]:
+    """A subscriber as the API shows it (never the webhook secret)."""
+    return {
+        "id": subscriber.id,
+        "kind": subscriber.kind,
+        "address": subscriber.address,
+        "locale": subscriber.locale,
+        "status": subscriber.status,
+        "format": subscriber.webhook_format,
+        "components": subscriber.component_ids,
+        "source": subscriber.source,
+        "created_at": subscriber.created_at.isoformat(),
+        "confirmed_at": subscriber.confirmed_at.isoformat() if subscriber.confirmed_at else None,
+        "unsubscribed_at": (
+            subscriber.unsubscribed_at.isoformat() if subscriber.unsubscribed_at else None
+        ),
+    }
+
+
+def delivery_json(delivery: Delivery) -> dict[str, Any]:
+    """One delivery with its state and last error (the console's dead-letter list)."""
+    return {
+        "id": delivery.id,
+        "message_id": delivery.message_id,
+        "subscriber_id": delivery.subscriber_id,
+        "channel": delivery.channel,
+        "status": delivery.status,
+        "attempts": delivery.attempts,
+        "next_attempt_at": delivery.next_attempt_at.isoformat(),
+        "last_error": delivery.last_error,
+        "sent_at": delivery.sent_at.isoformat() if delivery.sent_at else None,
+    }
+
+
+def message_json(session: Session, msg: OutboxMessage) -> dict[str, Any]:
+    """A message with its subject and delivery counts."""
+    texts = msg.texts.get("ja") or next(iter(msg.texts.values()))
+    return {
+        "id": msg.id,
+        "kind": msg.kind,
+        "incident_id": msg.incident_id,
+        "update_id": msg.update_id,
+        "maintenance_id": msg.maintenance_id,
+        "subject": texts.get("subject"),
+        "created_at": msg.created_at.isoformat(),
+        "counts": service.counts(session, msg.id).as_dict(),
+    }
+
+
+@router.get("/subscribers")
+def list_subscribers(
+    request: Request,
+    kind: str | None = None,
+    status: str | None = None,
+    limit: int = Query(default=100, ge=1, le=1000),
+    offset: int = Query(default=0, ge=0),
+    session: Session = Depends(db_session),
+) -> dict[str, Any]:
+    """A page of subscribers, newest first."""
+    require_role(request, session, MANAGE)
+    rows, total = subscribers.list_subscribers(
+        session, kind=kind, status=status, limit=limit, offset=offset
+    )
+    return {"total": total, "items": [subscriber_json(s) for s in rows]}
+
+
+@router.post("/subscribers", status_code=201, dependencies=[Depends(check_csrf)])
+def create_subscriber(
+    body: SubscriberIn, request: Request, session: Session = Depends(db_session)
+) -> dict[str, Any]:
+    """Add a subscriber; a webhook's secret is returned once, here, and never again."""
+    user = require_role(request, session, MANAGE)
+    settings = settings_of(request)
+    if body.kind == "webhook":
+        subscriber = subscribers.add_webhook(
+            session,
+            settings,
+            url=body.url or "",
+            fmt=body.format,
+            secret=body.secret,
+            locale=body.locale,
+            component_ids=body.components,
+            actor=user.actor,
+        )
+        secret = subscriber.secret
+    else:
+        subscriber = subscribers.subscribe_email(
+            session,
+            settings,
+            email=body.email or "",
+            locale=body.locale,
+            component_ids=body.components,
+            confirmed=body.confirmed,
+            actor=user.actor,
+        )
+        secret = None
+    session.commit()
+    return {"subscriber": subscriber_json(subscriber), "secret": secret}
+
+
+@router.delete("/subscribers/{subscriber_id}", status_code=204, dependencies=[Depends(check_csrf)])
+def delete_subscriber(
+    subscriber_id: int, request: Request, session: Session = Depends(db_session)
+) -> Response:
+    """Remove a subscriber and their address."""
+    user = require_role(request, session, MANAGE)
+    subscribers.delete(session, subscriber_id, actor=user.actor)
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.post("/subscribers/import", dependencies=[Depends(check_csrf)])
+async def import_subscribers(request: Request, session: Session = Depends(db_session)) -> Response:
+    """Import a CSV body (email, locale, components, status); all rows or none."""
+    user = require_role(request, session, MANAGE)
+    raw = await request.body()
+    if len(raw) > CSV_MAX_BYTES:
+        raise TooLarge(N_("The file is too large (at most {n} MB)."), n=CSV_MAX_BYTES // 2**20)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(N_("The file must be UTF-8 text.")) from None
+    try:
+        report = csvio.import_csv(session, text, actor=user.actor)
+    except csvio.ImportFailed as exc:
+        session.rollback()
+        errors = [{"line": e.line, "message": message(request, e.error)} for e in exc.errors]
+        payload = {
+            "error": {"code": "InvalidInput", "message": message(request, exc), "details": errors}
+        }
+        return JSONResponse(payload, status_code=422)
+    session.commit()
+    return JSONResponse(
+        {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}
+    )
+
+
+@router.get("/subscribers/export")
+def export_subscribers(request: Request, session: Session = Depends(db_session)) -> Response:
+    """The email subscribers as CSV."""
+    require_role(request, session, MANAGE)
+    return StreamingResponse(
+        csvio.export_csv(session),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="subscribers.csv"'},
+    )
+
+
+@router.get("/messages")
+def list_messages(
+    request: Request,
+    limit: int = Query(default=50, ge=1, le=500),
+    session: Session = Depends(db_session),
+) -> dict[str, Any]:
+    """Recent messages with their delivery counts."""
+    require_role(request, session, VIEW)
+    return {
+        "items": [message_json(session, m) for m in service.list_messages(session, limit=limit)]
+    }
+
+
+@router.get("/messages/{message_id}/deliveries")
+def message_deliveries(
+    message_id: int,
+    request: Request,
+    status: str | None = None,
+    limit: int = Query(default=200, ge=1, le=1000),
+    session: Session = Depends(db_session),
+) -> dict[str, Any]:
+    """Counts (queued / sent / failed / dead, last_delivered_at) and, with ?status=, the rows."""
+    require_role(request, session, VIEW)
+    counts = service.counts(session, message_id).as_dict()
+    rows = (
+        service.list_deliveries(session, message_id, status=status, limit=limit) if status else []
+    )
+    return {"counts": counts, "items": [delivery_json(d) for d in rows]}
+
+
+@router.post("/deliveries/{delivery_id}/retry", dependencies=[Depends(check_csrf)])
+def retry_delivery(
+    delivery_id: int, request: Request, session: Session = Depends(db_session)
+) -> dict[str, Any]:
+    """Send a dead letter again (fresh attempts)."""
+    user = require_role(request, session, VIEW)
+    delivery = service.retry(session, settings_of(request), delivery_id, actor=user.actor)
+    session.commit()
+    return delivery_json(delivery)
+
+
+@router.post("/messages/{message_id}/retry-dead", dependencies=[Depends(check_csrf)])
+def retry_message_dead(
+    message_id: int, request: Request, session: Session = Depends(db_session)
+) -> dict[str, Any]:
+    """Send every dead letter of a message again."""
+    user = require_role(request, session, VIEW)
+    count = service.retry_dead(
+        session, settings_of(request), message_id=message_id, actor=user.actor
+    )
+    session.commit()
+    return {"retried": count}

@@ -1,0 +1,466 @@
+"""The worker side of the outbox: claim deliveries through the database, send, mark.
+
+DESIGN.md "outbox", "Scale-out": nothing assumes one process. A worker claims
+a batch with one ``UPDATE … RETURNING`` (on PostgreSQL its row choice is
+``FOR UPDATE SKIP LOCKED``, so workers never wait for each other; on SQLite
+the statement is one short write transaction). A claim expires after
+``delivery_claim_seconds`` unless renewed, so the work of a killed worker
+returns to the queue by itself.
+
+"Exactly once" (R4: each subscriber gets each notice once): every delivery
+is marked ``sent`` in its own small commit right after the server accepted
+it. The only window for a second copy is a crash between the server's accept
+and that commit; the copy then carries the same Message-ID / Idempotency-Key
+(the delivery id), so mail systems and webhook receivers recognise it as the
+same message. docs/delivery.md states the guarantee.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, cast
+
+from sqlalchemy import Engine, Table, Update, and_, exists, func, select, update
+
+from anshin.config import Settings
+from anshin.db import utcnow
+from anshin.notify import rules, smtp, tokens, webhook
+from anshin.notify.models import Delivery, OutboxMessage, Subscriber
+
+D = cast(Table, Delivery.__table__)
+S = cast(Table, Subscriber.__table__)
+M = cast(Table, OutboxMessage.__table__)
+_host = socket.gethostname()
+
+
+def worker_id() -> str:
+    """Who holds a claim: host, process, thread and a random tag (readable in the console)."""
+    return f"{_host}:{os.getpid()}:{threading.get_ident() % 100000}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass(frozen=True)
+class Work:
+    """One claimed delivery with everything needed to send it."""
+
+    delivery_id: int
+    message_id: int
+    attempts: int
+    channel: str
+    subscriber_id: int | None
+    address: str | None
+    locale: str
+    subscriber_status: str | None
+    webhook_format: str | None
+    secret: str | None
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """What a sweep found: expired claims recovered or given up, work due and overdue."""
+
+    recovered: int
+    dead: int
+    due: int
+    stale: int
+
+
+@dataclass
+class Senders:
+    """The connections one worker run reuses: one SMTP session, one HTTP pool."""
+
+    settings: Settings
+    mail: smtp.SmtpSender = field(init=False)
+    hooks: webhook.WebhookSender = field(init=False)
+    messages: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.mail = smtp.SmtpSender(self.settings)
+        self.hooks = webhook.WebhookSender()
+
+    def __enter__(self) -> Senders:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.mail.close()
+        self.hooks.close()
+
+
+def _locked(stmt: Any, engine: Engine) -> Any:
+    """Row choice that skips rows another worker is claiming (PostgreSQL); SQLite serialises."""
+    return stmt.with_for_update(skip_locked=True) if engine.dialect.name == "postgresql" else stmt
+
+
+def _recover_expired(
+    conn: Any, engine: Engine, settings: Settings, now: dt.datetime
+) -> tuple[int, int]:
+    """Claims past their time belong to a worker that died: back to the queue, or dead if spent."""
+    expired = and_(D.c.status == "sending", D.c.claimed_until < now)
+    spent = _locked(
+        select(D.c.id).where(expired, D.c.attempts >= settings.delivery_max_attempts), engine
+    )
+    dead = conn.execute(
+        update(D)
+        .where(D.c.id.in_(spent.scalar_subquery()))
+        .values(
+            status="dead",
+            claimed_by=None,
+            claimed_until=None,
+            last_error="the worker sending this stopped before it finished (attempts exhausted)",
+        )
+    ).rowcount
+    back = _locked(select(D.c.id).where(expired), engine)
+    recovered = conn.execute(
+        update(D)
+        .where(D.c.id.in_(back.scalar_subquery()))
+        .values(
+            status="pending",
+            next_attempt_at=now,
+            claimed_by=None,
+            claimed_until=None,
+            last_error="claim expired: the worker sending this stopped before it finished",
+        )
+    ).rowcount
+    return int(recovered or 0), int(dead or 0)
+
+
+def claim(
+    engine: Engine, settings: Settings, worker: str, now: dt.datetime | None = None
+) -> list[int]:
+    """Take up to ``delivery_batch_size`` due deliveries for ``worker``; returns their ids.
+
+    Each claim counts as an attempt, so a message that kills every worker
+    that touches it still ends as a dead letter instead of looping forever.
+    """
+    now = now or utcnow()
+    due = _locked(
+        select(D.c.id)
+        .where(D.c.status.in_(rules.DUE_STATUSES), D.c.next_attempt_at <= now)
+        .order_by(D.c.next_attempt_at, D.c.id)
+        .limit(settings.delivery_batch_size),
+        engine,
+    )
+    stmt = (
+        update(D)
+        .where(D.c.id.in_(due.scalar_subquery()))
+        .values(
+            status="sending",
+            claimed_by=worker,
+            claimed_until=now + dt.timedelta(seconds=settings.delivery_claim_seconds),
+            attempts=D.c.attempts + 1,
+        )
+        .returning(D.c.id)
+    )
+    with engine.begin() as conn:
+        _recover_expired(conn, engine, settings, now)
+        ids = [row[0] for row in conn.execute(stmt)]
+    return sorted(ids)
+
+
+def renew(engine: Engine, settings: Settings, worker: str, ids: Iterable[int]) -> set[int]:
+    """Extend this worker's claim on ``ids``; returns the ids it still holds."""
+    wanted = list(ids)
+    if not wanted:
+        return set()
+    until = utcnow() + dt.timedelta(seconds=settings.delivery_claim_seconds)
+    stmt = (
+        update(D)
+        .where(D.c.id.in_(wanted), D.c.claimed_by == worker, D.c.status == "sending")
+        .values(claimed_until=until)
+        .returning(D.c.id)
+    )
+    with engine.begin() as conn:
+        return {row[0] for row in conn.execute(stmt)}
+
+
+def release(engine: Engine, worker: str, ids: Iterable[int]) -> None:
+    """Give unsent claimed work back untouched (a stopping worker); the attempt is not counted."""
+    wanted = list(ids)
+    if not wanted:
+        return
+    with engine.begin() as conn:
+        conn.execute(
+            update(D)
+            .where(D.c.id.in_(wanted), D.c.claimed_by == worker, D.c.status == "sending")
+            .values(
+                status="pending",
+                claimed_by=None,
+                claimed_until=None,
+                attempts=func.max(D.c.attempts - 1, 0)
+                if engine.dialect.name == "sqlite"
+                else func.greatest(D.c.attempts - 1, 0),
+            )
+        )
+
+
+def _execute(engine: Engine, stmt: Update) -> None:
+    with engine.begin() as conn:
+        conn.execute(stmt)
+
+
+def mark_sent(engine: Engine, delivery_id: int, now: dt.datetime | None = None) -> None:
+    """The server accepted it: record that at once, in its own commit (see module docstring)."""
+    _execute(
+        engine,
+        update(D)
+        .where(D.c.id == delivery_id, D.c.status != "sent")
+        .values(
+            status="sent",
+            sent_at=now or utcnow(),
+            claimed_by=None,
+            claimed_until=None,
+            last_error=None,
+        ),
+    )
+
+
+def mark_failed(
+    engine: Engine, settings: Settings, work: Work, worker: str, outcome: smtp.Outcome
+) -> str:
+    """A failed attempt: retry later with backoff and jitter, or give up (dead letter)."""
+    status = rules.after_failure(
+        work.attempts, settings.delivery_max_attempts, transient=outcome.transient
+    )
+    delay = rules.backoff_seconds(
+        work.attempts,
+        base=settings.delivery_backoff_base_seconds,
+        maximum=settings.delivery_backoff_max_seconds,
+    )
+    _execute(
+        engine,
+        update(D)
+        .where(D.c.id == work.delivery_id, D.c.claimed_by == worker, D.c.status == "sending")
+        .values(
+            status=status,
+            next_attempt_at=utcnow() + dt.timedelta(seconds=delay),
+            claimed_by=None,
+            claimed_until=None,
+            last_error=outcome.error,
+        ),
+    )
+    return status
+
+
+def mark_cancelled(engine: Engine, work: Work, worker: str, reason: str) -> None:
+    """The recipient left (unsubscribed or deleted) before the message went out."""
+    _execute(
+        engine,
+        update(D)
+        .where(D.c.id == work.delivery_id, D.c.claimed_by == worker, D.c.status == "sending")
+        .values(status="cancelled", claimed_by=None, claimed_until=None, last_error=reason),
+    )
+
+
+def load_work(engine: Engine, ids: list[int]) -> list[Work]:
+    """The claimed deliveries joined with their subscribers, in one query."""
+    stmt = (
+        select(
+            D.c.id,
+            D.c.message_id,
+            D.c.attempts,
+            D.c.channel,
+            D.c.subscriber_id,
+            S.c.address,
+            S.c.locale,
+            S.c.status,
+            S.c.webhook_format,
+            S.c.secret,
+        )
+        .select_from(D.outerjoin(S, S.c.id == D.c.subscriber_id))
+        .where(D.c.id.in_(ids))
+        .order_by(D.c.id)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return [
+        Work(
+            delivery_id=r[0],
+            message_id=r[1],
+            attempts=r[2],
+            channel=r[3],
+            subscriber_id=r[4],
+            address=r[5],
+            locale=r[6] or "ja",
+            subscriber_status=r[7],
+            webhook_format=r[8],
+            secret=r[9],
+        )
+        for r in rows
+    ]
+
+
+def _messages(engine: Engine, cache: dict[int, dict[str, Any]], ids: set[int]) -> None:
+    missing = [i for i in ids if i not in cache]
+    if not missing:
+        return
+    with engine.connect() as conn:
+        for row in conn.execute(
+            select(M.c.id, M.c.kind, M.c.texts, M.c.data, M.c.component_ids, M.c.created_at).where(
+                M.c.id.in_(missing)
+            )
+        ):
+            created = row[5]
+            cache[row[0]] = {
+                "kind": row[1],
+                "texts": row[2],
+                "data": row[3] or {},
+                "component_ids": list(row[4] or []),
+                "created_at": created.isoformat() if created else "",
+            }
+
+
+def _send(
+    settings: Settings, senders: Senders, work: Work, message: dict[str, Any]
+) -> smtp.Outcome:
+    texts = message["texts"]
+    if work.channel == "email":
+        assert work.address is not None and work.subscriber_id is not None
+        token = tokens.unsubscribe_token(settings, work.subscriber_id, work.address)
+        mail = smtp.build_email(
+            settings,
+            delivery_id=work.delivery_id,
+            to=work.address,
+            locale=work.locale,
+            kind=message["kind"],
+            texts=rules.pick_texts(texts, work.locale),
+            token=token,
+        )
+        return senders.mail.send(mail, work.address)
+    assert work.address is not None
+    body = webhook.body_for(
+        fmt=work.webhook_format or "anshin",
+        delivery_id=work.delivery_id,
+        message_id=work.message_id,
+        kind=message["kind"],
+        locale=work.locale,
+        created_at=message["created_at"],
+        texts=texts,
+        component_ids=message["component_ids"],
+        data=message["data"],
+    )
+    return senders.hooks.send(
+        url=work.address,
+        secret=work.secret or "",
+        body=body,
+        delivery_id=work.delivery_id,
+        kind=message["kind"],
+    )
+
+
+def _left(work: Work, kind: str) -> str | None:
+    """Why a claimed delivery must not go out any more, or None to send it."""
+    if work.subscriber_id is None or work.address is None:
+        return "the subscriber was deleted"
+    if work.subscriber_status == "unsubscribed":
+        return "the subscriber unsubscribed"
+    if work.subscriber_status != "active" and kind != "confirmation":
+        return "the subscriber is not active"
+    return None
+
+
+def process_batch(
+    engine: Engine,
+    settings: Settings,
+    worker: str,
+    senders: Senders,
+    *,
+    stopping: Callable[[], bool] = lambda: False,
+) -> int:
+    """Claim one batch and send it; returns how many deliveries were claimed (0 = nothing due)."""
+    ids = claim(engine, settings, worker)
+    if not ids:
+        return 0
+    works = load_work(engine, ids)
+    _messages(engine, senders.messages, {w.message_id for w in works})
+    held = set(ids)
+    renew_at = time.monotonic() + settings.delivery_claim_seconds / 2
+    for index, work in enumerate(works):
+        if stopping():
+            release(engine, worker, [w.delivery_id for w in works[index:] if w.delivery_id in held])
+            break
+        if time.monotonic() >= renew_at:
+            held = renew(engine, settings, worker, [w.delivery_id for w in works[index:]])
+            renew_at = time.monotonic() + settings.delivery_claim_seconds / 2
+        if work.delivery_id not in held:
+            continue  # our claim lapsed and another worker owns it now
+        message = senders.messages[work.message_id]
+        reason = _left(work, message["kind"])
+        if reason:
+            mark_cancelled(engine, work, worker, reason)
+            continue
+        outcome = _send(settings, senders, work, message)
+        if outcome.ok:
+            mark_sent(engine, work.delivery_id)
+        else:
+            mark_failed(engine, settings, work, worker, outcome)
+    finish_messages(engine, {w.message_id for w in works})
+    return len(ids)
+
+
+def finish_messages(engine: Engine, message_ids: Iterable[int]) -> None:
+    """Stamp ``last_delivered_at`` on messages nothing is left to send for (R4, for the review)."""
+    open_states = ("pending", "sending", "failed")
+    with engine.begin() as conn:
+        for message_id in sorted(message_ids):
+            still_open = exists().where(D.c.message_id == message_id, D.c.status.in_(open_states))
+            last_sent = (
+                select(func.max(D.c.sent_at))
+                .where(D.c.message_id == message_id, D.c.status == "sent")
+                .scalar_subquery()
+            )
+            conn.execute(
+                update(M)
+                .where(M.c.id == message_id, ~still_open)
+                .values(last_delivered_at=func.coalesce(last_sent, M.c.last_delivered_at))
+            )
+
+
+def seconds_until_next_due(engine: Engine, now: dt.datetime | None = None) -> float | None:
+    """How long until a retry falls due or a claim expires; None when nothing is waiting."""
+    now = now or utcnow()
+    with engine.connect() as conn:
+        next_retry = conn.execute(
+            select(func.min(D.c.next_attempt_at)).where(
+                D.c.status.in_(rules.DUE_STATUSES), D.c.next_attempt_at > now
+            )
+        ).scalar()
+        next_expiry = conn.execute(
+            select(func.min(D.c.claimed_until)).where(D.c.status == "sending")
+        ).scalar()
+    times = [t for t in (next_retry, next_expiry) if t is not None]
+    if not times:
+        return None
+    soonest = min(t if t.tzinfo else t.replace(tzinfo=dt.UTC) for t in times)
+    return max((soonest - now).total_seconds(), 0.0)
+
+
+def sweep(engine: Engine, settings: Settings, now: dt.datetime | None = None) -> SweepReport:
+    """Recover expired claims and count work that is due (and overdue) so workers can be woken."""
+    now = now or utcnow()
+    with engine.begin() as conn:
+        recovered, dead = _recover_expired(conn, engine, settings, now)
+    stale_before = now - dt.timedelta(seconds=settings.sweep_after_seconds)
+    due_now = and_(D.c.status.in_(rules.DUE_STATUSES), D.c.next_attempt_at <= now)
+    with engine.connect() as conn:
+        due = conn.execute(select(func.count()).select_from(D).where(due_now)).scalar() or 0
+        stale = (
+            conn.execute(
+                select(func.count())
+                .select_from(D)
+                .where(due_now, D.c.next_attempt_at <= stale_before)
+            ).scalar()
+            or 0
+        )
+    return SweepReport(recovered=recovered, dead=dead, due=int(due), stale=int(stale))

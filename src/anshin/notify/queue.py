@@ -1,0 +1,218 @@
+"""The wake-up queue (DESIGN.md "background work"): Huey on SQLite or Redis.
+
+The queue carries no deliveries, only "there is work": a woken task claims
+deliveries through the database. So a lost queue message costs a delay (the
+sweeper wakes workers again), never a message.
+
+- ``ANSHIN_QUEUE_URL`` unset: SqliteHuey in a file next to the SQLite
+  database (or in the temp directory for PostgreSQL), consumed by a thread
+  inside ``anshin serve`` (:func:`start_embedded_consumer`) or by
+  ``anshin worker`` processes on the same machine.
+- ``ANSHIN_QUEUE_URL=redis://host:6379/0``: RedisHuey, consumed by any number
+  of ``anshin worker`` processes on any machine. ``?name=`` picks the queue's
+  name (default ``anshin``) so several installations can share one Redis.
+- ``ANSHIN_QUEUE_URL=sqlite:///path/queue.db``: SqliteHuey at that path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import tempfile
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from huey import Huey, RedisHuey, SqliteHuey
+from huey.consumer import Consumer
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from anshin.config import Settings
+
+if TYPE_CHECKING:
+    from anshin.notify.tasks import DeliveryTasks
+
+log = logging.getLogger("anshin.notify.queue")
+
+DEFAULT_NAME = "anshin"
+# More wake-ups than this per publish only make idle tasks: each woken task
+# keeps claiming batches until nothing is due.
+MAX_WAKES = 8
+
+_WAKE_KEY = "anshin.notify.wake"
+_HOOKED_KEY = "anshin.notify.wake.hooked"
+_lock = threading.Lock()
+_queues: dict[str, DeliveryTasks] = {}
+_embedded: Consumer | None = None
+
+
+class EmbeddedConsumer(Consumer):
+    """A Huey consumer that lives inside another program (``anshin serve``).
+
+    It must not install signal handlers: the web server owns them, and
+    signals can only be set from the main thread anyway.
+    """
+
+    def _set_signal_handlers(self) -> None:
+        return None
+
+
+def is_redis(settings: Settings) -> bool:
+    """True when the queue is Redis (workers are separate ``anshin worker`` processes)."""
+    return (settings.queue_url or "").startswith(("redis://", "rediss://", "unix://"))
+
+
+def sqlite_queue_path(settings: Settings) -> Path:
+    """Where the embedded queue's file lives when ``ANSHIN_QUEUE_URL`` does not say."""
+    url = settings.queue_url or ""
+    if url.startswith("sqlite:///"):
+        return Path(url[len("sqlite:///") :])
+    db = settings.database_url
+    if db.startswith("sqlite:///") and ":memory:" not in db:
+        return Path(db[len("sqlite:///") :] + ".queue")
+    digest = hashlib.sha256(db.encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"anshin-queue-{digest}.db"
+
+
+def make_huey(settings: Settings) -> Huey:
+    """The Huey instance the settings call for (no results kept: the database is the record)."""
+    url = settings.queue_url or ""
+    if is_redis(settings):
+        parts = urlsplit(url)
+        query = dict(parse_qsl(parts.query))
+        name = query.pop("name", DEFAULT_NAME)
+        clean = urlunsplit(parts._replace(query=urlencode(query)))
+        return RedisHuey(name, url=clean, results=False, blocking=True, read_timeout=1)
+    if url and not url.startswith("sqlite:///"):
+        raise ValueError(f"ANSHIN_QUEUE_URL must be redis://… or sqlite:///…, not {url!r}")
+    path = sqlite_queue_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(DEFAULT_NAME, filename=str(path), results=False, timeout=30)
+
+
+def get_queue(settings: Settings) -> DeliveryTasks:
+    """The queue and its tasks for these settings, built once per process."""
+    from anshin.notify.tasks import DeliveryTasks
+
+    key = settings.model_dump_json()
+    with _lock:
+        found = _queues.get(key)
+        if found is None:
+            found = DeliveryTasks(make_huey(settings), settings)
+            _queues[key] = found
+        return found
+
+
+def wake(settings: Settings, recipients: int = 1) -> int:
+    """Wake enough workers for ``recipients`` deliveries; returns how many wake-ups were sent.
+
+    A failure to reach the queue is logged, not raised: the deliveries are
+    already safe in the database and the sweeper will wake workers later.
+    """
+    if recipients <= 0:
+        return 0
+    count = min(MAX_WAKES, max(1, math.ceil(recipients / settings.delivery_batch_size)))
+    try:
+        tasks = get_queue(settings)
+        for _ in range(count):
+            tasks.deliver()
+    except Exception:  # the queue is only an accelerator; never fail the publisher
+        log.exception("could not wake delivery workers; the sweeper will pick the work up")
+        return 0
+    return count
+
+
+def wake_after_commit(session: Session, settings: Settings, recipients: int) -> None:
+    """Wake workers once the caller's transaction commits; forget it if the caller rolls back.
+
+    Before the commit the workers would find nothing; after a rollback there
+    is nothing to find.
+    """
+    if recipients <= 0:
+        return
+    pending: list[tuple[Settings, int]] = session.info.setdefault(_WAKE_KEY, [])
+    pending.append((settings, recipients))
+    if session.info.get(_HOOKED_KEY):
+        return
+    session.info[_HOOKED_KEY] = True
+
+    def _after_commit(committed: Session) -> None:
+        for item_settings, count in committed.info.pop(_WAKE_KEY, []):
+            wake(item_settings, count)
+
+    def _after_rollback(rolled_back: Session) -> None:
+        rolled_back.info.pop(_WAKE_KEY, None)
+
+    event.listen(session, "after_commit", _after_commit)
+    event.listen(session, "after_rollback", _after_rollback)
+
+
+def start_embedded_consumer(settings: Settings, workers: int = 2) -> Consumer | None:
+    """Start delivery threads inside this process (``anshin serve`` with the SQLite queue).
+
+    With a Redis queue the ``anshin worker`` processes deliver and nothing is
+    started here. Runs a sweep first, so work left by a previous run resumes.
+    """
+    global _embedded
+    if is_redis(settings):
+        log.info("queue is Redis: deliveries are sent by `anshin worker` processes")
+        return None
+    with _lock:
+        if _embedded is not None:
+            return _embedded
+    tasks = get_queue(settings)
+    consumer = EmbeddedConsumer(
+        tasks.huey,
+        workers=workers,
+        worker_type="thread",
+        periodic=True,
+        initial_delay=0.1,
+        max_delay=1.0,
+        check_worker_health=True,
+    )
+    tasks.attach(consumer.stop_flag)
+    consumer.start()
+    tasks.sweep_now()
+    with _lock:
+        _embedded = consumer
+    return consumer
+
+
+def stop_embedded_consumer(timeout: float = 10.0) -> None:
+    """Stop the embedded delivery threads: current sends finish, claimed work is released."""
+    global _embedded
+    with _lock:
+        consumer, _embedded = _embedded, None
+    if consumer is None:
+        return
+    consumer.shutdown_timeout = timeout
+    consumer.stop(graceful=True)
+
+
+def run_worker(settings: Settings, workers: int = 2) -> None:
+    """``anshin worker``: consume the queue until SIGINT/SIGTERM (blocking)."""
+    tasks = get_queue(settings)
+    consumer = tasks.huey.create_consumer(
+        workers=workers,
+        worker_type="thread",
+        periodic=True,
+        initial_delay=0.1,
+        max_delay=1.0,
+        check_worker_health=True,
+        graceful_signal="TERM",
+        shutdown_timeout=30.0,
+    )
+    tasks.attach(consumer.stop_flag)
+    tasks.sweep_now()
+    consumer.run()
+
+
+def describe(settings: Settings) -> dict[str, Any]:
+    """What the queue is, for ``anshin worker`` to print at start (no secrets)."""
+    if is_redis(settings):
+        parts = urlsplit(settings.queue_url or "")
+        return {"backend": "redis", "host": parts.hostname, "port": parts.port}
+    return {"backend": "sqlite", "path": str(sqlite_queue_path(settings))}

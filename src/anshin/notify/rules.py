@@ -1,0 +1,245 @@
+"""Pure decisions of delivery: validation, retry policy, signatures, payloads — no I/O.
+
+R4/R26: every subscriber who asked is told, once. The retry policy
+(exponential backoff with full jitter, transient vs permanent failures) and the
+identity of a message on the wire (``Message-ID``, ``Idempotency-Key``) live
+here so they can be unit-tested alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+import random
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from anshin.errors import InvalidInput
+from anshin.i18n import N_
+
+LOCALES: tuple[str, ...] = ("ja", "en")
+SUBSCRIBER_KINDS: tuple[str, ...] = ("email", "webhook")
+SUBSCRIBER_STATUSES: tuple[str, ...] = ("pending", "active", "unsubscribed")
+WEBHOOK_FORMATS: tuple[str, ...] = ("anshin", "slack")
+DELIVERY_STATUSES: tuple[str, ...] = ("pending", "sending", "sent", "failed", "dead", "cancelled")
+# A worker may pick these up once next_attempt_at has passed.
+DUE_STATUSES: tuple[str, ...] = ("pending", "failed")
+MESSAGE_KINDS: tuple[str, ...] = (
+    "first_notice",
+    "update",
+    "no_news_update",
+    "resolution",
+    "report_notice",
+    "maintenance_notice",
+    "confirmation",
+    "test",
+)
+EMAIL_MAX = 254
+URL_MAX = 2000
+# Confirmation links expire (double opt-in); unsubscribe links never do.
+CONFIRM_MAX_AGE_SECONDS = 3 * 24 * 3600
+
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+
+
+def normalise_email(value: str | None) -> str:
+    """A trimmed, lower-cased address, or InvalidInput (R26: subscribe from the public page).
+
+    Only plain ASCII addresses are accepted: they are what every SMTP server
+    on the path can carry without SMTPUTF8.
+    """
+    email = (value or "").strip().lower()
+    if not email:
+        raise InvalidInput(N_("Enter your email address."), field="email")
+    if len(email) > EMAIL_MAX or ".." in email or not _EMAIL.match(email):
+        raise InvalidInput(
+            N_("{value} is not a valid email address."), field="email", value=email[:80]
+        )
+    return email
+
+
+def check_locale(value: str | None) -> str:
+    """ja or en; anything else is refused rather than guessed."""
+    locale = (value or "ja").strip().lower()
+    if locale not in LOCALES:
+        raise InvalidInput(
+            N_("Unknown language: {value}. Choose ja or en."), field="locale", value=locale
+        )
+    return locale
+
+
+def check_webhook_url(value: str | None) -> str:
+    """An absolute http(s) URL with a host."""
+    url = (value or "").strip()
+    parts = urlsplit(url)
+    if len(url) > URL_MAX or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput(
+            N_("Enter a webhook URL that starts with https:// or http://."), field="url"
+        )
+    return url
+
+
+def check_webhook_format(value: str | None) -> str:
+    """anshin (JSON payload) or slack (incoming-webhook compatible)."""
+    fmt = (value or "anshin").strip().lower()
+    if fmt not in WEBHOOK_FORMATS:
+        raise InvalidInput(
+            N_("Unknown webhook format: {value}. Choose anshin or slack."),
+            field="format",
+            value=fmt,
+        )
+    return fmt
+
+
+def check_subscriber_status(value: str | None) -> str:
+    """One of SUBSCRIBER_STATUSES (CSV import)."""
+    status = (value or "active").strip().lower()
+    if status not in SUBSCRIBER_STATUSES:
+        raise InvalidInput(
+            N_("Unknown status: {value}. Use one of {choices}."),
+            field="status",
+            value=status,
+            choices=", ".join(SUBSCRIBER_STATUSES),
+        )
+    return status
+
+
+def split_components(value: str | None) -> list[str]:
+    """The components cell of a CSV row: names or ids separated by ``;`` (empty = all)."""
+    return [part.strip() for part in (value or "").split(";") if part.strip()]
+
+
+# --- retry policy -----------------------------------------------------------
+
+
+def backoff_seconds(
+    attempt: int,
+    *,
+    base: float,
+    maximum: float,
+    rand: Callable[[float, float], float] = random.uniform,
+) -> float:
+    """Full jitter: a random wait in [0, min(maximum, base * 2^(attempt-1))].
+
+    Spreading retries out keeps a recovering mail server from being hit by every
+    worker at the same instant (the "thundering herd").
+    """
+    ceiling = min(maximum, base * (2 ** max(attempt - 1, 0)))
+    return float(rand(0.0, ceiling)) if ceiling > 0 else 0.0
+
+
+def smtp_is_transient(code: int | None) -> bool:
+    """SMTP 4xx and no code at all (connection trouble) are worth retrying; 5xx is final."""
+    return code is None or 400 <= code < 500
+
+
+def http_is_transient(status: int | None) -> bool:
+    """Timeouts, connection errors, 408, 425, 429 and 5xx are retried; other 4xx are final."""
+    return status is None or status in (408, 425, 429) or status >= 500
+
+
+def after_failure(attempts: int, max_attempts: int, *, transient: bool) -> str:
+    """The status a delivery takes after a failed attempt: ``failed`` (retry) or ``dead``."""
+    if transient and attempts < max_attempts:
+        return "failed"
+    return "dead"
+
+
+# --- identity and signatures ------------------------------------------------
+
+
+def message_id(delivery_id: int, domain: str) -> str:
+    """The SMTP Message-ID of a delivery: the same on every (re)send, so copies dedupe."""
+    return f"<anshin.delivery.{delivery_id}@{domain}>"
+
+
+def idempotency_key(delivery_id: int) -> str:
+    """The webhook ``Idempotency-Key``: the delivery id, the same on every (re)send."""
+    return str(delivery_id)
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """``sha256=<hex>`` of HMAC-SHA256(secret, "<timestamp>.<body>").
+
+    Signing the timestamp with the body lets a receiver refuse replays of an
+    old request as well as forgeries.
+    """
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify(secret: str, timestamp: int, body: bytes, signature: str) -> bool:
+    """Constant-time check of a signature made by :func:`sign` (for receivers and tests)."""
+    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+def address_tag(address: str) -> str:
+    """A short digest of an address, bound into tokens so a reused id cannot be unsubscribed."""
+    return hashlib.sha256(address.encode()).hexdigest()[:12]
+
+
+# --- rendering helpers ------------------------------------------------------
+
+
+def text_to_html(text: str) -> str:
+    """Plain text as simple HTML paragraphs, for messages published without an HTML part."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+    return "\n".join(
+        "<p>" + "<br>\n".join(html.escape(line) for line in p.splitlines()) + "</p>"
+        for p in paragraphs
+    )
+
+
+def pick_texts(texts: Mapping[str, Mapping[str, Any]], locale: str) -> Mapping[str, Any]:
+    """The texts of a locale, falling back to Japanese (the language always written)."""
+    return texts.get(locale) or texts.get("ja") or next(iter(texts.values()))
+
+
+def anshin_payload(
+    *,
+    delivery_id: int,
+    message_id: int,
+    kind: str,
+    locale: str,
+    created_at: str,
+    texts: Mapping[str, Mapping[str, Any]],
+    component_ids: Sequence[int],
+    data: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The JSON body of an ``anshin`` webhook: the chosen locale up front, every locale below."""
+    chosen = pick_texts(texts, locale)
+    return {
+        "delivery_id": delivery_id,
+        "message_id": message_id,
+        "kind": kind,
+        "locale": locale,
+        "created_at": created_at,
+        "subject": chosen.get("subject", ""),
+        "text": chosen.get("text", ""),
+        "short_text": chosen.get("short") or chosen.get("subject", ""),
+        "component_ids": list(component_ids),
+        "data": dict(data),
+        "texts": {loc: dict(t) for loc, t in texts.items()},
+    }
+
+
+def slack_payload(texts: Mapping[str, Mapping[str, Any]], locale: str, url: str | None) -> dict:
+    """A Slack incoming-webhook body: ``text`` (notifications) and ``blocks`` (the message)."""
+    chosen = pick_texts(texts, locale)
+    subject = str(chosen.get("subject", ""))
+    body = str(chosen.get("short") or chosen.get("text", ""))
+    if len(body) > 2900:  # Slack's section text limit is 3000 characters
+        body = body[:2899] + "…"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": subject[:150] or "-"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": body or subject}},
+    ]
+    if url:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{url}>"}]})
+    return {"text": f"{subject}\n{body}".strip(), "blocks": blocks}

@@ -1,0 +1,307 @@
+"""Subscribers: double opt-in from the public page, one-click unsubscribe, webhooks (R26).
+
+Customers who asked for updates get them proactively (R26, fewer repeat
+inquiries) and every first notice reaches them by mail (R4). An email
+subscription only becomes active after the confirmation link is opened, so
+nobody is mailed because someone else typed their address. Every refusal is
+an AnshinError raised before anything is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from anshin import events
+from anshin.config import Settings
+from anshin.db import utcnow
+from anshin.errors import Conflict, InvalidInput, NotFound
+from anshin.i18n import N_, translate
+from anshin.incidents.models import Component
+from anshin.notify import rules, service, tokens
+from anshin.notify.models import Subscriber, SubscriberComponent
+from anshin.notify.tokens import BadToken
+
+ACTOR_PUBLIC = "public"
+
+
+def check_components(session: Session, component_ids: Sequence[int | str]) -> list[int]:
+    """Known component ids, deduplicated; an unknown id is refused (nothing is written)."""
+    try:
+        wanted = sorted({int(c) for c in component_ids})
+    except (TypeError, ValueError):
+        raise InvalidInput(N_("Choose components from the list."), field="components") from None
+    if not wanted:
+        return []
+    known = set(session.scalars(select(Component.id).where(Component.id.in_(wanted))))
+    unknown = [str(c) for c in wanted if c not in known]
+    if unknown:
+        raise InvalidInput(
+            N_("Unknown component: {value}."), field="components", value=", ".join(unknown)
+        )
+    return wanted
+
+
+def set_components(subscriber: Subscriber, component_ids: list[int]) -> None:
+    """Replace the chosen components, keeping rows that stay (no unique-key clash in one flush)."""
+    wanted = set(component_ids)
+    subscriber.components = [c for c in subscriber.components if c.component_id in wanted]
+    present = {c.component_id for c in subscriber.components}
+    for component_id in sorted(wanted - present):
+        subscriber.components.append(SubscriberComponent(component_id=component_id))
+
+
+def _record(
+    session: Session, subscriber: Subscriber, action: str, actor: str, **after: object
+) -> None:
+    events.record(
+        session,
+        actor=actor,
+        entity_type="notify_subscriber",
+        entity_id=subscriber.id,
+        action=action,
+        after={"kind": subscriber.kind, "status": subscriber.status, **after},
+    )
+
+
+def find(session: Session, kind: str, address: str) -> Subscriber | None:
+    """The subscriber with this address, if any."""
+    return session.scalar(
+        select(Subscriber).where(Subscriber.kind == kind, Subscriber.address == address)
+    )
+
+
+def get(session: Session, subscriber_id: int) -> Subscriber:
+    """A subscriber by id, or 404."""
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is None:
+        raise NotFound(N_("No such subscriber: {id}."), id=subscriber_id)
+    return subscriber
+
+
+def confirmation_texts(
+    settings: Settings, locale: str, url: str
+) -> dict[str, service.MessageTexts]:
+    """The double opt-in mail, in the language the person chose."""
+    hours = rules.CONFIRM_MAX_AGE_SECONDS // 3600
+    subject = translate(
+        locale, N_("[{site}] Please confirm your subscription"), site=settings.site_name
+    )
+    body = translate(
+        locale,
+        N_(
+            "Thank you for subscribing to status updates from {site}.\n\n"
+            "Open this link to confirm your subscription (valid for {hours} hours):\n"
+            "{url}\n\n"
+            "If you did not ask for this, please ignore this mail. "
+            "You will not be subscribed and will receive no further mail."
+        ),
+        site=settings.site_name,
+        hours=hours,
+        url=url,
+    )
+    return {locale: service.MessageTexts(subject=subject, text=body)}
+
+
+def send_confirmation(
+    session: Session, settings: Settings, subscriber: Subscriber, now: dt.datetime
+) -> None:
+    """Queue the confirmation mail through the outbox (same retries and guarantees)."""
+    token = tokens.confirm_token(settings, subscriber.id, subscriber.address)
+    url = f"{settings.base_url.rstrip('/')}/subscribe/confirm/{token}"
+    service.queue_single(
+        session,
+        settings,
+        subscriber,
+        kind="confirmation",
+        texts=confirmation_texts(settings, subscriber.locale, url),
+        actor=ACTOR_PUBLIC,
+        now=now,
+    )
+    subscriber.confirmation_sent_at = now
+
+
+def subscribe_email(
+    session: Session,
+    settings: Settings,
+    *,
+    email: str,
+    locale: str = "ja",
+    component_ids: Sequence[int | str] = (),
+    confirmed: bool = False,
+    actor: str = ACTOR_PUBLIC,
+    now: dt.datetime | None = None,
+) -> Subscriber:
+    """Start an email subscription: ``pending`` plus a confirmation mail (double opt-in).
+
+    ``confirmed=True`` is for staff who already hold the person's consent.
+    An address that is already subscribed, or waiting for a confirmation that
+    has not expired, is refused with 409 and nothing changes.
+    """
+    now = now or utcnow()
+    address = rules.normalise_email(email)
+    locale = rules.check_locale(locale)
+    chosen = check_components(session, component_ids)
+    subscriber = find(session, "email", address)
+    if subscriber is not None:
+        if subscriber.status == "active":
+            raise Conflict(N_("This address is already subscribed."), field="email")
+        sent = subscriber.confirmation_sent_at
+        fresh = sent is not None and (now - sent).total_seconds() < rules.CONFIRM_MAX_AGE_SECONDS
+        if subscriber.status == "pending" and fresh and not confirmed:
+            raise Conflict(
+                N_(
+                    "A confirmation mail was already sent to this address. "
+                    "Open the link in it to finish subscribing."
+                ),
+                field="email",
+            )
+    else:
+        subscriber = Subscriber(kind="email", address=address, source="public", created_at=now)
+        try:
+            with session.begin_nested():
+                session.add(subscriber)
+                session.flush()
+        except IntegrityError:  # the same address, subscribed at the same instant
+            raise Conflict(N_("This address is already subscribed."), field="email") from None
+    subscriber.locale = locale
+    subscriber.source = "public" if actor == ACTOR_PUBLIC else "staff"
+    subscriber.unsubscribed_at = None
+    set_components(subscriber, chosen)
+    if confirmed:
+        subscriber.status = "active"
+        subscriber.confirmed_at = now
+    else:
+        subscriber.status = "pending"
+        session.flush()
+        send_confirmation(session, settings, subscriber, now)
+    session.flush()
+    _record(session, subscriber, "notify.subscriber.subscribed", actor, components=chosen)
+    return subscriber
+
+
+def confirm(
+    session: Session, settings: Settings, token: str, now: dt.datetime | None = None
+) -> Subscriber:
+    """Open the confirmation link: ``pending`` becomes ``active`` (opening it twice is fine)."""
+    now = now or utcnow()
+    subscriber_id, tag = tokens.read_confirm_token(settings, token)
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is None or rules.address_tag(subscriber.address) != tag:
+        raise BadToken(N_("This link is not valid. Check that it was copied completely."))
+    if subscriber.status == "unsubscribed":
+        raise Conflict(N_("This subscription was cancelled. Please subscribe again."))
+    if subscriber.status == "pending":
+        subscriber.status = "active"
+        subscriber.confirmed_at = now
+        session.flush()
+        _record(session, subscriber, "notify.subscriber.confirmed", ACTOR_PUBLIC)
+    return subscriber
+
+
+def for_unsubscribe_token(session: Session, settings: Settings, token: str) -> Subscriber:
+    """The subscriber an unsubscribe link names, or BadToken (tampered, or no longer exists)."""
+    subscriber_id, tag = tokens.read_unsubscribe_token(settings, token)
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is None or rules.address_tag(subscriber.address) != tag:
+        raise BadToken(N_("This link is not valid. Check that it was copied completely."))
+    return subscriber
+
+
+def unsubscribe(
+    session: Session,
+    settings: Settings,
+    token: str,
+    *,
+    actor: str = ACTOR_PUBLIC,
+    now: dt.datetime | None = None,
+) -> Subscriber:
+    """One-click unsubscribe (RFC 8058): no session, no CSRF; the signed token is the proof."""
+    subscriber = for_unsubscribe_token(session, settings, token)
+    if subscriber.status != "unsubscribed":
+        subscriber.status = "unsubscribed"
+        subscriber.unsubscribed_at = now or utcnow()
+        session.flush()
+        _record(session, subscriber, "notify.subscriber.unsubscribed", actor)
+    return subscriber
+
+
+def add_webhook(
+    session: Session,
+    settings: Settings,
+    *,
+    url: str,
+    fmt: str = "anshin",
+    secret: str | None = None,
+    locale: str = "ja",
+    component_ids: Sequence[int | str] = (),
+    actor: str,
+    now: dt.datetime | None = None,
+) -> Subscriber:
+    """A webhook subscriber, active at once; a secret is generated unless one is given."""
+    now = now or utcnow()
+    address = rules.check_webhook_url(url)
+    fmt = rules.check_webhook_format(fmt)
+    locale = rules.check_locale(locale)
+    chosen = check_components(session, component_ids)
+    secret = (secret or "").strip() or secrets.token_urlsafe(32)
+    if len(secret) < 16 or len(secret) > 200:
+        raise InvalidInput(N_("The secret must be 16 to 200 characters."), field="secret")
+    if find(session, "webhook", address) is not None:
+        raise Conflict(N_("This webhook URL is already registered."), field="url")
+    subscriber = Subscriber(
+        kind="webhook",
+        address=address,
+        locale=locale,
+        status="active",
+        webhook_format=fmt,
+        secret=secret,
+        source="staff",
+        created_at=now,
+        confirmed_at=now,
+    )
+    set_components(subscriber, chosen)
+    try:
+        with session.begin_nested():
+            session.add(subscriber)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(N_("This webhook URL is already registered."), field="url") from None
+    _record(session, subscriber, "notify.subscriber.webhook_added", actor, format=fmt)
+    return subscriber
+
+
+def delete(session: Session, subscriber_id: int, *, actor: str) -> None:
+    """Remove a subscriber and its address; past deliveries stay (without the address)."""
+    subscriber = get(session, subscriber_id)
+    _record(session, subscriber, "notify.subscriber.deleted", actor)
+    session.delete(subscriber)
+    session.flush()
+
+
+def list_subscribers(
+    session: Session,
+    *,
+    kind: str | None = None,
+    status: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[Subscriber], int]:
+    """A page of subscribers (newest first) and the total matching."""
+    stmt = select(Subscriber)
+    count = select(func.count()).select_from(Subscriber)
+    if kind:
+        if kind not in rules.SUBSCRIBER_KINDS:
+            raise InvalidInput(N_("Unknown subscriber kind: {value}."), field="kind", value=kind)
+        stmt, count = stmt.where(Subscriber.kind == kind), count.where(Subscriber.kind == kind)
+    if status:
+        rules.check_subscriber_status(status)
+        stmt = stmt.where(Subscriber.status == status)
+        count = count.where(Subscriber.status == status)
+    rows = session.scalars(stmt.order_by(Subscriber.id.desc()).limit(limit).offset(offset))
+    return list(rows), int(session.scalar(count) or 0)

@@ -1,0 +1,125 @@
+"""Huey tasks of delivery: ``deliver`` (claim and send until nothing is due) and ``sweep``.
+
+Tasks are registered on a Huey instance built for one set of settings (a
+laptop's SQLite queue or a fleet's Redis), so the same code serves the
+embedded consumer, ``anshin worker`` processes and the tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from typing import Any
+
+from huey import Huey, crontab
+from sqlalchemy import Engine
+
+from anshin.config import Settings
+from anshin.db import make_engine
+from anshin.notify import outbox
+
+log = logging.getLogger("anshin.notify.tasks")
+
+# A deliver task hands over to a fresh one after this long, so one busy
+# message does not keep a worker thread from other tasks forever.
+RUN_BUDGET_SECONDS = 120.0
+
+
+class DeliveryTasks:
+    """The delivery tasks registered on one Huey instance, for one database."""
+
+    def __init__(self, huey: Huey, settings: Settings) -> None:
+        self.huey = huey
+        self.settings = settings
+        self._engine: Engine | None = None
+        self._engine_lock = threading.Lock()
+        self._stop: threading.Event | None = None
+
+        @huey.task(name="anshin.notify.deliver")
+        def deliver(wake_key: str | None = None) -> None:
+            """Claim and send due deliveries until none is left, then book the next wake-up."""
+            if wake_key:
+                huey.get(wake_key)  # consume this slot so a later wake can take it
+            self.deliver_now()
+
+        @huey.periodic_task(crontab(minute="*"), name="anshin.notify.sweep")
+        def sweep() -> None:
+            """Every minute: recover expired claims and wake workers for work left behind."""
+            self.sweep_now()
+
+        self._deliver = deliver
+        self._sweep = sweep
+
+    # -- plumbing ---------------------------------------------------------------
+
+    @property
+    def engine(self) -> Engine:
+        """One engine per process and database, created on first use."""
+        with self._engine_lock:
+            if self._engine is None:
+                self._engine = make_engine(self.settings.database_url)
+            return self._engine
+
+    def attach(self, stop_flag: threading.Event) -> None:
+        """Watch a consumer's stop flag so running tasks finish their current send and return."""
+        self._stop = stop_flag
+
+    def stopping(self) -> bool:
+        """True once the consumer this process runs is shutting down."""
+        return self._stop is not None and self._stop.is_set()
+
+    # -- what the tasks do -------------------------------------------------------
+
+    def deliver(self) -> Any:
+        """Enqueue one wake-up (a ``deliver`` task)."""
+        return self._deliver()
+
+    def deliver_now(self, budget: float = RUN_BUDGET_SECONDS) -> int:
+        """Send in this thread until nothing is due; returns how many deliveries were handled."""
+        started = time.monotonic()
+        worker = outbox.worker_id()
+        handled = 0
+        with outbox.Senders(self.settings) as senders:
+            while not self.stopping():
+                claimed = outbox.process_batch(
+                    self.engine, self.settings, worker, senders, stopping=self.stopping
+                )
+                handled += claimed
+                if claimed == 0:
+                    break
+                if time.monotonic() - started > budget:
+                    self._deliver()  # hand over to a fresh task; keep going there
+                    return handled
+        if not self.stopping():
+            self.book_next_wake()
+        return handled
+
+    def book_next_wake(self) -> None:
+        """Schedule one wake-up for the next retry or claim expiry (one per second at most)."""
+        delay = outbox.seconds_until_next_due(self.engine)
+        if delay is None:
+            return
+        due_at = math.ceil(time.time() + delay)
+        key = f"anshin.notify.wake.{due_at}"
+        if self.huey.put_if_empty(key, "1"):
+            self._deliver.schedule(kwargs={"wake_key": key}, delay=max(due_at - time.time(), 0))
+
+    def sweep_now(self) -> outbox.SweepReport:
+        """Recover lost work and wake workers for it (periodic task, ``deliveries sweep``)."""
+        report = outbox.sweep(self.engine, self.settings)
+        if report.recovered or report.dead or report.stale:
+            log.warning(
+                "sweeper: %s expired claims recovered, %s given up, %s deliveries overdue",
+                report.recovered,
+                report.dead,
+                report.stale,
+            )
+        if report.due:
+            for _ in range(
+                min(8, max(1, math.ceil(report.due / self.settings.delivery_batch_size)))
+            ):
+                self._deliver()
+        self.book_next_wake()
+        return report
