@@ -1,0 +1,396 @@
+"""The staff console for incidents (issue 2, scope 6): dashboard, declare, the shared record.
+
+R1 the facts are entered once when declaring; R2 every agent answers from the
+one record page; R4/R5 the dashboard and the record show a live countdown to
+the next message owed (first notice 15 minutes after declaring, then the time
+the last update promised) and turn red when it is overdue; R5 a no-news
+update is one click; R7 the resolution notice starts from a text promising a
+report. Components and maintenance windows (R10) are managed by seniors.
+
+Routes are thin: read the form (``forms``), call the service, commit, redirect;
+a refusal re-renders the page with what was typed and the error beside its field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from anshin import events
+from anshin.config import Settings
+from anshin.db import utcnow
+from anshin.errors import AnshinError
+from anshin.i18n import N_
+from anshin.incidents import components as components_service
+from anshin.incidents import forms, rules, service, setup_views
+from anshin.incidents.models import Incident
+from anshin.team import rules as team_rules
+from anshin.team.models import User
+from anshin.timefmt import format_local
+from anshin.web.deps import check_csrf, db_session, request_locale, require_role, settings_of
+from anshin.web.views_helpers import (
+    error_for,
+    flash,
+    page,
+    partial,
+    read_form,
+    redirect,
+    translate_errors,
+)
+
+router = APIRouter(include_in_schema=False)
+router.include_router(setup_views.router)
+DbSession = Annotated[Session, Depends(db_session)]
+RECENTLY_RESOLVED = 10
+
+
+def _open_rows(
+    session: Session, settings: Settings, now: dt.datetime
+) -> list[tuple[Incident, rules.Due | None]]:
+    """Open incidents with what each owes next, most urgent first (R4, R5)."""
+    rows = [
+        (i, service.due(settings, i, now)) for i in service.list_incidents(session, open_only=True)
+    ]
+    far = now + dt.timedelta(days=3650)
+    return sorted(rows, key=lambda row: row[1].due_at if row[1] else far)
+
+
+def _dashboard_context(session: Session, settings: Settings) -> dict[str, Any]:
+    now = utcnow()
+    resolved = [
+        i
+        for i in service.list_incidents(session, limit=RECENTLY_RESOLVED * 5)
+        if i.status == "resolved"
+    ]
+    return {
+        "rows": _open_rows(session, settings, now),
+        "resolved": resolved[:RECENTLY_RESOLVED],
+        "now": now,
+        "first_notice_minutes": settings.first_notice_minutes,
+    }
+
+
+@router.get("/console", response_class=HTMLResponse)
+def dashboard(request: Request, session: DbSession) -> Response:
+    """Open incidents with their due timers, and the ones resolved lately."""
+    user = require_role(request, session, "operator")
+    context = _dashboard_context(session, settings_of(request))
+    return page(request, user, "incidents/dashboard.html", **context)
+
+
+@router.get("/console/partials/open-incidents", response_class=HTMLResponse)
+def open_incidents_partial(request: Request, session: DbSession) -> Response:
+    """The open-incidents table alone, polled by htmx every 30 seconds."""
+    user = require_role(request, session, "operator")
+    context = _dashboard_context(session, settings_of(request))
+    return partial(request, user, "incidents/_open_incidents.html", **context)
+
+
+def _form_page(
+    request: Request,
+    session: Session,
+    user: User,
+    *,
+    incident: Incident | None = None,
+    values: dict[str, Any],
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """The declare form, or the same form editing an open incident's facts (R1, R2)."""
+    settings = settings_of(request)
+    return page(
+        request,
+        user,
+        "incidents/form.html",
+        status=status,
+        incident=incident,
+        values=values,
+        errors=errors or {},
+        components=components_service.list_components(session),
+        impacts=forms.IMPACT_CHOICES,
+        cadence=settings.cadence_minutes(),
+        first_notice_minutes=settings.first_notice_minutes,
+    )
+
+
+@router.get("/console/incidents/new", response_class=HTMLResponse)
+def new_incident(request: Request, session: DbSession) -> Response:
+    """The declare form: detected now, severity chosen on purpose."""
+    user = require_role(request, session, team_rules.PERMISSIONS["incident.declare"])
+    now_local = forms.input_value(utcnow(), settings_of(request).timezone)
+    return _form_page(request, session, user, values={"detected_at": now_local})
+
+
+@router.post("/console/incidents/new", response_class=HTMLResponse)
+async def declare_incident(request: Request, session: DbSession) -> Response:
+    """Declare: write the incident and start the first-notice clock (R1, R4)."""
+    user = require_role(request, session, team_rules.PERMISSIONS["incident.declare"])
+    await check_csrf(request)
+    settings = settings_of(request)
+    data, parsed = forms.parse_incident(await read_form(request), settings.timezone)
+    if data is None:
+        errors = translate_errors(request, parsed.errors)
+        return _form_page(request, session, user, values=parsed.values, errors=errors, status=422)
+    try:
+        incident = service.declare(session, settings, data, actor=user.actor)
+    except AnshinError as exc:
+        session.rollback()
+        errors = error_for(request, _on_form(exc))
+        return _form_page(
+            request, session, user, values=parsed.values, errors=errors, status=exc.status
+        )
+    session.commit()
+    flash(
+        request,
+        N_("Incident {ref} declared. Publish the first notice now."),
+        ref=incident.reference,
+    )
+    return redirect(f"/console/incidents/{incident.reference}")
+
+
+def _on_form(exc: AnshinError) -> AnshinError:
+    """Point a service refusal at a field the form has (declared_at is not typed)."""
+    if exc.field == "declared_at":
+        exc.field = "detected_at"
+    return exc
+
+
+def _detail(
+    request: Request,
+    session: Session,
+    user: User,
+    incident: Incident,
+    *,
+    status: int = 200,
+    update_values: dict[str, Any] | None = None,
+    update_errors: dict[str, str] | None = None,
+    resolve_values: dict[str, Any] | None = None,
+    resolve_errors: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """The shared record (R2): facts, timeline, event log, due timer and the publishing forms."""
+    settings = settings_of(request)
+    zone = settings.timezone
+    now = utcnow()
+    first = not incident.public_updates
+    cadence_next = rules.default_next_update_at(now, incident.severity, settings.cadence_minutes())
+    if update_values is None:
+        update_values = {
+            "status": incident.status
+            if incident.status in forms.UPDATE_STATUSES
+            else "investigating",
+            "audience": "public",
+            "next_update_at": forms.input_value(cadence_next, zone),
+        }
+        if first:
+            update_values["body_ja"] = forms.draft(
+                "first_notice", incident, "ja", zone, cadence_next
+            )
+            update_values["body_en"] = forms.draft(
+                "first_notice", incident, "en", zone, cadence_next
+            )
+    if resolve_values is None:
+        resolve_values = {
+            "body_ja": forms.draft("resolution", incident, "ja", zone, now),
+            "body_en": forms.draft("resolution", incident, "en", zone, now),
+        }
+    no_news_ja, no_news_at = service.no_news_draft(settings, incident, "ja", now)
+    return page(
+        request,
+        user,
+        "incidents/detail.html",
+        status=status,
+        incident=incident,
+        due=service.due(settings, incident, now),
+        history=events.history(session, "incident", incident.id),
+        first=first,
+        update_values=update_values,
+        update_errors=update_errors or {},
+        resolve_values=resolve_values,
+        resolve_errors=resolve_errors or {},
+        no_news_ja=no_news_ja,
+        no_news_at=no_news_at,
+        cadence_minutes=settings.cadence_minutes()[incident.severity],
+        statuses=forms.UPDATE_STATUSES,
+    )
+
+
+@router.get("/console/incidents/{ref}", response_class=HTMLResponse)
+def incident_detail(request: Request, session: DbSession, ref: str) -> Response:
+    """The one record every agent answers from (R2)."""
+    user = require_role(request, session, "operator")
+    return _detail(request, session, user, service.get(session, ref))
+
+
+@router.post("/console/incidents/{ref}/updates", response_class=HTMLResponse)
+async def publish_update(request: Request, session: DbSession, ref: str) -> Response:
+    """Publish the first notice or an update; public ones promise the next time (R4-R6)."""
+    user = require_role(request, session, team_rules.PERMISSIONS["incident.update"])
+    await check_csrf(request)
+    settings = settings_of(request)
+    incident = service.get(session, ref)
+    data, parsed = forms.parse_update(await read_form(request), settings.timezone)
+    if data is None:
+        errors = translate_errors(request, parsed.errors)
+        return _detail(
+            request,
+            session,
+            user,
+            incident,
+            status=422,
+            update_values=parsed.values,
+            update_errors=errors,
+        )
+    try:
+        update = service.publish_update(
+            session,
+            settings,
+            incident,
+            body_ja=data.body_ja,
+            body_en=data.body_en,
+            status=data.status,
+            next_update_at=data.next_update_at,
+            audience=data.audience,
+            actor=user.actor,
+        )
+    except AnshinError as exc:
+        session.rollback()
+        incident = service.get(session, ref)
+        return _detail(
+            request,
+            session,
+            user,
+            incident,
+            status=exc.status,
+            update_values=parsed.values,
+            update_errors=error_for(request, exc),
+        )
+    session.commit()
+    if update.audience == "internal":
+        flash(request, N_("Internal note added. Customers do not see it."))
+    elif update.kind == "first_notice":
+        flash(request, N_("First notice published."))
+    else:
+        flash(request, N_("Update published."))
+    return redirect(f"/console/incidents/{incident.reference}")
+
+
+@router.post("/console/incidents/{ref}/no-news", response_class=HTMLResponse)
+async def publish_no_news(request: Request, session: DbSession, ref: str) -> Response:
+    """R5: publish "引き続き対応中です" in Japanese and English in one click."""
+    user = require_role(request, session, team_rules.PERMISSIONS["incident.update"])
+    await check_csrf(request)
+    settings = settings_of(request)
+    incident = service.get(session, ref)
+    now = utcnow()
+    body_ja, next_at = service.no_news_draft(settings, incident, "ja", now)
+    body_en, _ = service.no_news_draft(settings, incident, "en", now)
+    try:
+        service.publish_update(
+            session,
+            settings,
+            incident,
+            body_ja=body_ja,
+            body_en=body_en,
+            next_update_at=next_at,
+            kind="no_news_update",
+            actor=user.actor,
+            now=now,
+        )
+    except AnshinError as exc:
+        session.rollback()
+        return _detail(
+            request,
+            session,
+            user,
+            service.get(session, ref),
+            status=exc.status,
+            update_errors=error_for(request, exc),
+        )
+    session.commit()
+    when = format_local(next_at, settings.timezone, request_locale(request))
+    flash(request, N_("No-news update published. The next one is due by {time}."), time=when)
+    return redirect(f"/console/incidents/{incident.reference}")
+
+
+@router.post("/console/incidents/{ref}/resolve", response_class=HTMLResponse)
+async def resolve_incident(request: Request, session: DbSession, ref: str) -> Response:
+    """R7: close the incident with the resolution notice and restore its components."""
+    user = require_role(request, session, team_rules.PERMISSIONS["incident.resolve"])
+    await check_csrf(request)
+    settings = settings_of(request)
+    incident = service.get(session, ref)
+    form = await read_form(request)
+    values = form.values()
+    try:
+        service.resolve(
+            session,
+            settings,
+            incident,
+            body_ja=form.raw("body_ja"),
+            body_en=form.raw("body_en") or None,
+            actor=user.actor,
+        )
+    except AnshinError as exc:
+        session.rollback()
+        return _detail(
+            request,
+            session,
+            user,
+            service.get(session, ref),
+            status=exc.status,
+            resolve_values=values,
+            resolve_errors=error_for(request, exc),
+        )
+    session.commit()
+    flash(request, N_("Incident resolved and the resolution notice published."))
+    return redirect(f"/console/incidents/{incident.reference}")
+
+
+@router.get("/console/incidents/{ref}/edit", response_class=HTMLResponse)
+def edit_incident_form(request: Request, session: DbSession, ref: str) -> Response:
+    """Edit the facts of the shared record (R2)."""
+    user = require_role(request, session, team_rules.PERMISSIONS["incident.update"])
+    incident = service.get(session, ref)
+    values = forms.incident_values(incident, settings_of(request).timezone)
+    return _form_page(request, session, user, incident=incident, values=values)
+
+
+@router.post("/console/incidents/{ref}/edit", response_class=HTMLResponse)
+async def edit_incident(request: Request, session: DbSession, ref: str) -> Response:
+    """Save changed facts; the event log keeps the old ones."""
+    user = require_role(request, session, team_rules.PERMISSIONS["incident.update"])
+    await check_csrf(request)
+    settings = settings_of(request)
+    incident = service.get(session, ref)
+    data, parsed = forms.parse_incident(await read_form(request), settings.timezone)
+    if data is None:
+        errors = translate_errors(request, parsed.errors)
+        return _form_page(
+            request,
+            session,
+            user,
+            incident=incident,
+            values=parsed.values,
+            errors=errors,
+            status=422,
+        )
+    try:
+        service.edit(session, settings, incident, data, actor=user.actor)
+    except AnshinError as exc:
+        session.rollback()
+        return _form_page(
+            request,
+            session,
+            user,
+            incident=service.get(session, ref),
+            values=parsed.values,
+            errors=error_for(request, _on_form(exc)),
+            status=exc.status,
+        )
+    session.commit()
+    flash(request, N_("The record was updated."))
+    return redirect(f"/console/incidents/{incident.reference}")

@@ -1,0 +1,234 @@
+"""Console pages for signing in and for the admin's people and API tokens.
+
+Sign-in never says which part was wrong (email or password); a redirect after
+sign-in only goes to a path on this site. Every form carries the session's
+CSRF token; a new session gets a new one after sign-in and sign-out.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from anshin.errors import AnshinError
+from anshin.i18n import N_, translate
+from anshin.team import rules
+from anshin.team import service as team_service
+from anshin.team.models import User
+from anshin.web.deps import (
+    CsrfFailed,
+    check_csrf,
+    current_user,
+    db_session,
+    request_locale,
+    require_role,
+)
+from anshin.web.views_helpers import error_for, flash, page, read_form, redirect, safe_next
+
+router = APIRouter(include_in_schema=False)
+DbSession = Annotated[Session, Depends(db_session)]
+
+
+def _login_page(
+    request: Request,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    email: str = "",
+    next_url: str = "",
+) -> HTMLResponse:
+    return page(
+        request,
+        None,
+        "team/login.html",
+        status=status,
+        error=error,
+        email=email,
+        next_url=next_url,
+    )
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, session: DbSession, next: str = "") -> Response:
+    """The sign-in page; someone already signed in goes straight on."""
+    if current_user(request, session) is not None:
+        return redirect(safe_next(next))
+    return _login_page(request, next_url=safe_next(next, default=""))
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request, session: DbSession) -> Response:
+    """Check the password (argon2) and start a session with a fresh CSRF token."""
+    form = await read_form(request)
+    email = form.get("email")
+    next_url = safe_next(form.get("next"), default="")
+    locale = request_locale(request)
+    try:
+        await check_csrf(request)
+    except CsrfFailed as exc:
+        return _login_page(
+            request, status=403, error=translate(locale, exc.msgid), email=email, next_url=next_url
+        )
+    password = form.raw("password")
+    user = team_service.authenticate(session, email, password) if email and password else None
+    if user is None:
+        return _login_page(
+            request,
+            status=401,
+            error=translate(locale, N_("The email address or password is not correct.")),
+            email=email,
+            next_url=next_url,
+        )
+    session.commit()  # a rehashed password is kept
+    request.session.clear()
+    request.session["user_id"] = user.id
+    request.session["csrf"] = secrets.token_urlsafe(32)
+    return redirect(next_url or "/console")
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    """End the session (CSRF-checked, so another site cannot sign a person out)."""
+    await check_csrf(request)
+    request.session.clear()
+    flash(request, N_("You have signed out."))
+    return redirect("/login")
+
+
+def _tokens_page(
+    request: Request,
+    session: Session,
+    user: User,
+    *,
+    status: int = 200,
+    created: str | None = None,
+    created_name: str = "",
+    errors: dict[str, str] | None = None,
+    values: dict[str, object] | None = None,
+) -> HTMLResponse:
+    return page(
+        request,
+        user,
+        "team/tokens.html",
+        status=status,
+        tokens=team_service.list_tokens(session),
+        users=[u for u in team_service.list_users(session) if u.active],
+        created=created,
+        created_name=created_name,
+        errors=errors or {},
+        values=values or {},
+    )
+
+
+@router.get("/console/tokens", response_class=HTMLResponse)
+def tokens(request: Request, session: DbSession) -> Response:
+    """Admin: the API tokens integrations use (only prefixes are shown)."""
+    user = require_role(request, session, rules.PERMISSIONS["token.manage"])
+    return _tokens_page(request, session, user)
+
+
+@router.post("/console/tokens", response_class=HTMLResponse)
+async def create_token(request: Request, session: DbSession) -> Response:
+    """Admin: make a token; its secret is on this one response and never again."""
+    user = require_role(request, session, rules.PERMISSIONS["token.manage"])
+    await check_csrf(request)
+    form = await read_form(request)
+    owner = user
+    owner_id = form.get("user_id")
+    if owner_id:
+        chosen = session.get(User, int(owner_id)) if owner_id.isdigit() else None
+        if chosen is None or not chosen.active:
+            errors = {"user_id": translate(request_locale(request), N_("Choose a user."))}
+            return _tokens_page(
+                request, session, user, status=422, errors=errors, values=form.values()
+            )
+        owner = chosen
+    try:
+        raw, token = team_service.create_token(
+            session, user=owner, name=form.get("name"), actor=user.actor
+        )
+    except AnshinError as exc:
+        return _tokens_page(
+            request,
+            session,
+            user,
+            status=exc.status,
+            errors=error_for(request, exc, "name"),
+            values=form.values(),
+        )
+    session.commit()
+    return _tokens_page(request, session, user, status=201, created=raw, created_name=token.name)
+
+
+@router.post("/console/tokens/{token_id}/revoke")
+async def revoke_token(request: Request, session: DbSession, token_id: int) -> Response:
+    """Admin: stop a token from working; the row stays for the audit trail."""
+    user = require_role(request, session, rules.PERMISSIONS["token.manage"])
+    await check_csrf(request)
+    token = team_service.revoke_token(session, token_id, actor=user.actor)
+    session.commit()
+    flash(request, N_("The token {name} was revoked."), name=token.name)
+    return redirect("/console/tokens")
+
+
+def _users_page(
+    request: Request,
+    session: Session,
+    user: User,
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, object] | None = None,
+) -> HTMLResponse:
+    return page(
+        request,
+        user,
+        "team/users.html",
+        status=status,
+        users=team_service.list_users(session),
+        roles=rules.ROLES,
+        errors=errors or {},
+        values=values or {"role": "operator", "locale": "ja"},
+    )
+
+
+@router.get("/console/users", response_class=HTMLResponse)
+def users(request: Request, session: DbSession) -> Response:
+    """Admin: everyone who can sign in, with their role (R22 levels)."""
+    user = require_role(request, session, rules.PERMISSIONS["user.manage"])
+    return _users_page(request, session, user)
+
+
+@router.post("/console/users", response_class=HTMLResponse)
+async def add_user(request: Request, session: DbSession) -> Response:
+    """Admin: add a person; a refusal keeps what was typed (except the password)."""
+    user = require_role(request, session, rules.PERMISSIONS["user.manage"])
+    await check_csrf(request)
+    form = await read_form(request)
+    values = {k: v for k, v in form.values().items() if k != "password"}
+    try:
+        created = team_service.create_user(
+            session,
+            email=form.get("email"),
+            name=form.get("name"),
+            role=form.get("role"),
+            password=form.raw("password"),
+            locale=form.get("locale", "ja"),
+            actor=user.actor,
+        )
+    except AnshinError as exc:
+        return _users_page(
+            request,
+            session,
+            user,
+            status=exc.status,
+            errors=error_for(request, exc),
+            values=values,
+        )
+    session.commit()
+    flash(request, N_("{name} can now sign in."), name=created.name)
+    return redirect("/console/users")
