@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -116,6 +116,25 @@ def _latest(session: Session, slot: MessageTemplate) -> MessageTemplateVersion |
         .where(MessageTemplateVersion.template_id == slot.id)
         .order_by(MessageTemplateVersion.version.desc())
         .limit(1)
+    )
+
+
+def _lock_slot(session: Session, kind: str, locale: str, channel: str) -> None:
+    """Serialise editors of one template before reading its newest version.
+
+    A write that changes nothing: on PostgreSQL it takes the slot's row lock;
+    on SQLite it takes the write lock before the transaction reads anything,
+    so a concurrent save waits instead of failing on a stale snapshot.
+    """
+    session.execute(
+        update(MessageTemplate)
+        .where(
+            MessageTemplate.kind == kind,
+            MessageTemplate.locale == locale,
+            MessageTemplate.channel == channel,
+        )
+        .values(id=MessageTemplate.id)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -248,12 +267,13 @@ def save(
             N_("Too long: at most {limit} characters."), field="note", limit=NOTE_MAX
         )
     validate(settings, kind, locale, channel, source, now)
-    current = get_active(session, kind, locale, channel)
-    if current.subject == source.subject and current.body == source.body:
-        return current, False
     for _attempt in range(5):
         try:
             with session.begin_nested():
+                _lock_slot(session, kind, locale, channel)
+                current = get_active(session, kind, locale, channel)
+                if current.subject == source.subject and current.body == source.body:
+                    return current, False
                 slot = _slot(session, kind, locale, channel)
                 if slot is None:
                     slot = MessageTemplate(
@@ -261,14 +281,7 @@ def save(
                     )
                     session.add(slot)
                     session.flush()
-                number = (
-                    session.scalar(
-                        select(func.max(MessageTemplateVersion.version)).where(
-                            MessageTemplateVersion.template_id == slot.id
-                        )
-                    )
-                    or 0
-                ) + 1
+                number = current.version + 1
                 row = MessageTemplateVersion(
                     template_id=slot.id,
                     version=number,
@@ -282,7 +295,7 @@ def save(
                 slot.updated_at = now
                 session.flush()
             break
-        except IntegrityError:  # another editor saved the same slot or version first
+        except IntegrityError:  # another editor created the same slot or version first
             continue
     else:  # pragma: no cover - five collisions in a row
         raise Conflict(N_("Someone else saved this template at the same time; try again."))
