@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, func, insert, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from anshin import events
@@ -19,9 +19,10 @@ from anshin.db import utcnow
 from anshin.errors import Conflict, InvalidInput
 from anshin.incidents import components
 from anshin.notify import models, outbox, queue, rules, service, subscribers, tokens
-from anshin.notify.models import Delivery, OutboxMessage, Subscriber, SubscriberComponent
+from anshin.notify.models import Delivery, OutboxMessage, Subscriber
 from anshin.notify.service import MessageTexts
 from anshin.notify.sink import MailSink, SmtpSink, WebhookReceiver
+from anshin.notify.sink import seed_subscribers as seed
 
 assert models  # the notify tables are part of Base.metadata for create_all
 
@@ -67,42 +68,6 @@ def fast(settings: Settings, sink: SmtpSink) -> Settings:
             "sweep_after_seconds": 1,
         }
     )
-
-
-def seed(
-    session: Session,
-    count: int,
-    *,
-    prefix: str = "user",
-    status: str = "active",
-    locale: str = "ja",
-    component_id: int | None = None,
-) -> list[int]:
-    """Bulk-insert email subscribers (the way an import would), returning their ids."""
-    now = utcnow()
-    rows = [
-        {
-            "kind": "email",
-            "address": f"{prefix}{i}@example.com",
-            "locale": locale,
-            "status": status,
-            "source": "import",
-            "created_at": now,
-        }
-        for i in range(count)
-    ]
-    ids = list(
-        session.scalars(
-            insert(Subscriber).returning(Subscriber.id, sort_by_parameter_order=True), rows
-        )
-    )
-    if component_id is not None:
-        session.execute(
-            insert(SubscriberComponent),
-            [{"subscriber_id": i, "component_id": component_id} for i in ids],
-        )
-    session.flush()
-    return ids
 
 
 def drain(settings: Settings, engine: Engine, *, timeout: float = 30.0) -> None:

@@ -211,18 +211,15 @@ def _execute(engine: Engine, stmt: Update) -> None:
 
 
 def mark_sent(engine: Engine, delivery_id: int, now: dt.datetime | None = None) -> None:
-    """The server accepted it: record that at once, in its own commit (see module docstring)."""
+    """The server accepted it: record that at once, in its own commit (see module docstring).
+
+    ``claimed_by`` stays: it tells the console which worker sent the message.
+    """
     _execute(
         engine,
         update(D)
         .where(D.c.id == delivery_id, D.c.status != "sent")
-        .values(
-            status="sent",
-            sent_at=now or utcnow(),
-            claimed_by=None,
-            claimed_until=None,
-            last_error=None,
-        ),
+        .values(status="sent", sent_at=now or utcnow(), claimed_until=None, last_error=None),
     )
 
 

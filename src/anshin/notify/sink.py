@@ -22,6 +22,12 @@ from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from anshin.db import utcnow
+from anshin.notify.models import Subscriber, SubscriberComponent
+
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 nobody listens on right now."""
@@ -200,3 +206,44 @@ class WebhookReceiver:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def seed_subscribers(
+    session: Session,
+    count: int,
+    *,
+    prefix: str = "user",
+    domain: str = "example.com",
+    status: str = "active",
+    locale: str = "ja",
+    component_id: int | None = None,
+) -> list[int]:
+    """Bulk-insert email subscribers ``{prefix}{i}@{domain}`` (tests, benchmark); returns ids."""
+    now = utcnow()
+    rows = [
+        {
+            "kind": "email",
+            "address": f"{prefix}{i}@{domain}",
+            "locale": locale,
+            "status": status,
+            "source": "import",
+            "created_at": now,
+            "confirmed_at": now if status == "active" else None,
+        }
+        for i in range(count)
+    ]
+    ids: list[int] = []
+    for start in range(0, len(rows), 5000):
+        ids.extend(
+            session.scalars(
+                insert(Subscriber).returning(Subscriber.id, sort_by_parameter_order=True),
+                rows[start : start + 5000],
+            )
+        )
+    if component_id is not None:
+        session.execute(
+            insert(SubscriberComponent),
+            [{"subscriber_id": i, "component_id": component_id} for i in ids],
+        )
+    session.flush()
+    return ids
