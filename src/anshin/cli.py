@@ -1,0 +1,202 @@
+"""``anshin``: the command line (Typer + Rich; DESIGN.md "CLI").
+
+The root app holds the process-level commands — ``serve``, ``db``, ``demo``,
+``status export`` — and each domain adds its own (``incident``, ``component``,
+``maintenance`` from incidents/cli.py; ``user``, ``token`` from team/cli.py;
+``lint`` from comms/lint_cli.py). Errors and exit codes: see ``anshin.cliutil``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from anshin import __version__, migrations
+from anshin.cliutil import (
+    LANG_OVERRIDE,
+    AnshinGroup,
+    actor,
+    console,
+    fail,
+    load_settings,
+    open_session,
+    t,
+)
+from anshin.comms import lint_cli
+from anshin.i18n import N_
+from anshin.incidents import cli as incidents_cli
+from anshin.team import cli as team_cli
+
+app = typer.Typer(
+    cls=AnshinGroup,
+    name="anshin",
+    help="anshin (安心): incident communication and inquiry handling for support teams.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema (Alembic migrations shipped inside the package).")
+status_app = typer.Typer(help="The public status page.")
+app.add_typer(db_app, name="db")
+app.add_typer(status_app, name="status")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"anshin {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    lang: str | None = typer.Option(
+        None, "--lang", help="Language of messages: ja or en (default: from LANG)."
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """anshin (安心): incident communication and inquiry handling for support teams."""
+    if lang is not None and lang not in ("ja", "en"):
+        raise typer.BadParameter("ja or en", param_hint="--lang")
+    LANG_OVERRIDE.set(lang)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, min=0, max=65535, help="Port to listen on."),
+) -> None:
+    """Serve the console, the status page and the API (run `anshin db upgrade` first)."""
+    import uvicorn
+
+    from anshin.app import create_app
+
+    settings = load_settings()
+    have, want = migrations.current(settings.database_url), migrations.heads()
+    if have != want:
+        raise fail(
+            N_(
+                "The database schema is not up to date (database: {have}, needed: {want}). "
+                "Run `anshin db upgrade` first."
+            ),
+            have=", ".join(sorted(have)) or "-",
+            want=", ".join(sorted(want)),
+        )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: str = typer.Argument("head", help="Revision to reach (default: the newest)."),
+) -> None:
+    """Create or update the tables on ANSHIN_DATABASE_URL (safe to run again)."""
+    settings = load_settings()
+    migrations.upgrade(settings.database_url, revision)
+    typer.echo(
+        t(
+            N_("The database is at revision {revision}."),
+            revision=", ".join(sorted(migrations.current(settings.database_url))) or "-",
+        )
+    )
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: str = typer.Argument(..., help="Revision to go back to ('base' drops every table)."),
+) -> None:
+    """Step the schema back (development; data in dropped columns is lost)."""
+    settings = load_settings()
+    migrations.downgrade(settings.database_url, revision)
+    typer.echo(
+        t(
+            N_("The database is at revision {revision}."),
+            revision=", ".join(sorted(migrations.current(settings.database_url))) or "-",
+        )
+    )
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's revision and the newest one this version ships."""
+    settings = load_settings()
+    have = ", ".join(sorted(migrations.current(settings.database_url))) or "-"
+    want = ", ".join(sorted(migrations.heads()))
+    typer.echo(t(N_("Database: {have}; newest: {want}."), have=have, want=want))
+
+
+@db_app.command("revision")
+def db_revision(
+    message: str = typer.Option(..., "-m", "--message", help="What the migration does."),
+    empty: bool = typer.Option(
+        False, "--empty", help="Write an empty script instead of comparing with the models."
+    ),
+) -> None:
+    """Write a new migration from the difference between the models and the database.
+
+    Run it in a source checkout against a database at head (`anshin db upgrade`
+    first); the script lands in src/anshin/migrations/versions/.
+    """
+    settings = load_settings()
+    if not empty and migrations.current(settings.database_url) != migrations.heads():
+        raise fail(
+            N_("Run `anshin db upgrade` first: a new migration must start from the newest one.")
+        )
+    path = migrations.revision(settings.database_url, message, autogenerate=not empty)
+    typer.echo(t(N_("Wrote {path}. Read it before committing."), path=str(path)))
+
+
+@app.command()
+def demo() -> None:
+    """Load demo data: components, one user per role, incidents, maintenance (idempotent)."""
+    from anshin.demo import DEMO_PASSWORD, load_demo
+
+    settings = load_settings()
+    with open_session(settings) as session:
+        report = load_demo(session, settings, actor=actor())
+        session.commit()
+    out = console()
+    if report.created:
+        out.print(
+            t(N_("Demo data loaded: {items}."), items=", ".join(report.created)), markup=False
+        )
+    else:
+        out.print(t(N_("Demo data is already loaded; nothing changed.")))
+    table = Table(title=t(N_("Demo accounts (password: {password})"), password=DEMO_PASSWORD))
+    table.add_column(t(N_("Role")))
+    table.add_column(t(N_("Email")))
+    table.add_column(t(N_("Name")))
+    for role, email, name in report.accounts:
+        table.add_row(role, escape(email), escape(name))
+    out.print(table)
+
+
+@status_app.command("export")
+def status_export(
+    directory: Path = typer.Argument(..., help="Folder to write the static status page into."),
+) -> None:
+    """Write the published status page as static files (for nginx, a CDN, object storage)."""
+    from anshin.statuspage import service as statuspage
+
+    settings = load_settings()
+    with open_session(settings) as session:
+        written = statuspage.export(session, settings, directory)
+        session.commit()
+    typer.echo(t(N_("Wrote {count} files to {path}."), count=len(written), path=str(directory)))
+
+
+incidents_cli.register(app)
+team_cli.register(app)
+lint_cli.register(app)
+
+
+def main() -> None:
+    """The ``anshin`` console script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+"""What every ``anshin`` command shares: language, actor, session, errors, output.
+
+Exit codes are the contract for scripts: 0 done, 1 refused (an
+:class:`~anshin.errors.AnshinError` or a database that is not ready, with the
+reason on stderr in the terminal's language), 2 used wrongly (Click's usage
+errors, unreadable times). Nothing a user types ends in a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
+from typer.core import TyperGroup
+
+from anshin.config import Settings
+from anshin.db import make_engine, make_sessionmaker
+from anshin.errors import AnshinError
+from anshin.i18n import N_, translate
+from anshin.timefmt import parse_local
+
+FORMATS: tuple[str, ...] = ("text", "json")
+FORMAT_HELP = "Output: text (a table for people) or json (the stored record, for scripts)."
+
+
+def env_locale() -> str:
+    """ja when the terminal speaks Japanese (LC_ALL, LC_MESSAGES, LANG in POSIX order), else en."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return "ja" if value.lower().startswith("ja") else "en"
+    return "en"
+
+
+# Set by the root command's ``--lang`` for the rest of the invocation.
+LANG_OVERRIDE: ContextVar[str | None] = ContextVar("anshin_cli_lang", default=None)
+
+
+def cli_locale() -> str:
+    """The language of this invocation: ``--lang`` on the root command, else the terminal's."""
+    return LANG_OVERRIDE.get() or env_locale()
+
+
+def t(msgid: str, /, **params: Any) -> str:
+    """A message in the invocation's language."""
+    return translate(cli_locale(), msgid, **params)
+
+
+def actor() -> str:
+    """Who the event log names for CLI changes: ``cli:<os user>``."""
+    try:
+        name = getpass.getuser()
+    except (OSError, KeyError):
+        name = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    return f"cli:{name}"
+
+
+def load_settings() -> Settings:
+    """Settings read from the environment now (not cached: each invocation reads afresh)."""
+    return Settings()
+
+
+@contextmanager
+def open_session(settings: Settings) -> Iterator[Session]:
+    """A session on the configured database; the command commits, the rest is rolled back."""
+    engine = make_engine(settings.database_url)
+    session = make_sessionmaker(engine)()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+        engine.dispose()
+
+
+def parse_time(value: str | None, settings: Settings, option: str) -> dt.datetime | None:
+    """An ISO 8601 time typed on the command line; without an offset it is the team's zone."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return parse_local(value, settings.timezone)
+    except ValueError:
+        raise typer.BadParameter(
+            t(N_("Enter a date and time (ISO 8601, e.g. 2026-11-22T15:30+09:00).")),
+            param_hint=option,
+        ) from None
+
+
+def check_format(value: str) -> str:
+    """Refuse an output format other than text or json (a usage error, exit 2)."""
+    if value not in FORMATS:
+        raise typer.BadParameter(
+            t(
+                N_("Unknown format: {value}. Choose one of: {choices}."),
+                value=value,
+                choices=", ".join(FORMATS),
+            ),
+            param_hint="--format",
+        )
+    return value
+
+
+def print_json(data: BaseModel | dict[str, Any] | list[Any]) -> None:
+    """Machine-readable output: one JSON document on stdout, nothing else."""
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json")
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def console() -> Console:
+    """Rich output for people on stdout (no colour when not a terminal)."""
+    return Console(soft_wrap=True, highlight=False)
+
+
+def fail(msgid: str, /, **params: Any) -> typer.Exit:
+    """Print a refusal on stderr in the invocation's language and return exit 1 to raise."""
+    typer.echo(t(msgid, **params), err=True)
+    return typer.Exit(code=1)
+
+
+# Service field names whose command-line option is spelled differently.
+OPTION_NAMES: dict[str, str] = {
+    "estimated_affected_customers": "--affected-customers",
+    "estimated_recovery_at": "--recovery-at",
+    "components": "--component",
+    "component_status": "--impact",
+    "scheduled_start": "--start",
+    "scheduled_end": "--end",
+    "email": "EMAIL",
+}
+
+
+def option_name(field: str) -> str:
+    """The option a refused field came from, so the message says what to fix."""
+    return OPTION_NAMES.get(field, "--" + field.replace("_", "-"))
+
+
+class AnshinGroup(TyperGroup):
+    """The root command group: turns refusals into a message on stderr and exit 1.
+
+    Wrapping ``invoke`` here covers every subcommand, so no command has to
+    remember to catch errors, and ``CliRunner`` sees the same behaviour as a
+    terminal.
+    """
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AnshinError as exc:
+            prefix = f"{option_name(exc.field)}: " if exc.field else ""
+            typer.echo(prefix + t(exc.msgid, **exc.params), err=True)
+            ctx.exit(1)
+        except (OperationalError, ProgrammingError) as exc:
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:300]
+            typer.echo(
+                t(
+                    N_(
+                        "The database is not ready ({reason}). Check ANSHIN_DATABASE_URL "
+                        "and run `anshin db upgrade`."
+                    ),
+                    reason=reason,
+                ),
+                err=True,
+            )
+            ctx.exit(1)

@@ -1,0 +1,295 @@
+"""Staff JSON API for incidents, components and maintenance (``/api/…``, docs at /api/docs).
+
+Callers authenticate with a bearer API token or the console's session cookie;
+a cookie-authenticated write must also send ``X-CSRF-Token``. Routes are thin:
+parse, call the service, commit, return the stored record (the same shape
+``anshin … --format json`` prints). A refusal leaves the database unchanged:
+nothing is committed unless the whole service call succeeded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.orm import Session
+
+from anshin.config import Settings
+from anshin.db import utcnow
+from anshin.errors import InvalidInput
+from anshin.i18n import N_
+from anshin.incidents import components as component_service
+from anshin.incidents import maintenance as maintenance_service
+from anshin.incidents import rules, service
+from anshin.incidents.schemas import (
+    ComponentCreate,
+    ComponentList,
+    ComponentOut,
+    IncidentCreate,
+    IncidentList,
+    IncidentOut,
+    IncidentPatch,
+    MaintenanceCreate,
+    MaintenanceList,
+    MaintenanceOut,
+    MaintenanceStatusIn,
+    NoNewsDraftOut,
+    ResolveCreate,
+    UpdateCreate,
+    aware,
+    component_out,
+    incident_out,
+    maintenance_out,
+    patched_input,
+    update_arguments,
+)
+from anshin.team.models import User
+from anshin.timefmt import to_zone
+from anshin.web.deps import check_csrf, db_session, require_role, settings_of
+
+router = APIRouter(prefix="/api", tags=["incidents"])
+
+DB = Annotated[Session, Depends(db_session)]
+LIST_FILTERS: tuple[str, ...] = ("all", "open", *rules.STATUSES)
+
+
+def caller(minimum: str) -> Callable[[Request, Session], User]:
+    """Dependency: the signed-in user or token owner, ranking at least ``minimum`` (401/403)."""
+
+    def dependency(request: Request, session: DB) -> User:
+        user = require_role(request, session, minimum)
+        if session.dirty:  # a bearer token's last-used time
+            session.commit()
+        return user
+
+    return dependency
+
+
+def writer(minimum: str) -> Callable[..., Awaitable[User]]:
+    """Dependency for writes: ``caller`` plus the CSRF check for cookie sessions.
+
+    Bearer-token requests carry no cookie and skip it (web.deps.check_csrf);
+    the console's scripts send the session's token in ``X-CSRF-Token``.
+    """
+    authenticated = caller(minimum)
+
+    async def dependency(request: Request, user: User = Depends(authenticated)) -> User:
+        await check_csrf(request)
+        return user
+
+    return dependency
+
+
+READ = Annotated[User, Depends(caller("operator"))]
+WRITE = Annotated[User, Depends(writer("operator"))]
+MANAGE = Annotated[User, Depends(writer("senior"))]
+
+
+def _settings(request: Request) -> Settings:
+    return settings_of(request)
+
+
+@router.get("/incidents", response_model=IncidentList)
+def list_incidents(
+    request: Request,
+    session: DB,
+    user: READ,
+    status: Annotated[
+        str, Query(max_length=20, description="all, open, or one status (e.g. resolved)")
+    ] = "all",
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+) -> IncidentList:
+    """Incidents, newest first; ``?status=open`` for the ones still owing updates."""
+    if status not in LIST_FILTERS:
+        raise InvalidInput(
+            N_("Unknown filter: {value}. Use one of: {choices}."),
+            field="status",
+            value=status,
+            choices=", ".join(LIST_FILTERS),
+        )
+    settings = _settings(request)
+    now = utcnow()
+    rows = service.list_incidents(session, open_only=status == "open", limit=limit)
+    if status not in ("all", "open"):
+        rows = [i for i in rows if i.status == status]
+    return IncidentList(incidents=[incident_out(i, settings, now) for i in rows])
+
+
+@router.post("/incidents", response_model=IncidentOut, status_code=201)
+def declare(request: Request, session: DB, user: WRITE, body: IncidentCreate) -> IncidentOut:
+    """Declare an incident (R1); the first notice is then due within 15 minutes (R4)."""
+    settings = _settings(request)
+    zone = settings.timezone
+    data = service.IncidentInput(
+        title=body.title,
+        severity=body.severity,
+        summary=body.summary,
+        title_en=body.title_en,
+        summary_en=body.summary_en,
+        components=body.components,
+        component_impact=body.impact,
+        started_at=aware(body.started_at, zone),
+        detected_at=aware(body.detected_at, zone),
+        estimated_affected_customers=body.estimated_affected_customers,
+        estimated_recovery_at=aware(body.estimated_recovery_at, zone),
+        recovery_confirmed=body.recovery_confirmed,
+        cause=body.cause,
+        cause_confirmed=body.cause_confirmed,
+        workaround=body.workaround,
+        workaround_en=body.workaround_en,
+        internal_notes=body.internal_notes,
+    )
+    incident = service.declare(session, settings, data, actor=user.actor)
+    session.commit()
+    return incident_out(incident, settings)
+
+
+@router.get("/incidents/{ref}", response_model=IncidentOut)
+def get_incident(request: Request, session: DB, user: READ, ref: str) -> IncidentOut:
+    """One incident with every message and the next one due."""
+    return incident_out(service.get(session, ref), _settings(request))
+
+
+@router.patch("/incidents/{ref}", response_model=IncidentOut)
+def edit_facts(
+    request: Request, session: DB, user: WRITE, ref: str, body: IncidentPatch
+) -> IncidentOut:
+    """Change facts of the shared record (R2); fields not sent keep their value."""
+    settings = _settings(request)
+    incident = service.get(session, ref)
+    data = patched_input(incident, body, settings.timezone)
+    service.edit(session, settings, incident, data, actor=user.actor)
+    session.commit()
+    return incident_out(incident, settings)
+
+
+@router.post("/incidents/{ref}/updates", response_model=IncidentOut, status_code=201)
+def post_update(
+    request: Request, session: DB, user: WRITE, ref: str, body: UpdateCreate
+) -> IncidentOut:
+    """Publish the first notice or an update (R4, R5); ``no_news`` posts the prepared text."""
+    settings = _settings(request)
+    now = utcnow()
+    incident = service.get(session, ref)
+    text_ja, text_en, promised, kind = update_arguments(
+        settings,
+        incident,
+        body_ja=body.body_ja,
+        body_en=body.body_en,
+        next_update_at=aware(body.next_update_at, settings.timezone),
+        no_news=body.no_news,
+        now=now,
+    )
+    service.publish_update(
+        session,
+        settings,
+        incident,
+        body_ja=text_ja,
+        body_en=text_en,
+        status=body.status,
+        next_update_at=promised,
+        audience=body.audience,
+        kind=kind,
+        actor=user.actor,
+        now=now,
+    )
+    session.commit()
+    return incident_out(incident, settings, now)
+
+
+@router.post("/incidents/{ref}/resolve", response_model=IncidentOut)
+def resolve(
+    request: Request, session: DB, user: WRITE, ref: str, body: ResolveCreate
+) -> IncidentOut:
+    """Resolve with a resolution notice that promises the report (R7)."""
+    settings = _settings(request)
+    incident = service.get(session, ref)
+    service.resolve(
+        session, settings, incident, body_ja=body.body_ja, body_en=body.body_en, actor=user.actor
+    )
+    session.commit()
+    return incident_out(incident, settings)
+
+
+@router.get("/incidents/{ref}/no-news-draft", response_model=NoNewsDraftOut)
+def no_news_draft(request: Request, session: DB, user: READ, ref: str) -> NoNewsDraftOut:
+    """The prepared 「引き続き対応中です」 update and the time it promises (R5)."""
+    settings = _settings(request)
+    incident = service.get(session, ref)
+    now = utcnow()
+    body_ja, next_at = service.no_news_draft(settings, incident, "ja", now)
+    body_en, _ = service.no_news_draft(settings, incident, "en", now)
+    local = to_zone(next_at, settings.timezone)
+    assert local is not None
+    return NoNewsDraftOut(body_ja=body_ja, body_en=body_en, next_update_at=local)
+
+
+@router.get("/components", response_model=ComponentList, tags=["components"])
+def list_components(session: DB, user: READ) -> ComponentList:
+    """Every component with its group and current status."""
+    return ComponentList(
+        components=[component_out(c) for c in component_service.list_components(session)]
+    )
+
+
+@router.post("/components", response_model=ComponentOut, status_code=201, tags=["components"])
+def add_component(session: DB, user: MANAGE, body: ComponentCreate) -> ComponentOut:
+    """Add a component (senior and above)."""
+    component = component_service.add_component(
+        session,
+        body.name,
+        actor=user.actor,
+        group=body.group,
+        name_en=body.name_en,
+        description=body.description,
+    )
+    session.commit()
+    return component_out(component)
+
+
+@router.get("/maintenances", response_model=MaintenanceList, tags=["maintenance"])
+def list_maintenances(
+    request: Request, session: DB, user: READ, include_completed: bool = False
+) -> MaintenanceList:
+    """Maintenance windows by start time."""
+    zone = _settings(request).timezone
+    rows = maintenance_service.list_maintenances(session, include_completed=include_completed)
+    return MaintenanceList(maintenances=[maintenance_out(m, zone) for m in rows])
+
+
+@router.post("/maintenances", response_model=MaintenanceOut, status_code=201, tags=["maintenance"])
+def schedule_maintenance(
+    request: Request, session: DB, user: MANAGE, body: MaintenanceCreate
+) -> MaintenanceOut:
+    """Announce a maintenance window in advance (R10; senior and above)."""
+    settings = _settings(request)
+    zone = settings.timezone
+    start, end = aware(body.scheduled_start, zone), aware(body.scheduled_end, zone)
+    assert start is not None and end is not None
+    window = maintenance_service.schedule(
+        session,
+        settings,
+        title=body.title,
+        scheduled_start=start,
+        scheduled_end=end,
+        body=body.body,
+        title_en=body.title_en,
+        body_en=body.body_en,
+        components=body.components,
+        actor=user.actor,
+    )
+    session.commit()
+    return maintenance_out(window, zone)
+
+
+@router.post("/maintenances/{ref}/status", response_model=MaintenanceOut, tags=["maintenance"])
+def maintenance_status(
+    request: Request, session: DB, user: MANAGE, ref: str, body: MaintenanceStatusIn
+) -> MaintenanceOut:
+    """Move a window along: in_progress, verifying, completed (senior and above)."""
+    settings = _settings(request)
+    window = maintenance_service.get(session, ref)
+    maintenance_service.set_status(session, settings, window, body.status, actor=user.actor)
+    session.commit()
+    return maintenance_out(window, settings.timezone)

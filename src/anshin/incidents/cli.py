@@ -1,0 +1,458 @@
+"""``anshin incident|component|maintenance``: the incident record from a terminal or a script.
+
+Every command takes every field the record has (R1), writes through the same
+services as the console (events, component statuses, status page), and with
+``--format json`` prints the stored record exactly as the JSON API returns it.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from anshin.cliutil import (
+    FORMAT_HELP,
+    actor,
+    check_format,
+    cli_locale,
+    console,
+    load_settings,
+    open_session,
+    parse_time,
+    print_json,
+    t,
+)
+from anshin.config import Settings
+from anshin.db import utcnow
+from anshin.i18n import N_
+from anshin.incidents import components as component_service
+from anshin.incidents import maintenance as maintenance_service
+from anshin.incidents import service
+from anshin.incidents.schemas import (
+    ComponentList,
+    IncidentList,
+    IncidentOut,
+    IncidentPatch,
+    MaintenanceList,
+    component_out,
+    incident_out,
+    maintenance_out,
+    patched_input,
+    update_arguments,
+)
+from anshin.timefmt import format_local
+
+incident_app = typer.Typer(help="Incidents: declare, update, resolve, list, show (R1-R7).")
+component_app = typer.Typer(help="Components customers see a status for.")
+maintenance_app = typer.Typer(help="Maintenance announced in advance (R10).")
+
+FORMAT = typer.Option("text", "--format", callback=check_format, help=FORMAT_HELP)
+REF = typer.Argument(..., help="Incident reference (INC-2026-0001) or id.")
+# The facts of an incident (R1), shared by declare and edit.
+TITLE_EN = typer.Option(None, "--title-en", help="English title.")
+SUMMARY = typer.Option(None, "--summary", help="What happened, in Japanese.")
+SUMMARY_EN = typer.Option(None, "--summary-en", help="What happened, in English.")
+COMPONENTS = typer.Option(
+    None, "--component", "-c", help="Affected component by name or id (repeat for several)."
+)
+IMPACT = typer.Option(
+    None, "--impact", help="Component status: degraded_performance, partial_outage, major_outage…"
+)
+AFFECTED = typer.Option(None, "--affected-customers", help="Estimated affected customers.")
+RECOVERY_AT = typer.Option(
+    None, "--recovery-at", help="Estimated recovery (ISO 8601; '' = unknown / 未定)."
+)
+RECOVERY_CONFIRMED = typer.Option(
+    None, "--recovery-confirmed/--recovery-unconfirmed", help="Is the recovery time confirmed? (R3)"
+)
+CAUSE = typer.Option(None, "--cause", help="Cause as far as known.")
+CAUSE_CONFIRMED = typer.Option(
+    None, "--cause-confirmed/--cause-unconfirmed", help="Is the cause confirmed? (R3)"
+)
+WORKAROUND = typer.Option(None, "--workaround", help="Workaround, in Japanese.")
+WORKAROUND_EN = typer.Option(None, "--workaround-en", help="Workaround, in English.")
+NOTES = typer.Option(None, "--internal-notes", help="Notes for staff only, never published.")
+
+
+def _show_incident(data: IncidentOut, settings: Settings, fmt: str) -> None:
+    if fmt == "json":
+        print_json(data)
+        return
+    locale = cli_locale()
+    zone = settings.timezone
+    out = console()
+    out.print(f"[bold]{data.reference}[/]  {escape(data.title)}  ({data.severity}, {data.status})")
+    facts = Table(show_header=False, box=None)
+    facts.add_column(style="dim", no_wrap=True)
+    facts.add_column(overflow="fold")
+    rows: list[tuple[str, Any]] = [
+        (t(N_("Started")), format_local(data.started_at, zone, locale)),
+        (t(N_("Declared")), format_local(data.declared_at, zone, locale)),
+        (t(N_("Components")), ", ".join(f"{c.name} ({c.impact})" for c in data.components)),
+        (t(N_("Estimated affected customers")), data.estimated_affected_customers),
+        (t(N_("Estimated recovery")), format_local(data.estimated_recovery_at, zone, locale)),
+        (t(N_("Cause")), data.cause),
+        (t(N_("Workaround")), data.workaround),
+        (t(N_("Internal notes")), data.internal_notes),
+    ]
+    for label, value in rows:
+        if value not in (None, ""):
+            facts.add_row(label, escape(str(value)))
+    out.print(facts)
+    for update in data.updates:
+        when = format_local(update.published_at, zone, locale)
+        out.print(f"[cyan]{when}[/] {update.kind} ({update.status}, {update.audience})")
+        out.print(textwrap.indent(update.body_ja, "  "), markup=False)
+    if data.due:
+        line = t(
+            N_("Next message due: {kind} by {time}."),
+            kind=data.due.kind,
+            time=format_local(data.due.due_at, zone, locale),
+        )
+        out.print(f"[bold red]{line}[/]" if data.due.overdue else line)
+
+
+@incident_app.command("declare")
+def declare(
+    title: str = typer.Option(..., "--title", help="Title in Japanese, as customers will read it."),
+    severity: str = typer.Option(..., "--severity", help="sev1, sev2 or sev3 (decides cadence)."),
+    title_en: str | None = TITLE_EN,
+    summary: str | None = SUMMARY,
+    summary_en: str | None = SUMMARY_EN,
+    component: list[str] | None = COMPONENTS,
+    impact: str | None = IMPACT,
+    started_at: str | None = typer.Option(None, "--started-at", help="When it started."),
+    detected_at: str | None = typer.Option(None, "--detected-at", help="When it was detected."),
+    affected_customers: int | None = AFFECTED,
+    recovery_at: str | None = RECOVERY_AT,
+    recovery_confirmed: bool | None = RECOVERY_CONFIRMED,
+    cause: str | None = CAUSE,
+    cause_confirmed: bool | None = CAUSE_CONFIRMED,
+    workaround: str | None = WORKAROUND,
+    workaround_en: str | None = WORKAROUND_EN,
+    internal_notes: str | None = NOTES,
+    fmt: str = FORMAT,
+) -> None:
+    """Declare an incident; the first notice is then due within 15 minutes (R4)."""
+    settings = load_settings()
+    data = service.IncidentInput(
+        title=title,
+        severity=severity,
+        summary=summary or "",
+        title_en=title_en,
+        summary_en=summary_en,
+        components=list(component or []),
+        component_impact=impact,
+        started_at=parse_time(started_at, settings, "--started-at"),
+        detected_at=parse_time(detected_at, settings, "--detected-at"),
+        estimated_affected_customers=affected_customers,
+        estimated_recovery_at=parse_time(recovery_at, settings, "--recovery-at"),
+        recovery_confirmed=bool(recovery_confirmed),
+        cause=cause,
+        cause_confirmed=bool(cause_confirmed),
+        workaround=workaround,
+        workaround_en=workaround_en,
+        internal_notes=internal_notes,
+    )
+    with open_session(settings) as session:
+        incident = service.declare(session, settings, data, actor=actor())
+        session.commit()
+        result = incident_out(incident, settings)
+    if fmt == "text":
+        typer.echo(t(N_("Declared {ref}."), ref=result.reference))
+    _show_incident(result, settings, fmt)
+
+
+@incident_app.command("edit")
+def edit(
+    ref: str = REF,
+    title: str | None = typer.Option(None, "--title", help="Title in Japanese."),
+    severity: str | None = typer.Option(None, "--severity", help="sev1, sev2 or sev3."),
+    title_en: str | None = TITLE_EN,
+    summary: str | None = SUMMARY,
+    summary_en: str | None = SUMMARY_EN,
+    component: list[str] | None = COMPONENTS,
+    impact: str | None = IMPACT,
+    affected_customers: int | None = AFFECTED,
+    recovery_at: str | None = RECOVERY_AT,
+    recovery_confirmed: bool | None = RECOVERY_CONFIRMED,
+    cause: str | None = CAUSE,
+    cause_confirmed: bool | None = CAUSE_CONFIRMED,
+    workaround: str | None = WORKAROUND,
+    workaround_en: str | None = WORKAROUND_EN,
+    internal_notes: str | None = NOTES,
+    fmt: str = FORMAT,
+) -> None:
+    """Change facts of the shared record (R2); options not given keep their value, '' clears."""
+    settings = load_settings()
+    given: dict[str, Any] = {
+        "title": title,
+        "severity": severity,
+        "title_en": title_en,
+        "summary": summary,
+        "summary_en": summary_en,
+        "components": list(component) if component else None,
+        "impact": impact,
+        "estimated_affected_customers": affected_customers,
+        "recovery_confirmed": recovery_confirmed,
+        "cause": cause,
+        "cause_confirmed": cause_confirmed,
+        "workaround": workaround,
+        "workaround_en": workaround_en,
+        "internal_notes": internal_notes,
+    }
+    values = {k: (v if v != "" else None) for k, v in given.items() if v is not None}
+    if recovery_at is not None:
+        values["estimated_recovery_at"] = parse_time(recovery_at, settings, "--recovery-at")
+    patch = IncidentPatch.model_construct(_fields_set=set(values), **values)
+    with open_session(settings) as session:
+        incident = service.get(session, ref)
+        data = patched_input(incident, patch, settings.timezone)
+        service.edit(session, settings, incident, data, actor=actor())
+        session.commit()
+        result = incident_out(incident, settings)
+    _show_incident(result, settings, fmt)
+
+
+@incident_app.command("update")
+def update(
+    ref: str = REF,
+    body_ja: str | None = typer.Option(None, "--body-ja", help="The message in Japanese."),
+    body_en: str | None = typer.Option(None, "--body-en", help="The message in English."),
+    status: str | None = typer.Option(
+        None, "--status", help="investigating, identified, monitoring (resolved = resolve)."
+    ),
+    next_update_at: str | None = typer.Option(
+        None, "--next-update-at", help="When the next update comes (default: the cadence, R5)."
+    ),
+    internal: bool = typer.Option(False, "--internal", help="A note for staff, not published."),
+    no_news: bool = typer.Option(
+        False, "--no-news", help="Post the prepared 「引き続き対応中です」 update (R5)."
+    ),
+    fmt: str = FORMAT,
+) -> None:
+    """Publish the first notice or an update; the first public message is the first notice."""
+    settings = load_settings()
+    promised = parse_time(next_update_at, settings, "--next-update-at")
+    now = utcnow()
+    with open_session(settings) as session:
+        incident = service.get(session, ref)
+        text_ja, text_en, when, kind = update_arguments(
+            settings,
+            incident,
+            body_ja=body_ja,
+            body_en=body_en,
+            next_update_at=promised,
+            no_news=no_news,
+            now=now,
+        )
+        service.publish_update(
+            session,
+            settings,
+            incident,
+            body_ja=text_ja,
+            body_en=text_en,
+            status=status,
+            next_update_at=when,
+            audience="internal" if internal else "public",
+            kind=kind,
+            actor=actor(),
+            now=now,
+        )
+        session.commit()
+        result = incident_out(incident, settings)
+    _show_incident(result, settings, fmt)
+
+
+@incident_app.command("resolve")
+def resolve(
+    ref: str = REF,
+    body_ja: str = typer.Option(..., "--body-ja", help="The resolution notice in Japanese (R7)."),
+    body_en: str | None = typer.Option(None, "--body-en", help="The notice in English."),
+    fmt: str = FORMAT,
+) -> None:
+    """Resolve the incident with a resolution notice; its components recover (R7)."""
+    settings = load_settings()
+    with open_session(settings) as session:
+        incident = service.get(session, ref)
+        service.resolve(
+            session, settings, incident, body_ja=body_ja, body_en=body_en, actor=actor()
+        )
+        session.commit()
+        result = incident_out(incident, settings)
+    _show_incident(result, settings, fmt)
+
+
+@incident_app.command("list")
+def list_(
+    status: str = typer.Option("all", "--status", help="open, resolved or all."),
+    fmt: str = FORMAT,
+) -> None:
+    """Incidents, newest first, with what each owes its customers next."""
+    if status not in ("open", "resolved", "all"):
+        raise typer.BadParameter("open, resolved, all", param_hint="--status")
+    settings = load_settings()
+    now = utcnow()
+    with open_session(settings) as session:
+        rows = service.list_incidents(session, open_only=status == "open")
+        items = [incident_out(i, settings, now) for i in rows]
+    if status == "resolved":
+        items = [i for i in items if i.status == "resolved"]
+    if fmt == "json":
+        print_json(IncidentList(incidents=items))
+        return
+    locale = cli_locale()
+    table = Table()
+    for header in (N_("Reference"), N_("Severity"), N_("Status"), N_("Title"), N_("Next due")):
+        table.add_column(t(header), overflow="fold")
+    for item in items:
+        due = format_local(item.due.due_at, settings.timezone, locale) if item.due else ""
+        if item.due and item.due.overdue:
+            due = f"[bold red]{due}[/]"
+        table.add_row(item.reference, item.severity, item.status, escape(item.title), due)
+    console().print(table)
+
+
+@incident_app.command("show")
+def show(ref: str = REF, fmt: str = FORMAT) -> None:
+    """One incident: its facts, every message, and the next one due."""
+    settings = load_settings()
+    with open_session(settings) as session:
+        result = incident_out(service.get(session, ref), settings)
+    _show_incident(result, settings, fmt)
+
+
+@component_app.command("add")
+def component_add(
+    name: str = typer.Argument(..., help="Name in Japanese, as on the status page."),
+    group: str | None = typer.Option(None, "--group", help="Group heading (created if new)."),
+    name_en: str | None = typer.Option(None, "--name-en", help="Name in English."),
+    description: str | None = typer.Option(None, "--description", help="What it is."),
+    fmt: str = FORMAT,
+) -> None:
+    """Add a component customers see a status for."""
+    settings = load_settings()
+    with open_session(settings) as session:
+        component = component_service.add_component(
+            session, name, actor=actor(), group=group, name_en=name_en, description=description
+        )
+        session.commit()
+        result = component_out(component)
+    if fmt == "json":
+        print_json(result)
+    else:
+        typer.echo(t(N_("Added component {name}."), name=result.name))
+
+
+@component_app.command("list")
+def component_list(fmt: str = FORMAT) -> None:
+    """Every component with its group and current status."""
+    settings = load_settings()
+    with open_session(settings) as session:
+        items = [component_out(c) for c in component_service.list_components(session)]
+    if fmt == "json":
+        print_json(ComponentList(components=items))
+        return
+    table = Table()
+    for header in (N_("Group"), N_("Name"), N_("English name"), N_("Status")):
+        table.add_column(t(header))
+    for item in items:
+        table.add_row(
+            escape(item.group or ""), escape(item.name), escape(item.name_en or ""), item.status
+        )
+    console().print(table)
+
+
+@maintenance_app.command("schedule")
+def maintenance_schedule(
+    title: str = typer.Option(..., "--title", help="Title in Japanese."),
+    start: str = typer.Option(..., "--start", help="Scheduled start (ISO 8601)."),
+    end: str = typer.Option(..., "--end", help="Scheduled end (ISO 8601)."),
+    body: str = typer.Option("", "--body", help="Announcement in Japanese."),
+    title_en: str | None = typer.Option(None, "--title-en", help="Title in English."),
+    body_en: str | None = typer.Option(None, "--body-en", help="Announcement in English."),
+    component: list[str] | None = COMPONENTS,
+    fmt: str = FORMAT,
+) -> None:
+    """Announce a maintenance window; it shows on the status page at once (R10)."""
+    settings = load_settings()
+    starts = parse_time(start, settings, "--start")
+    ends = parse_time(end, settings, "--end")
+    assert starts is not None and ends is not None  # required options
+    with open_session(settings) as session:
+        window = maintenance_service.schedule(
+            session,
+            settings,
+            title=title,
+            scheduled_start=starts,
+            scheduled_end=ends,
+            body=body,
+            title_en=title_en,
+            body_en=body_en,
+            components=list(component or []),
+            actor=actor(),
+        )
+        session.commit()
+        result = maintenance_out(window, settings.timezone)
+    if fmt == "json":
+        print_json(result)
+    else:
+        typer.echo(t(N_("Scheduled {ref}."), ref=result.reference))
+
+
+@maintenance_app.command("status")
+def maintenance_status(
+    ref: str = typer.Argument(..., help="Maintenance reference (MNT-2026-0001) or id."),
+    status: str = typer.Argument(..., help="in_progress, verifying or completed."),
+    fmt: str = FORMAT,
+) -> None:
+    """Move a window along; in progress puts its components under maintenance."""
+    settings = load_settings()
+    with open_session(settings) as session:
+        window = maintenance_service.get(session, ref)
+        maintenance_service.set_status(session, settings, window, status, actor=actor())
+        session.commit()
+        result = maintenance_out(window, settings.timezone)
+    if fmt == "json":
+        print_json(result)
+    else:
+        typer.echo(f"{result.reference}: {result.status}")
+
+
+@maintenance_app.command("list")
+def maintenance_list(
+    all_: bool = typer.Option(False, "--all", help="Include completed windows."),
+    fmt: str = FORMAT,
+) -> None:
+    """Maintenance windows by start time."""
+    settings = load_settings()
+    with open_session(settings) as session:
+        windows = maintenance_service.list_maintenances(session, include_completed=all_)
+        items = [maintenance_out(m, settings.timezone) for m in windows]
+    if fmt == "json":
+        print_json(MaintenanceList(maintenances=items))
+        return
+    table = Table()
+    for header in (N_("Reference"), N_("Status"), N_("Title"), N_("Start"), N_("End")):
+        table.add_column(t(header))
+    locale = cli_locale()
+    for item in items:
+        table.add_row(
+            item.reference,
+            item.status,
+            escape(item.title),
+            format_local(item.scheduled_start, settings.timezone, locale),
+            format_local(item.scheduled_end, settings.timezone, locale),
+        )
+    console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``incident``, ``component`` and ``maintenance`` to the root command."""
+    app.add_typer(incident_app, name="incident")
+    app.add_typer(component_app, name="component")
+    app.add_typer(maintenance_app, name="maintenance")

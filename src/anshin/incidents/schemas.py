@@ -1,0 +1,462 @@
+"""Pydantic shapes of the incident JSON API, shared with ``anshin … --format json``.
+
+The CLI prints exactly what the API returns, so a script can move between the
+two without learning a second format. Times go out in ISO 8601 with the team's
+offset (stored UTC, DESIGN.md); times coming in without an offset are read in
+the team's zone by :func:`aware`. Internal notes and internal updates appear
+here because every caller of the staff API is signed-in staff; the public JSON
+is the status page's ``/api/v2/*`` and never carries them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from anshin.config import Settings
+from anshin.db import utcnow
+from anshin.incidents import rules
+from anshin.incidents import service as incident_service
+from anshin.incidents.models import Component, Incident, IncidentUpdate, Maintenance
+from anshin.timefmt import format_local, to_zone
+
+NAME_MAX = 200
+MAX_COMPONENTS = 500
+
+
+def aware(value: dt.datetime | None, zone: str) -> dt.datetime | None:
+    """A time someone sent, made timezone-aware: no offset means the team's zone."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(zone))
+    return value.astimezone(dt.UTC)
+
+
+class _In(BaseModel):
+    """Requests refuse unknown fields, so a typo is a 422 rather than silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _text(limit: int = rules.TEXT_MAX, default: Any = None, **extra: Any) -> Any:
+    """A text field whose limit is documented but enforced by the service.
+
+    The service's refusal names the field and the limit in the caller's
+    language ("長すぎます。200 文字以内で…"), which a generic schema error cannot.
+    """
+    return Field(default, json_schema_extra={"maxLength": limit, **extra})
+
+
+def _choice(values: tuple[str, ...], default: Any = None) -> Any:
+    """A vocabulary field: documented as an enum, refused with the allowed values by the service."""
+    return Field(default, json_schema_extra={"enum": list(values)})
+
+
+class IncidentCreate(_In):
+    """The facts of a new incident (R1). Only title and severity are required."""
+
+    title: str = _text(rules.TITLE_MAX, ..., description="Japanese title, shown to customers")
+    title_en: str | None = _text(rules.TITLE_MAX)
+    severity: str = _choice(rules.SEVERITIES, ...)
+    summary: str = _text(default="")
+    summary_en: str | None = _text()
+    components: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_COMPONENTS,
+        description="Affected components, by name or id",
+    )
+    impact: str | None = _choice(rules.COMPONENT_STATUSES)
+    started_at: dt.datetime | None = None
+    detected_at: dt.datetime | None = None
+    estimated_affected_customers: int | None = Field(None, ge=0)
+    estimated_recovery_at: dt.datetime | None = None
+    recovery_confirmed: bool = False
+    cause: str | None = _text()
+    cause_confirmed: bool = False
+    workaround: str | None = _text()
+    workaround_en: str | None = _text()
+    internal_notes: str | None = _text()
+
+
+class IncidentPatch(_In):
+    """Changes to the shared record (R2): only the fields sent change; ``null`` clears one."""
+
+    title: str | None = _text(rules.TITLE_MAX)
+    title_en: str | None = _text(rules.TITLE_MAX)
+    severity: str | None = _choice(rules.SEVERITIES)
+    summary: str | None = _text()
+    summary_en: str | None = _text()
+    components: list[str] | None = Field(None, max_length=MAX_COMPONENTS)
+    impact: str | None = _choice(rules.COMPONENT_STATUSES)
+    estimated_affected_customers: int | None = Field(None, ge=0)
+    estimated_recovery_at: dt.datetime | None = None
+    recovery_confirmed: bool | None = None
+    cause: str | None = _text()
+    cause_confirmed: bool | None = None
+    workaround: str | None = _text()
+    workaround_en: str | None = _text()
+    internal_notes: str | None = _text()
+
+
+class UpdateCreate(_In):
+    """A message on an open incident: first notice, update, or the prepared no-news update (R5).
+
+    With ``no_news`` and no ``body_ja``, the prepared "引き続き対応中です" texts are used.
+    """
+
+    body_ja: str | None = _text()
+    body_en: str | None = _text()
+    status: str | None = _choice(rules.STATUSES)
+    next_update_at: dt.datetime | None = None
+    audience: str = _choice(rules.AUDIENCES, "public")
+    no_news: bool = False
+
+
+class ResolveCreate(_In):
+    """The resolution notice (R7): Japanese required, English optional."""
+
+    body_ja: str = _text(default=...)
+    body_en: str | None = _text()
+
+
+class ComponentCreate(_In):
+    """A component customers see a status for."""
+
+    name: str = _text(NAME_MAX, ...)
+    name_en: str | None = _text(NAME_MAX)
+    group: str | None = _text(NAME_MAX)
+    description: str | None = _text()
+
+
+class MaintenanceCreate(_In):
+    """A maintenance window announced in advance (R10)."""
+
+    title: str = _text(rules.TITLE_MAX, ...)
+    title_en: str | None = _text(rules.TITLE_MAX)
+    body: str = _text(default="")
+    body_en: str | None = _text()
+    scheduled_start: dt.datetime
+    scheduled_end: dt.datetime
+    components: list[str] = Field(default_factory=list, max_length=MAX_COMPONENTS)
+
+
+class MaintenanceStatusIn(_In):
+    """Move a window along scheduled → in_progress → verifying → completed."""
+
+    status: str = _choice(rules.MAINTENANCE_STATUSES, ...)
+
+
+class DueOut(BaseModel):
+    """The next message the incident owes its customers (R4, R5); negative seconds = overdue."""
+
+    kind: str
+    due_at: dt.datetime
+    seconds_left: int
+    overdue: bool
+
+
+class AffectedComponentOut(BaseModel):
+    """A component an incident holds down, and how badly."""
+
+    id: int
+    name: str
+    name_en: str | None
+    impact: str
+    status: str
+
+
+class UpdateOut(BaseModel):
+    """One published message."""
+
+    id: int
+    kind: str
+    status: str
+    audience: str
+    body_ja: str
+    body_en: str | None
+    published_at: dt.datetime
+    next_update_at: dt.datetime | None
+    author: str
+
+
+class IncidentOut(BaseModel):
+    """The whole shared record (R1, R2) with its messages and what is owed next."""
+
+    id: int
+    reference: str
+    title: str
+    title_en: str | None
+    summary: str
+    summary_en: str | None
+    severity: str
+    status: str
+    started_at: dt.datetime
+    detected_at: dt.datetime
+    declared_at: dt.datetime
+    resolved_at: dt.datetime | None
+    estimated_affected_customers: int | None
+    estimated_recovery_at: dt.datetime | None
+    recovery_confirmed: bool
+    cause: str | None
+    cause_confirmed: bool
+    workaround: str | None
+    workaround_en: str | None
+    internal_notes: str | None
+    created_by: str
+    updated_at: dt.datetime
+    components: list[AffectedComponentOut]
+    updates: list[UpdateOut]
+    next_update_at: dt.datetime | None
+    due: DueOut | None
+
+
+class IncidentList(BaseModel):
+    """Incidents, newest first."""
+
+    incidents: list[IncidentOut]
+
+
+class NoNewsDraftOut(BaseModel):
+    """The prepared "引き続き対応中です" update in both languages, ready to post (R5)."""
+
+    body_ja: str
+    body_en: str
+    next_update_at: dt.datetime
+
+
+class ComponentOut(BaseModel):
+    """A component and its derived status."""
+
+    id: int
+    name: str
+    name_en: str | None
+    description: str | None
+    group: str | None
+    group_en: str | None
+    status: str
+    position: int
+
+
+class ComponentList(BaseModel):
+    """Every component in display order."""
+
+    components: list[ComponentOut]
+
+
+class MaintenanceOut(BaseModel):
+    """A maintenance window."""
+
+    id: int
+    reference: str
+    title: str
+    title_en: str | None
+    body: str
+    body_en: str | None
+    status: str
+    scheduled_start: dt.datetime
+    scheduled_end: dt.datetime
+    completed_at: dt.datetime | None
+    components: list[str]
+    created_by: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class MaintenanceList(BaseModel):
+    """Maintenance windows by start time."""
+
+    maintenances: list[MaintenanceOut]
+
+
+def _z(value: dt.datetime | None, zone: str) -> dt.datetime | None:
+    return to_zone(value, zone)
+
+
+def _zz(value: dt.datetime, zone: str) -> dt.datetime:
+    local = to_zone(value, zone)
+    assert local is not None
+    return local
+
+
+def update_out(update: IncidentUpdate, zone: str) -> UpdateOut:
+    """One update in the team's zone."""
+    return UpdateOut(
+        id=update.id,
+        kind=update.kind,
+        status=update.status,
+        audience=update.audience,
+        body_ja=update.body_ja,
+        body_en=update.body_en,
+        published_at=_zz(update.published_at, zone),
+        next_update_at=_z(update.next_update_at, zone),
+        author=update.author,
+    )
+
+
+def incident_out(
+    incident: Incident, settings: Settings, now: dt.datetime | None = None
+) -> IncidentOut:
+    """The incident as the API and ``--format json`` show it, with its due timer."""
+    zone = settings.timezone
+    due = incident_service.due(settings, incident, now or utcnow())
+    public = incident.public_updates
+    promised = public[-1].next_update_at if public and incident.status != "resolved" else None
+    return IncidentOut(
+        id=incident.id,
+        reference=incident.reference,
+        title=incident.title,
+        title_en=incident.title_en,
+        summary=incident.summary,
+        summary_en=incident.summary_en,
+        severity=incident.severity,
+        status=incident.status,
+        started_at=_zz(incident.started_at, zone),
+        detected_at=_zz(incident.detected_at, zone),
+        declared_at=_zz(incident.declared_at, zone),
+        resolved_at=_z(incident.resolved_at, zone),
+        estimated_affected_customers=incident.estimated_affected_customers,
+        estimated_recovery_at=_z(incident.estimated_recovery_at, zone),
+        recovery_confirmed=incident.recovery_confirmed,
+        cause=incident.cause,
+        cause_confirmed=incident.cause_confirmed,
+        workaround=incident.workaround,
+        workaround_en=incident.workaround_en,
+        internal_notes=incident.internal_notes,
+        created_by=incident.created_by,
+        updated_at=_zz(incident.updated_at, zone),
+        components=[
+            AffectedComponentOut(
+                id=ic.component.id,
+                name=ic.component.name,
+                name_en=ic.component.name_en,
+                impact=ic.impact,
+                status=ic.component.status,
+            )
+            for ic in sorted(incident.components, key=lambda c: c.component.position)
+        ],
+        updates=[update_out(u, zone) for u in incident.updates],
+        next_update_at=_z(promised, zone),
+        due=(
+            DueOut(
+                kind=due.kind,
+                due_at=_zz(due.due_at, zone),
+                seconds_left=due.seconds_left,
+                overdue=due.overdue,
+            )
+            if due
+            else None
+        ),
+    )
+
+
+def component_out(component: Component) -> ComponentOut:
+    """A component with its group's names."""
+    group = component.group
+    return ComponentOut(
+        id=component.id,
+        name=component.name,
+        name_en=component.name_en,
+        description=component.description,
+        group=group.name if group else None,
+        group_en=group.name_en if group else None,
+        status=component.status,
+        position=component.position,
+    )
+
+
+def maintenance_out(maintenance: Maintenance, zone: str) -> MaintenanceOut:
+    """A maintenance window in the team's zone."""
+    return MaintenanceOut(
+        id=maintenance.id,
+        reference=maintenance.reference,
+        title=maintenance.title,
+        title_en=maintenance.title_en,
+        body=maintenance.body,
+        body_en=maintenance.body_en,
+        status=maintenance.status,
+        scheduled_start=_zz(maintenance.scheduled_start, zone),
+        scheduled_end=_zz(maintenance.scheduled_end, zone),
+        completed_at=_z(maintenance.completed_at, zone),
+        components=[mc.component.name for mc in maintenance.components],
+        created_by=maintenance.created_by,
+        created_at=_zz(maintenance.created_at, zone),
+        updated_at=_zz(maintenance.updated_at, zone),
+    )
+
+
+def patched_input(
+    incident: Incident, patch: IncidentPatch, zone: str
+) -> incident_service.IncidentInput:
+    """The full set of facts after a PATCH: fields not sent keep their current value.
+
+    ``service.edit`` replaces the whole record, so the patch is merged here;
+    the component impact stays what it was unless the patch names a new one.
+    """
+    sent = patch.model_fields_set
+    current_impact = incident.components[0].impact if incident.components else None
+
+    def pick(name: str, current: Any) -> Any:
+        return getattr(patch, name) if name in sent else current
+
+    recovery_at = (
+        aware(patch.estimated_recovery_at, zone)
+        if "estimated_recovery_at" in sent
+        else incident.estimated_recovery_at
+    )
+    components = (
+        list(patch.components or [])
+        if "components" in sent
+        else [str(ic.component_id) for ic in incident.components]
+    )
+    return incident_service.IncidentInput(
+        title=pick("title", incident.title) or "",
+        title_en=pick("title_en", incident.title_en),
+        severity=pick("severity", incident.severity) or "",
+        summary=pick("summary", incident.summary) or "",
+        summary_en=pick("summary_en", incident.summary_en),
+        components=components,
+        component_impact=pick("impact", current_impact),
+        estimated_affected_customers=pick(
+            "estimated_affected_customers", incident.estimated_affected_customers
+        ),
+        estimated_recovery_at=recovery_at,
+        recovery_confirmed=bool(pick("recovery_confirmed", incident.recovery_confirmed)),
+        cause=pick("cause", incident.cause),
+        cause_confirmed=bool(pick("cause_confirmed", incident.cause_confirmed)),
+        workaround=pick("workaround", incident.workaround),
+        workaround_en=pick("workaround_en", incident.workaround_en),
+        internal_notes=pick("internal_notes", incident.internal_notes),
+    )
+
+
+def update_arguments(
+    settings: Settings,
+    incident: Incident,
+    *,
+    body_ja: str | None,
+    body_en: str | None,
+    next_update_at: dt.datetime | None,
+    no_news: bool,
+    now: dt.datetime,
+) -> tuple[str, str | None, dt.datetime | None, str | None]:
+    """Body texts, promised time and kind for an update; ``no_news`` fills in the prepared texts.
+
+    R5: an update goes out even with no news; the prepared "引き続き対応中です"
+    texts and the cadence's next time are used wherever the author wrote none.
+    """
+    if not no_news:
+        return body_ja or "", body_en, next_update_at, None
+    next_at = next_update_at or rules.default_next_update_at(
+        now, incident.severity, settings.cadence_minutes()
+    )
+    zone = settings.timezone
+    return (
+        body_ja or rules.no_news_body("ja", format_local(next_at, zone, "ja")),
+        body_en or rules.no_news_body("en", format_local(next_at, zone, "en")),
+        next_at,
+        "no_news_update",
+    )
