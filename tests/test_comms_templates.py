@@ -4,6 +4,7 @@ and the sandbox refuses what a template must not do (R3, R6, R11-R16)."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -317,3 +318,11 @@ def test_unknown_key_is_refused_with_the_choices() -> None:
     with pytest.raises(InvalidInput) as caught:
         rules.check_key("inquiry_ack", "ja", "status_page")
     assert caught.value.params["choices"] == "email, short"
+
+
+def test_docs_describe_every_variable_and_kind() -> None:
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "templates.md").read_text("utf-8")
+    for kind in rules.KINDS:
+        assert f"`{kind}`" in docs, kind
+        for name in allowed_names(kind):
+            assert f"`{name}`" in docs, name

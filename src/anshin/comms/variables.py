@@ -25,7 +25,7 @@ BASE_VARIABLES: dict[str, tuple[str, str]] = {
 INCIDENT_VARIABLES: dict[str, tuple[str, str]] = {
     "has_incident": ("障害の情報があるか（真偽値）", "whether an incident is linked (boolean)"),
     "reference": ("障害番号（INC-2026-0001）", "incident reference"),
-    "title": ("件名（表示言語のもの）", "title, in the message's language"),
+    "title": ("障害の題名（文面の言語のもの）", "title, in the message's language"),
     "summary": ("概要", "summary"),
     "components": ("影響範囲のサービス名の一覧", "list of affected component names"),
     "components_text": ("影響範囲（「ログイン、決済」）", "affected components as text"),
@@ -78,7 +78,7 @@ INQUIRY_VARIABLES: dict[str, tuple[str, str]] = {
 }
 MAINTENANCE_VARIABLES: dict[str, tuple[str, str]] = {
     "reference": ("メンテナンス番号（MNT-2026-0001）", "maintenance reference"),
-    "title": ("件名", "title"),
+    "title": ("メンテナンスの題名", "title"),
     "summary": ("内容", "description"),
     "components": ("対象サービス名の一覧", "list of affected component names"),
     "components_text": ("対象サービス（「ログイン、決済」）", "affected components as text"),
