@@ -1,0 +1,140 @@
+"""The benchmark helpers work (bench/common.py): a tiny real run, no timing assertions.
+
+The benchmarks only run by hand (`make bench`); this keeps their plumbing
+from rotting unnoticed: ports, a real server subprocess started and stopped,
+the load generator, percentiles, memory of a process tree, RESULTS.md sections.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+def _load_common() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_common", BENCH / "common.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while building
+    spec.loader.exec_module(module)
+    return module
+
+
+common = _load_common()
+
+WRK_OUTPUT = """Running 5s test @ http://127.0.0.1:40000/
+  1 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     6.32ms    1.05ms  21.40ms   91.53%
+    Req/Sec     5.08k   201.77     5.36k    80.00%
+  Latency Distribution
+     50%    6.10ms
+     75%    6.43ms
+     90%    7.02ms
+     99%   10.57ms
+  25284 requests in 5.01s, 180.32MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 4
+Requests/sec:   5046.71
+Transfer/sec:     35.99MB
+"""
+
+
+def test_percentile_is_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert common.percentile(values, 50) == 50.0
+    assert common.percentile(values, 99) == 99.0
+    assert common.percentile(values, 100) == 100.0
+    assert common.percentile([3.0, 1.0, 2.0], 0) == 1.0
+    assert common.percentile([7.5], 99) == 7.5
+    with pytest.raises(ValueError):
+        common.percentile([], 50)
+    with pytest.raises(ValueError):
+        common.percentile([1.0], 101)
+
+
+def test_parse_wrk_reads_rate_latency_and_errors() -> None:
+    result = common.parse_wrk(WRK_OUTPUT)
+    assert result.rps == 5046.71
+    assert result.requests == 25284
+    assert result.seconds == pytest.approx(5.01)
+    assert result.p50_ms == pytest.approx(6.10)
+    assert result.p99_ms == pytest.approx(10.57)
+    assert result.errors == 4 + 3
+    slow = WRK_OUTPUT.replace("99%   10.57ms", "99%    1.20s").replace(
+        "50%    6.10ms", "50%  900.00us"
+    )
+    assert common.parse_wrk(slow).p99_ms == pytest.approx(1200.0)
+    assert common.parse_wrk(slow).p50_ms == pytest.approx(0.9)
+    with pytest.raises(ValueError):
+        common.parse_wrk("wrk: connection refused")
+
+
+def test_real_server_load_and_memory(tmp_path: Path) -> None:
+    """Start a real HTTP server, drive it with the asyncio generator, read its RSS, stop it."""
+    (tmp_path / "index.html").write_bytes("安心".encode() * 500)
+    port = common.free_port()
+    argv = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
+    argv += ["--directory", str(tmp_path)]
+    log = tmp_path / "server.log"
+    with common.running(argv, port=port, log=log, timeout=20) as proc:
+        status, headers, body = common.http_get(port, "/index.html")
+        assert status == 200
+        assert body == "安心".encode() * 500
+        assert int(headers["content-length"]) == len(body)
+        assert common.http_get(port, "/missing")[0] == 404
+        result = common.python_load(port, "/index.html", requests=40, connections=4)
+        assert result.requests == 40
+        assert result.errors == 0
+        assert 0 < result.p50_ms <= result.p99_ms
+        assert result.rps > 0
+        missing = common.python_load(port, "/missing", requests=4, connections=2)
+        assert missing.errors == 4
+        total, each = common.tree_rss_mib(proc.pid)
+        assert proc.pid in common.process_tree(proc.pid)
+        assert len(each) >= 1
+        assert 1 < total < 1024
+    assert proc.poll() is not None, "the server must be stopped after the block"
+    with pytest.raises(OSError):
+        common.http_get(port, "/", timeout=1)
+
+
+def test_running_reports_a_server_that_dies(tmp_path: Path) -> None:
+    port = common.free_port()
+    argv = [sys.executable, "-c", "import sys; print('boom'); sys.exit(3)"]
+    with (
+        pytest.raises(RuntimeError, match="boom"),
+        common.running(argv, port=port, log=tmp_path / "log", timeout=10),
+    ):
+        pass
+
+
+def test_write_section_replaces_only_its_own_part(tmp_path: Path) -> None:
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Benchmark results\n\nintro\n")
+    common.write_section("alpha", "## Alpha\n\nfirst", results)
+    common.write_section("beta", "## Beta\n\nb", results)
+    common.write_section("alpha", "## Alpha\n\nsecond", results)
+    text = results.read_text()
+    assert "intro" in text
+    assert "second" in text and "first" not in text
+    assert text.count("<!-- bench:alpha begin -->") == 1
+    assert text.index("## Alpha") < text.index("## Beta")
+
+
+def test_markdown_table_and_machine() -> None:
+    table = common.markdown_table(["name", "req/s"], [["a", 1234.5], ["b", 2.0]])
+    lines = table.splitlines()
+    assert lines[1] == "| --- | ---: |"
+    assert lines[2] == "| a | 1,234.5 |"
+    assert lines[3] == "| b | 2.00 |"
+    info = common.machine()
+    assert int(info["cpus"]) == os.cpu_count()
+    assert info["ram"].endswith("GiB")
