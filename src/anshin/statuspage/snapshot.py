@@ -1,0 +1,88 @@
+"""One read of everything the public page shows, shared by the HTML, JSON and feeds.
+
+Reading once per publish keeps the renderings consistent with each other and
+keeps publish cheap inside the incident change that triggers it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from anshin.config import Settings
+from anshin.incidents.models import Component, ComponentGroup, Incident, Maintenance
+from anshin.incidents.rules import STATUSPAGE_IMPACT
+from anshin.statuspage import rules
+
+
+@dataclass
+class PageSnapshot:
+    """The public facts at one instant."""
+
+    now: dt.datetime
+    settings: Settings
+    groups: list[ComponentGroup]
+    components: list[Component]
+    active: list[Incident]
+    history: list[Incident]
+    maintenances: list[Maintenance]
+    indicator: str
+
+    @property
+    def updated_at(self) -> dt.datetime:
+        """When anything on the page last changed."""
+        stamps = [self.now]
+        stamps += [c.updated_at for c in self.components]
+        return max(stamps)
+
+    def ungrouped(self) -> list[Component]:
+        """Components shown outside any group."""
+        return [c for c in self.components if c.group_id is None]
+
+
+def take(session: Session, settings: Settings, now: dt.datetime) -> PageSnapshot:
+    """Read components, public incidents and announced maintenance in a few queries."""
+    groups = list(
+        session.scalars(
+            select(ComponentGroup)
+            .options(selectinload(ComponentGroup.components))
+            .order_by(ComponentGroup.position, ComponentGroup.id)
+        )
+    )
+    components = list(session.scalars(select(Component).order_by(Component.position, Component.id)))
+    since = now - dt.timedelta(days=settings.history_days)
+    incidents = list(
+        session.scalars(
+            select(Incident)
+            .where(or_(Incident.status != "resolved", Incident.resolved_at >= since))
+            .order_by(Incident.declared_at.desc())
+        )
+    )
+    public = [i for i in incidents if i.public_updates]
+    active = [i for i in public if i.status != "resolved"]
+    history = [
+        i
+        for i in public
+        if i.status == "resolved" and rules.in_history(i.resolved_at, now, settings.history_days)
+    ]
+    maintenances = [
+        m
+        for m in session.scalars(select(Maintenance).order_by(Maintenance.scheduled_start))
+        if rules.maintenance_is_upcoming(m.status, m.scheduled_end, now)
+    ]
+    indicator = rules.overall_indicator(
+        [c.status for c in components], [STATUSPAGE_IMPACT[i.severity] for i in active]
+    )
+    return PageSnapshot(
+        now=now,
+        settings=settings,
+        groups=groups,
+        components=components,
+        active=active,
+        history=history,
+        maintenances=maintenances,
+        indicator=indicator,
+    )
