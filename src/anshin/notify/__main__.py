@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import typer
 
+from anshin.cliutil import AnshinGroup
 from anshin.notify.cli import register
 
-app = typer.Typer(no_args_is_help=True, add_completion=False)
+app = typer.Typer(cls=AnshinGroup, no_args_is_help=True, add_completion=False)
 register(app)
 
 if __name__ == "__main__":

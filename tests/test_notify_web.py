@@ -1,0 +1,363 @@
+"""Public subscribe pages and the staff JSON API, through HTTP (R26; RFC 8058).
+
+Double opt-in end to end: the form, the confirmation mail received by a real
+SMTP server, the link in it; one-click unsubscribe with no cookie; tampered
+tokens, bad addresses, duplicates and missing CSRF are refused in the reader's
+language and change nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.middleware.sessions import SessionMiddleware
+
+from anshin.config import Settings
+from anshin.db import make_engine, make_sessionmaker
+from anshin.events import Event
+from anshin.incidents import components
+from anshin.notify import api, models, queue, service, tokens, views
+from anshin.notify.models import Delivery, Subscriber
+from anshin.notify.service import MessageTexts
+from anshin.notify.sink import MailSink, SmtpSink
+from anshin.team import service as team_service
+
+assert models
+
+
+def make_app(settings: Settings) -> FastAPI:
+    """The real app once it mounts notify's routers; until then the same parts around them."""
+    from anshin import app as app_module
+
+    if "anshin.notify.views" in app_module.ROUTER_MODULES:
+        return app_module.create_app(settings)
+    app = FastAPI()
+    engine = make_engine(settings.database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = make_sessionmaker(engine)
+    app.add_middleware(
+        SessionMiddleware, secret_key=settings.secret_key, session_cookie="anshin_session"
+    )
+    app_module._install_error_handlers(app)
+    app.include_router(views.router)
+    app.include_router(api.router)
+    return app
+
+
+@pytest.fixture
+def sink() -> Iterator[SmtpSink]:
+    with SmtpSink(MailSink()) as running:
+        yield running
+
+
+@pytest.fixture
+def web_settings(settings: Settings, sink: SmtpSink) -> Settings:
+    return settings.model_copy(
+        update={"smtp_port": sink.port, "site_name": "安心テスト", "smtp_from": "s@example.com"}
+    )
+
+
+@pytest.fixture
+def client(web_settings: Settings) -> Iterator[TestClient]:
+    app = make_app(web_settings)
+    with TestClient(app) as test_client:
+        yield test_client
+    app.state.engine.dispose()
+
+
+@pytest.fixture
+def component_ids(sessions: sessionmaker[Session]) -> list[int]:
+    with sessions() as session:
+        login = components.add_component(session, "ログイン", actor="t", name_en="Login")
+        pay = components.add_component(session, "決済", actor="t", name_en="Payments")
+        session.commit()
+        return [login.id, pay.id]
+
+
+@pytest.fixture
+def staff(sessions: sessionmaker[Session]) -> dict[str, str]:
+    """role -> bearer token."""
+    out: dict[str, str] = {}
+    with sessions() as session:
+        for role in ("operator", "senior"):
+            user = team_service.create_user(
+                session, email=f"{role}@example.com", name=role, role=role, password="long enough"
+            )
+            out[role], _ = team_service.create_token(session, user=user, name="ci", actor="t")
+        session.commit()
+    return out
+
+
+def csrf(client: TestClient, lang: str = "ja") -> str:
+    page = client.get("/subscribe", headers={"Accept-Language": lang})
+    assert page.status_code == 200
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found
+    return found.group(1)
+
+
+def subscriber_rows(sessions: sessionmaker[Session]) -> list[tuple[str, str, str]]:
+    with sessions() as session:
+        return [
+            (s.address, s.status, s.locale)
+            for s in session.scalars(select(Subscriber).order_by(Subscriber.id))
+        ]
+
+
+def drain(settings: Settings) -> None:
+    queue.get_queue(settings).deliver_now()
+
+
+def test_form_in_both_languages(client: TestClient, component_ids: list[int]) -> None:
+    ja = client.get("/subscribe", headers={"Accept-Language": "ja"})
+    assert "障害・メンテナンス情報のメール配信" in ja.text and "ログイン" in ja.text
+    assert 'name="components"' in ja.text and 'name="csrf_token"' in ja.text
+    en = client.get("/subscribe?lang=en")
+    assert "Subscribe to status updates" in en.text and "Payments" in en.text
+
+
+def test_double_opt_in_end_to_end(
+    client: TestClient,
+    web_settings: Settings,
+    sink: SmtpSink,
+    sessions: sessionmaker[Session],
+    component_ids: list[int],
+) -> None:
+    token = csrf(client)
+    sent = client.post(
+        "/subscribe",
+        data={
+            "csrf_token": token,
+            "email": " Taro@Example.com ",
+            "locale": "ja",
+            "components": [str(component_ids[0])],
+        },
+    )
+    assert sent.status_code == 200, sent.text
+    assert "確認メールをお送りしました" in sent.text and "taro@example.com" in sent.text
+    assert subscriber_rows(sessions) == [("taro@example.com", "pending", "ja")]
+
+    drain(web_settings)
+    assert sink.handler.accepted() == 1
+    mail = sink.handler.received[0].parse()
+    assert mail["Subject"] == "【安心テスト】配信登録の確認のお願い"
+    body = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    link = re.search(r"http://127\.0\.0\.1:8000(/subscribe/confirm/\S+)", body)
+    assert link, body
+
+    with sessions() as session:  # nobody is mailed before confirming
+        message = service.fan_out(
+            session, web_settings, kind="update", texts={"ja": MessageTexts("件名", "本文")}
+        )
+        session.commit()
+        assert message.recipients == 0
+
+    confirmed = client.get(link.group(1))
+    assert confirmed.status_code == 200 and "登録が完了しました" in confirmed.text
+    assert subscriber_rows(sessions) == [("taro@example.com", "active", "ja")]
+    again = client.get(link.group(1))  # opening the link twice is harmless
+    assert again.status_code == 200
+    with sessions() as session:
+        subscriber = session.scalars(select(Subscriber)).one()
+        assert subscriber.component_ids == [component_ids[0]]
+        actions = [
+            e.action
+            for e in session.scalars(select(Event).where(Event.entity_type == "notify_subscriber"))
+        ]
+        assert actions == ["notify.subscriber.subscribed", "notify.subscriber.confirmed"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "email", "status", "text"),
+    [
+        ("ja", "not-an-address", 422, "メールアドレスの形式になっていません"),
+        ("en", "not-an-address", 422, "is not a valid email address"),
+        ("ja", "", 422, "メールアドレスを入力してください"),
+    ],
+)
+def test_bad_addresses_are_refused_in_the_readers_language(
+    client: TestClient,
+    sessions: sessionmaker[Session],
+    lang: str,
+    email: str,
+    status: int,
+    text: str,
+) -> None:
+    token = csrf(client, lang)
+    response = client.post(
+        "/subscribe",
+        data={"csrf_token": token, "email": email, "locale": "ja"},
+        headers={"Accept-Language": lang},
+    )
+    assert response.status_code == status
+    assert text in response.text
+    assert f'value="{email}"' in response.text  # the form keeps what was typed
+    assert subscriber_rows(sessions) == []
+
+
+def test_duplicates_unknown_components_and_missing_csrf_change_nothing(
+    client: TestClient, sessions: sessionmaker[Session], component_ids: list[int]
+) -> None:
+    token = csrf(client)
+    first = client.post("/subscribe", data={"csrf_token": token, "email": "a@example.com"})
+    assert first.status_code == 200
+    before = subscriber_rows(sessions)
+    again = client.post(
+        "/subscribe", data={"csrf_token": token, "email": "A@example.com", "locale": "en"}
+    )
+    assert again.status_code == 409 and "確認メールをお送り済み" in again.text
+    unknown = client.post(
+        "/subscribe",
+        data={"csrf_token": token, "email": "b@example.com", "components": ["99999"]},
+    )
+    assert unknown.status_code == 422 and "登録されていません" in unknown.text
+    forged = TestClient(client.app).post("/subscribe", data={"email": "c@example.com"})
+    assert forged.status_code == 403
+    assert subscriber_rows(sessions) == before
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Delivery)) == 1
+
+
+def test_one_click_unsubscribe_and_tampered_tokens(
+    client: TestClient, web_settings: Settings, sessions: sessionmaker[Session]
+) -> None:
+    with sessions() as session:
+        from anshin.notify import subscribers
+
+        sub = subscribers.subscribe_email(
+            session, web_settings, email="u@example.com", confirmed=True, actor="t"
+        )
+        session.commit()
+        token = tokens.unsubscribe_token(web_settings, sub.id, sub.address)
+
+    page = client.get(f"/unsubscribe/{token}")
+    assert page.status_code == 200 and "u@example.com" in page.text
+    assert subscriber_rows(sessions) == [("u@example.com", "active", "ja")]  # GET changes nothing
+
+    tampered = token[:-3] + ("xyz" if not token.endswith("xyz") else "abc")
+    for method in ("get", "post"):
+        bad = getattr(client, method)(f"/unsubscribe/{tampered}", headers={"Accept-Language": "en"})
+        assert bad.status_code == 400
+        assert "This link is not valid" in bad.text
+    bad_confirm = client.get(f"/subscribe/confirm/{tampered}")
+    assert bad_confirm.status_code == 400 and "このリンクは無効です" in bad_confirm.text
+    assert subscriber_rows(sessions) == [("u@example.com", "active", "ja")]
+
+    # RFC 8058: the mail provider POSTs this body, with no cookie and no CSRF token.
+    provider = TestClient(client.app)
+    done = provider.post(
+        f"/unsubscribe/{token}",
+        content=b"List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert done.status_code == 200 and "配信を停止しました" in done.text
+    assert subscriber_rows(sessions) == [("u@example.com", "unsubscribed", "ja")]
+    assert provider.post(f"/unsubscribe/{token}").status_code == 200  # twice is fine
+
+
+def test_staff_api_webhooks_counts_retry_and_roles(
+    client: TestClient,
+    web_settings: Settings,
+    staff: dict[str, str],
+    sessions: sessionmaker[Session],
+    engine: Engine,
+) -> None:
+    senior = {"Authorization": f"Bearer {staff['senior']}"}
+    operator = {"Authorization": f"Bearer {staff['operator']}", "Accept-Language": "en"}
+    assert client.get("/api/subscribers").status_code == 401
+    assert client.get("/api/subscribers", headers=operator).status_code == 403
+
+    created = client.post(
+        "/api/subscribers",
+        json={"kind": "webhook", "url": "http://127.0.0.1:9/hook", "format": "slack"},
+        headers=senior,
+    )
+    assert created.status_code == 201, created.text
+    secret = created.json()["secret"]
+    assert secret and len(secret) >= 32
+    hook_id = created.json()["subscriber"]["id"]
+    listed = client.get("/api/subscribers?kind=webhook", headers=senior).json()
+    assert listed["total"] == 1 and "secret" not in listed["items"][0]
+    duplicate = client.post(
+        "/api/subscribers",
+        json={"kind": "webhook", "url": "http://127.0.0.1:9/hook"},
+        headers={**senior, "Accept-Language": "en"},
+    )
+    assert duplicate.status_code == 409
+    assert duplicate.json()["error"]["message"] == "This webhook URL is already registered."
+    bad = client.post("/api/subscribers", json={"kind": "email", "email": "nope"}, headers=senior)
+    assert bad.status_code == 422 and "メールアドレス" in bad.json()["error"]["message"]
+
+    email = client.post(
+        "/api/subscribers",
+        json={"kind": "email", "email": "staff-added@example.com", "confirmed": True},
+        headers=senior,
+    )
+    assert email.status_code == 201 and email.json()["subscriber"]["status"] == "active"
+
+    with sessions() as session:
+        message = service.fan_out(
+            session, web_settings, kind="update", texts={"ja": MessageTexts("件名", "本文")}
+        )
+        session.commit()
+    short = web_settings.model_copy(update={"delivery_max_attempts": 1})
+    queue.get_queue(short).deliver_now()  # the webhook port refuses: one attempt, dead
+    counts = client.get(f"/api/messages/{message.id}/deliveries", headers=operator).json()
+    assert counts["counts"]["sent"] == 1 and counts["counts"]["dead"] == 1
+    dead = client.get(
+        f"/api/messages/{message.id}/deliveries?status=dead", headers=operator
+    ).json()["items"]
+    assert len(dead) == 1 and dead[0]["last_error"]
+    retried = client.post(f"/api/deliveries/{dead[0]['id']}/retry", headers=operator)
+    assert retried.status_code == 200 and retried.json()["status"] == "pending"
+    again = client.post(f"/api/deliveries/{dead[0]['id']}/retry", headers=operator)
+    assert again.status_code == 409
+    assert client.post("/api/deliveries/999999/retry", headers=operator).status_code == 404
+
+    assert client.delete(f"/api/subscribers/{hook_id}", headers=operator).status_code == 403
+    assert client.delete(f"/api/subscribers/{hook_id}", headers=senior).status_code == 204
+    assert client.delete(f"/api/subscribers/{hook_id}", headers=senior).status_code == 404
+    listed_messages = client.get("/api/messages", headers=operator).json()["items"]
+    assert listed_messages[0]["id"] == message.id
+
+
+def test_csv_import_export_over_the_api(
+    client: TestClient,
+    staff: dict[str, str],
+    sessions: sessionmaker[Session],
+    component_ids: list[int],
+) -> None:
+    senior = {"Authorization": f"Bearer {staff['senior']}", "Content-Type": "text/csv"}
+    good = "email,locale,components,status\na@example.com,ja,ログイン,active\nb@example.com,en,,\n"
+    done = client.post("/api/subscribers/import", content=good.encode(), headers=senior)
+    assert done.status_code == 200 and done.json() == {"created": 2, "updated": 0, "unchanged": 0}
+    bad = (
+        "email,locale,components,status\n"
+        "c@example.com,ja,,\n"
+        "broken,ja,,\n"
+        "d@example.com,fr,,\n"
+        "e@example.com,ja,存在しない,\n"
+        "c@example.com,ja,,\n"
+    )
+    refused = client.post(
+        "/api/subscribers/import", content=bad.encode(), headers={**senior, "Accept-Language": "en"}
+    )
+    assert refused.status_code == 422
+    lines = [d["line"] for d in refused.json()["error"]["details"]]
+    assert lines == [3, 4, 5, 6]
+    assert "Nothing was changed" in refused.json()["error"]["message"]
+    assert [r[0] for r in subscriber_rows(sessions)] == ["a@example.com", "b@example.com"]
+    exported = client.get("/api/subscribers/export", headers=senior)
+    assert exported.status_code == 200
+    assert exported.text.splitlines() == [
+        "email,locale,components,status",
+        "a@example.com,ja,ログイン,active",
+        "b@example.com,en,,active",
+    ]
