@@ -45,7 +45,9 @@ def writer(minimum: str) -> Callable[..., Awaitable[User]]:
     """``caller`` plus the CSRF check for cookie sessions."""
     authenticated = caller(minimum)
 
-    async def dependency(request: Request, user: Annotated[User, Depends(authenticated)]) -> User:
+    # A default rather than Annotated: the closure's name would not resolve from a
+    # postponed annotation.
+    async def dependency(request: Request, user: User = Depends(authenticated)) -> User:
         await check_csrf(request)
         return user
 
