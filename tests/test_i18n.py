@@ -51,3 +51,21 @@ def test_negotiation_order() -> None:
     assert negotiate(None, None, "fr-FR, ja;q=0.5, en;q=0.4") == "ja"
     assert negotiate(None, None, None) == "ja"
     assert negotiate("xx", None, "zz") == "ja"
+
+
+def test_catalogs_agree_on_every_shared_msgid() -> None:
+    """Domain catalogs are merged: one msgid must read the same everywhere (one vocabulary)."""
+    from babel.messages.pofile import read_po
+
+    from anshin.i18n import catalog_files
+
+    seen: dict[str, dict[str, str]] = {}
+    for path in catalog_files("ja"):
+        with path.open("rb") as fh:
+            for message in read_po(fh, locale="ja"):
+                if message.id and isinstance(message.id, str) and message.string:
+                    seen.setdefault(message.id, {})[path.name] = str(message.string)
+    conflicts = {msgid: found for msgid, found in seen.items() if len(set(found.values())) > 1}
+    assert not conflicts, "the same msgid is translated differently:\n" + "\n".join(
+        f"  {msgid!r}: {found}" for msgid, found in conflicts.items()
+    )
