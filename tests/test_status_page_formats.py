@@ -9,11 +9,11 @@ import feedparser
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
-from status_helpers import FIRST_NOTICE, INTERNAL, UPDATE, build_world
 
 from anshin.app import create_app
 from anshin.config import Settings
 from anshin.db import utcnow
+from status_helpers import FIRST_NOTICE, INTERNAL, UPDATE, build_world
 
 PAGE_FIELDS = {"id": str, "name": str, "url": str, "time_zone": str, "updated_at": str}
 COMPONENT_FIELDS = {
