@@ -10,14 +10,16 @@ import importlib
 import logging
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from anshin import __version__
 from anshin.config import DEV_SECRET, Settings, get_settings
@@ -47,7 +49,9 @@ VALIDATION_MESSAGES: dict[str, str] = {
     "int_parsing": N_("Enter a whole number."),
     "float_parsing": N_("Enter a number."),
     "datetime_parsing": N_("Enter a date and time (ISO 8601, e.g. 2026-11-22T15:30+09:00)."),
-    "datetime_from_date_parsing": N_("Enter a date and time (ISO 8601, e.g. 2026-11-22T15:30+09:00)."),
+    "datetime_from_date_parsing": N_(
+        "Enter a date and time (ISO 8601, e.g. 2026-11-22T15:30+09:00)."
+    ),
     "literal_error": N_("Choose one of the allowed values."),
     "enum": N_("Choose one of the allowed values."),
     "greater_than_equal": N_("The value is too small."),
@@ -81,7 +85,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AnshinError)
     async def anshin_error(request: Request, exc: AnshinError) -> Response:
         if isinstance(exc, LoginRequired) and not _is_api(request):
-            target = quote(str(request.url.path) + ("?" + request.url.query if request.url.query else ""))
+            target = quote(
+                str(request.url.path) + ("?" + request.url.query if request.url.query else "")
+            )
             return RedirectResponse(f"/login?next={target}", status_code=303)
         text = message(request, exc)
         if _is_api(request):
@@ -130,6 +136,35 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error_page(request, exc.status_code, text)
 
 
+class RememberLanguage:
+    """Keep an explicit ``?lang=ja|en`` choice in a cookie for later visits.
+
+    A plain ASGI middleware (not BaseHTTPMiddleware): it sits on the status
+    page's hot path and only touches responses to requests that chose a language.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or b"lang=" not in scope.get("query_string", b""):
+            await self.app(scope, receive, send)
+            return
+        chosen = parse_qs(scope["query_string"].decode("latin-1")).get("lang", [""])[0]
+        if chosen not in ("ja", "en"):
+            await self.app(scope, receive, send)
+            return
+        cookie = f"{LOCALE_COOKIE}={chosen}; Max-Age={365 * 86400}; Path=/; SameSite=lax"
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.append("set-cookie", cookie)
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for the given settings (tests pass their own; serve reads the env)."""
     settings = settings or get_settings()
@@ -156,14 +191,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=12 * 3600,
     )
 
-    @app.middleware("http")
-    async def remember_language(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        chosen = request.query_params.get("lang")
-        if chosen in ("ja", "en"):
-            response.set_cookie(LOCALE_COOKIE, chosen, max_age=365 * 86400, samesite="lax")
-        return response
-
+    app.add_middleware(RememberLanguage)
     _install_error_handlers(app)
     static_dir = Path(__file__).parent / "web" / "static"
     app.mount("/static", StaticFiles(directory=static_dir), name="static")
