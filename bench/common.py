@@ -173,6 +173,20 @@ def tree_rss_mib(pid: int) -> tuple[float, list[float]]:
     return sum(per), per
 
 
+def load_average() -> float:
+    """The 1-minute load average: other work on the machine skews every figure."""
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def wait_until_idle(limit: float, timeout: float) -> float:
+    """Wait (up to ``timeout`` s) for the 1-minute load average to fall below ``limit``."""
+    deadline = time.monotonic() + timeout
+    while (load := load_average()) >= limit and time.monotonic() < deadline:
+        console.print(f"waiting for the machine to go idle (load average {load:.2f})")
+        time.sleep(min(15.0, max(0.0, deadline - time.monotonic())))
+    return load_average()
+
+
 def machine() -> dict[str, str]:
     """What the figures were measured on, for RESULTS.md."""
     model = "unknown"

@@ -1,0 +1,514 @@
+"""Status page benchmark: the app against nginx serving the same bytes (issue 2, scope 10).
+
+During an active incident the public page and ``/api/v2/summary.json`` take
+the surge. The design serves them from stored artefacts, so the app should
+come close to a static file server. This script measures that on loopback:
+
+1. installs nginx and wrk from Debian when missing;
+2. builds a temporary SQLite database with components, an active sev1
+   incident with several bilingual updates and a resolved one, through the
+   real services (which publish the status page);
+3. exports the published page as static files and serves them with nginx;
+4. starts the app in real subprocesses under several serve configurations a
+   deployer could use, checks each serves byte-identical bodies, measures its
+   idle resident memory, then drives ``/`` and ``/api/v2/summary.json`` with
+   wrk (fixed duration and connection count);
+5. prints a markdown table; ``--write`` replaces its section of
+   bench/RESULTS.md with the figures, the machine and the command.
+
+Targets: app throughput >= 50% of nginx's, p99 < 50 ms, idle RSS < 150 MB.
+Every request goes to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shlex
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from rich.progress import Progress, TaskID
+
+from common import (
+    LoadResult,
+    console,
+    ensure_debian_packages,
+    free_port,
+    http_get,
+    load_average,
+    machine,
+    markdown_table,
+    progress,
+    running,
+    today,
+    tree_rss_mib,
+    wait_until_idle,
+    write_section,
+    wrk,
+)
+
+PATHS = ("/", "/api/v2/summary.json")
+TARGET_RATIO = 0.5
+TARGET_P99_MS = 50.0
+TARGET_RSS_MB = 150.0
+ACTOR = "bench"
+SECRET = "bench-secret-not-for-production"
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """One way a deployer can serve the app; ``argv`` gets ``{port}`` filled in."""
+
+    key: str
+    label: str
+    argv: tuple[str, ...]
+
+
+def _bin(name: str) -> str:
+    """A console script of the interpreter running the bench (the project's venv)."""
+    return str(Path(sys.executable).parent / name)
+
+
+UVICORN: tuple[str, ...] = (
+    *(sys.executable, "-m", "uvicorn", "anshin.app:create_app", "--factory"),
+    *("--host", "127.0.0.1", "--port", "{port}"),
+)
+CONFIGS: tuple[AppConfig, ...] = (
+    AppConfig(
+        "serve",
+        "`anshin serve` (what `make run` starts: 1 process, access log on)",
+        (_bin("anshin"), "serve", "--host", "127.0.0.1", "--port", "{port}"),
+    ),
+    AppConfig(
+        "h11",
+        "uvicorn, pure-Python h11 + asyncio, 1 worker, no access log",
+        (*UVICORN, "--http", "h11", "--loop", "asyncio", "--no-access-log"),
+    ),
+    AppConfig(
+        "uvloop",
+        "uvicorn, httptools + uvloop, 1 worker, no access log",
+        (*UVICORN, "--http", "httptools", "--loop", "uvloop", "--no-access-log"),
+    ),
+    AppConfig(
+        "uvloop2",
+        "uvicorn, httptools + uvloop, 2 workers, no access log",
+        (*UVICORN, "--http", "httptools", "--loop", "uvloop", "--no-access-log", "--workers", "2"),
+    ),
+)
+
+
+@dataclass
+class Row:
+    """The measurements of one server configuration."""
+
+    server: str
+    label: str
+    rss_total: float = 0.0
+    rss_each: list[float] = field(default_factory=list)
+    loads: dict[str, LoadResult] = field(default_factory=dict)
+    identical: dict[str, bool] = field(default_factory=dict)
+
+
+# --- data ---------------------------------------------------------------------------------
+
+UPDATES: tuple[tuple[str, str, str], ...] = (
+    (
+        "investigating",
+        "現在、一部のお客様がクレジットカード決済を完了できない事象が発生しております。"
+        "ご不便とご心配をおかけし、誠に申し訳ございません。原因は現在確認中です。",
+        "Some customers cannot complete card payments. We are sorry for the trouble and "
+        "worry this causes. We are investigating the cause.",
+    ),
+    (
+        "investigating",
+        "引き続き原因を調査しております。決済をお急ぎのお客様は、請求書払いをご利用いただけます。",
+        "We are still investigating. If your payment is urgent, invoice payment works.",
+    ),
+    (
+        "identified",
+        "決済代行会社との接続部分で応答の遅延が発生していることを確認いたしました。"
+        "復旧に向けた対応を進めております。",
+        "We found slow responses in the connection to our payment provider and are "
+        "working on recovery.",
+    ),
+    (
+        "identified",
+        "接続先の切り替え作業を行っております。現時点で復旧見込みは未定です。",
+        "We are switching the connection to another route. The recovery time is not yet known.",
+    ),
+    (
+        "monitoring",
+        "切り替えが完了し、決済が順次成功するようになっております。引き続き経過を観察いたします。",
+        "The switch is complete and payments are succeeding again. We are monitoring.",
+    ),
+    (
+        "monitoring",
+        "一部のお客様で決済の再試行が必要な場合がございます。お手数をおかけし申し訳ございません。",
+        "Some customers may need to retry a payment. We are sorry for the extra step.",
+    ),
+)
+
+
+def load_data(url: str) -> None:
+    """Components, an active sev1 incident with updates, a resolved one: via the services."""
+    from anshin import migrations
+    from anshin.config import Settings
+    from anshin.db import make_engine, make_sessionmaker, utcnow
+    from anshin.incidents import components
+    from anshin.incidents import service as incidents
+    from anshin.statuspage import service as statuspage
+
+    migrations.upgrade(url)
+    settings = Settings(database_url=url, secret_key=SECRET)
+    engine = make_engine(url)
+    now = utcnow()
+    with make_sessionmaker(engine)() as session:
+        groups = {
+            "決済": ("クレジットカード決済", "請求書払い", "コンビニ払い"),
+            "ログイン/認証": ("ログイン", "二段階認証"),
+            "API": ("REST API", "Webhook 送信"),
+            "管理画面": ("ダッシュボード", "レポート"),
+            "メール配信": ("通知メール",),
+        }
+        for group, names in groups.items():
+            for name in names:
+                components.add_component(session, name, group=group, actor=ACTOR)
+        old_start = now - dt.timedelta(days=6)
+        old = incidents.declare(
+            session,
+            settings,
+            incidents.IncidentInput(
+                title="管理画面のレポート表示に時間がかかる事象",
+                title_en="Slow reports in the admin console",
+                severity="sev3",
+                components=["レポート"],
+            ),
+            actor=ACTOR,
+            now=old_start,
+        )
+        incidents.publish_update(
+            session,
+            settings,
+            old,
+            body_ja="レポートの表示に時間がかかっております。ご不便をおかけし申し訳ございません。",
+            body_en="Reports are slow to load. We are sorry for the inconvenience.",
+            actor=ACTOR,
+            now=old_start + dt.timedelta(minutes=5),
+        )
+        incidents.resolve(
+            session,
+            settings,
+            old,
+            body_ja="復旧いたしました。原因と再発防止策は報告書にてご報告いたします。",
+            body_en="Resolved. We will publish a report with the cause and prevention plan.",
+            actor=ACTOR,
+            now=old_start + dt.timedelta(hours=2),
+        )
+        start = now - dt.timedelta(minutes=30 * len(UPDATES) + 5)
+        active = incidents.declare(
+            session,
+            settings,
+            incidents.IncidentInput(
+                title="一部のお客様がクレジットカード決済を完了できない事象",
+                title_en="Some customers cannot complete card payments",
+                summary="クレジットカード決済の一部が失敗しております。",
+                summary_en="Some card payments fail.",
+                severity="sev1",
+                components=["クレジットカード決済", "Webhook 送信"],
+                estimated_affected_customers=1200,
+                workaround="請求書払いをご利用いただけます。",
+                workaround_en="Invoice payment works.",
+            ),
+            actor=ACTOR,
+            now=start,
+        )
+        for i, (status, ja, en) in enumerate(UPDATES):
+            incidents.publish_update(
+                session,
+                settings,
+                active,
+                body_ja=ja,
+                body_en=en,
+                status=status,
+                actor=ACTOR,
+                now=start + dt.timedelta(minutes=30 * i + 2),
+            )
+        # The updates carry past times; the app republishes a page older than ten
+        # minutes on its first request, so publish now to give both servers the same bytes.
+        statuspage.publish(session, settings)
+        session.commit()
+    engine.dispose()
+
+
+def export_static(url: str, directory: Path) -> list[Path]:
+    """The published artefacts as static files, exactly as a deployer exports them."""
+    from anshin.config import Settings
+    from anshin.db import make_engine, make_sessionmaker
+    from anshin.statuspage import service as statuspage
+
+    settings = Settings(database_url=url, secret_key=SECRET)
+    engine = make_engine(url)
+    with make_sessionmaker(engine)() as session:
+        written = statuspage.export(session, settings, directory)
+        session.commit()
+    engine.dispose()
+    return [Path(p) for p in written]
+
+
+# --- servers ----------------------------------------------------------------------------
+
+
+def nginx_conf(work: Path, root: Path, port: int) -> Path:
+    """A self-contained nginx config: static files only, logs off, as a CDN edge would."""
+    temp = work / "nginx-temp"
+    temp.mkdir(exist_ok=True)
+    conf = work / "nginx.conf"
+    conf.write_text(
+        f"""worker_processes auto;
+daemon off;
+pid {work}/nginx.pid;
+error_log {work}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        index index.html;
+        location / {{ try_files $uri $uri/ $uri.html =404; }}
+    }}
+}}
+"""
+    )
+    return conf
+
+
+def fetch_bodies(port: int) -> dict[str, bytes]:
+    """One GET per path: the bodies to compare, refusing anything but 200."""
+    bodies = {}
+    for path in PATHS:
+        status, _headers, body = http_get(port, path)
+        if status != 200:
+            raise RuntimeError(f"GET {path} on port {port} answered {status}: {body[:300]!r}")
+        bodies[path] = body
+    return bodies
+
+
+def measure(
+    row: Row,
+    port: int,
+    pid: int,
+    reference: dict[str, bytes] | None,
+    args: argparse.Namespace,
+    bar: Progress,
+) -> None:
+    """Idle memory after one request per path, then a warm-up and a timed wrk run per path."""
+    bodies = fetch_bodies(port)
+    time.sleep(0.3)
+    row.rss_total, row.rss_each = tree_rss_mib(pid)
+    for path in PATHS:
+        row.identical[path] = reference is None or bodies[path] == reference[path]
+        wrk(port, path, duration=args.warmup, connections=args.connections)
+        task = bar.add_task(f"  {row.server} {path}", total=1.0)
+        row.loads[path] = wrk(
+            port,
+            path,
+            duration=args.duration,
+            connections=args.connections,
+            tick=partial(_advance, bar, task),
+        )
+
+
+def _advance(bar: Progress, task: TaskID, fraction: float) -> None:
+    bar.update(task, completed=fraction)
+
+
+# --- report ---------------------------------------------------------------------------
+
+
+def ratio(row: Row, base: Row, path: str) -> float:
+    return row.loads[path].rps / base.loads[path].rps
+
+
+def report(rows: list[Row], args: argparse.Namespace, command: str) -> str:
+    """The markdown section: setup, throughput and latency, memory, verdict."""
+    base = rows[0]
+    apps = rows[1:]
+    table = []
+    for row in rows:
+        for path in PATHS:
+            load = row.loads[path]
+            share = "100%" if row is base else f"{ratio(row, base, path):.0%}"
+            same = "-" if row is base else ("yes" if row.identical[path] else "**NO**")
+            table.append(
+                [
+                    row.label,
+                    f"`{path}`",
+                    load.rps,
+                    load.p50_ms,
+                    load.p99_ms,
+                    share,
+                    load.errors,
+                    same,
+                ]
+            )
+    memory = [
+        [row.label, row.rss_total, " + ".join(f"{m:.0f}" for m in row.rss_each)] for row in rows
+    ]
+    best = max(apps, key=lambda r: min(ratio(r, base, p) for p in PATHS))
+    best_ratio = min(ratio(best, base, p) for p in PATHS)
+    best_p99 = max(best.loads[p].p99_ms for p in PATHS)
+    single = [r for r in apps if len(r.rss_each) == 1]
+    idle = min((r.rss_total for r in single), default=best.rss_total)
+    info = machine()
+    busy = max(args.load_before, args.load_after) > 1.5
+    ok = "met" if best_ratio >= TARGET_RATIO else "**missed**"
+    ok_p99 = "met" if best_p99 < TARGET_P99_MS else "**missed**"
+    ok_rss = "met" if idle < TARGET_RSS_MB else "**missed**"
+    ok_best_rss = "under" if best.rss_total < TARGET_RSS_MB else "over"
+    verdict = [
+        f"- Best app configuration: {best.label}.",
+        f"- Throughput: {best_ratio:.0%} of nginx on the slower of the two paths "
+        f"(target >= {TARGET_RATIO:.0%}): {ok}.",
+        f"- p99 latency: {best_p99:.1f} ms at worst (target < {TARGET_P99_MS:.0f} ms): {ok_p99}.",
+        f"- Idle resident memory of one app process: {idle:.0f} MiB "
+        f"(target < {TARGET_RSS_MB:.0f} MB): {ok_rss}; the best configuration's whole "
+        f"process tree: {best.rss_total:.0f} MiB ({ok_best_rss} the target).",
+    ]
+    if not all(all(r.identical.values()) for r in apps):
+        verdict.append("- **The app and nginx served different bytes on some path (see table).**")
+    return "\n".join(
+        [
+            "## Status page: app against nginx serving the same bytes",
+            "",
+            f"Measured {today()} with `{command}`.",
+            "",
+            f"Machine: {info['cpus']} CPUs ({info['model']}), {info['ram']} RAM, "
+            f"Linux {info['kernel']}, Python {info['python']}. 1-minute load average "
+            f"{args.load_before:.2f} before the run and {args.load_after:.2f} after it"
+            + (" (other work was running: figures are low)." if busy else "."),
+            "",
+            f"Load: `wrk -t1 -c{args.connections} -d{args.duration:g}s --latency` on 127.0.0.1 "
+            f"after a {args.warmup:g} s warm-up, one path at a time. wrk shares the "
+            f"{info['cpus']} CPUs with the server under test; nothing is pinned. Data: 10 "
+            f"components, an active sev1 incident with {len(UPDATES)} bilingual updates, one "
+            "resolved incident; SQLite. nginx: `worker_processes auto`, access log off, serving "
+            "the files `statuspage.service.export` wrote.",
+            "",
+            markdown_table(
+                ["server", "path", "req/s", "p50 ms", "p99 ms", "vs nginx", "errors", "same bytes"],
+                table,
+            ),
+            "",
+            "Idle resident memory (VmRSS after start-up and one request per path):",
+            "",
+            markdown_table(["server", "total MiB", "per process MiB"], memory),
+            "",
+            *verdict,
+        ]
+    )
+
+
+# --- main -------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per load run")
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up per run")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections")
+    parser.add_argument(
+        "--configs",
+        default=",".join(c.key for c in CONFIGS),
+        help=f"app configurations to run, comma-separated: {', '.join(c.key for c in CONFIGS)}",
+    )
+    parser.add_argument("--write", action="store_true", help="update bench/RESULTS.md")
+    parser.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="first wait up to this long for the 1-minute load average to fall below 1",
+    )
+    args = parser.parse_args(argv)
+    wanted = [c for c in CONFIGS if c.key in args.configs.split(",")]
+    if not wanted:
+        parser.error("no known configuration in --configs")
+
+    ensure_debian_packages({"nginx": ("nginx-light", "nginx"), "wrk": ("wrk",)})
+    command = "python bench/statuspage.py " + " ".join(
+        shlex.quote(a) for a in (argv or sys.argv[1:])
+    )
+    if args.wait_idle:
+        wait_until_idle(1.0, args.wait_idle)
+    args.load_before = load_average()
+    with tempfile.TemporaryDirectory(prefix="anshin-bench-") as tmp:
+        work = Path(tmp)
+        work.chmod(0o755)  # nginx workers run as an unprivileged user when started as root
+        url = f"sqlite:///{work / 'status.db'}"
+        console.print("loading an active incident through the services…")
+        load_data(url)
+        export = work / "export"
+        written = export_static(url, export)
+        for path in [export, *export.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        console.print(f"exported {len(written)} files to {export}")
+
+        rows: list[Row] = []
+        env = {"ANSHIN_DATABASE_URL": url, "ANSHIN_SECRET_KEY": SECRET}
+        with progress() as bar:
+            overall = bar.add_task("servers", total=1 + len(wanted))
+            port = free_port()
+            nginx = ["nginx", "-p", str(work), "-e", str(work / "nginx-error.log")]
+            nginx += ["-c", str(nginx_conf(work, export, port))]
+            with running(nginx, port=port, log=work / "nginx.log") as proc:
+                row = Row("nginx", "nginx (static export)")
+                measure(row, port, proc.pid, None, args, bar)
+                reference = fetch_bodies(port)
+            rows.append(row)
+            bar.advance(overall)
+            for config in wanted:
+                port = free_port()
+                cmd = [a.format(port=port) for a in config.argv]
+                log = work / f"app-{config.key}.log"
+                with running(
+                    cmd, port=port, env=env, log=log, ready_path="/api/v2/status.json"
+                ) as p:
+                    row = Row(config.key, config.label)
+                    measure(row, port, p.pid, reference, args, bar)
+                rows.append(row)
+                bar.advance(overall)
+
+    args.load_after = load_average()
+    section = report(rows, args, command)
+    print(section)
+    if args.write:
+        write_section("statuspage", section + "\n\n" + RECOMMENDATION)
+        console.print("bench/RESULTS.md updated")
+    return 0
+
+
+RECOMMENDATION = """### Recommended serve settings
+
+See the figures above and docs/decisions/0003-status-page-serving.md."""
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())
