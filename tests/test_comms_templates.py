@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from anshin.comms import rules, samples, service
+from anshin.comms import preview, rules, samples, service
 from anshin.comms.context import build_context, format_duration, incident_context
 from anshin.comms.lint import check, has_errors
 from anshin.comms.variables import allowed_names
@@ -105,7 +105,7 @@ def test_every_default_renders_and_passes_the_message_check(
             assert rendered.limit == {"ja": 140, "en": 280}[locale]
             assert len(rendered.text) == rendered.length <= rendered.limit, rendered.text
         findings = check(
-            rendered.text, kind=kind, locale=locale, facts=rules.lint_facts(incident, kind)
+            rendered.text, kind=kind, locale=locale, facts=preview.lint_facts(incident, kind)
         )
         errors = [
             (f.rule, rendered.text[f.start : f.end]) for f in findings if f.severity == "error"

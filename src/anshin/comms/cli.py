@@ -32,7 +32,7 @@ from anshin.cliutil import (
     print_json,
     t,
 )
-from anshin.comms import rules, service
+from anshin.comms import preview, rules, service
 from anshin.i18n import N_
 from anshin.incidents import maintenance as maintenance_service
 from anshin.incidents import service as incident_service
@@ -284,7 +284,7 @@ def render(
             options=options,
             source=draft,
         )
-        findings = rules.check_rendered(rendered, record)
+        findings = preview.check_rendered(rendered, record)
     if format == "json":
         print_json(
             {

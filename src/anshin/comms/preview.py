@@ -8,13 +8,14 @@ R3, R6, R12-R16) so a lead sees at once whether the wording passes.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from anshin.comms import rules, samples, service
-from anshin.comms.lint import Finding
-from anshin.comms.rules import check_rendered
+from anshin.comms.lint import Finding, IncidentFacts
+from anshin.comms.lint import check as lint_check
 from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.incidents import maintenance as maintenance_service
@@ -22,6 +23,40 @@ from anshin.incidents import service as incident_service
 from anshin.incidents.models import Incident, Maintenance
 
 SAMPLES: tuple[str, ...] = ("unconfirmed", "confirmed")
+
+
+def lint_facts(incident: Incident | None, kind: str) -> IncidentFacts:
+    """What the message check may treat as confirmed (R3).
+
+    A resolution (and what follows it) states the recovery as fact: resolving
+    the incident is the confirmation.
+    """
+    if incident is None:
+        return IncidentFacts()
+    return IncidentFacts(
+        recovery_confirmed=bool(
+            incident.recovery_confirmed
+            or incident.status == "resolved"
+            or kind in rules.AFTER_RECOVERY
+        ),
+        cause_confirmed=bool(incident.cause_confirmed),
+    )
+
+
+def check_rendered(
+    rendered: rules.Rendered,
+    incident: Incident | None,
+    *,
+    avoid_expressions: Sequence[tuple[str, str]] = (),
+) -> list[Finding]:
+    """The message check (伝え方チェック) on a rendered body."""
+    return lint_check(
+        rendered.text,
+        kind=rendered.kind,
+        locale=rendered.locale,
+        facts=lint_facts(incident, rendered.kind),
+        avoid_expressions=avoid_expressions,
+    )
 
 
 def preview(

@@ -13,21 +13,15 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from anshin.comms.lint import Finding, IncidentFacts
-from anshin.comms.lint import check as lint_check
 from anshin.errors import InvalidInput
 from anshin.i18n import N_
-
-if TYPE_CHECKING:
-    from anshin.incidents.models import Incident
 
 KINDS: tuple[str, ...] = (
     "first_notice",
@@ -396,35 +390,3 @@ def suggest_kind(*, status: str, has_public_update: bool, resolving: bool = Fals
     if not has_public_update:
         return "first_notice"
     return "update"
-
-
-def lint_facts(incident: Incident | None, kind: str) -> IncidentFacts:
-    """What the message check may treat as confirmed (R3).
-
-    A resolution (and what follows it) states the recovery as fact: resolving
-    the incident is the confirmation.
-    """
-    if incident is None:
-        return IncidentFacts()
-    return IncidentFacts(
-        recovery_confirmed=bool(
-            incident.recovery_confirmed or incident.status == "resolved" or kind in AFTER_RECOVERY
-        ),
-        cause_confirmed=bool(incident.cause_confirmed),
-    )
-
-
-def check_rendered(
-    rendered: Rendered,
-    incident: Incident | None,
-    *,
-    avoid_expressions: Sequence[tuple[str, str]] = (),
-) -> list[Finding]:
-    """The message check (伝え方チェック) on a rendered body."""
-    return lint_check(
-        rendered.text,
-        kind=rendered.kind,
-        locale=rendered.locale,
-        facts=lint_facts(incident, rendered.kind),
-        avoid_expressions=avoid_expressions,
-    )
