@@ -214,7 +214,9 @@ def _component_names(incident: Incident, locale: str) -> str:
         if ic.component
     ]
     if locale == "en":
-        return ", ".join(names) if names else "our service"
+        if not names:
+            return "our service"
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     return "・".join(names) if names else "サービス"
 
 
