@@ -39,6 +39,8 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.incidents.api",
     "anshin.team.api",
     "anshin.comms.lint_api",
+    "anshin.comms.api",
+    "anshin.comms.views",
 )
 
 # pydantic error types a person can cause, in words they can act on.

@@ -109,6 +109,7 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 def import_all_models() -> None:
     """Import every domain's tables so Base.metadata is complete (Alembic, create_all)."""
     from anshin import events  # noqa: F401
+    from anshin.comms import models as _comms  # noqa: F401
     from anshin.incidents import models as _incidents  # noqa: F401
     from anshin.statuspage import models as _statuspage  # noqa: F401
     from anshin.team import models as _team  # noqa: F401
