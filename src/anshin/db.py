@@ -106,10 +106,24 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-def import_all_models() -> None:
-    """Import every domain's tables so Base.metadata is complete (Alembic, create_all)."""
-    from anshin import events  # noqa: F401
-    from anshin.comms import models as _comms  # noqa: F401
-    from anshin.incidents import models as _incidents  # noqa: F401
-    from anshin.statuspage import models as _statuspage  # noqa: F401
-    from anshin.team import models as _team  # noqa: F401
+def import_all_models() -> list[str]:
+    """Import every domain's ``models`` module so Base.metadata is complete.
+
+    Domains are found by looking for ``anshin/<domain>/models.py``, so a new
+    domain's tables reach Alembic, ``create_all`` and the tests without a list
+    to keep in step. Returns the modules imported.
+    """
+    import importlib
+    import importlib.util
+    import pkgutil
+
+    import anshin
+    from anshin import events  # noqa: F401  (the event log lives outside the domains)
+
+    found: list[str] = []
+    for module in pkgutil.iter_modules(anshin.__path__):
+        name = f"anshin.{module.name}.models"
+        if module.ispkg and importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
+            found.append(name)
+    return found

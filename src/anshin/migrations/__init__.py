@@ -8,6 +8,7 @@ only alter a table by copying it (DESIGN.md "data").
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import re
 from pathlib import Path
@@ -18,9 +19,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
-from anshin.db import make_engine, normalise_url
+from anshin.db import import_all_models, make_engine, normalise_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent
+
+
+def load_models() -> list[str]:
+    """Every domain's tables, for Alembic (see ``db.import_all_models``)."""
+    return import_all_models()
 
 
 def alembic_config(url: str, connection: Connection | None = None) -> Config:
