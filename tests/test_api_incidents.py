@@ -36,18 +36,17 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 @pytest.fixture
 def tokens(sessions: sessionmaker[Session]) -> dict[str, str]:
-    """One user and bearer token per role, and two components."""
+    """An operator's bearer token (roles are tested in test_api_auth.py), and two components."""
     raw: dict[str, str] = {}
     with sessions() as session:
-        for role in ("operator", "senior", "supervisor", "admin"):
-            user = team_service.create_user(
-                session,
-                email=f"{role}@example.com",
-                name=role.title(),
-                role=role,
-                password="correct horse",
-            )
-            raw[role], _ = team_service.create_token(session, user=user, name="t", actor="test")
+        user = team_service.create_user(
+            session,
+            email="operator@example.com",
+            name="Operator",
+            role="operator",
+            password="correct horse",
+        )
+        raw["operator"], _ = team_service.create_token(session, user=user, name="t", actor="test")
         components.add_component(session, "ログイン", group="認証", name_en="Login", actor="test")
         components.add_component(session, "決済", group="決済", name_en="Payments", actor="test")
         session.commit()

@@ -314,3 +314,19 @@ def test_maintenance_commands(run: Any, components: None) -> None:
     )  # fmt: skip
     assert backwards.exit_code == 1
     assert backwards.stderr.strip() == "--end: The end must be after the start."
+
+
+def test_a_bare_clock_time_means_today_in_the_team_zone() -> None:
+    from anshin.cliutil import parse_time
+    from anshin.config import Settings
+
+    settings = Settings(timezone="Asia/Tokyo")
+    parsed = parse_time("9:05", settings, "--next-update-at")
+    assert parsed is not None and parsed.tzinfo is not None
+    local = parsed.astimezone(TOKYO)
+    assert (local.hour, local.minute) == (9, 5)
+    assert local.date() == dt.datetime.now(TOKYO).date()
+    for bad in ("25:00", "9:5", "soon"):
+        with pytest.raises(Exception) as info:
+            parse_time(bad, settings, "--next-update-at")
+        assert type(info.value).__name__ == "BadParameter"

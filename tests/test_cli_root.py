@@ -205,3 +205,19 @@ def test_bad_usage_exits_2_without_traceback(lang: str, tmp_path: Path) -> None:
     result = invoke(f"sqlite:///{tmp_path / 'u.db'}", "incident", "declare", "--nope", lang=lang)
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+def test_status_export_writes_the_public_page_without_internal_notes(
+    db_url: str, tmp_path: Path
+) -> None:
+    assert invoke(db_url, "demo").exit_code == 0
+    out = tmp_path / "public"
+    result = invoke(db_url, "status", "export", str(out))
+    assert result.exit_code == 0, result.output
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert result.stdout.strip() == f"Wrote {len(files)} files to {out}."
+    summary = json.loads((out / "api" / "v2" / "summary.json").read_text(encoding="utf-8"))
+    assert [i["name"] for i in summary["incidents"]] == [ACTIVE_TITLE]
+    assert [m["name"] for m in summary["scheduled_maintenances"]] == [MAINTENANCE_TITLE]
+    for path in files:
+        assert "チケット #48213" not in path.read_text(encoding="utf-8", errors="ignore"), path

@@ -12,10 +12,12 @@ import datetime as dt
 import getpass
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import typer
 from pydantic import BaseModel
@@ -85,11 +87,18 @@ def open_session(settings: Settings) -> Iterator[Session]:
 
 
 def parse_time(value: str | None, settings: Settings, option: str) -> dt.datetime | None:
-    """An ISO 8601 time typed on the command line; without an offset it is the team's zone."""
+    """An ISO 8601 time typed on the command line; without an offset it is the team's zone.
+
+    A bare ``HH:MM`` means today in the team's zone (``--next-update-at 15:00``).
+    """
     if value is None or not value.strip():
         return None
+    text = value.strip()
+    if re.fullmatch(r"\d{1,2}:\d{2}", text):
+        today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+        text = f"{today.isoformat()}T{int(text.split(':')[0]):02d}:{text.split(':')[1]}"
     try:
-        return parse_local(value, settings.timezone)
+        return parse_local(text, settings.timezone)
     except ValueError:
         raise typer.BadParameter(
             t(N_("Enter a date and time (ISO 8601, e.g. 2026-11-22T15:30+09:00).")),

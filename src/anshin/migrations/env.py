@@ -13,10 +13,11 @@ from typing import Any
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 
-from anshin.db import Base, UTCDateTime, import_all_models, make_engine
+from anshin.db import Base, UTCDateTime, make_engine
+from anshin.migrations import load_models
 
 config = context.config
-import_all_models()
+load_models()
 target_metadata = Base.metadata
 
 
