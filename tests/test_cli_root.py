@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner, Result
 
-from anshin import __version__
+from anshin import __version__, migrations
 from anshin.cli import app
 from anshin.comms.lint import check, has_errors
 from anshin.db import Base, import_all_models
@@ -136,8 +136,9 @@ def test_missing_schema_is_a_clear_refusal(tmp_path: Path) -> None:
     assert "Traceback" not in listed.output
     served = invoke(url, "serve", "--port", "1", lang="ja_JP.UTF-8")
     assert served.exit_code == 1
+    head = ", ".join(sorted(migrations.heads()))
     assert served.stderr.strip() == (
-        "データベースのスキーマが最新ではありません（現在: -、必要: 0001）。"
+        f"データベースのスキーマが最新ではありません（現在: -、必要: {head}）。"
         "先に `anshin db upgrade` を実行してください。"
     )
     unreachable = invoke("postgresql://nobody@127.0.0.1:1/none", "incident", "list")
@@ -147,11 +148,12 @@ def test_missing_schema_is_a_clear_refusal(tmp_path: Path) -> None:
 
 def test_db_upgrade_current_and_revision_guard(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
-    assert invoke(url, "db", "current").stdout.strip() == "Database: -; newest: 0001."
+    head = ", ".join(sorted(migrations.heads()))
+    assert invoke(url, "db", "current").stdout.strip() == f"Database: -; newest: {head}."
     refused = invoke(url, "db", "revision", "-m", "too early")
     assert refused.exit_code == 1 and "anshin db upgrade" in refused.stderr
     assert invoke(url, "db", "upgrade").exit_code == 0
-    assert invoke(url, "db", "current").stdout.strip() == "Database: 0001; newest: 0001."
+    assert invoke(url, "db", "current").stdout.strip() == f"Database: {head}; newest: {head}."
 
 
 def _free_port() -> int:
@@ -221,3 +223,26 @@ def test_status_export_writes_the_public_page_without_internal_notes(
     assert [m["name"] for m in summary["scheduled_maintenances"]] == [MAINTENANCE_TITLE]
     for path in files:
         assert "チケット #48213" not in path.read_text(encoding="utf-8", errors="ignore"), path
+
+
+def test_db_revision_writes_the_next_numbered_script(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a copy of the scripts folder, so the package's own stays untouched."""
+    import shutil
+
+    copy = tmp_path / "migrations"
+    shutil.copytree(migrations.MIGRATIONS_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(migrations, "MIGRATIONS_DIR", copy)
+    url = f"sqlite:///{tmp_path / 'rev.db'}"
+    assert invoke(url, "db", "upgrade").exit_code == 0
+    before = sorted(p.name for p in (copy / "versions").glob("*.py"))
+    number = f"{len(before) + 1:04d}"
+    result = invoke(url, "db", "revision", "-m", "add widgets", "--empty")
+    assert result.exit_code == 0, result.output
+    written = copy / "versions" / f"{number}_add_widgets.py"
+    assert result.stdout.strip().splitlines()[-1] == f"Wrote {written}. Read it before committing."
+    script = written.read_text(encoding="utf-8")
+    assert f'revision: str = "{number}"' in script
+    assert f'down_revision: str | None = "{before[-1][:4]}"' in script
+    assert "def upgrade() -> None:\n    pass" in script

@@ -72,9 +72,11 @@ class DemoReport:
 
 
 def _times(settings: Settings, value: dt.datetime) -> tuple[str, str]:
-    """A time as Japanese and English readers see it (team zone)."""
-    zone = settings.timezone
-    return format_local(value, zone, "ja"), format_local(value, zone, "en")
+    """A time as Japanese (11月23日 14:05) and English (2026-11-23 14:05 JST) readers write it."""
+    local = to_zone(value, settings.timezone)
+    assert local is not None
+    ja = f"{local.month}月{local.day}日 {local:%H:%M}"
+    return ja, format_local(value, settings.timezone, "en")
 
 
 def _hm(settings: Settings, value: dt.datetime) -> str:
@@ -238,8 +240,9 @@ def _resolved_incident(session: Session, settings: Settings, actor: str, now: dt
         now=first_at,
     )
     resolved_at = declared + dt.timedelta(minutes=95)
-    report_ja = f"{to_zone(resolved_at + dt.timedelta(days=5), settings.timezone):%Y/%m/%d}"
-    report_en = f"{to_zone(resolved_at + dt.timedelta(days=5), settings.timezone):%Y-%m-%d}"
+    report_day = to_zone(resolved_at + dt.timedelta(days=5), settings.timezone)
+    assert report_day is not None
+    report_ja, report_en = f"{report_day.month}月{report_day.day}日", f"{report_day:%Y-%m-%d}"
     incident_service.resolve(
         session,
         settings,

@@ -78,6 +78,25 @@ WORKAROUND_EN = typer.Option(None, "--workaround-en", help="Workaround, in Engli
 NOTES = typer.Option(None, "--internal-notes", help="Notes for staff only, never published.")
 
 
+# Words people read in text output; JSON keeps the codes.
+KIND_LABELS: dict[str, str] = {
+    "first_notice": N_("First notice"),
+    "update": N_("Update"),
+    "no_news_update": N_("No-news update"),
+    "resolution": N_("Resolution notice"),
+}
+STATUS_LABELS: dict[str, str] = {
+    "investigating": N_("Investigating"),
+    "identified": N_("Identified"),
+    "monitoring": N_("Monitoring"),
+    "resolved": N_("Resolved"),
+}
+
+
+def _label(labels: dict[str, str], code: str) -> str:
+    return t(labels[code]) if code in labels else code
+
+
 def _show_incident(data: IncidentOut, settings: Settings, fmt: str) -> None:
     if fmt == "json":
         print_json(data)
@@ -85,7 +104,8 @@ def _show_incident(data: IncidentOut, settings: Settings, fmt: str) -> None:
     locale = cli_locale()
     zone = settings.timezone
     out = console()
-    out.print(f"[bold]{data.reference}[/]  {escape(data.title)}  ({data.severity}, {data.status})")
+    status = _label(STATUS_LABELS, data.status)
+    out.print(f"[bold]{data.reference}[/]  {escape(data.title)}  ({data.severity}, {status})")
     facts = Table(show_header=False, box=None)
     facts.add_column(style="dim", no_wrap=True)
     facts.add_column(overflow="fold")
@@ -105,12 +125,14 @@ def _show_incident(data: IncidentOut, settings: Settings, fmt: str) -> None:
     out.print(facts)
     for update in data.updates:
         when = format_local(update.published_at, zone, locale)
-        out.print(f"[cyan]{when}[/] {update.kind} ({update.status}, {update.audience})")
+        kind = _label(KIND_LABELS, update.kind)
+        internal = f" [yellow]{t(N_('Internal'))}[/]" if update.audience == "internal" else ""
+        out.print(f"[cyan]{when}[/] {kind} ({_label(STATUS_LABELS, update.status)}){internal}")
         out.print(textwrap.indent(update.body_ja, "  "), markup=False)
     if data.due:
         line = t(
             N_("Next message due: {kind} by {time}."),
-            kind=data.due.kind,
+            kind=_label(KIND_LABELS, data.due.kind),
             time=format_local(data.due.due_at, zone, locale),
         )
         out.print(f"[bold red]{line}[/]" if data.due.overdue else line)
@@ -313,7 +335,8 @@ def list_(
         due = format_local(item.due.due_at, settings.timezone, locale) if item.due else ""
         if item.due and item.due.overdue:
             due = f"[bold red]{due}[/]"
-        table.add_row(item.reference, item.severity, item.status, escape(item.title), due)
+        status = _label(STATUS_LABELS, item.status)
+        table.add_row(item.reference, item.severity, status, escape(item.title), due)
     console().print(table)
 
 
