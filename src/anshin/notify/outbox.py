@@ -28,7 +28,18 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, Update, and_, exists, func, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    exists,
+    func,
+    select,
+    update,
+)
 
 from anshin.config import Settings
 from anshin.db import utcnow
@@ -80,10 +91,18 @@ class Senders:
     mail: smtp.SmtpSender = field(init=False)
     hooks: webhook.WebhookSender = field(init=False)
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
+    mail_templates: dict[tuple[int, str], smtp.MailTemplate] = field(default_factory=dict)
+    _conn: Connection | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.mail = smtp.SmtpSender(self.settings)
         self.hooks = webhook.WebhookSender()
+
+    def connection(self, engine: Engine) -> Connection:
+        """This run's own database connection for the per-delivery marks."""
+        if self._conn is None:
+            self._conn = engine.connect()
+        return self._conn
 
     def __enter__(self) -> Senders:
         return self
@@ -96,6 +115,9 @@ class Senders:
     ) -> None:
         self.mail.close()
         self.hooks.close()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 def _locked(stmt: Any, engine: Engine) -> Any:
@@ -205,26 +227,55 @@ def release(engine: Engine, worker: str, ids: Iterable[int]) -> None:
         )
 
 
-def _execute(engine: Engine, stmt: Update) -> None:
-    with engine.begin() as conn:
-        conn.execute(stmt)
+# Built once: the per-delivery marks are the hot path (one small commit per send), so
+# they reuse a compiled statement on the worker's own connection.
+_OWNED = and_(
+    D.c.id == bindparam("delivery_id"),
+    D.c.claimed_by == bindparam("worker"),
+    D.c.status == "sending",
+)
+_SENT = (
+    update(D)
+    .where(D.c.id == bindparam("delivery_id"), D.c.status != "sent")
+    .values(status="sent", sent_at=bindparam("now"), claimed_until=None, last_error=None)
+)
+_FAILED = (
+    update(D)
+    .where(_OWNED)
+    .values(
+        status=bindparam("new_status"),
+        next_attempt_at=bindparam("next_at"),
+        claimed_by=None,
+        claimed_until=None,
+        last_error=bindparam("error"),
+    )
+)
+_CANCELLED = (
+    update(D)
+    .where(_OWNED)
+    .values(status="cancelled", claimed_by=None, claimed_until=None, last_error=bindparam("error"))
+)
 
 
-def mark_sent(engine: Engine, delivery_id: int, now: dt.datetime | None = None) -> None:
+def _commit(conn: Connection, stmt: Update, params: dict[str, Any]) -> None:
+    try:
+        conn.execute(stmt, params)
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+
+
+def mark_sent(conn: Connection, delivery_id: int, now: dt.datetime | None = None) -> None:
     """The server accepted it: record that at once, in its own commit (see module docstring).
 
     ``claimed_by`` stays: it tells the console which worker sent the message.
     """
-    _execute(
-        engine,
-        update(D)
-        .where(D.c.id == delivery_id, D.c.status != "sent")
-        .values(status="sent", sent_at=now or utcnow(), claimed_until=None, last_error=None),
-    )
+    _commit(conn, _SENT, {"delivery_id": delivery_id, "now": now or utcnow()})
 
 
 def mark_failed(
-    engine: Engine, settings: Settings, work: Work, worker: str, outcome: smtp.Outcome
+    conn: Connection, settings: Settings, work: Work, worker: str, outcome: smtp.Outcome
 ) -> str:
     """A failed attempt: retry later with backoff and jitter, or give up (dead letter)."""
     status = rules.after_failure(
@@ -235,29 +286,20 @@ def mark_failed(
         base=settings.delivery_backoff_base_seconds,
         maximum=settings.delivery_backoff_max_seconds,
     )
-    _execute(
-        engine,
-        update(D)
-        .where(D.c.id == work.delivery_id, D.c.claimed_by == worker, D.c.status == "sending")
-        .values(
-            status=status,
-            next_attempt_at=utcnow() + dt.timedelta(seconds=delay),
-            claimed_by=None,
-            claimed_until=None,
-            last_error=outcome.error,
-        ),
-    )
+    params = {
+        "delivery_id": work.delivery_id,
+        "worker": worker,
+        "new_status": status,
+        "next_at": utcnow() + dt.timedelta(seconds=delay),
+        "error": outcome.error,
+    }
+    _commit(conn, _FAILED, params)
     return status
 
 
-def mark_cancelled(engine: Engine, work: Work, worker: str, reason: str) -> None:
+def mark_cancelled(conn: Connection, work: Work, worker: str, reason: str) -> None:
     """The recipient left (unsubscribed or deleted) before the message went out."""
-    _execute(
-        engine,
-        update(D)
-        .where(D.c.id == work.delivery_id, D.c.claimed_by == worker, D.c.status == "sending")
-        .values(status="cancelled", claimed_by=None, claimed_until=None, last_error=reason),
-    )
+    _commit(conn, _CANCELLED, {"delivery_id": work.delivery_id, "worker": worker, "error": reason})
 
 
 def load_work(engine: Engine, ids: list[int]) -> list[Work]:
@@ -324,17 +366,19 @@ def _send(
     texts = message["texts"]
     if work.channel == "email":
         assert work.address is not None and work.subscriber_id is not None
+        key = (work.message_id, work.locale)
+        template = senders.mail_templates.get(key)
+        if template is None:
+            template = smtp.MailTemplate.prepare(
+                settings,
+                locale=work.locale,
+                kind=message["kind"],
+                texts=rules.pick_texts(texts, work.locale),
+            )
+            senders.mail_templates[key] = template
         token = tokens.unsubscribe_token(settings, work.subscriber_id, work.address)
-        mail = smtp.build_email(
-            settings,
-            delivery_id=work.delivery_id,
-            to=work.address,
-            locale=work.locale,
-            kind=message["kind"],
-            texts=rules.pick_texts(texts, work.locale),
-            token=token,
-        )
-        return senders.mail.send(mail, work.address)
+        data = template.render(settings, delivery_id=work.delivery_id, to=work.address, token=token)
+        return senders.mail.send(data, work.address)
     assert work.address is not None
     body = webhook.body_for(
         fmt=work.webhook_format or "anshin",
@@ -383,6 +427,7 @@ def process_batch(
     _messages(engine, senders.messages, {w.message_id for w in works})
     held = set(ids)
     renew_at = time.monotonic() + settings.delivery_claim_seconds / 2
+    conn = senders.connection(engine)
     for index, work in enumerate(works):
         if stopping():
             release(engine, worker, [w.delivery_id for w in works[index:] if w.delivery_id in held])
@@ -395,13 +440,13 @@ def process_batch(
         message = senders.messages[work.message_id]
         reason = _left(work, message["kind"])
         if reason:
-            mark_cancelled(engine, work, worker, reason)
+            mark_cancelled(conn, work, worker, reason)
             continue
         outcome = _send(settings, senders, work, message)
         if outcome.ok:
-            mark_sent(engine, work.delivery_id)
+            mark_sent(conn, work.delivery_id)
         else:
-            mark_failed(engine, settings, work, worker, outcome)
+            mark_failed(conn, settings, work, worker, outcome)
     finish_messages(engine, {w.message_id for w in works})
     return len(ids)
 
