@@ -23,12 +23,17 @@ pytestmark = pytest.mark.browser
 UPDATE_TEXT = "認証サーバーの切り替えを行い、一部のお客様はログインできるようになりました。"
 
 
-def shot(page: Any, folder: Path, name: str) -> None:
-    """Check nothing spills sideways, then save a full-page screenshot."""
+def fits(page: Any, name: str) -> None:
+    """Nothing on the page spills sideways past the window."""
     overflow = page.evaluate(
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0, f"{name}: the page is {overflow}px wider than the window"
+
+
+def shot(page: Any, folder: Path, name: str) -> None:
+    """Check the page fits, then save a full-page screenshot."""
+    fits(page, name)
     page.screenshot(path=str(folder / name), full_page=True)
 
 
@@ -103,6 +108,12 @@ def test_declare_publish_first_notice_and_update_reach_the_status_page(
     expect(page.locator(".timeline > li")).to_have_count(2)
     expect(page.locator(".timer-big")).to_contain_text("次回続報の期限")
     shot(page, shots, "incident-detail.png")
+    page.goto(page.url + "?lang=en")
+    expect(page.locator("h2").first).to_have_text("Publish an update")
+    fits(page, "incident detail in English")
+    if shots.name == "screenshots" and shots.parent.name != "docs":
+        page.screenshot(path=str(shots / "incident-detail-en.png"), full_page=True)
+    page.goto(page.url.replace("?lang=en", "?lang=ja"))
 
     page.goto(live_server.url + "/")
     expect(page.locator("body")).to_contain_text(UPDATE_TEXT)

@@ -198,6 +198,7 @@ def _detail(
             "body_en": forms.draft("resolution", incident, "en", zone, now),
         }
     no_news_ja, no_news_at = service.no_news_draft(settings, incident, "ja", now)
+    no_news_en, _ = service.no_news_draft(settings, incident, "en", now)
     return page(
         request,
         user,
@@ -212,6 +213,7 @@ def _detail(
         resolve_values=resolve_values,
         resolve_errors=resolve_errors or {},
         no_news_ja=no_news_ja,
+        no_news_en=no_news_en,
         no_news_at=no_news_at,
         cadence_minutes=settings.cadence_minutes()[incident.severity],
         statuses=forms.UPDATE_STATUSES,
