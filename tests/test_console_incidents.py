@@ -353,3 +353,21 @@ def test_unknown_incident_is_a_localized_404(client: TestClient) -> None:
     response = client.get("/console/incidents/INC-1999-0001")
     assert response.status_code == 404
     assert "INC-1999-0001" in response.text
+
+
+def test_a_resolved_incident_takes_no_more_updates(client: TestClient, settings: Settings) -> None:
+    token = login(client, "operator")
+    location = _declare(client, settings, token)
+    done = client.post(
+        f"{location}/resolve", data={"body_ja": "復旧いたしました。", "csrf_token": token}
+    )
+    assert done.status_code == 303
+    late = client.post(
+        f"{location}/updates",
+        data={"status": "monitoring", "body_ja": "追記", "audience": "public", "csrf_token": token},
+    )
+    assert late.status_code == 409
+    assert "すでに" in late.text or "既に" in late.text
+    again = client.post(f"{location}/no-news", data={"csrf_token": token})
+    assert again.status_code == 409
+    assert count(settings, IncidentUpdate) == 1
