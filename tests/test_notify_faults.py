@@ -219,3 +219,34 @@ def test_two_workers_on_postgresql_and_redis_send_each_message_once(
     ).all()
     processes = {str(s).split(":")[1] for s in senders if s}
     assert len(processes) == 2, senders  # both worker processes shared the work
+
+
+def test_sigterm_finishes_the_current_send_and_releases_the_rest(
+    session: Session, flaky: Settings, engine: Engine, sink: SmtpSink, tmp_path: Path
+) -> None:
+    slow = flaky.model_copy(update={"delivery_claim_seconds": 600, "delivery_batch_size": 100})
+    sink.handler.fail_every = 0
+    sink.handler.delay = 0.01
+    queue.get_queue(slow).huey.flush()
+    seed(session, SUBSCRIBERS)
+    session.commit()
+    service.fan_out(session, slow, kind="first_notice", texts=TEXTS)
+    session.commit()
+    log = tmp_path / "worker.log"
+    proc = start_worker(slow, log)
+    try:
+        wait_for(lambda: sink.handler.accepted() >= 20, 60, "the worker to send", log)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+    finally:
+        stop(proc)
+    assert proc.returncode == 0
+    with engine.connect() as conn:
+        by_status = dict(
+            conn.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all()
+        )
+    # Nothing is left claimed for 10 minutes: unsent work went straight back to the queue.
+    assert by_status.get("sending", 0) == 0
+    assert 20 <= by_status.get("sent", 0) < SUBSCRIBERS
+    assert by_status.get("sent", 0) == sink.handler.accepted()
+    assert by_status.get("pending", 0) == SUBSCRIBERS - by_status["sent"]
