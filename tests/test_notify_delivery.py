@@ -18,7 +18,7 @@ from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.errors import Conflict, InvalidInput
 from anshin.incidents import components
-from anshin.notify import models, outbox, queue, rules, service, subscribers, tokens
+from anshin.notify import claims, models, queue, rules, service, subscribers, tokens
 from anshin.notify.models import Delivery, OutboxMessage, Subscriber
 from anshin.notify.service import MessageTexts
 from anshin.notify.sink import MailSink, SmtpSink, WebhookReceiver
@@ -371,24 +371,24 @@ def test_claims_do_not_overlap_and_expired_claims_come_back(
     session.commit()
     service.fan_out(session, small, kind="update", texts=TEXTS)
     session.commit()
-    first = outbox.claim(engine, small, "w1")
-    second = outbox.claim(engine, small, "w2")
+    first = claims.claim(engine, small, "w1")
+    second = claims.claim(engine, small, "w2")
     assert len(first) == 4 and len(second) == 4 and not set(first) & set(second)
-    assert outbox.renew(engine, small, "w1", first + second) == set(first)
+    assert claims.renew(engine, small, "w1", first + second) == set(first)
 
     later = utcnow() + dt.timedelta(seconds=small.delivery_claim_seconds + 1)
-    report = outbox.sweep(engine, small, now=later)
+    report = claims.sweep(engine, small, now=later)
     assert report.recovered == 8 and report.dead == 0 and report.due == 10
-    again = outbox.claim(engine, small, "w3", now=later)
+    again = claims.claim(engine, small, "w3", now=later)
     assert len(again) == 4
     much_later = later + dt.timedelta(seconds=small.delivery_claim_seconds + 1)
-    third = outbox.claim(engine, small, "w4", now=much_later)  # recovers w3's claim first
+    third = claims.claim(engine, small, "w4", now=much_later)  # recovers w3's claim first
     assert set(third) & set(again) == set()
     session.expire_all()
     spent = [d for d in session.scalars(select(Delivery)) if d.id in first and d.id in again]
     assert all(d.status == "dead" and d.attempts == 2 for d in spent)  # claimed twice: given up
 
-    outbox.release(engine, "w4", third)
+    claims.release(engine, "w4", third)
     session.expire_all()
     assert {session.get(Delivery, i).status for i in third} == {"pending"}  # type: ignore[union-attr]
     assert {session.get(Delivery, i).attempts for i in third} <= {0, 1}  # type: ignore[union-attr]

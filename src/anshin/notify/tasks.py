@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from anshin.config import Settings
 from anshin.db import make_engine
-from anshin.notify import outbox
+from anshin.notify import claims, outbox
 
 log = logging.getLogger("anshin.notify.tasks")
 
@@ -79,7 +79,7 @@ class DeliveryTasks:
     def deliver_now(self, budget: float = RUN_BUDGET_SECONDS) -> int:
         """Send in this thread until nothing is due; returns how many deliveries were handled."""
         started = time.monotonic()
-        worker = outbox.worker_id()
+        worker = claims.worker_id()
         handled = 0
         with outbox.Senders(self.settings) as senders:
             while not self.stopping():
@@ -98,7 +98,7 @@ class DeliveryTasks:
 
     def book_next_wake(self) -> None:
         """Schedule one wake-up for the next retry or claim expiry (one per second at most)."""
-        delay = outbox.seconds_until_next_due(self.engine)
+        delay = claims.seconds_until_next_due(self.engine)
         if delay is None:
             return
         due_at = math.ceil(time.time() + delay)
@@ -106,9 +106,9 @@ class DeliveryTasks:
         if self.huey.put_if_empty(key, "1"):
             self._deliver.schedule(kwargs={"wake_key": key}, delay=max(due_at - time.time(), 0))
 
-    def sweep_now(self) -> outbox.SweepReport:
+    def sweep_now(self) -> claims.SweepReport:
         """Recover lost work and wake workers for it (periodic task, ``deliveries sweep``)."""
-        report = outbox.sweep(self.engine, self.settings)
+        report = claims.sweep(self.engine, self.settings)
         if report.recovered or report.dead or report.stale:
             log.warning(
                 "sweeper: %s expired claims recovered, %s given up, %s deliveries overdue",
