@@ -427,6 +427,11 @@ def test_embedded_consumer_delivers_in_the_background(
     assert sink.handler.accepted() == 25
     session.expire_all()
     assert statuses(session, message.id) == {"sent": 25}
+    # After the consumer stopped, the same process can still send directly.
+    again = service.fan_out(session, fast, kind="update", texts=TEXTS)
+    session.commit()
+    assert queue.get_queue(fast).deliver_now() == 25
+    assert statuses(session, again.id) == {"sent": 25}
 
 
 def test_subscribing_twice_is_refused_and_changes_nothing(session: Session, fast: Settings) -> None:

@@ -190,6 +190,9 @@ def stop_embedded_consumer(timeout: float = 10.0) -> None:
         return
     consumer.shutdown_timeout = timeout
     consumer.stop(graceful=True)
+    for tasks in list(_queues.values()):
+        if tasks.huey is consumer.huey:
+            tasks.attach(None)
 
 
 def run_worker(settings: Settings, workers: int = 2) -> None:

@@ -62,8 +62,11 @@ class DeliveryTasks:
                 self._engine = make_engine(self.settings.database_url)
             return self._engine
 
-    def attach(self, stop_flag: threading.Event) -> None:
-        """Watch a consumer's stop flag so running tasks finish their current send and return."""
+    def attach(self, stop_flag: threading.Event | None) -> None:
+        """Watch a consumer's stop flag so running tasks finish their current send and return.
+
+        ``None`` detaches (after that consumer stopped), so direct calls work again.
+        """
         self._stop = stop_flag
 
     def stopping(self) -> bool:
