@@ -175,7 +175,10 @@ def start_embedded_consumer(settings: Settings, workers: int = 2) -> Consumer | 
     )
     tasks.attach(consumer.stop_flag)
     consumer.start()
-    tasks.sweep_now()
+    try:
+        tasks.sweep_now()
+    except Exception:  # the web server must come up; the periodic sweep retries every minute
+        log.exception("the start-up sweep of deliveries failed")
     with _lock:
         _embedded = consumer
     return consumer
