@@ -7,6 +7,7 @@ Built with ElementTree so every value is escaped correctly.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from email.utils import format_datetime
@@ -17,6 +18,18 @@ from anshin.statuspage.snapshot import PageSnapshot
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 MAX_ENTRIES = 200
+# Characters XML 1.0 forbids even escaped; a pasted log line must not break every feed reader.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def clean(text: str | None) -> str:
+    """Text safe to put in an XML document (ElementTree escapes <, & and quotes itself)."""
+    return _NOT_XML.sub("", text or "")
+
+
+def stamp(value: dt.datetime) -> str:
+    """RFC 3339 for Atom, in UTC."""
+    return value.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -42,21 +55,21 @@ def entries(snapshot: PageSnapshot, locale: str) -> list[Entry]:
             items.append(
                 Entry(
                     id=f"urn:anshin:{incident.reference}:update:{update.id}",
-                    title=f"[{label}] {title}",
-                    body=update.body(locale),
+                    title=clean(f"[{label}] {title}"),
+                    body=clean(update.body(locale)),
                     link=f"{page_url}#{incident.reference}",
                     at=update.published_at,
                 )
             )
-    for window in snapshot.maintenances:
+    for window in snapshot.maintenances + snapshot.past_maintenances:
         title = window.title_en if locale == "en" and window.title_en else window.title
         label = translate(locale, rules.INCIDENT_STATUS_LABELS[window.status])
         body = window.body_en if locale == "en" and window.body_en else window.body
         items.append(
             Entry(
                 id=f"urn:anshin:{window.reference}:{window.status}",
-                title=f"[{label}] {title}",
-                body=body,
+                title=clean(f"[{label}] {title}"),
+                body=clean(body),
                 link=f"{page_url}#{window.reference}",
                 at=window.updated_at,
             )
@@ -66,7 +79,7 @@ def entries(snapshot: PageSnapshot, locale: str) -> list[Entry]:
 
 
 def _feed_title(snapshot: PageSnapshot, locale: str) -> str:
-    return f"{snapshot.settings.site_name} — {translate(locale, 'Status history')}"
+    return clean(f"{snapshot.settings.site_name} — {translate(locale, 'Status history')}")
 
 
 def atom(snapshot: PageSnapshot, locale: str) -> bytes:
@@ -79,19 +92,19 @@ def atom(snapshot: PageSnapshot, locale: str) -> bytes:
     ET.SubElement(feed, f"{{{ATOM_NS}}}id").text = f"{base}{prefix}/history.atom"
     ET.SubElement(feed, f"{{{ATOM_NS}}}title").text = _feed_title(snapshot, locale)
     updated = items[0].at if items else snapshot.updated_at
-    ET.SubElement(feed, f"{{{ATOM_NS}}}updated").text = updated.isoformat()
+    ET.SubElement(feed, f"{{{ATOM_NS}}}updated").text = stamp(updated)
     ET.SubElement(
         feed, f"{{{ATOM_NS}}}link", {"rel": "self", "href": f"{base}{prefix}/history.atom"}
     )
     ET.SubElement(feed, f"{{{ATOM_NS}}}link", {"rel": "alternate", "href": f"{base}{prefix}/"})
     author = ET.SubElement(feed, f"{{{ATOM_NS}}}author")
-    ET.SubElement(author, f"{{{ATOM_NS}}}name").text = snapshot.settings.site_name
+    ET.SubElement(author, f"{{{ATOM_NS}}}name").text = clean(snapshot.settings.site_name)
     for item in items:
         entry = ET.SubElement(feed, f"{{{ATOM_NS}}}entry")
         ET.SubElement(entry, f"{{{ATOM_NS}}}id").text = item.id
         ET.SubElement(entry, f"{{{ATOM_NS}}}title").text = item.title
-        ET.SubElement(entry, f"{{{ATOM_NS}}}updated").text = item.at.isoformat()
-        ET.SubElement(entry, f"{{{ATOM_NS}}}published").text = item.at.isoformat()
+        ET.SubElement(entry, f"{{{ATOM_NS}}}updated").text = stamp(item.at)
+        ET.SubElement(entry, f"{{{ATOM_NS}}}published").text = stamp(item.at)
         ET.SubElement(entry, f"{{{ATOM_NS}}}link", {"rel": "alternate", "href": item.link})
         ET.SubElement(entry, f"{{{ATOM_NS}}}content", {"type": "text"}).text = item.body
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(

@@ -21,5 +21,6 @@ def render_page(snapshot: PageSnapshot, locale: str) -> str:
             "status_labels": rules.INCIDENT_STATUS_LABELS,
             "impact_labels": rules.IMPACT_LABELS,
             "prefix": "" if locale == "ja" else "/en",
+            "sep": rules.list_separator(locale),
         },
     )

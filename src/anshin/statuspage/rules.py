@@ -82,11 +82,30 @@ def statuspage_indicator(indicator: str) -> str:
     return "none" if indicator == "maintenance" else indicator
 
 
+def is_shown(public_update_count: int) -> bool:
+    """R3: an incident appears on the page once it has a public update, never before.
+
+    Declaring an incident records it for staff; customers first see it with the
+    first notice (R4), so nothing unconfirmed reaches them.
+    """
+    return public_update_count > 0
+
+
 def in_history(resolved_at: dt.datetime | None, now: dt.datetime, days: int) -> bool:
     """A resolved incident stays in the page's history for ``days`` days (default 90)."""
     return resolved_at is not None and resolved_at >= now - dt.timedelta(days=days)
 
 
 def maintenance_is_upcoming(status: str, scheduled_end: dt.datetime, now: dt.datetime) -> bool:
-    """A window is announced until it completes or its end has passed."""
+    """R10: a window is announced until it completes or its end has passed."""
     return status != "completed" and scheduled_end > now
+
+
+def maintenance_is_active(status: str) -> bool:
+    """Statuspage's "active" maintenance: under way or being verified."""
+    return status in ("in_progress", "verifying")
+
+
+def list_separator(locale: str) -> str:
+    """How names are joined in running text: 、 in Japanese, a comma in English."""
+    return "、" if locale == "ja" else ", "

@@ -10,14 +10,16 @@ storage can serve the page while the app or its database is down.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
+import logging
 import os
 import tempfile
 from pathlib import Path
 
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from anshin.config import Settings
 from anshin.db import utcnow
@@ -26,7 +28,12 @@ from anshin.statuspage.models import Artefact, PublishState
 from anshin.statuspage.pages import render_page
 from anshin.statuspage.snapshot import take
 
+log = logging.getLogger("anshin.statuspage")
+
 EXPORT_KEY = "anshin.statuspage.export"
+PUBLISHED_KEY = "anshin.statuspage.published"
+VERSION_FILE = ".anshin-version"
+_committed = [0]
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 EXPORTED_STATIC = ("status.css",)
 CONTENT_TYPES = {
@@ -81,12 +88,16 @@ def _state_for_update(session: Session, now: dt.datetime) -> PublishState:
 
 
 def publish(session: Session, settings: Settings, *, now: dt.datetime | None = None) -> int:
-    """Render and store every artefact in the caller's transaction; returns the new version."""
+    """Render and store every artefact in the caller's transaction; returns the new version.
+
+    The version row is locked first, so concurrent publishers on PostgreSQL take
+    turns and the last commit always holds the newest rendering.
+    """
     now = now or utcnow()
     session.flush()
     state = _state_for_update(session, now)
     files = render_all(session, settings, now)
-    existing = {a.path: a for a in session.scalars(select(Artefact))}
+    existing = {a.path: a for a in session.scalars(select(Artefact).options(defer(Artefact.body)))}
     for path, body in files.items():
         tag = etag(body)
         row = existing.get(path)
@@ -103,25 +114,42 @@ def publish(session: Session, settings: Settings, *, now: dt.datetime | None = N
         elif row.etag != tag:
             row.body = body
             row.etag = tag
+            row.content_type = content_type(path)
             row.published_at = now
     state.version += 1
     state.published_at = now
     session.flush()
+    session.info[PUBLISHED_KEY] = True
     if settings.status_export_dir is not None:
-        session.info[EXPORT_KEY] = (Path(settings.status_export_dir), files)
-        if not event.contains(session, "after_commit", _export_after_commit):
-            event.listen(session, "after_commit", _export_after_commit)
-            event.listen(session, "after_rollback", _forget_export)
+        session.info[EXPORT_KEY] = (Path(settings.status_export_dir), files, state.version)
+    if not event.contains(session, "after_commit", _after_commit):
+        event.listen(session, "after_commit", _after_commit)
+        event.listen(session, "after_rollback", _after_rollback)
     return state.version
 
 
-def _export_after_commit(session: Session) -> None:
-    pending: tuple[Path, dict[str, bytes]] | None = session.info.pop(EXPORT_KEY, None)
+def local_publishes() -> int:
+    """How many publishes this process has committed: a hint for the serving cache to
+    look at the database now instead of at its next check (the database stays the truth)."""
+    return _committed[0]
+
+
+def _after_commit(session: Session) -> None:
+    if session.info.pop(PUBLISHED_KEY, False):
+        _committed[0] += 1
+    pending: tuple[Path, dict[str, bytes], int] | None = session.info.pop(EXPORT_KEY, None)
     if pending is not None:
-        write_files(*pending)
+        directory, files, number = pending
+        try:
+            write_files(directory, files, version=number)
+        except OSError:
+            # The page is committed in the database and served by the app; the
+            # export can be redone with `anshin status export`. Never fail the change.
+            log.exception("status page: export to %s failed", directory)
 
 
-def _forget_export(session: Session) -> None:
+def _after_rollback(session: Session) -> None:
+    session.info.pop(PUBLISHED_KEY, None)
     session.info.pop(EXPORT_KEY, None)
 
 
@@ -138,17 +166,43 @@ def _atomic_write(target: Path, body: bytes) -> None:
         raise
 
 
-def write_files(directory: Path, files: dict[str, bytes]) -> list[Path]:
-    """Write artefacts (and the page's stylesheet) as static files, each replaced atomically."""
+def write_files(
+    directory: Path, files: dict[str, bytes], *, version: int | None = None
+) -> list[Path]:
+    """Write artefacts (and the page's stylesheet) as static files, each replaced atomically.
+
+    ``.anshin-version`` records which publish the folder holds and, locked, serialises
+    writers on this host. With ``version``, a folder already holding a newer publish is
+    left alone: two servers committing one after the other may run their exports in
+    the other order, and the older page must not overwrite the newer one.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for path, body in files.items():
-        target = directory / path
-        _atomic_write(target, body)
-        written.append(target)
-    for name in EXPORTED_STATIC:
-        target = directory / "static" / name
-        _atomic_write(target, (STATIC_DIR / name).read_bytes())
-        written.append(target)
+    marker = directory / VERSION_FILE
+    with open(marker, "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            lock.seek(0)
+            text = lock.read().strip()
+            held = int(text) if text.isdigit() else -1
+            if version is not None and held > version:
+                return written
+            for path, body in files.items():
+                target = directory / path
+                _atomic_write(target, body)
+                written.append(target)
+            for name in EXPORTED_STATIC:
+                target = directory / "static" / name
+                _atomic_write(target, (STATIC_DIR / name).read_bytes())
+                written.append(target)
+            lock.seek(0)
+            lock.truncate()
+            lock.write(f"{version if version is not None else held}\n".encode())
+            lock.flush()
+            os.chmod(marker, 0o644)
+            written.append(marker)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     return written
 
 
@@ -158,13 +212,16 @@ def stored(session: Session) -> dict[str, Artefact]:
 
 
 def export(session: Session, settings: Settings, directory: Path) -> list[Path]:
-    """Write the current artefacts to ``directory`` (publishing first if nothing is stored)."""
-    files = {path: a.body for path, a in stored(session).items()}
-    if not files:
+    """Write the current artefacts to ``directory`` (publishing first if nothing is stored).
+
+    The CLI's ``anshin status export`` calls this; a cron job running it keeps a
+    static copy fresh even when nothing else publishes.
+    """
+    if version(session) is None:
         publish(session, settings)
         session.commit()
-        files = {path: a.body for path, a in stored(session).items()}
-    return write_files(Path(directory), files)
+    files = {path: a.body for path, a in stored(session).items()}
+    return write_files(Path(directory), files, version=version(session))
 
 
 def version(session: Session) -> int | None:

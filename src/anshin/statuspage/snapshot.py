@@ -1,7 +1,8 @@
 """One read of everything the public page shows, shared by the HTML, JSON and feeds.
 
 Reading once per publish keeps the renderings consistent with each other and
-keeps publish cheap inside the incident change that triggers it.
+keeps publish cheap inside the incident change that triggers it: a handful of
+queries, relationships loaded eagerly, whatever the number of incidents.
 """
 
 from __future__ import annotations
@@ -29,18 +30,31 @@ class PageSnapshot:
     active: list[Incident]
     history: list[Incident]
     maintenances: list[Maintenance]
+    past_maintenances: list[Maintenance]
     indicator: str
 
     @property
     def updated_at(self) -> dt.datetime:
-        """When anything on the page last changed."""
-        stamps = [self.now]
-        stamps += [c.updated_at for c in self.components]
-        return max(stamps)
+        """When anything the page shows last changed (the time of publishing on a blank page).
+
+        Not the publish time: a periodic republish with nothing new yields the same
+        JSON bytes, so ETags and caches stay valid.
+        """
+        stamps = [c.updated_at for c in self.components]
+        stamps += [g.updated_at for g in self.groups]
+        for incident in self.active + self.history:
+            stamps.append(incident.updated_at)
+            stamps += [u.published_at for u in incident.public_updates]
+        stamps += [m.updated_at for m in self.maintenances + self.past_maintenances]
+        return max(stamps) if stamps else self.now
 
     def ungrouped(self) -> list[Component]:
         """Components shown outside any group."""
         return [c for c in self.components if c.group_id is None]
+
+    def impact(self, incident: Incident) -> str:
+        """Statuspage's impact word for an incident (its severity mapped)."""
+        return STATUSPAGE_IMPACT[incident.severity]
 
 
 def take(session: Session, settings: Settings, now: dt.datetime) -> PageSnapshot:
@@ -58,21 +72,28 @@ def take(session: Session, settings: Settings, now: dt.datetime) -> PageSnapshot
         session.scalars(
             select(Incident)
             .where(or_(Incident.status != "resolved", Incident.resolved_at >= since))
-            .order_by(Incident.declared_at.desc())
+            .order_by(Incident.declared_at.desc(), Incident.id.desc())
         )
     )
-    public = [i for i in incidents if i.public_updates]
+    # R3: an incident reaches the page only through a public update.
+    public = [i for i in incidents if rules.is_shown(len(i.public_updates))]
     active = [i for i in public if i.status != "resolved"]
     history = [
         i
         for i in public
         if i.status == "resolved" and rules.in_history(i.resolved_at, now, settings.history_days)
     ]
-    maintenances = [
-        m
-        for m in session.scalars(select(Maintenance).order_by(Maintenance.scheduled_start))
-        if rules.maintenance_is_upcoming(m.status, m.scheduled_end, now)
-    ]
+    windows = list(
+        session.scalars(
+            select(Maintenance)
+            .where(Maintenance.scheduled_end >= since)
+            .order_by(Maintenance.scheduled_start, Maintenance.id)
+        )
+    )
+    upcoming = [m for m in windows if rules.maintenance_is_upcoming(m.status, m.scheduled_end, now)]
+    shown = {m.id for m in upcoming}
+    past = [m for m in windows if m.id not in shown]
+    past.sort(key=lambda m: m.scheduled_start, reverse=True)
     indicator = rules.overall_indicator(
         [c.status for c in components], [STATUSPAGE_IMPACT[i.severity] for i in active]
     )
@@ -83,6 +104,7 @@ def take(session: Session, settings: Settings, now: dt.datetime) -> PageSnapshot
         components=components,
         active=active,
         history=history,
-        maintenances=maintenances,
+        maintenances=upcoming,
+        past_maintenances=past,
         indicator=indicator,
     )

@@ -1,129 +1,41 @@
 """Serve the public status page from the stored artefacts, never by rendering per request.
 
-Each process keeps the bytes of the last version it read and checks the
-version with one small query per request, so the database stays the only
-truth (DESIGN.md "Scale-out") while requests cost almost nothing. Conditional
-requests (If-None-Match) get 304.
+One raw ASGI handler does the work for both ways in:
+
+- ``router`` (mounted by create_app like every domain's router) serves every
+  path, including ``/?lang=en`` and HEAD;
+- ``StatusPageFastPath``, an ASGI middleware placed outermost, answers the hot
+  paths (GET/HEAD without a query string) before sessions, routing and the
+  other middleware run — the surge during an incident hits exactly these.
+
+Conditional requests (If-None-Match) get 304; the page at ``/`` is picked by
+``?lang=``, the ``anshin_lang`` cookie, then Accept-Language. When nothing has
+been published yet the first request publishes; when no page can be had at
+all the answer is a short 503 in both languages, never a 500.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import logging
+import re
 import threading
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+import weakref
+from functools import lru_cache
+from typing import Any
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
-from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from anshin.config import Settings
-from anshin.db import transaction, utcnow
-from anshin.statuspage import service
-from anshin.statuspage.models import Artefact, PublishState
-from anshin.web.deps import request_locale
+from anshin.i18n import negotiate
+from anshin.statuspage.serving import ArtefactCache, Stored
+from anshin.web.deps import LOCALE_COOKIE
 
-# Republish when the stored page is older than this, so the history window and
-# "as of" time move on even when nothing changes.
-REFRESH_AFTER = dt.timedelta(minutes=10)
-CACHE_CONTROL = "public, max-age=10"
+log = logging.getLogger("anshin.statuspage")
 
-
-@dataclass(frozen=True)
-class Stored:
-    """One artefact as held in this process."""
-
-    content_type: str
-    body: bytes
-    etag: str
-
-
-class ArtefactCache:
-    """The artefacts of one publish version, reloaded when the version moves."""
-
-    def __init__(self) -> None:
-        self.version: int | None = None
-        self.published_at: dt.datetime | None = None
-        self.files: dict[str, Stored] = {}
-        self._lock = threading.Lock()
-
-    def lookup(
-        self, factory: sessionmaker[Session], settings: Settings, path: str
-    ) -> Stored | None:
-        with factory() as session:
-            row = session.execute(
-                select(PublishState.version, PublishState.published_at).where(PublishState.id == 1)
-            ).first()
-            if row is None or utcnow() - row.published_at > REFRESH_AFTER:
-                session.close()
-                with transaction(factory) as tx:
-                    service.publish(tx, settings)
-                return self.lookup(factory, settings, path)
-            if row.version != self.version:
-                with self._lock:
-                    files = {
-                        a.path: Stored(a.content_type, a.body, a.etag)
-                        for a in session.scalars(select(Artefact))
-                    }
-                    self.files, self.version, self.published_at = (
-                        files,
-                        row.version,
-                        row.published_at,
-                    )
-        return self.files.get(path)
-
-
-def _cache(request: Request) -> ArtefactCache:
-    cache: ArtefactCache | None = getattr(request.app.state, "status_cache", None)
-    if cache is None:
-        cache = ArtefactCache()
-        request.app.state.status_cache = cache
-    return cache
-
-
-def _serve(request: Request, path: str) -> Response:
-    stored = _cache(request).lookup(request.app.state.sessions, request.app.state.settings, path)
-    if stored is None:
-        return Response(status_code=404)
-    headers = {
-        "ETag": stored.etag,
-        "Cache-Control": CACHE_CONTROL,
-        "Vary": "Accept-Language, Cookie",
-    }
-    if request.headers.get("if-none-match") == stored.etag:
-        return Response(status_code=304, headers=headers)
-    return Response(stored.body, media_type=stored.content_type, headers=headers)
-
-
-async def index(request: Request) -> Response:
-    """The page in the visitor's language: ?lang=, the language cookie, Accept-Language."""
-    locale = request_locale(request)
-    return _serve(request, "en/index.html" if locale == "en" else "index.html")
-
-
-async def index_en(request: Request) -> Response:
-    return _serve(request, "en/index.html")
-
-
-async def en_redirect(request: Request) -> Response:
-    return RedirectResponse("/en/", status_code=301)
-
-
-def _static(path: str) -> Callable[[Request], Awaitable[Response]]:
-    async def endpoint(request: Request) -> Response:
-        return _serve(request, path)
-
-    endpoint.__name__ = "status_" + path.replace("/", "_").replace(".", "_").replace("-", "_")
-    return endpoint
-
-
-router = APIRouter()
-router.add_route("/", index, methods=["GET", "HEAD"], include_in_schema=False)
-router.add_route("/en/", index_en, methods=["GET", "HEAD"], include_in_schema=False)
-router.add_route("/en", en_redirect, methods=["GET", "HEAD"], include_in_schema=False)
-for _path in (
+# Public path (without the leading slash) of every artefact but the negotiated page.
+ARTEFACT_PATHS: tuple[str, ...] = (
     "history.atom",
     "history.rss",
     "en/history.atom",
@@ -136,5 +48,148 @@ for _path in (
     "api/v2/scheduled-maintenances.json",
     "api/v2/scheduled-maintenances/upcoming.json",
     "api/v2/scheduled-maintenances/active.json",
-):
-    router.add_route("/" + _path, _static(_path), methods=["GET", "HEAD"], include_in_schema=False)
+)
+# Request path -> artefact path; None means "negotiate the language".
+PATHS: dict[str, str | None] = {
+    "/": None,
+    "/en/": "en/index.html",
+    **{"/" + p: p for p in ARTEFACT_PATHS},
+}
+_COOKIE = re.compile(rb"(?:^|[;,\s])" + LOCALE_COOKIE.encode() + rb"=\s*\"?([A-Za-z-]{2,8})")
+UNAVAILABLE = (
+    '<!doctype html><html lang="ja"><meta charset="utf-8"><title>503</title>'
+    "<p>ステータスページを準備しています。しばらくしてから再度お試しください。</p>"
+    '<p lang="en">The status page is being prepared. Please try again shortly.</p></html>'
+).encode()
+_cache_lock = threading.Lock()
+
+
+def cache_of(app: Any) -> ArtefactCache:
+    """The app's artefact cache, made on first use from the app's engine and settings."""
+    cache: ArtefactCache | None = getattr(app.state, "status_cache", None)
+    if cache is None:
+        with _cache_lock:
+            cache = getattr(app.state, "status_cache", None)
+            if cache is None:
+                cache = ArtefactCache(app.state.engine, app.state.sessions, app.state.settings)
+                weakref.finalize(cache, cache.probe.close)
+                app.state.status_cache = cache
+    return cache
+
+
+@lru_cache(maxsize=512)
+def _locale(query: str | None, cookie: str | None, accept: str | None, default: str) -> str:
+    return negotiate(query, cookie, accept, default)
+
+
+def page_for(
+    query_string: bytes, cookie: bytes | None, accept_language: bytes | None, default: str
+) -> str:
+    """``index.html`` or ``en/index.html`` for a request to ``/`` (R: Japanese first)."""
+    query = None
+    if query_string:
+        query = parse_qs(query_string.decode("latin-1")).get("lang", [None])[0]
+    chosen = None
+    if cookie:
+        found = _COOKIE.search(cookie)
+        chosen = found.group(1).decode() if found else None
+    accept = accept_language.decode("latin-1")[:200] if accept_language else None
+    locale = _locale(query, chosen, accept, default)
+    return "en/index.html" if locale == "en" else "index.html"
+
+
+async def _send(
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes = b""
+) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def serve(scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer one GET/HEAD for a status page path from the stored bytes."""
+    if scope["method"] not in ("GET", "HEAD"):
+        await _send(send, 405, [(b"allow", b"GET, HEAD"), (b"content-length", b"0")])
+        return
+    path = scope["path"]
+    target = PATHS.get(path, path.lstrip("/"))
+    if_none_match = cookie = accept = None
+    for name, value in scope["headers"]:
+        if name == b"if-none-match":
+            if_none_match = value
+        elif name == b"cookie":
+            cookie = value
+        elif name == b"accept-language":
+            accept = value
+    app = scope.get("app")
+    stored: Stored | None = None
+    try:
+        if target is None:
+            default = app.state.settings.default_locale if app is not None else "ja"
+            target = page_for(scope.get("query_string", b""), cookie, accept, default)
+        if app is not None:
+            stored = await cache_of(app).get(target)
+    except Exception:
+        log.exception("status page: could not serve %s", path)
+    if stored is None:
+        headers = [
+            (b"content-type", b"text/html; charset=utf-8"),
+            (b"content-length", str(len(UNAVAILABLE)).encode()),
+            (b"retry-after", b"10"),
+            (b"cache-control", b"no-store"),
+        ]
+        await _send(send, 503, headers, UNAVAILABLE if scope["method"] == "GET" else b"")
+        return
+    vary = path == "/"
+    if stored.matches(if_none_match):
+        await _send(send, 304, stored.not_modified_vary if vary else stored.not_modified)
+        return
+    body = stored.body if scope["method"] == "GET" else b""
+    await _send(send, 200, stored.headers_vary if vary else stored.headers, body)
+
+
+class StatusPageFastPath:
+    """ASGI middleware: the status page's hot paths answered before the rest of the stack.
+
+    Only GET/HEAD of a known public path without a query string is taken; every
+    other request (and ``/?lang=en``, which also sets the language cookie) goes on
+    to the app unchanged. Add it last in create_app so it sits outermost.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"] in PATHS
+            and scope["method"] in ("GET", "HEAD")
+            and not scope.get("query_string")
+        ):
+            await serve(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+class _Endpoint:
+    """``serve`` as a Starlette route endpoint (a class instance runs as a raw ASGI app)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await serve(scope, receive, send)
+
+
+class _Redirect:
+    """A permanent redirect (``/en`` to ``/en/``), as a raw ASGI app."""
+
+    def __init__(self, location: str) -> None:
+        self.location = location.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await _send(send, 301, [(b"location", self.location), (b"content-length", b"0")])
+
+
+router = APIRouter()
+_methods = ["GET", "HEAD"]
+router.routes.extend(
+    Route(p, _Endpoint(), methods=_methods, include_in_schema=False) for p in PATHS
+)
+router.routes.append(Route("/en", _Redirect("/en/"), methods=_methods, include_in_schema=False))
