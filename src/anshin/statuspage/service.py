@@ -17,8 +17,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from sqlalchemy import event, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import event, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, defer
 
 from anshin.config import Settings
@@ -72,17 +73,30 @@ def render_all(session: Session, settings: Settings, now: dt.datetime) -> dict[s
 
 
 def _state_for_update(session: Session, now: dt.datetime) -> PublishState:
-    state = session.scalar(select(PublishState).where(PublishState.id == 1).with_for_update())
-    if state is None:
-        try:
-            with session.begin_nested():
-                state = PublishState(id=1, version=0, published_at=now)
-                session.add(state)
-                session.flush()
-        except IntegrityError:  # another server created it first
-            state = session.scalar(
-                select(PublishState).where(PublishState.id == 1).with_for_update()
-            )
+    """Lock the version row first (creating it once), so every read that follows belongs
+    to this publish: on PostgreSQL publishers take turns on the row lock, on SQLite the
+    write begins the transaction and holds the database's write lock.
+
+    An UPDATE rather than SELECT … FOR UPDATE because SQLite ignores FOR UPDATE and
+    pysqlite begins no transaction for a SELECT; an upsert rather than a savepoint
+    because pysqlite lets a first SAVEPOINT's RELEASE commit everything early.
+    """
+    touched = session.execute(
+        update(PublishState).where(PublishState.id == 1).values(version=PublishState.version),
+        execution_options={"synchronize_session": False},
+    )
+    if getattr(touched, "rowcount", 1) == 0:
+        values = {"id": 1, "version": 0, "published_at": now}
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(pg_insert(PublishState).values(values).on_conflict_do_nothing())
+        else:
+            session.execute(sqlite_insert(PublishState).values(values).on_conflict_do_nothing())
+    state = session.scalar(
+        select(PublishState)
+        .where(PublishState.id == 1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     assert state is not None
     return state
 

@@ -172,10 +172,11 @@ class ArtefactCache:
         self._checked_at, self._hint = checked, hint
         if current is None:
             await self._publish_in_thread(wait=True)
-        elif current != self.version:
-            self._reload()
-        elif self._stale():
-            await self._publish_in_thread(wait=False)
+        else:
+            if current != self.version:
+                self._reload()
+            if self._stale():
+                await self._publish_in_thread(wait=False)
         return self.files.get(path)
 
     def _stale(self) -> bool:
