@@ -61,11 +61,15 @@ def test_fast_path_and_router_serve_the_same_bytes_and_headers(
     build_world(session, settings, utcnow())
     fast = TestClient(make_app(fast=True))
     routed = TestClient(make_app(fast=False))
+    outer_app = StatusPageFastPath(make_app(fast=False))  # wrapping the app from outside
+    outer = TestClient(outer_app)
+    assert outer_app.state.settings is settings
     stored = statuspage.stored(session)
     for path in _paths():
-        a, b = fast.get(path), routed.get(path)
-        assert a.status_code == b.status_code == 200, path
-        assert a.content == b.content, path
+        a, b, c = fast.get(path), routed.get(path), outer.get(path)
+        assert a.status_code == b.status_code == c.status_code == 200, path
+        assert a.content == b.content == c.content, path
+        assert a.headers["etag"] == c.headers["etag"], path
         artefact = {"/": "index.html", "/en/": "en/index.html"}.get(path, path.lstrip("/"))
         assert a.content == stored[artefact].body, path
         for header in ("content-type", "etag", "cache-control", "content-length"):
@@ -145,17 +149,20 @@ def test_language_is_picked_by_query_then_cookie_then_accept_language(
     assert f'<html lang="{lang}">' in page.text
 
 
+@pytest.mark.parametrize("outer", [False, True])
 def test_choosing_a_language_is_remembered(
-    session: Session, settings: Settings, make_app: MakeApp
+    session: Session, settings: Settings, make_app: MakeApp, outer: bool
 ) -> None:
     build_world(session, settings, utcnow())
-    client = TestClient(make_app())
+    app = make_app(fast=not outer)
+    client = TestClient(StatusPageFastPath(app) if outer else app)
     chosen = client.get("/?lang=en", headers={"Accept-Language": "ja"})
     assert '<html lang="en">' in chosen.text
     assert "anshin_lang=en" in chosen.headers["set-cookie"]
     later = client.get("/", headers={"Accept-Language": "ja"})
     assert '<html lang="en">' in later.text
     assert client.get("/en", follow_redirects=False).headers["location"] == "/en/"
+    assert 'action="/login"' in client.get("/login").text  # everything else reaches the app
 
 
 def test_a_change_committed_by_another_process_is_served_at_once(

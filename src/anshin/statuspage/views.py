@@ -105,8 +105,12 @@ async def _send(
     await send({"type": "http.response.body", "body": body})
 
 
-async def serve(scope: Scope, receive: Receive, send: Send) -> None:
-    """Answer one GET/HEAD for a status page path from the stored bytes."""
+async def serve(scope: Scope, receive: Receive, send: Send, app: Any = None) -> None:
+    """Answer one GET/HEAD for a status page path from the stored bytes.
+
+    ``app`` holds the settings, engine and sessions in ``app.state``; inside the
+    FastAPI app it is ``scope["app"]``.
+    """
     if scope["method"] not in ("GET", "HEAD"):
         await _send(send, 405, [(b"allow", b"GET, HEAD"), (b"content-length", b"0")])
         return
@@ -120,7 +124,7 @@ async def serve(scope: Scope, receive: Receive, send: Send) -> None:
             cookie = value
         elif name == b"accept-language":
             accept = value
-    app = scope.get("app")
+    app = app if app is not None else scope.get("app")
     stored: Stored | None = None
     try:
         if target is None:
@@ -152,11 +156,22 @@ class StatusPageFastPath:
 
     Only GET/HEAD of a known public path without a query string is taken; every
     other request (and ``/?lang=en``, which also sets the language cookie) goes on
-    to the app unchanged. Add it last in create_app so it sits outermost.
+    to the app unchanged. Two ways to place it:
+
+    - ``StatusPageFastPath(create_app(settings))`` wraps the app from outside, so a
+      status request never enters Starlette at all (the fastest; ``.state`` is the
+      app's, for callers that read it);
+    - ``app.add_middleware(StatusPageFastPath)`` as the last middleware added.
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        inner = getattr(app, "state", None)
+        # Wrapping the FastAPI app itself: its state is known now. As a middleware
+        # inside the app, the app arrives with each request as scope["app"].
+        self.holder: Any = app if hasattr(inner, "settings") else None
+        if inner is not None:
+            self.state = inner
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -165,7 +180,7 @@ class StatusPageFastPath:
             and scope["method"] in ("GET", "HEAD")
             and not scope.get("query_string")
         ):
-            await serve(scope, receive, send)
+            await serve(scope, receive, send, self.holder)
             return
         await self.app(scope, receive, send)
 
