@@ -123,12 +123,30 @@ def test_the_life_of_an_incident_on_the_page(session: Session, settings: Setting
 
 def test_internal_updates_and_notes_reach_no_artefact(session: Session, settings: Settings) -> None:
     build_world(session, settings, utcnow())
+    hidden = service.declare(
+        session,
+        settings,
+        service.IncidentInput(
+            title="通知メールの遅延",
+            severity="sev3",
+            cause="未確認: 配信業者側の障害の可能性",
+            estimated_affected_customers=987654,
+        ),
+        actor=ACTOR,
+    )
+    service.publish_update(
+        session, settings, hidden, body_ja="通知メールが遅れております。", actor=ACTOR
+    )
+    session.commit()
     stored = statuspage.stored(session)
     assert len(stored) == 14
+    assert "通知メールの遅延" in stored["index.html"].body.decode()
     for path, artefact in stored.items():
         body = artefact.body.decode()
         assert INTERNAL not in body, path
         assert "社内限定" not in body, path
+        assert "配信業者側" not in body, path  # an unconfirmed cause (R3)
+        assert "987654" not in body and "987,654" not in body, path
 
 
 def test_text_is_escaped_in_every_format(session: Session, settings: Settings) -> None:
