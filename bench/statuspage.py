@@ -549,8 +549,7 @@ RECOMMENDATION = """### Recommended serve settings
 
 - In a surge, serve the status page from the static export: set
   `ANSHIN_STATUS_EXPORT_DIR` and let nginx (or a CDN) serve those files, the app
-  being the origin for everything else. The nginx site, tested byte for byte
-  against the app, is in docs/decisions/0003-serving-the-status-page.md.
+  being the origin for everything else (the nginx site: docs/status-page.md).
 - Run the app with uvicorn's httptools + uvloop (installed by `uvicorn[standard]`
   and picked by default), the access log off when a proxy in front logs, one
   worker per CPU not needed by other work (about 80 MiB each):
