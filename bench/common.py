@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import http.client
 import math
 import os
 import platform
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,18 +52,16 @@ def free_port() -> int:
 
 
 def http_get(port: int, path: str, *, timeout: float = 5.0) -> tuple[int, dict[str, str], bytes]:
-    """One GET on loopback over a fresh connection: (status, headers, body)."""
-    return asyncio.run(_http_get(port, path, timeout))
-
-
-async def _http_get(port: int, path: str, timeout: float) -> tuple[int, dict[str, str], bytes]:
-    reader, writer = await asyncio.wait_for(asyncio.open_connection(LOOPBACK, port), timeout)
+    """One GET on loopback over a fresh connection: (status, lower-case headers, body)."""
+    conn = http.client.HTTPConnection(LOOPBACK, port, timeout=timeout)
     try:
-        writer.write(_request(path, port, close=True))
-        await writer.drain()
-        return await asyncio.wait_for(_read_response(reader), timeout)
+        conn.request("GET", path, headers={"User-Agent": "anshin-bench"})
+        response = conn.getresponse()
+        body = response.read()
+        headers = {name.lower(): value for name, value in response.getheaders()}
+        return response.status, headers, body
     finally:
-        writer.close()
+        conn.close()
 
 
 def wait_http(
@@ -76,7 +76,7 @@ def wait_http(
         try:
             http_get(port, path, timeout=2.0)
             return
-        except (TimeoutError, OSError, ValueError, EOFError) as exc:
+        except (OSError, http.client.HTTPException) as exc:
             last = exc
             time.sleep(0.1)
     raise TimeoutError(f"nothing answered on 127.0.0.1:{port}{path} within {timeout}s ({last})")
@@ -353,7 +353,10 @@ def python_load(
     Slower than wrk (it measures itself as much as the server on few cores);
     it is here so the helpers can be proven to work without wrk installed.
     """
-    return asyncio.run(_python_load(port, path, requests, connections, timeout))
+    # A thread of its own: the caller may already run an event loop (pytest plugins do).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        work = pool.submit(asyncio.run, _python_load(port, path, requests, connections, timeout))
+        return work.result()
 
 
 async def _python_load(

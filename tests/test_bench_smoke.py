@@ -7,14 +7,18 @@ the load generator, percentiles, memory of a process tree, RESULTS.md sections.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from typing import TypeVar
 
 import pytest
 
+T = TypeVar("T")
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
@@ -28,6 +32,20 @@ def _load_common() -> ModuleType:
 
 
 common = _load_common()
+
+
+def _under_running_loop(call: Callable[[], T]) -> T:
+    """Call with an event loop running in this thread (start one if none runs yet)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+
+        async def main() -> T:
+            return call()
+
+        return asyncio.run(main())
+    return call()
+
 
 WRK_OUTPUT = """Running 5s test @ http://127.0.0.1:40000/
   1 threads and 32 connections
@@ -97,6 +115,13 @@ def test_real_server_load_and_memory(tmp_path: Path) -> None:
         assert result.rps > 0
         missing = common.python_load(port, "/missing", requests=4, connections=2)
         assert missing.errors == 4
+
+        def helpers() -> tuple[int, int]:
+            status = common.http_get(port, "/index.html")[0]
+            return status, common.python_load(port, "/index.html", requests=5).requests
+
+        # Other plugins (Playwright) may leave an event loop running in this thread.
+        assert _under_running_loop(helpers) == (200, 5)
         total, each = common.tree_rss_mib(proc.pid)
         assert proc.pid in common.process_tree(proc.pid)
         assert len(each) >= 1
