@@ -32,6 +32,7 @@ import time
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from rich.progress import Progress, TaskID
 
@@ -79,6 +80,22 @@ UVICORN: tuple[str, ...] = (
     *(sys.executable, "-m", "uvicorn", "anshin.app:create_app", "--factory"),
     *("--host", "127.0.0.1", "--port", "{port}"),
 )
+# The placement docs/status-page.md recommends: the fast path around the whole app.
+FAST_PATH: tuple[str, ...] = (
+    *(sys.executable, "-m", "uvicorn", "statuspage:fast_path_app", "--factory"),
+    *("--app-dir", str(Path(__file__).resolve().parent)),
+    *("--host", "127.0.0.1", "--port", "{port}"),
+)
+
+
+def fast_path_app() -> Any:
+    """uvicorn factory: ``StatusPageFastPath(create_app())``, settings from the environment."""
+    from anshin.app import create_app
+    from anshin.statuspage.views import StatusPageFastPath
+
+    return StatusPageFastPath(create_app())
+
+
 CONFIGS: tuple[AppConfig, ...] = (
     AppConfig(
         "serve",
@@ -104,6 +121,26 @@ CONFIGS: tuple[AppConfig, ...] = (
         "uvloop2",
         "uvicorn, httptools + uvloop, 2 workers, no access log",
         (*UVICORN, "--http", "httptools", "--loop", "uvloop", "--no-access-log", "--workers", "2"),
+    ),
+    AppConfig(
+        "outside",
+        "uvicorn, httptools + uvloop, 1 worker, no access log, `StatusPageFastPath` around the app",
+        (*FAST_PATH, "--http", "httptools", "--loop", "uvloop", "--no-access-log"),
+    ),
+    AppConfig(
+        "outside2",
+        "uvicorn, httptools + uvloop, 2 workers, no access log, "
+        "`StatusPageFastPath` around the app",
+        (
+            *FAST_PATH,
+            "--http",
+            "httptools",
+            "--loop",
+            "uvloop",
+            "--no-access-log",
+            "--workers",
+            "2",
+        ),
     ),
 )
 
@@ -551,11 +588,13 @@ RECOMMENDATION = """### Recommended serve settings
   `ANSHIN_STATUS_EXPORT_DIR` and let nginx (or a CDN) serve those files, the app
   being the origin for everything else (the nginx site: docs/status-page.md).
 - Run the app with uvicorn's httptools + uvloop (installed by `uvicorn[standard]`
-  and picked by default), the access log off when a proxy in front logs, one
-  worker per CPU not needed by other work (about 80 MiB each):
-  `uvicorn anshin.app:create_app --factory --no-access-log --workers N`.
-- The figures above are the app as committed; why it cannot reach nginx on
-  2 CPUs and what would bring it closer is in the same decision record."""
+  and picked by default), `StatusPageFastPath` wrapped around the app from
+  outside, the access log off when a proxy in front logs, one worker per CPU
+  not needed by other work (about 80 MiB each). With a factory returning
+  `StatusPageFastPath(create_app())`:
+  `uvicorn MODULE:FACTORY --factory --no-access-log --workers N`.
+- Why the app cannot pass nginx by much on 2 CPUs, and what was measured
+  besides: docs/decisions/0003-serving-the-status-page.md."""
 
 
 if __name__ == "__main__":
