@@ -27,8 +27,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
+BENCHES ?= statuspage
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(BIN)/python bench/statuspage.py
+	for b in $(BENCHES); do $(BIN)/python bench/$$b.py $(BENCH_ARGS) || exit 1; done
 
 clean:
 	rm -rf $(VENV) anshin.db anshin.db-* .pytest_cache .mypy_cache .ruff_cache

@@ -48,17 +48,13 @@ def test_next_update_may_be_promised_earlier() -> None:
 
 def test_next_update_in_the_past_is_refused() -> None:
     with pytest.raises(InvalidInput) as caught:
-        rules.choose_next_update_at(
-            T0 - dt.timedelta(minutes=1), published_at=T0, severity="sev2"
-        )
+        rules.choose_next_update_at(T0 - dt.timedelta(minutes=1), published_at=T0, severity="sev2")
     assert caught.value.field == "next_update_at"
 
 
 def test_next_update_later_than_the_cadence_is_refused() -> None:
     with pytest.raises(InvalidInput):
-        rules.choose_next_update_at(
-            T0 + dt.timedelta(minutes=31), published_at=T0, severity="sev1"
-        )
+        rules.choose_next_update_at(T0 + dt.timedelta(minutes=31), published_at=T0, severity="sev1")
 
 
 def test_naive_next_update_is_refused() -> None:
@@ -147,9 +143,7 @@ def test_affected_customers_is_a_count_or_unknown() -> None:
 def test_times_must_run_in_order() -> None:
     rules.check_times(started_at=T0, detected_at=T0, declared_at=T0)
     with pytest.raises(InvalidInput):
-        rules.check_times(
-            started_at=T0, detected_at=T0 - dt.timedelta(minutes=1), declared_at=T0
-        )
+        rules.check_times(started_at=T0, detected_at=T0 - dt.timedelta(minutes=1), declared_at=T0)
 
 
 def test_no_news_text_says_still_working_and_when_next() -> None:

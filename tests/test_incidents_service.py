@@ -1,4 +1,4 @@
-"""Incident use cases on real SQLite and PostgreSQL: every change writes an event (R1, R2, R5, R7)."""
+"""Incident use cases on real SQLite and PostgreSQL; every change writes an event (R1, R5)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ ACTOR = "test:lead"
 
 @pytest.fixture
 def api_component(session: Session) -> Component:
-    login = components.add_component(session, "ログイン", group="基盤", actor=ACTOR, name_en="Login")
+    login = components.add_component(
+        session, "ログイン", group="基盤", actor=ACTOR, name_en="Login"
+    )
     components.add_component(session, "決済", group="基盤", actor=ACTOR, name_en="Payments")
     session.commit()
     return login

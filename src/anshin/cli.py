@@ -3,7 +3,9 @@
 The root app holds the process-level commands — ``serve``, ``db``, ``demo``,
 ``status export`` — and each domain adds its own (``incident``, ``component``,
 ``maintenance`` from incidents/cli.py; ``user``, ``token`` from team/cli.py;
-``lint`` from comms/lint_cli.py). Errors and exit codes: see ``anshin.cliutil``.
+``template`` from comms/cli.py; ``lint`` from comms/lint_cli.py; ``worker``,
+``subscribers``, ``deliveries`` from notify/cli.py). Errors and exit codes:
+see ``anshin.cliutil``.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ from anshin.cliutil import (
     open_session,
     t,
 )
+from anshin.comms import cli as comms_cli
 from anshin.comms import lint_cli
 from anshin.i18n import N_
 from anshin.incidents import cli as incidents_cli
+from anshin.notify import cli as notify_cli
 from anshin.team import cli as team_cli
 
 app = typer.Typer(
@@ -73,7 +77,8 @@ def serve(
     """Serve the console, the status page and the API (run `anshin db upgrade` first)."""
     import uvicorn
 
-    from anshin.app import create_app
+    from anshin.app import create_asgi
+    from anshin.notify import queue as notify_queue
 
     settings = load_settings()
     have, want = migrations.current(settings.database_url), migrations.heads()
@@ -86,7 +91,13 @@ def serve(
             have=", ".join(sorted(have)) or "-",
             want=", ".join(sorted(want)),
         )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    # DESIGN.md "background work": with the SQLite queue, deliveries are sent by
+    # threads inside this process; with Redis, by `anshin worker` processes.
+    notify_queue.start_embedded_consumer(settings)
+    try:
+        uvicorn.run(create_asgi(settings), host=host, port=port, log_level="info")
+    finally:
+        notify_queue.stop_embedded_consumer()
 
 
 @db_app.command("upgrade")
@@ -190,6 +201,8 @@ def status_export(
 
 incidents_cli.register(app)
 team_cli.register(app)
+comms_cli.register(app)
+notify_cli.register(app)
 lint_cli.register(app)
 
 

@@ -54,7 +54,9 @@ def schedule(
     targets = resolve_components(session, components or [])
     prefix = f"MNT-{scheduled_start.year}-"
     count = session.scalar(
-        select(func.count()).select_from(Maintenance).where(Maintenance.reference.like(prefix + "%"))
+        select(func.count())
+        .select_from(Maintenance)
+        .where(Maintenance.reference.like(prefix + "%"))
     )
     maintenance = Maintenance(
         reference=f"{prefix}{(count or 0) + 1:04d}",

@@ -65,9 +65,7 @@ def first_notice_due_at(declared_at: dt.datetime, minutes: int = 15) -> dt.datet
     return declared_at + dt.timedelta(minutes=minutes)
 
 
-def update_interval(
-    severity: str, cadence_minutes: dict[str, int] | None = None
-) -> dt.timedelta:
+def update_interval(severity: str, cadence_minutes: dict[str, int] | None = None) -> dt.timedelta:
     """R5: how long customers may wait between updates at this severity."""
     cadence = cadence_minutes or DEFAULT_CADENCE_MINUTES
     if severity not in cadence:
