@@ -89,7 +89,7 @@ def declare(client: TestClient, token: str, **fields: Any) -> dict[str, Any]:
         "summary": "一部のお客様がログインできません。",
         "components": ["ログイン"],
         "estimated_affected_customers": 1200,
-        "internal_notes": "担当: 佐藤",
+        "internal_notes": "担当: 認証チーム",
         **fields,
     }
     response = client.post("/api/incidents", json=body, headers=bearer(token))
@@ -104,7 +104,7 @@ def test_declare_returns_the_record_with_offsets_and_the_first_notice_timer(
     data = declare(client, tokens["operator"])
     assert data["reference"].startswith("INC-")
     assert data["status"] == "investigating"
-    assert data["internal_notes"] == "担当: 佐藤"
+    assert data["internal_notes"] == "担当: 認証チーム"
     assert data["components"] == [
         {
             "id": 1,
@@ -195,7 +195,7 @@ def test_patch_changes_only_the_fields_sent(
     assert dt.datetime.fromisoformat(patched["estimated_recovery_at"]) == recovery
     assert patched["title"] == data["title"]
     assert patched["cause"] == "調査中"
-    assert patched["internal_notes"] == "担当: 佐藤"
+    assert patched["internal_notes"] == "担当: 認証チーム"
     assert {(c["name"], c["impact"]) for c in patched["components"]} == {
         ("ログイン", "major_outage"),
         ("決済", "major_outage"),

@@ -107,7 +107,7 @@ def test_declare_with_every_field_prints_the_stored_record(
         "--cause-confirmed",
         "--workaround", "アプリからはログインできます。",
         "--workaround-en", "The app still signs in.",
-        "--internal-notes", "担当: 佐藤",
+        "--internal-notes", "担当: 認証チーム",
     )  # fmt: skip
     assert data["title_en"] == "Some customers cannot sign in"
     assert data["summary_en"] == "Some customers cannot sign in."
@@ -124,7 +124,7 @@ def test_declare_with_every_field_prints_the_stored_record(
     assert data["cause"] == "認証サーバーの証明書期限切れ" and data["cause_confirmed"] is True
     assert data["workaround"] == "アプリからはログインできます。"
     assert data["workaround_en"] == "The app still signs in."
-    assert data["internal_notes"] == "担当: 佐藤"
+    assert data["internal_notes"] == "担当: 認証チーム"
     assert data["due"]["kind"] == "first_notice" and data["due"]["overdue"] is False
     with sessions() as session:
         event = session.scalars(select(Event).where(Event.action == "incident.declared")).one()

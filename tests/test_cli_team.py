@@ -33,18 +33,18 @@ def users(sessions: sessionmaker[Session]) -> list[tuple[str, str, str]]:
 
 def test_user_add_with_option_and_prompt(run: Any, sessions: sessionmaker[Session]) -> None:
     added = run(
-        "user", "add", "Lead@Example.com", "--name", "高橋 美咲", "--role", "supervisor",
+        "user", "add", "Lead@Example.com", "--name", "対応リーダー", "--role", "supervisor",
         "--password", "long enough", "--format", "json",
     )  # fmt: skip
     assert added.exit_code == 0, added.output
     assert json.loads(added.stdout) == {
         "id": 1,
         "email": "lead@example.com",
-        "name": "高橋 美咲",
+        "name": "対応リーダー",
         "role": "supervisor",
     }
     prompted = run(
-        "user", "add", "agent@example.com", "--name", "佐藤", "--role", "operator",
+        "user", "add", "agent@example.com", "--name", "一次対応担当", "--role", "operator",
         input="secret-pass\nsecret-pass\n",
     )  # fmt: skip
     assert prompted.exit_code == 0, prompted.output

@@ -200,11 +200,11 @@ def test_key_client_followup_names_the_client_and_the_plan() -> None:
         "email",
         incident,
         customer_name="株式会社サンプル商事",
-        support_plan="・専任担当の鈴木が、明日10:00にお電話いたします。",
+        support_plan="・専任担当者が、明日10:00にお電話いたします。",
     )
     assert ja.text.startswith("株式会社サンプル商事\nご担当者様")
     assert "会社として深くお詫び申し上げます" in ja.text
-    assert "・専任担当の鈴木が、明日10:00にお電話いたします。" in ja.text
+    assert "・専任担当者が、明日10:00にお電話いたします。" in ja.text
     assert "2026年11月29日（日）までにお届け" in ja.text
 
 
@@ -216,10 +216,10 @@ def test_inquiry_ack_without_an_incident_still_promises_a_time() -> None:
         "inquiry_ack",
         "ja",
         NOW,
-        options={"customer_name": "佐藤 花子", "inquiry_reference": "INQ-0042"},
+        options={"customer_name": "二次対応シニア", "inquiry_reference": "INQ-0042"},
     )
     rendered = rules.render(source, values, kind="inquiry_ack", locale="ja", channel="email")
-    assert rendered.text.startswith("佐藤 花子 様")
+    assert rendered.text.startswith("二次対応シニア 様")
     assert "2026/11/22 16:00 (JST)までに担当者よりご回答いたします" in rendered.text
     assert rendered.subject == "【あんしんクラウド】お問い合わせを受け付けました（INQ-0042）"
 

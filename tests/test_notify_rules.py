@@ -31,7 +31,7 @@ def test_valid_addresses_are_normalised(value: str) -> None:
         "ta ro@example.com",
         "taro@@example.com",
         "taro..x@example.com",
-        "山田@example.com",
+        "担当@example.com",
         "a@-example.com",
         "x" * 250 + "@example.com",
     ],

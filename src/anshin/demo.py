@@ -31,10 +31,10 @@ DEMO_PASSWORD = "anshin-demo"
 
 # (role, email, name): one account per role (R22).
 ACCOUNTS: tuple[tuple[str, str, str], ...] = (
-    ("operator", "operator@example.com", "佐藤 花子"),
-    ("senior", "senior@example.com", "鈴木 一郎"),
-    ("supervisor", "supervisor@example.com", "高橋 美咲"),
-    ("admin", "admin@example.com", "田中 健"),
+    ("operator", "operator@example.com", "一次対応オペレーター"),
+    ("senior", "senior@example.com", "二次対応シニア"),
+    ("supervisor", "supervisor@example.com", "対応リーダー"),
+    ("admin", "admin@example.com", "管理者"),
 )
 
 # (group, group in English, [(component, component in English)]).

@@ -30,8 +30,8 @@ CHROMIUM_ARGS = [
 PASSWORD = "correct-horse-battery"
 USERS = {
     "operator": ("op@example.com", "大田 一郎"),
-    "senior": ("senior@example.com", "佐藤 花子"),
-    "supervisor": ("sv@example.com", "鈴木 次郎"),
+    "senior": ("senior@example.com", "二次対応シニア"),
+    "supervisor": ("sv@example.com", "スーパーバイザー"),
     "admin": ("admin@example.com", "管理 太郎"),
 }
 COMPONENTS = [

@@ -81,7 +81,9 @@ def sample_options(kind: str, locale: str) -> dict[str, Any]:
     """The values no record holds (customer name, inquiry number), filled in as an agent would."""
     if kind in rules.INQUIRY_KINDS:
         return {
-            "customer_name": "山田 太郎" if locale == "ja" else "Alex Smith",
+            "customer_name": "株式会社サンプル ご担当者"
+            if locale == "ja"
+            else "the Example Co. team",
             "inquiry_reference": "INQ-0001",
         }
     return {"customer_name": "株式会社サンプル" if locale == "ja" else "Example Corp."}
