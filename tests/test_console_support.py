@@ -23,10 +23,10 @@ from anshin.team.models import User
 
 PASSWORD = "correct-horse-battery"
 USERS = {
-    "operator": ("op@example.com", "大田 一郎"),
+    "operator": ("op@example.com", "一次対応オペレーター"),
     "senior": ("senior@example.com", "二次対応シニア"),
     "supervisor": ("sv@example.com", "スーパーバイザー"),
-    "admin": ("admin@example.com", "管理 太郎"),
+    "admin": ("admin@example.com", "管理者"),
 }
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

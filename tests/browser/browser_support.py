@@ -29,10 +29,10 @@ CHROMIUM_ARGS = [
 ]
 PASSWORD = "correct-horse-battery"
 USERS = {
-    "operator": ("op@example.com", "大田 一郎"),
+    "operator": ("op@example.com", "一次対応オペレーター"),
     "senior": ("senior@example.com", "二次対応シニア"),
     "supervisor": ("sv@example.com", "スーパーバイザー"),
-    "admin": ("admin@example.com", "管理 太郎"),
+    "admin": ("admin@example.com", "管理者"),
 }
 COMPONENTS = [
     ("ログイン", "Login", "基盤"),
