@@ -246,3 +246,21 @@ def test_db_revision_writes_the_next_numbered_script(
     assert f'revision: str = "{number}"' in script
     assert f'down_revision: str | None = "{before[-1][:4]}"' in script
     assert "def upgrade() -> None:\n    pass" in script
+
+
+def test_serve_refuses_a_malformed_word_list_with_exit_2(tmp_path: Path) -> None:
+    """Before anything else (here even the schema check): the file and the entry on stderr."""
+    url = f"sqlite:///{tmp_path / 'lint.db'}"
+    extra = tmp_path / "lint-extra"
+    extra.mkdir()
+    (extra / "team.toml").write_text(
+        'locale = "ja"\n[[jargon]]\nwords = ["テナント"]\nsevirity = "error"\n', encoding="utf-8"
+    )
+    env = {"ANSHIN_DATABASE_URL": url, "LANG": "en_US.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
+    result = runner.invoke(
+        app, ["serve", "--port", "1"], env={**env, "ANSHIN_LINT_EXTRA_DIR": str(extra)}
+    )
+    assert result.exit_code == 2
+    assert result.stderr.startswith("The message check could not load its word lists: ")
+    assert "team.toml [[jargon]] #1: unknown keys ['sevirity']" in result.stderr
+    assert "Traceback" not in result.output

@@ -1,14 +1,22 @@
-"""``POST /api/lint``, mounted into a bare FastAPI app as the main app will mount it."""
+"""``POST /api/lint``, mounted into a bare FastAPI app as the main app will mount it; and
+through the real app, what a malformed word list in ``ANSHIN_LINT_EXTRA_DIR`` does."""
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from anshin.app import create_app
+from anshin.comms.lint import EXTRA_DIR_ENV, LexiconError
 from anshin.comms.lint_api import TEXT_MAX, avoid_expressions, router
+from anshin.config import Settings
+from test_console_support import client_for, login, seed, text_of
 
 GOOD = (
     "本日14:05頃より、ログインできない障害が発生しております。"
@@ -99,3 +107,110 @@ def test_knowledge_base_expressions_come_through_the_dependency(app: FastAPI) ->
     findings = response.json()["findings"]
     assert [f["rule"] for f in findings] == ["avoid-expression"]
     assert "決済画面" in findings[0]["suggestion"]
+
+
+# Word-list files in ANSHIN_LINT_EXTRA_DIR that are malformed, each with what the
+# error must say: the file, and the entry or key at fault (shared with the CLI tests).
+MALFORMED: list[tuple[str, bytes, tuple[str, ...]]] = [
+    (
+        "unknown-key.toml",
+        'locale = "ja"\n[[jargon]]\nwords = ["テナント"]\nalternativ = "x"\n'.encode(),
+        ("unknown-key.toml [[jargon]] #1", "alternativ"),
+    ),
+    (
+        "markers.toml",
+        'locale = "ja"\nmarkers = ["ご不自由"]\n'.encode(),
+        ("markers.toml", "'markers' must be a table"),
+    ),
+    (
+        "limits.toml",
+        b'locale = "en"\n[limits]\nlong_sentence_info = true\n',
+        ("limits.toml", "long_sentence_info"),
+    ),
+    (
+        "pattern.toml",
+        'locale = "ja"\n[[speculation]]\npattern = "(と思います"\n'.encode(),
+        ("pattern.toml [[speculation]] #1", "invalid pattern"),
+    ),
+    ("syntax.toml", b'locale = "ja"\n[[jargon]\n', ("syntax.toml",)),
+    ("sjis.toml", 'locale = "ja"\n# 障害\n'.encode("shift_jis"), ("sjis.toml", "UTF-8")),
+    ("no-locale.toml", b'[[jargon]]\nwords = ["x"]\n', ("no-locale.toml", "'locale'")),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "named"), MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_a_malformed_extra_file_stops_the_app_from_starting(
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    content: bytes,
+    named: tuple[str, ...],
+) -> None:
+    extra = tmp_path / "lint-extra"
+    extra.mkdir()
+    (extra / name).write_bytes(content)
+    monkeypatch.setenv(EXTRA_DIR_ENV, str(extra))
+    with pytest.raises(LexiconError) as raised:
+        create_app(settings)
+    for words in named:
+        assert words in str(raised.value)
+
+
+def _write(path: Path, text: str) -> None:
+    """Rewrite a data file so the lexicon cache (size + mtime) surely sees the change."""
+    path.write_text(text, encoding="utf-8")
+    stamp = time.time() + 1
+    os.utime(path, (stamp, stamp))
+
+
+def test_a_file_broken_while_running_is_503_naming_it_then_fixed_is_200(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    extra = tmp_path / "lint-extra"
+    extra.mkdir()
+    data = extra / "team.toml"
+    _write(data, 'locale = "ja"\n[[jargon]]\nwords = ["テナント"]\n')
+    monkeypatch.setenv(EXTRA_DIR_ENV, str(extra))
+    client = TestClient(create_app(settings))
+    payload = {"text": "テナントの設定を見直しています。", "kind": "report_notice"}
+    first = client.post("/api/lint", json=payload)
+    assert first.status_code == 200
+    assert [f["rule"] for f in first.json()["findings"]] == ["jargon"]  # the extra file is used
+
+    _write(data, 'locale = "ja"\n[[jargon]]\nword = ["テナント"]\n')
+    broken = client.post("/api/lint", json=payload)
+    assert broken.status_code == 503
+    error = broken.json()["error"]
+    assert error["code"] == "WordListsUnavailable"
+    assert error["message"].startswith("伝え方チェックの語彙ファイルを読み込めません: ")
+    assert "team.toml [[jargon]] #1" in error["message"] and "'word'" in error["message"]
+    english = client.post("/api/lint", json=payload, headers={"Accept-Language": "en"})
+    assert english.status_code == 503
+    assert english.json()["error"]["message"].startswith(
+        "The message check could not load its word lists: "
+    )
+
+    _write(data, 'locale = "ja"\n[[jargon]]\nwords = ["テナント", "ワークスペース"]\n')
+    fixed = client.post("/api/lint", json=payload)
+    assert fixed.status_code == 200 and fixed.json()["findings"]
+
+
+def test_a_console_page_that_checks_a_message_answers_503_too(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The template editor's preview runs the check: a page in the user's language, not 500."""
+    extra = tmp_path / "lint-extra"
+    extra.mkdir()
+    monkeypatch.setenv(EXTRA_DIR_ENV, str(extra))
+    seed(settings)
+    client = client_for(settings)
+    login(client, "operator")
+    page = "/console/templates/first_notice/ja/status_page"
+    assert client.get(page).status_code == 200
+    _write(extra / "broken.toml", 'locale = "ja"\nmarkers = "ご不自由"\n')
+    response = client.get(page)
+    assert response.status_code == 503
+    shown = text_of(response.text)
+    assert "伝え方チェックの語彙ファイルを読み込めません" in shown
+    assert "broken.toml" in shown and "'markers' must be a table" in shown

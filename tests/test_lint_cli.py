@@ -9,7 +9,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from anshin.comms.lint import EXTRA_DIR_ENV
 from anshin.comms.lint_cli import line_col, register
+from test_lint_api import MALFORMED
 
 GOOD = (
     "本日14:05頃より、ログインできない障害が発生しております。\n"
@@ -110,3 +112,23 @@ def test_a_file_that_is_not_utf8_exits_2(app: typer.Typer, tmp_path: Path) -> No
 def test_line_col_counts_from_one() -> None:
     assert line_col("ab\ncd", 0) == (1, 1)
     assert line_col("ab\ncd", 4) == (2, 2)
+
+
+@pytest.mark.parametrize(("name", "content", "named"), MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_a_malformed_extra_file_exits_2_naming_file_and_entry(
+    app: typer.Typer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    content: bytes,
+    named: tuple[str, ...],
+) -> None:
+    """Whatever the file's locale: a Japanese check also refuses a broken English file."""
+    (tmp_path / name).write_bytes(content)
+    monkeypatch.setenv(EXTRA_DIR_ENV, str(tmp_path))
+    result = CliRunner().invoke(app, ["lint", "--kind", "update"], input=GOOD)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("伝え方チェックの語彙ファイルを読み込めません: ")
+    for words in named:
+        assert words in result.stderr
+    assert "Traceback" not in result.output

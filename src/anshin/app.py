@@ -2,6 +2,8 @@
 
 Errors a user can cause become a 4xx with a message in the request's language
 (JSON under /api/, a page elsewhere); nothing becomes a 500 with a traceback.
+A setup the app cannot run with (a malformed message-check word list) stops
+``create_app`` instead of failing later on a user's request.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from anshin import __version__
+from anshin.comms.lint.lexicon import LexiconError
+from anshin.comms.lint.lexicon import validate as validate_word_lists
+from anshin.comms.lint_api import word_lists_unavailable
 from anshin.config import DEV_SECRET, Settings, get_settings
 from anshin.db import make_engine, make_sessionmaker
 from anshin.errors import AnshinError
@@ -106,6 +111,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         locale = request_locale(request)
         details = []
         for err in exc.errors():
+    @app.exception_handler(LexiconError)
+    async def word_lists_error(request: Request, exc: LexiconError) -> Response:
+        # A word-list file broken after start-up, met by any page that checks a message.
+        return await anshin_error(request, word_lists_unavailable(exc))
+
             loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
             msgid = VALIDATION_MESSAGES.get(str(err.get("type")), N_("This value is not valid."))
             details.append({"field": ".".join(loc) or None, "message": translate(locale, msgid)})
@@ -170,13 +180,18 @@ class RememberLanguage:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app for the given settings (tests pass their own; serve reads the env)."""
+    """Build the app for the given settings (tests pass their own; serve reads the env).
+
+    Raises :class:`LexiconError` (naming the file and the entry) when a word list
+    of the message check in ``ANSHIN_LINT_EXTRA_DIR`` is malformed.
+    """
     settings = settings or get_settings()
     if settings.secret_key == DEV_SECRET:
         log.warning("ANSHIN_SECRET_KEY is not set; using the development secret")
     engine = make_engine(settings.database_url)
     app = FastAPI(
         title="anshin",
+    validate_word_lists()
         version=__version__,
         description="Incident communication and inquiry handling for support teams.",
         docs_url="/api/docs",

@@ -78,9 +78,13 @@ def serve(
     import uvicorn
 
     from anshin.app import create_asgi
+    from anshin.comms.lint.lexicon import validate as validate_word_lists
     from anshin.notify import queue as notify_queue
 
     settings = load_settings()
+    # A malformed ANSHIN_LINT_EXTRA_DIR file refuses the start (AnshinGroup: exit 2 and
+    # the file and entry on stderr) rather than failing a user's message check later.
+    validate_word_lists()
     have, want = migrations.current(settings.database_url), migrations.heads()
     if have != want:
         raise fail(

@@ -3,7 +3,8 @@
 Exit codes are the contract for scripts: 0 done, 1 refused (an
 :class:`~anshin.errors.AnshinError` or a database that is not ready, with the
 reason on stderr in the terminal's language), 2 used wrongly (Click's usage
-errors, unreadable times). Nothing a user types ends in a traceback.
+errors, unreadable times) or set up wrongly (a malformed word list in
+``ANSHIN_LINT_EXTRA_DIR``). Nothing a user types ends in a traceback.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
+from anshin.comms.lint.lexicon import LexiconError
 from anshin.config import Settings
 from anshin.db import make_engine, make_sessionmaker
 from anshin.errors import AnshinError
@@ -155,6 +157,20 @@ def option_name(field: str) -> str:
     return OPTION_NAMES.get(field, "--" + field.replace("_", "-"))
 
 
+def detail_lines(details: dict[str, Any]) -> list[str]:
+    """The message check's findings under a refusal, one line each, so the fix is in view."""
+    lines: list[str] = []
+    findings = details.get("findings")
+    if isinstance(findings, dict):
+        for locale, items in findings.items():
+            for item in items:
+                line = f"  [{locale}] {item['severity']} {item['rule']}: {item['message']}"
+                if item.get("suggestion"):
+                    line += f" → {item['suggestion']}"
+                lines.append(line)
+    return lines
+
+
 class AnshinGroup(TyperGroup):
     """The root command group: turns refusals into a message on stderr and exit 1.
 
@@ -169,7 +185,17 @@ class AnshinGroup(TyperGroup):
         except AnshinError as exc:
             prefix = f"{option_name(exc.field)}: " if exc.field else ""
             typer.echo(prefix + t(exc.msgid, **exc.params), err=True)
+            for line in detail_lines(exc.details()):
+                typer.echo(line, err=True)
             ctx.exit(1)
+        except LexiconError as exc:
+            # A malformed word list of the message check (ANSHIN_LINT_EXTRA_DIR): a setup
+            # to fix, named by file and entry, not a refusal of what was typed.
+            typer.echo(
+                t(N_("The message check could not load its word lists: {reason}"), reason=str(exc)),
+                err=True,
+            )
+            ctx.exit(2)
         except (OperationalError, ProgrammingError) as exc:
             reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:300]
             typer.echo(

@@ -21,6 +21,10 @@ class AnshinError(Exception):
         self.params = params
         self.field = field
 
+    def details(self) -> dict[str, object]:
+        """Extra JSON the API adds to its error body (e.g. the message check's findings)."""
+        return {}
+
 
 class InvalidInput(AnshinError):
     """The request is understood but its values break a rule (HTTP 422)."""

@@ -241,6 +241,7 @@ def incident_context(
     report_due_at: dt.datetime | None = None,
     customer_name: str = "",
     support_plan: str = "",
+    message_body: str = "",
 ) -> dict[str, Any]:
     """Every variable an incident message may use, from the shared record (R1, R2, R3).
 
@@ -300,6 +301,7 @@ def incident_context(
         report_due=format_date(report_due_at, zone, locale),
         latest_update=public[-1].body(locale) if public else "",
         support_plan=support_plan.strip(),
+        message_body=message_body.strip(),
     )
     return values
 
@@ -370,7 +372,7 @@ def build_context(
     """The variables for one kind of message from the record it is about.
 
     ``options`` carries the values no record holds: customer_name,
-    support_plan, next_update_at, report_due_at (incident kinds);
+    support_plan, next_update_at, report_due_at, message_body (incident kinds);
     inquiry_reference, received_at, reply_by, answer (inquiry kinds).
     """
     opts = dict(options or {})
@@ -403,4 +405,5 @@ def build_context(
         report_due_at=opts.get("report_due_at"),
         customer_name=str(opts.get("customer_name") or ""),
         support_plan=str(opts.get("support_plan") or ""),
+        message_body=str(opts.get("message_body") or ""),
     )

@@ -3,7 +3,9 @@
 The compose pages call this on every pause in typing and underline
 ``text[start:end]`` of each finding, so the route does nothing but validate
 and call the pure check. Unknown kinds and locales are answered with 422 and
-the list of valid values, like any other invalid field.
+the list of valid values, like any other invalid field. A word-list file in
+``ANSHIN_LINT_EXTRA_DIR`` that was broken after start-up (the app refuses to
+start with one) is a 503 naming the file, never a 500.
 
 The knowledge base's expressions to avoid (R17) come in through the
 :func:`avoid_expressions` dependency; the application overrides it
@@ -13,17 +15,36 @@ domain can supply them, so this router stays self-contained.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, field_validator
 
-from anshin.comms.lint import KINDS, LOCALES, IncidentFacts, check, has_errors
+from anshin.comms.lint import KINDS, LOCALES, IncidentFacts, LexiconError, check, has_errors
+from anshin.errors import AnshinError
+from anshin.i18n import N_
 
 TEXT_MAX = 20_000
+log = logging.getLogger("anshin.lint")
 
 router = APIRouter()
+
+
+class WordListsUnavailable(AnshinError):
+    """A data file of the message check is malformed (HTTP 503: the server's setup, not
+    the draft, is at fault; the message names the file so an administrator can fix it)."""
+
+    status = 503
+
+
+def word_lists_unavailable(exc: LexiconError) -> WordListsUnavailable:
+    """The refusal for a broken data file, logged once for whoever runs the server."""
+    log.error("message check: %s", exc)
+    return WordListsUnavailable(
+        N_("The message check could not load its word lists: {reason}"), reason=str(exc)
+    )
 
 
 def avoid_expressions() -> Sequence[tuple[str, str]]:
@@ -91,9 +112,12 @@ def lint(
             recovery_confirmed=body.facts.recovery_confirmed,
             cause_confirmed=body.facts.cause_confirmed,
         )
-    findings = check(
-        body.text, kind=body.kind, locale=body.locale, facts=facts, avoid_expressions=avoid
-    )
+    try:
+        findings = check(
+            body.text, kind=body.kind, locale=body.locale, facts=facts, avoid_expressions=avoid
+        )
+    except LexiconError as exc:
+        raise word_lists_unavailable(exc) from None
     return LintResponse(
         findings=[
             FindingOut(

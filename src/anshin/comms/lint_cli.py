@@ -3,7 +3,10 @@
 Writers paste a draft into a file or a pipe before sending it; CI jobs check
 the shipped templates. The exit code is the contract for scripts: 0 when
 nothing blocks publishing, 1 when an error-severity finding does, 2 when the
-command itself was used wrongly (unknown kind or locale, unreadable file).
+command itself was used wrongly (unknown kind or locale, unreadable file) or
+a word list in ``ANSHIN_LINT_EXTRA_DIR`` is malformed — every file is checked,
+whatever the locale, so a broken one is found by the first run, not the one
+that happens to need it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from anshin.comms.lint import KINDS, LOCALES, Finding, LexiconError, check, has_errors
+from anshin.comms.lint.lexicon import validate as validate_word_lists
 from anshin.i18n import N_, translate
 
 FORMATS: tuple[str, ...] = ("text", "json")
@@ -110,6 +114,7 @@ def lint(
         )
     text = _read(path, ui_locale)
     try:
+        validate_word_lists()
         findings = check(text, kind=kind, locale=locale)
     except LexiconError as exc:
         raise _fail(

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from anshin.comms import rules, samples, service
-from anshin.comms.lint import Finding, IncidentFacts
+from anshin.comms.facts import lint_facts
+from anshin.comms.lint import Finding
 from anshin.comms.lint import check as lint_check
 from anshin.config import Settings
 from anshin.db import utcnow
@@ -23,24 +24,6 @@ from anshin.incidents import service as incident_service
 from anshin.incidents.models import Incident, Maintenance
 
 SAMPLES: tuple[str, ...] = ("unconfirmed", "confirmed")
-
-
-def lint_facts(incident: Incident | None, kind: str) -> IncidentFacts:
-    """What the message check may treat as confirmed (R3).
-
-    A resolution (and what follows it) states the recovery as fact: resolving
-    the incident is the confirmation.
-    """
-    if incident is None:
-        return IncidentFacts()
-    return IncidentFacts(
-        recovery_confirmed=bool(
-            incident.recovery_confirmed
-            or incident.status == "resolved"
-            or kind in rules.AFTER_RECOVERY
-        ),
-        cause_confirmed=bool(incident.cause_confirmed),
-    )
 
 
 def check_rendered(

@@ -65,6 +65,10 @@ INCIDENT_VARIABLES: dict[str, tuple[str, str]] = {
     "next_update_short": ("次回のお知らせ時刻（短い形）", "time of the next update, short form"),
     "report_due": ("報告書をお届けする期日", "date by which the report is promised"),
     "latest_update": ("最新の公開済みお知らせ本文", "latest published update"),
+    "message_body": (
+        "コンソールで書いて公開する本文（メール用。試し表示では空）",
+        "the text the agent publishes (for email; empty in previews)",
+    ),
     "support_plan": (
         "今後のサポート体制（個別連絡で使う。空のこともある）",
         "support plan, may be empty",

@@ -192,6 +192,8 @@ def post_update(
         audience=body.audience,
         kind=kind,
         actor=user.actor,
+        actor_role=user.role,
+        override_reason=body.override_reason,
         now=now,
     )
     session.commit()
@@ -206,7 +208,14 @@ def resolve(
     settings = _settings(request)
     incident = service.get(session, ref)
     service.resolve(
-        session, settings, incident, body_ja=body.body_ja, body_en=body.body_en, actor=user.actor
+        session,
+        settings,
+        incident,
+        body_ja=body.body_ja,
+        body_en=body.body_en,
+        actor=user.actor,
+        actor_role=user.role,
+        override_reason=body.override_reason,
     )
     session.commit()
     return incident_out(incident, settings)

@@ -16,7 +16,7 @@ from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import N_
-from anshin.incidents import rules
+from anshin.incidents import notices, rules
 from anshin.incidents.components import recompute_component_statuses, resolve_components
 from anshin.incidents.models import Maintenance, MaintenanceComponent
 from anshin.statuspage import service as statuspage
@@ -41,10 +41,16 @@ def schedule(
     title_en: str | None = None,
     body_en: str | None = None,
     components: list[str] | None = None,
+    notify_subscribers: bool = True,
     actor: str,
     now: dt.datetime | None = None,
 ) -> Maintenance:
-    """Announce a maintenance window; it appears on the status page at once (R10)."""
+    """Announce a maintenance window; it appears on the status page at once (R10).
+
+    Subscribers of its components are told in advance by email, chat and
+    webhook (``maintenance_notice`` templates) unless ``notify_subscribers``
+    is off — a window too small to mail everyone about still shows on the page.
+    """
     now = now or utcnow()
     clean_title = rules.check_text(title, field="title", limit=rules.TITLE_MAX, required=True)
     if scheduled_end <= scheduled_start:
@@ -87,6 +93,8 @@ def schedule(
             "components": [c.name for c in targets],
         },
     )
+    if notify_subscribers:
+        notices.send_maintenance(session, settings, maintenance, actor=actor, now=now)
     statuspage.publish(session, settings, now=now)
     return maintenance
 

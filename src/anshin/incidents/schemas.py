@@ -114,6 +114,7 @@ class UpdateCreate(_In):
     next_update_at: dt.datetime | None = None
     audience: str = _choice(rules.AUDIENCES, "public")
     no_news: bool = False
+    override_reason: str | None = _text()
 
 
 class ResolveCreate(_In):
@@ -121,6 +122,7 @@ class ResolveCreate(_In):
 
     body_ja: str = _text(default=...)
     body_en: str | None = _text()
+    override_reason: str | None = _text()
 
 
 class ComponentCreate(_In):

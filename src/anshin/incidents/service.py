@@ -20,7 +20,7 @@ from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import N_
-from anshin.incidents import rules
+from anshin.incidents import notices, rules
 from anshin.incidents.components import (
     recompute_component_statuses,
     resolve_components,
@@ -200,12 +200,17 @@ def publish_update(
     audience: str = "public",
     kind: str | None = None,
     actor: str,
+    actor_role: str = "operator",
+    override_reason: str | None = None,
     now: dt.datetime | None = None,
 ) -> IncidentUpdate:
     """Post a message on an open incident: the first notice, an update, a no-news update.
 
     R3/R5: every public update carries ``next_update_at`` — the cadence's time
     unless the author promises earlier. A resolved incident takes no updates.
+    A public text passes the message check first (or a senior overrides it with
+    ``override_reason``), and is queued for every subscriber in this transaction
+    (R4, see :mod:`anshin.incidents.notices`).
     """
     now = now or utcnow()
     if incident.status == "resolved":
@@ -221,6 +226,8 @@ def publish_update(
             body_ja=body_ja,
             body_en=body_en,
             actor=actor,
+            actor_role=actor_role,
+            override_reason=override_reason,
             now=now,
         )
         return update
@@ -238,6 +245,16 @@ def publish_update(
         kind = "first_notice" if not incident.public_updates and audience == "public" else "update"
     if kind not in rules.UPDATE_KINDS or kind == "resolution":
         raise InvalidInput(N_("Unknown update kind: {value}."), field="kind", value=kind)
+    if audience == "public":
+        notices.gate(
+            session,
+            incident,
+            kind,
+            {"ja": text_ja, "en": text_en},
+            actor=actor,
+            actor_role=actor_role,
+            override_reason=override_reason,
+        )
     before = snapshot(incident)
     update = IncidentUpdate(
         incident=incident,
@@ -269,6 +286,7 @@ def publish_update(
         },
     )
     if audience == "public":
+        notices.send_update(session, settings, incident, update, actor=actor, now=now)
         statuspage.publish(session, settings, now=now)
     return update
 
@@ -281,14 +299,29 @@ def resolve(
     body_ja: str,
     body_en: str | None = None,
     actor: str,
+    actor_role: str = "operator",
+    override_reason: str | None = None,
     now: dt.datetime | None = None,
 ) -> IncidentUpdate:
-    """Close the incident with a resolution notice and restore its components (R7)."""
+    """Close the incident with a resolution notice and restore its components (R7).
+
+    The notice is checked (R12: it apologises) and queued for every
+    subscriber in this transaction, like any public update.
+    """
     now = now or utcnow()
     if incident.status == "resolved":
         raise Conflict(N_("This incident is already resolved; it takes no more updates."))
     text_ja = rules.check_text(body_ja, field="body_ja", limit=rules.TEXT_MAX, required=True)
     text_en = rules.check_text(body_en, field="body_en", limit=rules.TEXT_MAX)
+    notices.gate(
+        session,
+        incident,
+        "resolution",
+        {"ja": text_ja, "en": text_en},
+        actor=actor,
+        actor_role=actor_role,
+        override_reason=override_reason,
+    )
     before = snapshot(incident)
     update = IncidentUpdate(
         incident=incident,
@@ -318,6 +351,7 @@ def resolve(
     recompute_component_statuses(
         session, [ic.component_id for ic in incident.components], actor=actor, now=now
     )
+    notices.send_update(session, settings, incident, update, actor=actor, now=now)
     statuspage.publish(session, settings, now=now)
     return update
 

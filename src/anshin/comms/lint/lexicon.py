@@ -7,6 +7,11 @@ and knowledge grows after every incident, R32). The shipped files live in
 merged in after them (entries and markers are appended, limits replaced).
 The format is documented in ``docs/message-check.md``.
 
+A malformed file is a :class:`LexiconError` naming the file and the entry,
+never a stray ``AttributeError``: the app and ``anshin lint`` call
+:func:`validate` before they start, and answer a clear error (not a 500) if a
+file is broken later while they run.
+
 Loading is cached on the extra folder's file names, sizes and modification
 times, so the check stays fast while typing and still sees an edited file.
 """
@@ -204,8 +209,18 @@ def _read(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
+    except UnicodeDecodeError:
+        raise LexiconError(f"{path}: not UTF-8 text") from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise LexiconError(f"{path}: {exc}") from exc
+
+
+def _table(data: dict[str, Any], key: str, path: Path) -> dict[str, Any]:
+    """An optional ``[key]`` table; written as anything else it is an error, not ignored."""
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise LexiconError(f"{path}: '{key}' must be a table, written [{key}]")
+    return value
 
 
 def _merge_file(
@@ -225,7 +240,7 @@ def _merge_file(
     unknown = set(data) - {"locale", "markers", "limits"} - set(ENTRY_RULES)
     if unknown:
         raise LexiconError(f"{path}: unknown sections {sorted(unknown)}")
-    for name, patterns in data.get("markers", {}).items():
+    for name, patterns in _table(data, "markers", path).items():
         if name not in MARKERS:
             raise LexiconError(f"{path}: unknown marker {name!r}; known: {MARKERS}")
         if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
@@ -233,8 +248,9 @@ def _merge_file(
         for pattern in patterns:
             compile_pattern(pattern, f"{path} [markers] {name}")
         markers[name].extend(patterns)
-    for name, value in data.get("limits", {}).items():
-        if name not in DEFAULT_LIMITS or not isinstance(value, int) or value < 1:
+    for name, value in _table(data, "limits", path).items():
+        valid = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+        if name not in DEFAULT_LIMITS or not valid:
             raise LexiconError(f"{path}: limit {name!r} must be a known name and >= 1")
         limits[name] = value
     for rule in ENTRY_RULES:
@@ -254,9 +270,12 @@ def extra_files() -> tuple[tuple[str, int, int], ...]:
     if not root.is_dir():
         raise LexiconError(f"{EXTRA_DIR_ENV}={folder!r} is not a folder")
     found: list[tuple[str, int, int]] = []
-    for path in sorted(root.glob("*.toml")):
-        stat = path.stat()
-        found.append((str(path), stat.st_size, stat.st_mtime_ns))
+    try:
+        for path in sorted(root.glob("*.toml")):
+            stat = path.stat()
+            found.append((str(path), stat.st_size, stat.st_mtime_ns))
+    except OSError as exc:
+        raise LexiconError(f"{EXTRA_DIR_ENV}={folder!r}: {exc}") from exc
     return tuple(found)
 
 
@@ -285,3 +304,14 @@ def load(locale: str) -> Lexicon:
     if locale not in LOCALES:
         raise LexiconError(f"unknown locale {locale!r}; expected one of {LOCALES}")
     return _load(locale, extra_files())
+
+
+def validate() -> None:
+    """Load every locale's lexicon now, so a malformed data file stops start-up.
+
+    Without this a broken file in ``ANSHIN_LINT_EXTRA_DIR`` would only show when
+    someone first checks a message — as a failure in the middle of an incident.
+    Raises :class:`LexiconError` naming the file and the entry.
+    """
+    for locale in LOCALES:
+        load(locale)

@@ -1,0 +1,270 @@
+"""An incident notice on its way to customers: checked first, then queued for every subscriber.
+
+Publishing an update is the moment the product promises two things:
+
+* the wording passed the message check (伝え方チェック, R3, R6, R12–R16) — a
+  text with an error-severity finding is refused unless a senior (L2+) takes
+  responsibility with a written reason, and that override is kept as an event;
+* every subscriber of the affected components gets it (R4, R26) — the email,
+  chat text and webhook payload are written to the outbox in the same
+  transaction as the update, so the update is either published and queued for
+  everyone, or not at all (DESIGN.md "outbox").
+
+The email frame (subject, greeting, status-page link, signature) comes from the
+``email`` template of the update's kind; the agent's checked text goes in as
+``{{ message_body }}``. A locale the agent did not write gets that template's
+own text, rendered from the incident record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from anshin import events
+from anshin.comms import service as comms
+from anshin.comms.facts import lint_facts
+from anshin.comms.lint import Finding, check, has_errors
+from anshin.config import Settings
+from anshin.errors import Forbidden, InvalidInput
+from anshin.i18n import N_
+from anshin.incidents.models import Incident, IncidentUpdate, Maintenance
+from anshin.notify import service as notify
+from anshin.notify.models import OutboxMessage
+from anshin.team import rules as team_rules
+
+LOCALES: tuple[str, ...] = ("ja", "en")
+OVERRIDE_REASON_MAX = 2000
+
+
+class MessageCheckFailed(InvalidInput):
+    """The text has error findings and nobody with the right to override did (HTTP 422).
+
+    ``findings`` maps each checked locale to its findings so the page, the API
+    and the CLI can show exactly what to fix; nothing is published.
+    """
+
+    def __init__(self, findings: Mapping[str, list[Finding]]) -> None:
+        super().__init__(
+            N_(
+                "The message check found problems to fix before publishing. "
+                "A senior can publish anyway with a reason."
+            ),
+            field="body_ja",
+        )
+        self.findings = {locale: list(items) for locale, items in findings.items()}
+
+    def details(self) -> dict[str, object]:
+        """The findings as JSON, for the API's error body."""
+        return {
+            "findings": {
+                locale: [finding.as_dict() for finding in items]
+                for locale, items in self.findings.items()
+            }
+        }
+
+
+def check_texts(
+    incident: Incident | None, kind: str, texts: Mapping[str, str | None]
+) -> dict[str, list[Finding]]:
+    """The message check on each written locale, with the record's confirmed facts (R3)."""
+    found: dict[str, list[Finding]] = {}
+    for locale in LOCALES:
+        text = texts.get(locale)
+        if text and text.strip():
+            found[locale] = check(text, kind=kind, locale=locale, facts=lint_facts(incident, kind))
+    return found
+
+
+def gate(
+    session: Session,
+    incident: Incident,
+    kind: str,
+    texts: Mapping[str, str | None],
+    *,
+    actor: str,
+    actor_role: str,
+    override_reason: str | None,
+) -> dict[str, list[Finding]]:
+    """Refuse a public text with error findings unless a senior overrides with a reason.
+
+    R3, R6, R12–R16: the check runs on every customer-facing text before it is
+    published. The override is recorded (who, why, which findings) in the same
+    transaction as the update it lets through.
+    """
+    found = check_texts(incident, kind, texts)
+    errors = {locale: items for locale, items in found.items() if has_errors(items)}
+    reason = (override_reason or "").strip()
+    if reason and not team_rules.can(actor_role, "message.override_check"):
+        raise Forbidden(
+            N_("Only a senior or above can publish a message the check refuses."),
+            field="override_reason",
+        )
+    if len(reason) > OVERRIDE_REASON_MAX:
+        raise InvalidInput(
+            N_("The reason must be at most {n} characters."),
+            field="override_reason",
+            n=OVERRIDE_REASON_MAX,
+        )
+    if not errors:
+        return found
+    if not reason:
+        raise MessageCheckFailed(found)
+    events.record(
+        session,
+        actor=actor,
+        entity_type="incident",
+        entity_id=incident.id,
+        action="message.check_overridden",
+        after={
+            "kind": kind,
+            "reason": reason,
+            "findings": {
+                locale: [f.rule for f in items if f.severity == "error"]
+                for locale, items in errors.items()
+            },
+        },
+    )
+    return found
+
+
+def _texts_for(
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    kind: str,
+    bodies: Mapping[str, str | None],
+    now: dt.datetime,
+    next_update_at: dt.datetime | None,
+) -> dict[str, notify.MessageTexts]:
+    texts: dict[str, notify.MessageTexts] = {}
+    for locale in LOCALES:
+        options = {"message_body": bodies.get(locale) or "", "next_update_at": next_update_at}
+        email = comms.compose(
+            session, settings, incident, kind, locale, "email", now, options=options
+        )
+        short = comms.compose(
+            session, settings, incident, kind, locale, "short", now, options=options
+        )
+        texts[locale] = notify.MessageTexts(
+            subject=email.subject or incident.title,
+            text=email.text,
+            html=email.html,
+            short=short.text,
+        )
+    return texts
+
+
+def send_update(
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    update: IncidentUpdate,
+    *,
+    actor: str,
+    now: dt.datetime,
+) -> OutboxMessage:
+    """Queue a published public update for every subscriber of its components (R4, R7)."""
+    bodies = {"ja": update.body_ja, "en": update.body_en}
+    texts = _texts_for(session, settings, incident, update.kind, bodies, now, update.next_update_at)
+    return notify.fan_out(
+        session,
+        settings,
+        kind=update.kind,
+        texts=texts,
+        component_ids=[ic.component_id for ic in incident.components],
+        incident_id=incident.id,
+        update_id=update.id,
+        data={
+            "reference": incident.reference,
+            "status": update.status,
+            "severity": incident.severity,
+            "published_at": update.published_at.isoformat(),
+            "next_update_at": (
+                update.next_update_at.isoformat() if update.next_update_at else None
+            ),
+        },
+        actor=actor,
+        now=now,
+    )
+
+
+def send_maintenance(
+    session: Session,
+    settings: Settings,
+    maintenance: Maintenance,
+    *,
+    actor: str,
+    now: dt.datetime,
+) -> OutboxMessage:
+    """Tell subscribers of a maintenance window in advance (R10), from its templates."""
+    texts: dict[str, notify.MessageTexts] = {}
+    for locale in LOCALES:
+        email = comms.compose(
+            session,
+            settings,
+            None,
+            "maintenance_notice",
+            locale,
+            "email",
+            now,
+            maintenance=maintenance,
+        )
+        short = comms.compose(
+            session,
+            settings,
+            None,
+            "maintenance_notice",
+            locale,
+            "short",
+            now,
+            maintenance=maintenance,
+        )
+        texts[locale] = notify.MessageTexts(
+            subject=email.subject or maintenance.title,
+            text=email.text,
+            html=email.html,
+            short=short.text,
+        )
+    return notify.fan_out(
+        session,
+        settings,
+        kind="maintenance_notice",
+        texts=texts,
+        component_ids=[mc.component_id for mc in maintenance.components],
+        maintenance_id=maintenance.id,
+        data={
+            "reference": maintenance.reference,
+            "scheduled_start": maintenance.scheduled_start.isoformat(),
+            "scheduled_end": maintenance.scheduled_end.isoformat(),
+        },
+        actor=actor,
+        now=now,
+    )
+
+
+def message_for_update(session: Session, update_id: int) -> OutboxMessage | None:
+    """The outbox message a public update was sent as (None for internal notes)."""
+    return session.scalar(
+        select(OutboxMessage)
+        .where(OutboxMessage.update_id == update_id)
+        .order_by(OutboxMessage.id)
+        .limit(1)
+    )
+
+
+def messages_for_incident(session: Session, incident_id: int) -> dict[int, OutboxMessage]:
+    """Every update's outbox message, by update id, for the incident page."""
+    rows = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.incident_id == incident_id, OutboxMessage.update_id.is_not(None))
+        .order_by(OutboxMessage.id)
+    )
+    found: dict[int, OutboxMessage] = {}
+    for row in rows:
+        if row.update_id is not None:
+            found.setdefault(row.update_id, row)
+    return found
