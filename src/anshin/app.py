@@ -101,21 +101,26 @@ def _install_error_handlers(app: FastAPI) -> None:
         text = message(request, exc)
         if _is_api(request):
             payload: dict[str, Any] = {
-                "error": {"code": type(exc).__name__, "message": text, "field": exc.field}
+                "error": {
+                    "code": type(exc).__name__,
+                    "message": text,
+                    "field": exc.field,
+                    **exc.details(),
+                }
             }
             return JSONResponse(payload, status_code=exc.status)
         return _error_page(request, exc.status, text)
+
+    @app.exception_handler(LexiconError)
+    async def word_lists_error(request: Request, exc: LexiconError) -> Response:
+        # A word-list file broken after start-up, met by any page that checks a message.
+        return await anshin_error(request, word_lists_unavailable(exc))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         locale = request_locale(request)
         details = []
         for err in exc.errors():
-    @app.exception_handler(LexiconError)
-    async def word_lists_error(request: Request, exc: LexiconError) -> Response:
-        # A word-list file broken after start-up, met by any page that checks a message.
-        return await anshin_error(request, word_lists_unavailable(exc))
-
             loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
             msgid = VALIDATION_MESSAGES.get(str(err.get("type")), N_("This value is not valid."))
             details.append({"field": ".".join(loc) or None, "message": translate(locale, msgid)})
@@ -186,12 +191,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     of the message check in ``ANSHIN_LINT_EXTRA_DIR`` is malformed.
     """
     settings = settings or get_settings()
+    validate_word_lists()
     if settings.secret_key == DEV_SECRET:
         log.warning("ANSHIN_SECRET_KEY is not set; using the development secret")
     engine = make_engine(settings.database_url)
     app = FastAPI(
         title="anshin",
-    validate_word_lists()
         version=__version__,
         description="Incident communication and inquiry handling for support teams.",
         docs_url="/api/docs",
