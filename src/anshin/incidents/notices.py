@@ -67,6 +67,11 @@ class MessageCheckFailed(InvalidInput):
         }
 
 
+def status_url(settings: Settings) -> str:
+    """Where a notice's reader follows the incident: the public status page (webhook ``url``)."""
+    return settings.base_url.rstrip("/") + "/"
+
+
 def check_texts(
     incident: Incident | None, kind: str, texts: Mapping[str, str | None]
 ) -> dict[str, list[Finding]]:
@@ -179,6 +184,7 @@ def send_update(
         incident_id=incident.id,
         update_id=update.id,
         data={
+            "url": status_url(settings),
             "reference": incident.reference,
             "status": update.status,
             "severity": incident.severity,
@@ -237,6 +243,7 @@ def send_maintenance(
         component_ids=[mc.component_id for mc in maintenance.components],
         maintenance_id=maintenance.id,
         data={
+            "url": status_url(settings),
             "reference": maintenance.reference,
             "scheduled_start": maintenance.scheduled_start.isoformat(),
             "scheduled_end": maintenance.scheduled_end.isoformat(),
