@@ -286,6 +286,7 @@ def schedule_maintenance(
         title_en=body.title_en,
         body_en=body.body_en,
         components=body.components,
+        notify_subscribers=body.notify_subscribers,
         actor=user.actor,
     )
     session.commit()

@@ -144,6 +144,7 @@ class MaintenanceCreate(_In):
     scheduled_start: dt.datetime
     scheduled_end: dt.datetime
     components: list[str] = Field(default_factory=list, max_length=MAX_COMPONENTS)
+    notify_subscribers: bool = True
 
 
 class MaintenanceStatusIn(_In):
