@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 
 import pytest
@@ -53,6 +54,13 @@ def _declare(client: TestClient, settings: Settings, token: str, **changes: str)
     response = client.post("/console/incidents/new", data=data)
     assert response.status_code == 303, text_of(response.text)
     return response.headers["location"]
+
+
+def textarea(page: str, name: str) -> str:
+    """What a textarea of the page holds (unescaped)."""
+    found = re.search(rf'<textarea[^>]* id="{name}"[^>]*>([^<]*)</textarea>', page)
+    assert found is not None, f"no textarea {name}"
+    return html.unescape(found.group(1))
 
 
 def _incident(settings: Settings) -> Incident:
@@ -158,14 +166,15 @@ def test_first_notice_update_no_news_and_resolve(client: TestClient, settings: S
     token = login(client, "operator")
     location = _declare(client, settings, token)
     detail = client.get(location).text
-    # The first notice is prefilled from the facts: acknowledges, apologises, 現在確認中 (R3, R4).
-    body_ja = re.search(r'<textarea class="tall" id="body_ja"[^>]*>([^<]*)</textarea>', detail)
-    assert body_ja is not None
-    draft = body_ja.group(1)
-    assert "ログインをご利用いただけない障害が発生しております" in draft
+    # The first notice starts from its template with the record's facts (R3, R4, R11).
+    draft = textarea(detail, "body_ja")
+    assert "ログインがご利用いただけない状態となっております" in draft
     assert "申し訳ございません" in draft
-    assert "原因：現在確認中です。" in draft  # the cause is not confirmed yet
+    assert "現在確認中" in draft  # the cause and recovery are not confirmed yet
+    assert "認証サーバー" not in draft  # an unconfirmed cause is never stated
     assert "次回は" in draft
+    draft_en = textarea(detail, "body_en")
+    assert "Login" in draft_en and "We will post the next update by" in draft_en
     next_at = re.search(
         r'id="next_update_at" name="next_update_at" type="datetime-local" value="([^"]+)"', detail
     )
@@ -176,7 +185,7 @@ def test_first_notice_update_no_news_and_resolve(client: TestClient, settings: S
         data={
             "status": "investigating",
             "body_ja": draft,
-            "body_en": "We are looking into sign-in failures.",
+            "body_en": draft_en,
             "next_update_at": next_at.group(1),
             "audience": "public",
             "csrf_token": token,
@@ -199,10 +208,11 @@ def test_first_notice_update_no_news_and_resolve(client: TestClient, settings: S
     assert note.status_code == 303
     no_news = client.post(f"{location}/no-news", data={"csrf_token": token})
     assert no_news.status_code == 303
+    resolution = client.get(f"{location}?kind=resolution").text
     resolved = client.post(
         f"{location}/resolve",
         data={
-            "body_ja": "復旧いたしました。報告書にてご報告いたします。",
+            "body_ja": textarea(resolution, "body_ja"),
             "body_en": "",
             "csrf_token": token,
         },
@@ -220,6 +230,7 @@ def test_first_notice_update_no_news_and_resolve(client: TestClient, settings: S
     ]
     no_news_update = incident.updates[2]
     assert "引き続き" in no_news_update.body_ja and no_news_update.body_en
+    assert "新たにお伝えできる確定した情報はございません" in no_news_update.body_ja  # template
     assert no_news_update.next_update_at is not None
     with _db(settings) as session:
         login_component = session.scalars(
@@ -236,11 +247,13 @@ def test_resolve_form_is_prefilled_with_a_report_promise(
     client: TestClient, settings: Settings
 ) -> None:
     token = login(client, "operator")
-    detail = client.get(_declare(client, settings, token)).text
-    body = re.search(r'id="resolve_body_ja" name="body_ja"[^>]*>([^<]*)</textarea>', detail)
-    assert body is not None
-    assert "復旧いたしました" in body.group(1)
-    assert "再発防止策" in body.group(1) and "報告書" in body.group(1)
+    location = _declare(client, settings, token)
+    detail = client.get(f"{location}?kind=resolution").text
+    body = textarea(detail, "body_ja")
+    assert "復旧いたしました" in body
+    assert "再発防止策" in body and "報告書" in body
+    assert f'action="{location}/resolve"' in detail  # the box publishes the resolution
+    assert "解決にして復旧報告を公開" in text_of(detail)
 
 
 def test_an_update_promising_later_than_the_cadence_is_refused_and_kept(
@@ -344,8 +357,8 @@ def test_pages_in_english(client: TestClient, settings: Settings) -> None:
     text = text_of(page.text)
     assert "Publish the first notice" in text and "Timeline" in text
     assert "2026-11-22 13:50 JST" in text
-    # The English first notice draft says the same in English.
-    assert "We are very sorry" in page.text
+    # The English first notice starts from the English template.
+    assert "Our team is working to find the cause" in textarea(page.text, "body_en")
 
 
 def test_unknown_incident_is_a_localized_404(client: TestClient) -> None:
@@ -358,9 +371,8 @@ def test_unknown_incident_is_a_localized_404(client: TestClient) -> None:
 def test_a_resolved_incident_takes_no_more_updates(client: TestClient, settings: Settings) -> None:
     token = login(client, "operator")
     location = _declare(client, settings, token)
-    done = client.post(
-        f"{location}/resolve", data={"body_ja": "復旧いたしました。", "csrf_token": token}
-    )
+    resolution = textarea(client.get(f"{location}?kind=resolution").text, "body_ja")
+    done = client.post(f"{location}/resolve", data={"body_ja": resolution, "csrf_token": token})
     assert done.status_code == 303
     late = client.post(
         f"{location}/updates",

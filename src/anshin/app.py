@@ -48,6 +48,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.comms.views",
     "anshin.notify.views",
     "anshin.notify.api",
+    "anshin.notify.console_views",
 )
 
 # pydantic error types a person can cause, in words they can act on.

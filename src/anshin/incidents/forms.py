@@ -1,12 +1,12 @@
-"""Reading the console's incident forms, and the texts the forms start with.
+"""Reading the console's incident forms.
 
 Parsing collects every field's problem at once, as (msgid, params) keyed by the
 field name, so the page can show each error next to its field and keep what
 was typed (nothing lost). Times are typed in the team's zone
 (``datetime-local``) and stored in UTC.
 
-``draft`` is the one place the prefilled customer texts live (first notice R4,
-resolution notice R7); a later template system replaces it.
+The texts the compose box starts with come from the message templates
+(``anshin.comms.service.compose``, R11), not from here.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ FieldErrors = dict[str, tuple[str, dict[str, Any]]]
 # The component impacts a person may pick when declaring (blank = by severity).
 IMPACT_CHOICES: tuple[str, ...] = ("degraded_performance", "partial_outage", "major_outage")
 UPDATE_STATUSES: tuple[str, ...] = rules.OPEN_STATUSES
+# The kinds the update form may publish; the resolution notice has its own route.
+UPDATE_KINDS: tuple[str, ...] = ("first_notice", "update", "no_news_update")
 
 
 @dataclass
@@ -163,13 +165,15 @@ def incident_values(incident: Incident, zone: str) -> dict[str, Any]:
 
 @dataclass
 class UpdateInput:
-    """A message to publish on an incident (R4-R6)."""
+    """A message to publish on an incident (R4-R6), and a senior's reason to override the check."""
 
     status: str
     body_ja: str
     body_en: str | None
     next_update_at: dt.datetime | None
     audience: str
+    kind: str | None = None
+    override_reason: str | None = None
 
 
 def parse_update(form: FormData, zone: str) -> tuple[UpdateInput | None, Parsed]:
@@ -181,110 +185,26 @@ def parse_update(form: FormData, zone: str) -> tuple[UpdateInput | None, Parsed]
     audience = form.get("audience", "public")
     if audience not in rules.AUDIENCES:
         parsed.fail("audience", N_("Choose one of the allowed values."))
+    kind = form.get("kind") or None
+    if kind is not None and kind not in UPDATE_KINDS:
+        parsed.fail("kind", N_("Choose one of the allowed values."))
     body_ja = form.raw("body_ja").strip()
     if not body_ja:
         parsed.fail("body_ja", N_("This field is required."))
     next_at = parse_time(parsed, form, "next_update_at", zone)
     if not parsed.ok:
         return None, parsed
+    public = audience == "public"
     return (
         UpdateInput(
             status=status,
             body_ja=body_ja,
             body_en=form.raw("body_en").strip() or None,
-            next_update_at=next_at if audience == "public" else None,
+            next_update_at=next_at if public else None,
             audience=audience,
+            # An internal note is never a first notice or a no-news update: the service decides.
+            kind=kind if public else None,
+            override_reason=form.raw("override_reason").strip() or None,
         ),
         parsed,
     )
-
-
-def _when(value: dt.datetime, zone: str, locale: str) -> str:
-    local = to_zone(value, zone)
-    assert local is not None
-    if locale == "en":
-        return f"{local:%H:%M} {local.tzname()} on {local:%B} {local.day}"
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
-
-
-def _component_names(incident: Incident, locale: str) -> str:
-    names = [
-        (ic.component.name_en or ic.component.name) if locale == "en" else ic.component.name
-        for ic in incident.components
-        if ic.component
-    ]
-    if locale == "en":
-        if not names:
-            return "our service"
-        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    return "・".join(names) if names else "サービス"
-
-
-def draft(kind: str, incident: Incident, locale: str, zone: str, at: dt.datetime) -> str:
-    """The text a form starts with: ``first_notice`` (R3, R4, R12) or ``resolution`` (R7).
-
-    The first notice acknowledges the problem, apologises for the trouble,
-    says it is being worked on, states only confirmed facts and says
-    "現在確認中" for the rest, and dates the next contact (``at``). The
-    resolution notice says when it recovered (``at``, to be corrected by the
-    author) and promises a report with the cause and prevention measures.
-    """
-    names = _component_names(incident, locale)
-    impact = {ic.impact for ic in incident.components} or {"major_outage"}
-    worst = rules.worst_component_status(list(impact))
-    if kind == "resolution":
-        if locale == "en":
-            return (
-                f"The problem affecting {names} was resolved at {_when(at, zone, locale)}, "
-                "and the service is working normally again. We sincerely apologise for the "
-                "inconvenience and concern this caused. We will publish a report on the cause "
-                "and the measures we are taking to prevent it from happening again."
-            )
-        return (
-            f"{names}の障害は、{_when(at, zone, locale)}に復旧いたしました。現在は正常に"
-            "ご利用いただけます。ご利用中のお客様には、大変なご不便とご心配をおかけしましたことを"
-            "深くお詫び申し上げます。発生原因と再発防止策につきましては、報告書にまとめて"
-            "ご報告いたします。"
-        )
-    started = _when(incident.started_at, zone, locale)
-    recovery_known = incident.recovery_confirmed and incident.estimated_recovery_at is not None
-    cause_known = incident.cause_confirmed and bool(incident.cause)
-    if locale == "en":
-        what = {
-            "major_outage": f"{names} cannot be used",
-            "partial_outage": f"parts of {names} cannot be used",
-            "degraded_performance": f"{names} is slow or hard to reach",
-        }.get(worst, f"{names} cannot be used")
-        lines = [
-            f"Since about {started}, {what}.",
-            "We are very sorry for the inconvenience and concern this is causing you.",
-            "We are working to restore the service.",
-            "Cause: " + (incident.cause or "") if cause_known else "Cause: being checked.",
-            "Expected recovery: about " + _when(incident.estimated_recovery_at, zone, locale)  # type: ignore[arg-type]
-            if recovery_known
-            else "Expected recovery: being checked.",
-        ]
-        if incident.workaround_en:
-            lines.append("Workaround: " + incident.workaround_en)
-        lines.append(f"We will post the next update by {_when(at, zone, locale)}.")
-        return "\n".join(lines)
-    what = {
-        "major_outage": f"{names}をご利用いただけない障害",
-        "partial_outage": f"{names}の一部をご利用いただけない障害",
-        "degraded_performance": f"{names}がつながりにくい、または動作が遅くなる障害",
-    }.get(worst, f"{names}をご利用いただけない障害")
-    lines = [
-        f"{started}頃より、{what}が発生しております。",
-        "ご利用中のお客様には、大変なご不便とご心配をおかけしており、誠に申し訳ございません。",
-        "現在、復旧に向けて対応を進めております。",
-        "原因：" + (incident.cause or "") if cause_known else "原因：現在確認中です。",
-        "復旧見込み："
-        + _when(incident.estimated_recovery_at, zone, locale)  # type: ignore[arg-type]
-        + "頃の見込みです。"
-        if recovery_known
-        else "復旧見込み：現在確認中です。",
-    ]
-    if incident.workaround:
-        lines.append("回避策：" + incident.workaround)
-    lines.append(f"次回は{_when(at, zone, locale)}までにお知らせいたします。")
-    return "\n".join(lines)

@@ -230,3 +230,79 @@ def no_news_body(locale: str, next_update_local: str) -> str:
         "確認できていない点は現在確認中です。ご不便とご心配をおかけしており、"
         f"誠に申し訳ございません。次回は{next_update_local}までにお知らせいたします。"
     )
+
+
+def compose_kinds(*, status: str, has_public_update: bool) -> tuple[str, ...]:
+    """The kinds of message the console's compose box may start from (R4, R5, R7).
+
+    Nothing public yet: the first notice (R4) — or, when it is already over,
+    the resolution notice. After it: an update, a no-news update (R5), or the
+    resolution notice (R7). A resolved incident takes no message.
+    """
+    if status == "resolved":
+        return ()
+    if not has_public_update:
+        return ("first_notice", "resolution")
+    return ("update", "no_news_update", "resolution")
+
+
+def minutes_after(start: dt.datetime, end: dt.datetime) -> int:
+    """Whole minutes from ``start`` to ``end``, rounded up: 15 min 20 s reads as 16, never 15."""
+    seconds = (end - start).total_seconds()
+    return max(0, int(-(-seconds // 60)))
+
+
+@dataclass(frozen=True)
+class FirstNotice:
+    """R4 on one incident: when the first notice was owed, published, and reached everyone.
+
+    ``published_at`` is None until the first public message; ``delivered_at``
+    until the notice has reached its last subscriber.
+    """
+
+    declared_at: dt.datetime
+    due_at: dt.datetime
+    published_at: dt.datetime | None
+    delivered_at: dt.datetime | None
+    minutes: int = 15
+
+    @property
+    def published_after_minutes(self) -> int | None:
+        """Minutes from the declaration to the first notice (rounded up), or None."""
+        if self.published_at is None:
+            return None
+        return minutes_after(self.declared_at, self.published_at)
+
+    @property
+    def delivered_after_minutes(self) -> int | None:
+        """Minutes from the declaration to the last customer reached (rounded up), or None."""
+        if self.delivered_at is None:
+            return None
+        return minutes_after(self.declared_at, self.delivered_at)
+
+    @property
+    def published_late(self) -> bool:
+        """True when the first notice went out after the time R4 allows."""
+        return self.published_at is not None and self.published_at > self.due_at
+
+    @property
+    def delivered_late(self) -> bool:
+        """True when the last customer heard after the time R4 allows."""
+        return self.delivered_at is not None and self.delivered_at > self.due_at
+
+
+def first_notice(
+    *,
+    declared_at: dt.datetime,
+    published_at: dt.datetime | None,
+    delivered_at: dt.datetime | None,
+    minutes: int = 15,
+) -> FirstNotice:
+    """R4: the first-notice clock of an incident, from its declaration."""
+    return FirstNotice(
+        declared_at=declared_at,
+        due_at=first_notice_due_at(declared_at, minutes),
+        published_at=published_at,
+        delivered_at=delivered_at if published_at is not None else None,
+        minutes=minutes,
+    )

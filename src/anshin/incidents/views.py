@@ -21,12 +21,14 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from anshin import events
+from anshin.comms.lint import Finding
 from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.errors import AnshinError
 from anshin.i18n import N_
 from anshin.incidents import components as components_service
-from anshin.incidents import forms, rules, service, setup_views
+from anshin.incidents import compose_views, detail, forms, notices, rules, service, setup_views
+from anshin.incidents.compose_views import compose_context as _compose_context
 from anshin.incidents.models import Incident
 from anshin.team import rules as team_rules
 from anshin.team.models import User
@@ -44,6 +46,7 @@ from anshin.web.views_helpers import (
 
 router = APIRouter(include_in_schema=False)
 router.include_router(setup_views.router)
+router.include_router(compose_views.router)
 DbSession = Annotated[Session, Depends(db_session)]
 RECENTLY_RESOLVED = 10
 
@@ -166,39 +169,31 @@ def _detail(
     incident: Incident,
     *,
     status: int = 200,
-    update_values: dict[str, Any] | None = None,
-    update_errors: dict[str, str] | None = None,
-    resolve_values: dict[str, Any] | None = None,
-    resolve_errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    findings: dict[str, list[Finding]] | None = None,
+    kind: str | None = None,
 ) -> HTMLResponse:
-    """The shared record (R2): facts, timeline, event log, due timer and the publishing forms."""
+    """The shared record (R2): facts, timeline with delivery, event log, clock, compose box.
+
+    ``values`` re-fill the compose box after a refusal (nothing typed is lost);
+    without them it starts from the template of the kind owed next (R11).
+    """
     settings = settings_of(request)
-    zone = settings.timezone
     now = utcnow()
-    first = not incident.public_updates
-    cadence_next = rules.default_next_update_at(now, incident.severity, settings.cadence_minutes())
-    if update_values is None:
-        update_values = {
-            "status": incident.status
-            if incident.status in forms.UPDATE_STATUSES
-            else "investigating",
-            "audience": "public",
-            "next_update_at": forms.input_value(cadence_next, zone),
-        }
-        if first:
-            update_values["body_ja"] = forms.draft(
-                "first_notice", incident, "ja", zone, cadence_next
-            )
-            update_values["body_en"] = forms.draft(
-                "first_notice", incident, "en", zone, cadence_next
-            )
-    if resolve_values is None:
-        resolve_values = {
-            "body_ja": forms.draft("resolution", incident, "ja", zone, now),
-            "body_en": forms.draft("resolution", incident, "en", zone, now),
-        }
-    no_news_ja, no_news_at = service.no_news_draft(settings, incident, "ja", now)
-    no_news_en, _ = service.no_news_draft(settings, incident, "en", now)
+    open_ = incident.status != "resolved"
+    if values is None and open_:
+        wanted = detail.chosen_kind(incident, kind)
+        values = detail.compose_values(session, settings, incident, wanted, now)
+    values = values or {}
+    if findings is None and open_:
+        findings = detail.check(incident, values)
+    counts = detail.deliveries(session, incident)
+    no_news = (
+        detail.compose_values(session, settings, incident, "no_news_update", now)
+        if open_ and incident.public_updates
+        else {}
+    )
     return page(
         request,
         user,
@@ -207,29 +202,60 @@ def _detail(
         incident=incident,
         due=service.due(settings, incident, now),
         history=events.history(session, "incident", incident.id),
-        first=first,
-        update_values=update_values,
-        update_errors=update_errors or {},
-        resolve_values=resolve_values,
-        resolve_errors=resolve_errors or {},
-        no_news_ja=no_news_ja,
-        no_news_en=no_news_en,
-        no_news_at=no_news_at,
+        first=not incident.public_updates,
+        values=values,
+        errors=errors or {},
+        **_compose_context(user, incident, values, findings or {}),
+        no_news=no_news,
+        counts=counts,
+        **detail.clock_context(settings, incident, counts),
+        overrides=detail.overrides(session, incident),
         cadence_minutes=settings.cadence_minutes()[incident.severity],
-        statuses=forms.UPDATE_STATUSES,
     )
 
 
 @router.get("/console/incidents/{ref}", response_class=HTMLResponse)
-def incident_detail(request: Request, session: DbSession, ref: str) -> Response:
-    """The one record every agent answers from (R2)."""
+def incident_detail(request: Request, session: DbSession, ref: str, kind: str = "") -> Response:
+    """The one record every agent answers from (R2); ``?kind=`` starts the box from that kind."""
     user = require_role(request, session, "operator")
-    return _detail(request, session, user, service.get(session, ref))
+    return _detail(request, session, user, service.get(session, ref), kind=kind or None)
+
+
+def _refused(
+    request: Request,
+    session: Session,
+    user: User,
+    ref: str,
+    exc: AnshinError,
+    values: dict[str, Any],
+) -> HTMLResponse:
+    """Show a refused publish again with what was typed and why (nothing lost).
+
+    A failed message check shows its findings; an override by someone below
+    senior is a 403 with its reason next to the field.
+    """
+    session.rollback()
+    incident = service.get(session, ref)
+    findings = exc.findings if isinstance(exc, notices.MessageCheckFailed) else None
+    return _detail(
+        request,
+        session,
+        user,
+        incident,
+        status=exc.status,
+        values=values,
+        errors=error_for(request, exc),
+        findings=findings,
+    )
 
 
 @router.post("/console/incidents/{ref}/updates", response_class=HTMLResponse)
 async def publish_update(request: Request, session: DbSession, ref: str) -> Response:
-    """Publish the first notice or an update; public ones promise the next time (R4-R6)."""
+    """Publish the first notice or an update; public ones promise the next time (R4-R6).
+
+    The service checks the wording (R3, R6, R12-R16) and queues the notice for
+    every subscriber in the same transaction.
+    """
     user = require_role(request, session, team_rules.PERMISSIONS["incident.update"])
     await check_csrf(request)
     settings = settings_of(request)
@@ -238,13 +264,7 @@ async def publish_update(request: Request, session: DbSession, ref: str) -> Resp
     if data is None:
         errors = translate_errors(request, parsed.errors)
         return _detail(
-            request,
-            session,
-            user,
-            incident,
-            status=422,
-            update_values=parsed.values,
-            update_errors=errors,
+            request, session, user, incident, status=422, values=parsed.values, errors=errors
         )
     try:
         update = service.publish_update(
@@ -256,20 +276,13 @@ async def publish_update(request: Request, session: DbSession, ref: str) -> Resp
             status=data.status,
             next_update_at=data.next_update_at,
             audience=data.audience,
+            kind=data.kind,
             actor=user.actor,
+            actor_role=user.role,
+            override_reason=data.override_reason,
         )
     except AnshinError as exc:
-        session.rollback()
-        incident = service.get(session, ref)
-        return _detail(
-            request,
-            session,
-            user,
-            incident,
-            status=exc.status,
-            update_values=parsed.values,
-            update_errors=error_for(request, exc),
-        )
+        return _refused(request, session, user, ref, exc, parsed.values)
     session.commit()
     if update.audience == "internal":
         flash(request, N_("Internal note added. Customers do not see it."))
@@ -282,36 +295,29 @@ async def publish_update(request: Request, session: DbSession, ref: str) -> Resp
 
 @router.post("/console/incidents/{ref}/no-news", response_class=HTMLResponse)
 async def publish_no_news(request: Request, session: DbSession, ref: str) -> Response:
-    """R5: publish "引き続き対応中です" in Japanese and English in one click."""
+    """R5: publish the no-news template in Japanese and English in one click."""
     user = require_role(request, session, team_rules.PERMISSIONS["incident.update"])
     await check_csrf(request)
     settings = settings_of(request)
     incident = service.get(session, ref)
     now = utcnow()
-    body_ja, next_at = service.no_news_draft(settings, incident, "ja", now)
-    body_en, _ = service.no_news_draft(settings, incident, "en", now)
+    values = detail.compose_values(session, settings, incident, "no_news_update", now)
+    next_at = rules.default_next_update_at(now, incident.severity, settings.cadence_minutes())
     try:
         service.publish_update(
             session,
             settings,
             incident,
-            body_ja=body_ja,
-            body_en=body_en,
+            body_ja=values["body_ja"],
+            body_en=values["body_en"],
             next_update_at=next_at,
             kind="no_news_update",
             actor=user.actor,
+            actor_role=user.role,
             now=now,
         )
     except AnshinError as exc:
-        session.rollback()
-        return _detail(
-            request,
-            session,
-            user,
-            service.get(session, ref),
-            status=exc.status,
-            update_errors=error_for(request, exc),
-        )
+        return _refused(request, session, user, ref, exc, values)
     session.commit()
     when = format_local(next_at, settings.timezone, request_locale(request))
     flash(request, N_("No-news update published. The next one is due by {time}."), time=when)
@@ -326,7 +332,7 @@ async def resolve_incident(request: Request, session: DbSession, ref: str) -> Re
     settings = settings_of(request)
     incident = service.get(session, ref)
     form = await read_form(request)
-    values = form.values()
+    values = {**form.values(), "kind": "resolution"}
     try:
         service.resolve(
             session,
@@ -335,18 +341,11 @@ async def resolve_incident(request: Request, session: DbSession, ref: str) -> Re
             body_ja=form.raw("body_ja"),
             body_en=form.raw("body_en") or None,
             actor=user.actor,
+            actor_role=user.role,
+            override_reason=form.raw("override_reason").strip() or None,
         )
     except AnshinError as exc:
-        session.rollback()
-        return _detail(
-            request,
-            session,
-            user,
-            service.get(session, ref),
-            status=exc.status,
-            resolve_values=values,
-            resolve_errors=error_for(request, exc),
-        )
+        return _refused(request, session, user, ref, exc, values)
     session.commit()
     flash(request, N_("Incident resolved and the resolution notice published."))
     return redirect(f"/console/incidents/{incident.reference}")

@@ -1,0 +1,118 @@
+"""htmx fragments of the incident record page: the compose box, the live check, the clock.
+
+* ``GET  /console/incidents/{ref}/compose?kind=update`` — the compose box
+  started again from another kind's template (R11: first notice, update,
+  no-news update, resolution notice);
+* ``POST /console/incidents/{ref}/check`` — the message check (伝え方チェック,
+  R3, R6, R12–R16) on what is typed, as the agent types;
+* ``GET  /console/incidents/{ref}/first-notice`` — the first-notice clock
+  (R4), polled until the notice has reached its last customer.
+
+Nothing here writes: publishing stays in ``views`` (Post/Redirect/Get).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from anshin.comms.lint import Finding
+from anshin.db import utcnow
+from anshin.errors import Conflict, InvalidInput
+from anshin.i18n import N_
+from anshin.incidents import detail, forms, service
+from anshin.incidents.models import Incident
+from anshin.team import rules as team_rules
+from anshin.team.models import User
+from anshin.web.deps import check_csrf, db_session, require_role, settings_of
+from anshin.web.views_helpers import partial, read_form
+
+router = APIRouter(include_in_schema=False)
+DbSession = Annotated[Session, Depends(db_session)]
+
+
+def compose_context(
+    user: User,
+    incident: Incident,
+    values: dict[str, Any],
+    findings: dict[str, list[Finding]],
+) -> dict[str, Any]:
+    """What the compose box template needs besides the typed values."""
+    kind = detail.chosen_kind(incident, values.get("kind"))
+    base = f"/console/incidents/{incident.reference}"
+    return {
+        "kind": kind,
+        "kinds": detail.compose_kinds(incident),
+        "action": f"{base}/resolve" if kind == "resolution" else f"{base}/updates",
+        "findings": findings,
+        "blocking": detail.blocking(findings),
+        "internal": values.get("audience") == "internal" and kind != "resolution",
+        "can_override": team_rules.can(user.role, "message.override_check"),
+        "statuses": forms.UPDATE_STATUSES,
+    }
+
+
+def _open(session: Session, ref: str) -> Incident:
+    incident = service.get(session, ref)
+    if incident.status == "resolved":
+        raise Conflict(N_("This incident is already resolved; it takes no more updates."))
+    return incident
+
+
+@router.get("/console/incidents/{ref}/compose", response_class=HTMLResponse)
+def compose_fragment(request: Request, session: DbSession, ref: str, kind: str = "") -> Response:
+    """The compose box prefilled from the chosen kind's template, checked (R11)."""
+    user = require_role(request, session, "operator")
+    incident = _open(session, ref)
+    kinds = detail.compose_kinds(incident)
+    if kind and kind not in kinds:
+        raise InvalidInput(N_("Choose one of the allowed values."), field="kind")
+    kind = kind or detail.chosen_kind(incident, None)
+    values = detail.compose_values(session, settings_of(request), incident, kind, utcnow())
+    findings = detail.check(incident, values)
+    return partial(
+        request,
+        user,
+        "incidents/_compose.html",
+        incident=incident,
+        values=values,
+        errors={},
+        **compose_context(user, incident, values, findings),
+    )
+
+
+@router.post("/console/incidents/{ref}/check", response_class=HTMLResponse)
+async def check_fragment(request: Request, session: DbSession, ref: str) -> Response:
+    """The message check on the typed texts, for the compose box as the agent types."""
+    user = require_role(request, session, "operator")
+    await check_csrf(request)
+    incident = _open(session, ref)
+    values = (await read_form(request)).values()
+    findings = detail.check(incident, values)
+    return partial(
+        request,
+        user,
+        "incidents/_check.html",
+        incident=incident,
+        values=values,
+        **compose_context(user, incident, values, findings),
+    )
+
+
+@router.get("/console/incidents/{ref}/first-notice", response_class=HTMLResponse)
+def first_notice_fragment(request: Request, session: DbSession, ref: str) -> Response:
+    """R4: the first-notice clock, refreshed until its last customer has it."""
+    user = require_role(request, session, "operator")
+    settings = settings_of(request)
+    incident = service.get(session, ref)
+    counts = detail.deliveries(session, incident)
+    return partial(
+        request,
+        user,
+        "incidents/_first_notice.html",
+        incident=incident,
+        **detail.clock_context(settings, incident, counts),
+    )

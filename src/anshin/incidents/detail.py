@@ -1,0 +1,171 @@
+"""What the incident record page shows around the record: compose box, check, delivery, clock.
+
+The console page (``views``) and its htmx fragments (``compose_views``) share
+these so the first render and every refresh say the same thing:
+
+* the compose box starts from the product's templates (R11): the kind the
+  incident owes next (R4 first notice, R5 update, R7 resolution), rendered
+  with the record's facts in Japanese and English;
+* the message check (伝え方チェック, R3, R6, R12–R16) on what is typed;
+* each published notice's delivery counts (R4, R26) and the first-notice
+  clock: owed 15 minutes after the declaration, then when it was published
+  and when its last customer was reached (R4).
+
+Only reads; nothing here writes or commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from anshin import events
+from anshin.comms import service as comms
+from anshin.comms.lint import Finding, has_errors
+from anshin.config import Settings
+from anshin.incidents import forms, notices, rules
+from anshin.incidents.models import Incident
+from anshin.notify import service as notify
+from anshin.notify.service import DeliveryCounts
+from anshin.timefmt import to_zone
+
+LOCALES: tuple[str, ...] = ("ja", "en")
+COMPOSE_CHANNEL = "status_page"
+
+
+def compose_kinds(incident: Incident) -> tuple[str, ...]:
+    """The kinds the compose box offers for this incident now (R4, R5, R7)."""
+    return rules.compose_kinds(
+        status=incident.status, has_public_update=bool(incident.public_updates)
+    )
+
+
+def chosen_kind(incident: Incident, wanted: str | None) -> str:
+    """The kind asked for if it is valid now, else the one the incident owes next."""
+    kinds = compose_kinds(incident)
+    if wanted in kinds:
+        return str(wanted)
+    return comms.suggest_kind(incident)
+
+
+def compose_values(
+    session: Session, settings: Settings, incident: Incident, kind: str, now: dt.datetime
+) -> dict[str, Any]:
+    """The compose box's starting values: the kind's template in both languages (R11).
+
+    The promised next-update time is the cadence's (R5), the same time the
+    rendered text names.
+    """
+    texts = {
+        locale: comms.compose(session, settings, incident, kind, locale, COMPOSE_CHANNEL, now).text
+        for locale in LOCALES
+    }
+    values: dict[str, Any] = {
+        "kind": kind,
+        "body_ja": texts["ja"],
+        "body_en": texts["en"],
+        "audience": "public",
+        "status": incident.status if incident.status in forms.UPDATE_STATUSES else "investigating",
+    }
+    if kind != "resolution":
+        next_at = rules.default_next_update_at(now, incident.severity, settings.cadence_minutes())
+        values["next_update_at"] = forms.input_value(next_at, settings.timezone)
+    return values
+
+
+def check(incident: Incident, values: dict[str, Any]) -> dict[str, list[Finding]]:
+    """The message check on the compose box's texts; internal notes are not checked."""
+    if values.get("audience") == "internal" and values.get("kind") != "resolution":
+        return {}
+    kind = chosen_kind(incident, values.get("kind"))
+    texts = {locale: str(values.get(f"body_{locale}") or "") for locale in LOCALES}
+    return notices.check_texts(incident, kind, texts)
+
+
+def blocking(findings: dict[str, list[Finding]]) -> bool:
+    """True when a finding would stop the publish (an error), so the override shows."""
+    return any(has_errors(items) for items in findings.values())
+
+
+def deliveries(session: Session, incident: Incident) -> dict[int, DeliveryCounts]:
+    """Each published notice's delivery counts, by update id (R4, R26)."""
+    messages = notices.messages_for_incident(session, incident.id)
+    return {
+        update_id: notify.counts(session, message.id) for update_id, message in messages.items()
+    }
+
+
+def first_notice(
+    settings: Settings, incident: Incident, counts: dict[int, DeliveryCounts]
+) -> rules.FirstNotice:
+    """R4: the first-notice clock, with when the notice reached its last customer."""
+    public = incident.public_updates
+    first = public[0] if public else None
+    reached = counts.get(first.id) if first is not None else None
+    return rules.first_notice(
+        declared_at=incident.declared_at,
+        published_at=first.published_at if first is not None else None,
+        delivered_at=reached.last_delivered_at if reached is not None else None,
+        minutes=settings.first_notice_minutes,
+    )
+
+
+def clock_time(value: dt.datetime | None, zone: str) -> str:
+    """HH:MM in the team's zone, for the first-notice sentence."""
+    local = to_zone(value, zone)
+    return f"{local:%H:%M}" if local else ""
+
+
+def clock_context(
+    settings: Settings, incident: Incident, counts: dict[int, DeliveryCounts]
+) -> dict[str, Any]:
+    """The first-notice clock and its times as the page prints them (R4)."""
+    clock = first_notice(settings, incident, counts)
+    first = incident.public_updates[0] if incident.public_updates else None
+    reached = counts.get(first.id) if first is not None else None
+    return {
+        "clock": clock,
+        "clock_published": clock_time(clock.published_at, settings.timezone),
+        "clock_delivered": clock_time(clock.delivered_at, settings.timezone),
+        # Still on its way: the page keeps asking until the last customer has it.
+        "clock_waiting": reached is not None and clock.delivered_at is None,
+        "clock_counts": reached,
+    }
+
+
+@dataclass(frozen=True)
+class Override:
+    """A message the check refused that a senior published anyway, and why."""
+
+    actor: str
+    reason: str
+    rules: list[str]
+
+
+def overrides(session: Session, incident: Incident) -> dict[int, Override]:
+    """Check overrides by the update they let through (event ``message.check_overridden``).
+
+    The override is recorded just before the update's own event in the same
+    transaction, so it belongs to the next event that names an update.
+    """
+    resolution = next((u.id for u in incident.public_updates if u.kind == "resolution"), None)
+    found: dict[int, Override] = {}
+    pending: Override | None = None
+    for event in events.history(session, "incident", incident.id):
+        after = event.after or {}
+        if event.action == "message.check_overridden":
+            names = [rule for items in (after.get("findings") or {}).values() for rule in items]
+            pending = Override(event.actor, str(after.get("reason") or ""), sorted(set(names)))
+            continue
+        if pending is None:
+            continue
+        update_id = after.get("update_id")
+        if update_id is None and event.action == "incident.resolved":
+            update_id = resolution
+        if update_id is not None:
+            found[int(update_id)] = pending
+            pending = None
+    return found

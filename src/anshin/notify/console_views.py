@@ -1,0 +1,200 @@
+"""Console pages for delivery: live counts per notice, dead letters and their retry (R4, R26).
+
+* ``GET  /console/messages/{id}/counts`` — htmx fragment beside each published
+  notice: queued / sent / failed / dead, and when the last customer got it.
+  It polls itself every 3 seconds while anything is still on its way.
+* ``GET  /console/deliveries?state=dead[&message=ID]`` — the dead letters (or
+  deliveries in another state), recipients masked, last error, attempts.
+* ``POST /console/deliveries/{id}/retry`` and ``POST /console/messages/{id}/retry-dead``
+  (``/console/deliveries/retry-dead`` for every message) — send again.
+
+Permissions mirror the JSON API (``notify.api``): every agent (operator and
+up) may read counts and retry dead letters.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from anshin.errors import AnshinError, InvalidInput
+from anshin.i18n import N_, translate
+from anshin.notify import rules, service
+from anshin.notify.api import VIEW
+from anshin.notify.models import Delivery, OutboxMessage, Subscriber
+from anshin.web.deps import check_csrf, db_session, request_locale, require_role, settings_of
+from anshin.web.views_helpers import flash, page, partial, read_form, redirect
+
+router = APIRouter(include_in_schema=False)
+DbSession = Annotated[Session, Depends(db_session)]
+LIST_LIMIT = 200
+POLL_SECONDS = 3
+
+
+def mask_address(kind: str, address: str | None) -> str:
+    """A recipient as staff may see it on a shared screen: enough to recognise, not to copy.
+
+    ``operator@example.com`` → ``op•••@example.com``; a webhook URL keeps its
+    scheme and host only (its path may hold a secret token).
+    """
+    if not address:
+        return "—"
+    if kind == "webhook":
+        scheme, _, rest = address.partition("://")
+        host = rest.split("/", 1)[0].split("@")[-1]
+        return f"{scheme}://{host}/…" if rest else "…"
+    local, at, domain = address.partition("@")
+    if not at:
+        return address[:2] + "•••"
+    return f"{local[:2]}•••@{domain}"
+
+
+def _counts_context(session: Session, message_id: int) -> dict[str, Any]:
+    counts = service.counts(session, message_id)
+    return {
+        "counts": counts,
+        # failed deliveries are waiting for their next try: keep watching them too.
+        "polling": counts.queued > 0 or counts.failed > 0,
+        "poll_seconds": POLL_SECONDS,
+    }
+
+
+@router.get("/console/messages/{message_id}/counts", response_class=HTMLResponse)
+def counts_fragment(request: Request, session: DbSession, message_id: int) -> Response:
+    """htmx: one notice's delivery counts, polling itself while anything is on its way (R4)."""
+    user = require_role(request, session, VIEW)
+    return partial(
+        request, user, "notify/console_counts.html", **_counts_context(session, message_id)
+    )
+
+
+def _state(value: str) -> str:
+    if value not in rules.DELIVERY_STATUSES:
+        raise InvalidInput(N_("Unknown delivery status: {value}."), field="state", value=value)
+    return value
+
+
+def _message_id(value: str) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit():
+        raise InvalidInput(N_("Enter a whole number."), field="message")
+    return int(value)
+
+
+def _rows(
+    session: Session, state: str, message_id: int | None
+) -> list[tuple[Delivery, str, OutboxMessage]]:
+    """Deliveries in one state, newest first, with the masked recipient and their message."""
+    stmt = (
+        select(Delivery, Subscriber.kind, Subscriber.address, OutboxMessage)
+        .join(OutboxMessage, OutboxMessage.id == Delivery.message_id)
+        .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(Delivery.status == state)
+        .order_by(Delivery.id.desc())
+        .limit(LIST_LIMIT)
+    )
+    if message_id is not None:
+        stmt = stmt.where(Delivery.message_id == message_id)
+    return [
+        (delivery, mask_address(kind or delivery.channel, address), message)
+        for delivery, kind, address, message in session.execute(stmt).all()
+    ]
+
+
+def subject(message: OutboxMessage, locale: str) -> str:
+    """The notice's subject in the reader's language (Japanese when there is no English)."""
+    texts = message.texts.get(locale) or message.texts.get("ja") or {}
+    return str(texts.get("subject") or message.kind)
+
+
+def _list_url(state: str, message_id: int | None) -> str:
+    url = f"/console/deliveries?state={state}"
+    return url + (f"&message={message_id}" if message_id is not None else "")
+
+
+@router.get("/console/deliveries", response_class=HTMLResponse)
+def deliveries_page(
+    request: Request, session: DbSession, state: str = "dead", message: str = ""
+) -> Response:
+    """Dead letters (or another state) with a retry button per row and per message."""
+    user = require_role(request, session, VIEW)
+    state = _state(state)
+    message_id = _message_id(message)
+    focus = service.get_message(session, message_id) if message_id is not None else None
+    locale = request_locale(request)
+    rows = _rows(session, state, message_id)
+    return page(
+        request,
+        user,
+        "notify/console_deliveries.html",
+        state=state,
+        states=rules.DELIVERY_STATUSES,
+        rows=[(d, who, m, subject(m, locale)) for d, who, m in rows],
+        focus=focus,
+        focus_subject=subject(focus, locale) if focus is not None else "",
+        focus_counts=service.counts(session, focus.id) if focus is not None else None,
+        message_id=message_id,
+        limit=LIST_LIMIT,
+    )
+
+
+def _back(form_state: str, form_message: str) -> str:
+    """Where a retry returns to: the list it was pressed on (validated, never a free URL)."""
+    state = form_state if form_state in rules.DELIVERY_STATUSES else "dead"
+    message_id = int(form_message) if form_message.isdigit() else None
+    return _list_url(state, message_id)
+
+
+def _refusal(request: Request, exc: AnshinError, back: str) -> Response:
+    # Translated now: the parameters may not travel through the session cookie.
+    flash(request, translate(request_locale(request), exc.msgid, **exc.params), kind="error")
+    return redirect(back)
+
+
+@router.post("/console/deliveries/{delivery_id}/retry")
+async def retry_one(request: Request, session: DbSession, delivery_id: int) -> Response:
+    """Send one dead letter again with a fresh set of attempts."""
+    user = require_role(request, session, VIEW)
+    await check_csrf(request)
+    form = await read_form(request)
+    back = _back(form.get("state"), form.get("message"))
+    try:
+        service.retry(session, settings_of(request), delivery_id, actor=user.actor)
+    except AnshinError as exc:
+        session.rollback()
+        if exc.status == 404:
+            raise
+        return _refusal(request, exc, back)
+    session.commit()
+    flash(request, N_("The delivery is queued again."))
+    return redirect(back)
+
+
+@router.post("/console/messages/{message_id}/retry-dead")
+async def retry_message(request: Request, session: DbSession, message_id: int) -> Response:
+    """Send every dead letter of one notice again."""
+    user = require_role(request, session, VIEW)
+    await check_csrf(request)
+    form = await read_form(request)
+    count = service.retry_dead(
+        session, settings_of(request), message_id=message_id, actor=user.actor
+    )
+    session.commit()
+    flash(request, N_("{count} dead letters queued again."), count=count)
+    return redirect(_back(form.get("state"), form.get("message") or str(message_id)))
+
+
+@router.post("/console/deliveries/retry-dead")
+async def retry_all(request: Request, session: DbSession) -> Response:
+    """Send every dead letter of every notice again."""
+    user = require_role(request, session, VIEW)
+    await check_csrf(request)
+    count = service.retry_dead(session, settings_of(request), actor=user.actor)
+    session.commit()
+    flash(request, N_("{count} dead letters queued again."), count=count)
+    return redirect(_list_url("dead", None))
