@@ -5,15 +5,24 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from anshin.app import create_app
+from anshin.cli import app as cli_app
 from anshin.config import Settings
-from anshin.db import utcnow
-from anshin.incidents import service
+from anshin.db import make_engine, utcnow
+from anshin.errors import Conflict
+from anshin.incidents import components, service
 from anshin.statuspage import service as statuspage
+from anshin.statuspage.models import PublishState
+from anshin.team import service as team_service
+from anshin.team.models import User
 from status_helpers import ACTOR, FIRST_NOTICE, INTERNAL, UPDATE, build_world
+from test_console_support import client_for, login, seed
 
 
 def test_page_shows_public_updates_and_never_internal_notes(
@@ -132,3 +141,72 @@ def test_history_keeps_ninety_days(session: Session, settings: Settings) -> None
     session.commit()
     client = TestClient(create_app(settings))
     assert "百日前の障害" not in client.get("/").text
+
+
+def _component_names(client: TestClient) -> list[str]:
+    response = client.get("/api/v2/components.json")
+    assert response.status_code == 200
+    return [c["name"] for c in response.json()["components"] if not c["group"]]
+
+
+def _published_version(settings: Settings) -> int:
+    engine = make_engine(settings.database_url)
+    with Session(engine) as s:
+        version = int(s.scalar(select(PublishState.version)) or 0)
+    engine.dispose()
+    return version
+
+
+def test_adding_a_component_republishes_the_page_at_once(
+    session: Session, settings: Settings
+) -> None:
+    """No incident change needed: the new component is on the page after the commit."""
+    client = TestClient(create_app(settings))
+    assert _component_names(client) == []  # the first request publishes an empty page
+    before = _published_version(settings)
+    components.add_component(session, "ログイン", actor=ACTOR, group="基盤", settings=settings)
+    session.commit()
+    assert _published_version(settings) == before + 1
+    assert _component_names(client) == ["ログイン"]
+    assert "ログイン" in client.get("/").text
+    refused = None
+    try:
+        components.add_component(session, "ログイン", actor=ACTOR, settings=settings)
+    except Conflict as exc:
+        refused = exc
+    session.rollback()
+    assert refused is not None and _published_version(settings) == before + 1
+
+
+def test_components_added_in_the_console_api_and_cli_are_on_the_page(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each caller's session carries the settings (web.deps / cliutil bind them)."""
+    seed(settings)  # users, and two components added on a bare session: no page yet
+    client = client_for(settings)
+    assert _component_names(client) == ["ログイン", "決済"]
+
+    token = login(client, "senior")
+    added = client.post("/console/components", data={"name": "問い合わせ窓口", "csrf_token": token})
+    assert added.status_code == 303
+    assert "問い合わせ窓口" in _component_names(client)
+
+    engine = make_engine(settings.database_url)
+    with Session(engine) as s:
+        senior = s.scalars(select(User).where(User.role == "senior")).one()
+        raw, _ = team_service.create_token(s, user=senior, name="bot", actor=ACTOR)
+        s.commit()
+    engine.dispose()
+    api = client.post(
+        "/api/components",
+        json={"name": "外部連携API", "group": "連携"},
+        headers={"Authorization": f"Bearer {raw}"},
+    )
+    assert api.status_code == 201, api.text
+    assert "外部連携API" in _component_names(client)
+
+    monkeypatch.setenv("ANSHIN_DATABASE_URL", settings.database_url)
+    result = CliRunner().invoke(cli_app, ["component", "add", "通知メール", "--group", "連携"])
+    assert result.exit_code == 0, result.output
+    assert "通知メール" in _component_names(client)
+    assert "通知メール" in client.get("/").text

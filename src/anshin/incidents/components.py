@@ -4,6 +4,10 @@ A component's status is derived, not typed by hand during an incident: the
 worst impact among open incidents and maintenance in progress, else
 operational. Resolving an incident therefore restores exactly the components
 no other incident still holds down.
+
+Adding a component republishes the status page in the same transaction, as
+every incident and maintenance change does (DESIGN.md "published artefact"):
+customers see the new component at once, not after the next incident change.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anshin import events
-from anshin.db import utcnow
+from anshin.config import Settings
+from anshin.db import bound_settings, utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import N_
 from anshin.incidents import rules
@@ -26,6 +31,7 @@ from anshin.incidents.models import (
     Maintenance,
     MaintenanceComponent,
 )
+from anshin.statuspage import service as statuspage
 
 NAME_MAX = 200
 
@@ -58,8 +64,15 @@ def add_component(
     group: str | None = None,
     name_en: str | None = None,
     description: str | None = None,
+    settings: Settings | None = None,
+    now: dt.datetime | None = None,
 ) -> Component:
-    """Add a component customers can see; names are unique."""
+    """Add a component customers can see; names are unique.
+
+    The status page is republished with it (see :func:`republish` for where the
+    settings come from). The caller commits.
+    """
+    now = now or utcnow()
     clean = rules.check_text(name, field="name", limit=NAME_MAX, required=True) or ""
     if session.scalar(select(Component).where(Component.name == clean)) is not None:
         raise Conflict(N_("A component with this name already exists: {name}."), name=clean)
@@ -82,7 +95,21 @@ def add_component(
         action="component.created",
         after={"name": clean, "group": group, "status": component.status},
     )
+    republish(session, settings, now=now)
     return component
+
+
+def republish(session: Session, settings: Settings | None, *, now: dt.datetime) -> None:
+    """Render the status page again after a component change, in the caller's transaction.
+
+    ``settings`` default to the ones bound to the session (every app request and
+    CLI command binds them, ``db.bind_settings``). A bare session without either
+    — a test or a bench seeding rows — publishes nothing here; whatever it does
+    next through the incident services publishes the page with everything in it.
+    """
+    settings = settings or bound_settings(session)
+    if settings is not None:
+        statuspage.publish(session, settings, now=now)
 
 
 def list_components(session: Session) -> list[Component]:

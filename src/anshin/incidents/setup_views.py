@@ -79,6 +79,7 @@ async def add_component(request: Request, session: DbSession) -> Response:
             group=form.get("group") or None,
             name_en=form.get("name_en") or None,
             description=form.raw("description") or None,
+            settings=settings_of(request),
         )
     except AnshinError as exc:
         session.rollback()
