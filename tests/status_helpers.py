@@ -9,13 +9,19 @@ from sqlalchemy.orm import Session
 from anshin.config import Settings
 from anshin.incidents import components, maintenance, service
 from anshin.incidents.models import Incident
+from notice_texts import NEXT_UPDATE_JA, notice_en, notice_ja
 
 ACTOR = "test:lead"
+# Public texts are real notices: publishing refuses one the message check finds errors in.
 FIRST_NOTICE = (
     "現在、ログインできない状態が発生しております。ご不便をおかけし、誠に申し訳ございません。"
-    "確認できていない点は現在確認中です。"
+    "確認できていない点は現在確認中です。" + NEXT_UPDATE_JA
 )
-UPDATE = "原因を特定し、復旧作業を進めております。引き続きご不便をおかけし申し訳ございません。"
+FIRST_NOTICE_EN = notice_en("Some customers cannot sign in.")
+UPDATE = (
+    "原因を特定し、復旧作業を進めております。引き続きご不便をおかけし申し訳ございません。"
+    + NEXT_UPDATE_JA
+)
 INTERNAL = "社内メモ: 認証基盤のコネクション枯渇。顧客には未公表。"
 
 
@@ -36,7 +42,7 @@ def build_world(session: Session, settings: Settings, now: dt.datetime) -> Incid
         session,
         settings,
         old,
-        body_ja="決済に時間がかかっております。",
+        body_ja=notice_ja("決済に時間がかかっております。"),
         actor=ACTOR,
         now=now - dt.timedelta(days=3),
     )
@@ -44,7 +50,7 @@ def build_world(session: Session, settings: Settings, now: dt.datetime) -> Incid
         session,
         settings,
         old,
-        body_ja="復旧いたしました。",
+        body_ja=notice_ja("決済の遅延は解消いたしました。", kind="resolution"),
         actor=ACTOR,
         now=now - dt.timedelta(days=3) + dt.timedelta(hours=1),
     )
@@ -67,7 +73,7 @@ def build_world(session: Session, settings: Settings, now: dt.datetime) -> Incid
         settings,
         incident,
         body_ja=FIRST_NOTICE,
-        body_en="Some customers cannot sign in. We are sorry.",
+        body_en=FIRST_NOTICE_EN,
         actor=ACTOR,
         now=now - dt.timedelta(minutes=25),
     )

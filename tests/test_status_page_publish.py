@@ -21,7 +21,8 @@ from anshin.statuspage import service as statuspage
 from anshin.statuspage.models import PublishState
 from anshin.team import service as team_service
 from anshin.team.models import User
-from status_helpers import ACTOR, FIRST_NOTICE, INTERNAL, UPDATE, build_world
+from notice_texts import FIRST_NOTICE_JA, RESOLUTION_JA, notice_ja
+from status_helpers import ACTOR, FIRST_NOTICE, FIRST_NOTICE_EN, INTERNAL, UPDATE, build_world
 from test_console_support import client_for, login, seed
 
 
@@ -51,7 +52,7 @@ def test_language_negotiation_serves_the_english_page(session: Session, settings
     english = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"})
     assert '<html lang="en">' in english.text
     assert "Sign-in failures" in english.text
-    assert "Some customers cannot sign in. We are sorry." in english.text
+    assert FIRST_NOTICE_EN in english.text
     assert "Next update by" in english.text
     assert client.get("/en/").text == english.text
     chosen = client.get("/?lang=ja", headers={"Accept-Language": "en"})
@@ -76,7 +77,7 @@ def test_a_change_is_served_at_once(session: Session, settings: Settings) -> Non
         session,
         settings,
         incident,
-        body_ja="復旧作業の八割が完了しました。ご不便をおかけし申し訳ございません。",
+        body_ja=notice_ja("復旧作業の八割が完了しました。"),
         actor=ACTOR,
     )
     session.commit()
@@ -104,7 +105,7 @@ def test_export_dir_is_written_only_after_commit_with_the_served_bytes(
     assert (export / "static" / "status.css").exists()
     before = (export / "index.html").read_bytes()
     service.publish_update(
-        session, settings, incident, body_ja="ロールバックされる続報です。", actor=ACTOR
+        session, settings, incident, body_ja=notice_ja("取り消される続報です。"), actor=ACTOR
     )
     session.rollback()
     assert (export / "index.html").read_bytes() == before
@@ -132,10 +133,15 @@ def test_history_keeps_ninety_days(session: Session, settings: Settings) -> None
         now=now - dt.timedelta(days=100),
     )
     service.publish_update(
-        session, settings, old, body_ja="お知らせ", actor=ACTOR, now=now - dt.timedelta(days=100)
+        session,
+        settings,
+        old,
+        body_ja=FIRST_NOTICE_JA,
+        actor=ACTOR,
+        now=now - dt.timedelta(days=100),
     )
     service.resolve(
-        session, settings, old, body_ja="復旧", actor=ACTOR, now=now - dt.timedelta(days=99)
+        session, settings, old, body_ja=RESOLUTION_JA, actor=ACTOR, now=now - dt.timedelta(days=99)
     )
     statuspage.publish(session, settings, now=now)
     session.commit()

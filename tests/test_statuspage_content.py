@@ -16,6 +16,7 @@ from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.incidents import components, maintenance, service
 from anshin.statuspage import service as statuspage
+from notice_texts import notice_en, notice_ja
 from status_helpers import ACTOR, INTERNAL, build_world
 
 ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+09:00$")
@@ -56,8 +57,8 @@ def test_the_life_of_an_incident_on_the_page(session: Session, settings: Setting
         session,
         settings,
         incident,
-        body_ja="APIがご利用いただけない状態です。ご迷惑をおかけし申し訳ございません。",
-        body_en="The API is unavailable. We are sorry.",
+        body_ja=notice_ja("APIがご利用いただけない状態です。"),
+        body_en=notice_en("The API is unavailable."),
         actor=ACTOR,
         now=now - dt.timedelta(minutes=15),
     )
@@ -87,7 +88,7 @@ def test_the_life_of_an_incident_on_the_page(session: Session, settings: Setting
         session,
         settings,
         incident,
-        body_ja="復旧し、経過を観察しております。",
+        body_ja=notice_ja("復旧し、経過を観察しております。"),
         status="monitoring",
         actor=ACTOR,
         now=now - dt.timedelta(minutes=5),
@@ -100,7 +101,9 @@ def test_the_life_of_an_incident_on_the_page(session: Session, settings: Setting
         session,
         settings,
         incident,
-        body_ja="復旧いたしました。原因と再発防止策は報告書でお知らせいたします。",
+        body_ja=notice_ja(
+            "復旧いたしました。原因と再発防止策は報告書でお知らせいたします。", kind="resolution"
+        ),
         actor=ACTOR,
         now=now,
     )
@@ -135,7 +138,7 @@ def test_internal_updates_and_notes_reach_no_artefact(session: Session, settings
         actor=ACTOR,
     )
     service.publish_update(
-        session, settings, hidden, body_ja="通知メールが遅れております。", actor=ACTOR
+        session, settings, hidden, body_ja=notice_ja("通知メールが遅れております。"), actor=ACTOR
     )
     session.commit()
     stored = statuspage.stored(session)
@@ -154,7 +157,9 @@ def test_text_is_escaped_in_every_format(session: Session, settings: Settings) -
     incident = service.declare(
         session, settings, service.IncidentInput(title=nasty, severity="sev3"), actor=ACTOR
     )
-    service.publish_update(session, settings, incident, body_ja=f"本文 {nasty}", actor=ACTOR)
+    service.publish_update(
+        session, settings, incident, body_ja=notice_ja(f"本文 {nasty}"), actor=ACTOR
+    )
     session.commit()
     page = _text(session, "index.html")
     assert "<script>" not in page and "&lt;script&gt;" in page

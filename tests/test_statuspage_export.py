@@ -27,6 +27,7 @@ from anshin.db import utcnow
 from anshin.incidents import service
 from anshin.statuspage import service as statuspage
 from anshin.statuspage.views import ARTEFACT_PATHS
+from notice_texts import notice_ja
 from status_helpers import ACTOR, build_world
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "status-page.md"
@@ -60,13 +61,15 @@ def test_the_folder_holds_the_served_bytes_and_only_committed_pages(
 
     before = _snapshot(folder)
     service.publish_update(
-        session, settings, incident, body_ja="取り消される続報です。", actor=ACTOR
+        session, settings, incident, body_ja=notice_ja("取り消される続報です。"), actor=ACTOR
     )
     assert _snapshot(folder) == before, "nothing is written before the commit"
     session.rollback()
     assert _snapshot(folder) == before, "a rolled-back change never reaches the folder"
 
-    service.publish_update(session, settings, incident, body_ja="確定した続報です。", actor=ACTOR)
+    service.publish_update(
+        session, settings, incident, body_ja=notice_ja("確定した続報です。"), actor=ACTOR
+    )
     session.commit()
     assert "確定した続報です。" in (folder / "index.html").read_text()
     assert (folder / ".anshin-version").read_text().strip() == str(version + 1)

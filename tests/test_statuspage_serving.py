@@ -25,6 +25,7 @@ from anshin.statuspage import service as statuspage
 from anshin.statuspage import serving
 from anshin.statuspage.models import PublishState
 from anshin.statuspage.views import ARTEFACT_PATHS, StatusPageFastPath
+from notice_texts import notice_ja
 from status_helpers import ACTOR, FIRST_NOTICE, build_world
 
 MakeApp = Callable[..., FastAPI]
@@ -171,6 +172,7 @@ def test_a_change_committed_by_another_process_is_served_at_once(
     incident = build_world(session, settings, utcnow())
     client = TestClient(make_app())
     before = client.get("/api/v2/summary.json")
+    body = notice_ja("別のサーバーからの続報です。")
     script = textwrap.dedent(
         f"""
         from anshin.config import Settings
@@ -181,7 +183,7 @@ def test_a_change_committed_by_another_process_is_served_at_once(
         with make_sessionmaker(engine)() as session:
             incident = service.get(session, {incident.reference!r})
             service.publish_update(session, settings, incident,
-                body_ja="別のサーバーからの続報です。", actor="other-process")
+                body_ja={body!r}, actor="other-process")
             session.commit()
         engine.dispose()
         """
@@ -190,11 +192,8 @@ def test_a_change_committed_by_another_process_is_served_at_once(
     time.sleep(serving.PROBE_WINDOW_SECONDS + 0.05)
     after = client.get("/api/v2/summary.json")
     assert after.headers["etag"] != before.headers["etag"]
-    assert (
-        after.json()["incidents"][0]["incident_updates"][0]["body"]
-        == "別のサーバーからの続報です。"
-    )
-    assert "別のサーバーからの続報です。" in client.get("/").text
+    assert after.json()["incidents"][0]["incident_updates"][0]["body"] == body
+    assert body in client.get("/").text
 
 
 def test_a_fresh_database_publishes_once_under_concurrent_first_requests(
@@ -267,7 +266,7 @@ def test_each_publish_of_this_process_is_seen_by_the_next_request(
     client = TestClient(make_app())
     for n in range(3):
         client.get("/api/v2/summary.json")
-        body = f"続報 {n} です。ご不便をおかけし申し訳ございません。"
+        body = notice_ja(f"続報 {n} です。")
         service.publish_update(session, settings, incident, body_ja=body, actor=ACTOR)
         session.commit()
         latest = client.get("/api/v2/summary.json").json()["incidents"][0]
