@@ -229,3 +229,60 @@ def test_error_page_renders_for_anonymous_visitors(client: TestClient) -> None:
 def test_page_csrf_helper_reads_the_session_token(client: TestClient) -> None:
     token = login(client, "operator")
     assert page_csrf(client) == token
+
+
+def test_error_pages_keep_the_signed_in_users_navigation(client: TestClient) -> None:
+    """A 404 or a refusal is a page to carry on from: the user's name, nav and sign-out."""
+    login(client, "operator")
+    missing = client.get("/console/no-such-page")
+    assert missing.status_code == 404
+    text = text_of(missing.text)
+    assert "ページが見つかりません" in text
+    assert USERS["operator"][1] in text and "ログアウト" in text
+    assert 'href="/console/incidents/new"' in missing.text
+    assert 'href="/console/users"' not in missing.text  # the nav of an operator, not an admin
+    assert csrf_from(missing.text)  # the sign-out form works from here
+    token = page_csrf(client)
+    refused = client.post("/console/components", data={"name": "API", "csrf_token": token})
+    assert refused.status_code == 403
+    assert USERS["operator"][1] in text_of(refused.text)
+    assert 'href="/console/maintenance"' in refused.text
+
+    client.cookies.clear()
+    login(client, "admin")
+    admin_missing = client.get("/console/no-such-page?lang=en")
+    assert admin_missing.status_code == 404
+    assert 'href="/console/users"' in admin_missing.text and "Sign out" in admin_missing.text
+
+
+def test_error_page_for_a_visitor_has_no_navigation_and_sets_no_cookie(
+    client: TestClient,
+) -> None:
+    missing = client.get("/console/no-such-page")
+    assert missing.status_code == 404
+    assert 'href="/console/incidents/new"' not in missing.text
+    assert 'href="/login"' in missing.text
+    assert "set-cookie" not in missing.headers
+
+
+def test_error_page_renders_when_the_user_cannot_be_loaded(
+    client: TestClient, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database failing is a likely cause of errors: the page still renders, without nav."""
+    login(client, "senior")
+    engine = make_engine(settings.database_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE users RENAME TO users_elsewhere")
+    try:
+        missing = client.get("/console/no-such-page")
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE users_elsewhere RENAME TO users")
+        engine.dispose()
+    assert missing.status_code == 404
+    assert "ページが見つかりません" in text_of(missing.text)
+    assert "could not load the signed-in user" in caplog.text  # the failure was met, and logged
+    assert USERS["senior"][1] not in missing.text
+    assert 'href="/console/incidents/new"' not in missing.text
+    back = client.get("/console/no-such-page")
+    assert USERS["senior"][1] in text_of(back.text)

@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -31,7 +32,14 @@ from anshin.config import DEV_SECRET, Settings, get_settings
 from anshin.db import make_engine, make_sessionmaker
 from anshin.errors import AnshinError
 from anshin.i18n import N_, translate
-from anshin.web.deps import LOCALE_COOKIE, LoginRequired, message, request_locale
+from anshin.web.deps import (
+    LOCALE_COOKIE,
+    LoginRequired,
+    message,
+    page_context,
+    request_locale,
+    user_for_error_page,
+)
 from anshin.web.templating import render
 
 log = logging.getLogger("anshin")
@@ -82,12 +90,14 @@ def _is_api(request: Request) -> bool:
     )
 
 
-def _error_page(request: Request, status: int, text: str) -> HTMLResponse:
-    locale = request_locale(request)
-    body = render(
-        "error.html",
-        {"locale": locale, "status": status, "message": text, "user": None, "request": request},
-    )
+async def _error_page(request: Request, status: int, text: str) -> HTMLResponse:
+    """The error page, with the signed-in user's navigation so they can carry on from it."""
+    user = await run_in_threadpool(user_for_error_page, request)
+    if user is None:
+        context: dict[str, Any] = {"request": request, "locale": request_locale(request)}
+    else:
+        context = page_context(request, user)
+    body = render("error.html", {"user": None, **context, "status": status, "message": text})
     return HTMLResponse(body, status_code=status)
 
 
@@ -110,7 +120,7 @@ def _install_error_handlers(app: FastAPI) -> None:
                 }
             }
             return JSONResponse(payload, status_code=exc.status)
-        return _error_page(request, exc.status, text)
+        return await _error_page(request, exc.status, text)
 
     @app.exception_handler(LexiconError)
     async def word_lists_error(request: Request, exc: LexiconError) -> Response:
@@ -134,7 +144,7 @@ def _install_error_handlers(app: FastAPI) -> None:
                 status_code=422,
             )
         lines = "; ".join(f"{d['field']}: {d['message']}" for d in details)
-        return _error_page(request, 422, f"{summary} {lines}")
+        return await _error_page(request, 422, f"{summary} {lines}")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -153,7 +163,7 @@ def _install_error_handlers(app: FastAPI) -> None:
                 status_code=exc.status_code,
                 headers=getattr(exc, "headers", None),
             )
-        return _error_page(request, exc.status_code, text)
+        return await _error_page(request, exc.status_code, text)
 
 
 class RememberLanguage:

@@ -5,6 +5,7 @@ Routes stay thin (DESIGN.md): they take these, call a service, commit, render.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +22,7 @@ from anshin.team import service as team_service
 from anshin.team.models import User
 
 LOCALE_COOKIE = "anshin_lang"
+log = logging.getLogger("anshin")
 
 
 class LoginRequired(AnshinError):
@@ -121,6 +123,28 @@ def current_user(request: Request, session: Session) -> User | None:
         request.session.clear()
         return None
     return user
+
+
+def user_for_error_page(request: Request) -> User | None:
+    """The signed-in user, for the error page's navigation; None if there is none or it fails.
+
+    The error page must render whatever went wrong, so this opens a session of its
+    own (the failed route's may be in a broken transaction) and treats any failure
+    to load the user — a database that is down is a likely reason for the error —
+    as nobody signed in, logged for the operator. Without a session cookie or a
+    token it touches neither the database nor the cookie.
+    """
+    if "session" not in request.scope:
+        return None
+    signed_in = bool(request.session.get("user_id"))
+    if not signed_in and not request.headers.get("authorization", "").lower().startswith("bearer "):
+        return None
+    try:
+        with request.app.state.sessions() as session:
+            return current_user(request, session)
+    except Exception:
+        log.warning("error page: could not load the signed-in user", exc_info=True)
+        return None
 
 
 def require_role(request: Request, session: Session, minimum: str = "operator") -> User:
