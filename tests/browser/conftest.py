@@ -89,3 +89,40 @@ def shots(tmp_path: Path) -> Path:
     folder = tmp_path / "screenshots"
     folder.mkdir()
     return folder
+
+
+@pytest.fixture
+def mail_server(tmp_path: Path) -> Iterator[tuple[LiveServer, Any]]:
+    """A live server whose notices really go out: an SMTP sink on 127.0.0.1 that refuses
+    ``user1@example.com``, five subscribers, and the embedded delivery worker running."""
+    from anshin.notify import queue
+    from anshin.notify.sink import MailSink, SmtpSink, seed_subscribers
+
+    import_all_models()
+    url = f"sqlite:///{tmp_path / 'browser-mail.db'}"
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    with SmtpSink(MailSink(reject={"user1@example.com"})) as sink:
+        settings = Settings(
+            database_url=url,
+            secret_key="browser-" + uuid.uuid4().hex,
+            status_export_dir=None,
+            site_name="anshin デモ",
+            smtp_host="127.0.0.1",
+            smtp_port=sink.port,
+            smtp_from="anshin デモ <status@example.com>",
+        )
+        seed(settings)
+        server = LiveServer(settings)
+        settings.base_url = server.url
+        with server.session() as session:
+            seed_subscribers(session, 5)
+            session.commit()
+        server.start()
+        queue.start_embedded_consumer(settings, workers=1)
+        try:
+            yield server, sink
+        finally:
+            queue.stop_embedded_consumer()
+            server.stop()

@@ -16,11 +16,16 @@ import pytest
 from browser_support import PASSWORD, USERS, LiveServer
 from playwright.sync_api import expect
 
+from anshin.comms import service as comms
 from anshin.db import utcnow
 from anshin.incidents import maintenance, service
 
 pytestmark = pytest.mark.browser
 UPDATE_TEXT = "認証サーバーの切り替えを行い、一部のお客様はログインできるようになりました。"
+UPDATE_EN = (
+    "We switched the authentication servers, and some customers can sign in again. "
+    "We are sorry for the trouble this is causing. We will post the next update by 16:00 JST."
+)
 
 
 def fits(page: Any, name: str) -> None:
@@ -91,8 +96,8 @@ def test_declare_publish_first_notice_and_update_reach_the_status_page(
     expect(page).to_have_url(re.compile(r"/console/incidents/INC-\d{4}-0001$"))
     expect(page.locator(".flash")).to_contain_text("続けて第一報を公開してください。")
     first_notice = page.locator("#body_ja")
-    expect(first_notice).to_have_value(re.compile("ログイン・管理画面をご利用いただけない障害"))
-    expect(first_notice).to_have_value(re.compile("原因：現在確認中です。"))
+    expect(first_notice).to_have_value(re.compile("ログイン、管理画面がご利用いただけない状態"))
+    expect(first_notice).to_have_value(re.compile("復旧の見込み：現在確認中"))
     expect(page.locator(".timer-big")).to_contain_text("第一報の期限")
     before = page.locator(".timer-big .timer-text").inner_text()
     page.wait_for_timeout(1200)
@@ -101,8 +106,9 @@ def test_declare_publish_first_notice_and_update_reach_the_status_page(
     expect(page.locator(".flash")).to_have_text("第一報を公開しました。")
 
     page.locator("input[name=status][value=identified]").check()
-    page.locator("#body_ja").fill(UPDATE_TEXT + "引き続き、全面復旧に向けて対応しております。")
-    page.locator("#body_en").fill("We switched the authentication servers; some can sign in.")
+    template = page.locator("#body_ja").input_value()  # the update template, checked
+    page.locator("#body_ja").fill(UPDATE_TEXT + "\n" + template)
+    page.locator("#body_en").fill(UPDATE_EN)
     page.get_by_role("button", name="続報を公開").click()
     expect(page.locator(".flash")).to_have_text("続報を公開しました。")
     expect(page.locator(".timeline > li")).to_have_count(2)
@@ -188,11 +194,14 @@ def test_dashboard_timers_count_down_and_turn_red_when_overdue(
     page.wait_for_timeout(300)
     # Keep the dashboard screenshot to the two incidents the docs describe.
     with live_server.session() as session:
+        third_incident = service.get(session, third_ref)
         service.resolve(
             session,
             live_server.settings,
-            service.get(session, third_ref),
-            body_ja="復旧いたしました。",
+            third_incident,
+            body_ja=comms.compose(
+                session, live_server.settings, third_incident, "resolution", "ja", "status_page"
+            ).text,
             actor="seed",
         )
         session.commit()
