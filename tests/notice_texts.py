@@ -50,18 +50,22 @@ SPECULATIVE_JA = (
 )
 
 
-def notice_ja(detail: str, *, kind: str = "update") -> str:
+def notice_ja(detail: str, *, kind: str = "update", next_at: str | None = None) -> str:
     """A good Japanese notice that starts with ``detail``: the sentence a test looks for.
 
-    A resolution apologises in the past tense and promises no next update.
+    ``next_at`` ("15:30") names the promised time when the test sets one, so the
+    text and ``next_update_at`` agree. A resolution apologises in the past tense
+    and promises no next update.
     """
     if kind == "resolution":
         return detail + RESOLVED_APOLOGY_JA
-    return detail + APOLOGY_JA + NEXT_UPDATE_JA
+    promise = f"次回は{next_at}までにお知らせいたします。" if next_at else NEXT_UPDATE_JA
+    return detail + APOLOGY_JA + promise
 
 
-def notice_en(detail: str, *, kind: str = "update") -> str:
+def notice_en(detail: str, *, kind: str = "update", next_at: str | None = None) -> str:
     """The English counterpart of :func:`notice_ja`."""
     if kind == "resolution":
         return f"{detail} {RESOLVED_APOLOGY_EN}"
-    return f"{detail} {APOLOGY_EN} {NEXT_UPDATE_EN}"
+    promise = f"We will post the next update by {next_at}." if next_at else NEXT_UPDATE_EN
+    return f"{detail} {APOLOGY_EN} {promise}"

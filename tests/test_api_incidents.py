@@ -22,6 +22,7 @@ from anshin.events import Event
 from anshin.incidents import components
 from anshin.incidents.models import Component, Incident, IncidentUpdate, Maintenance
 from anshin.team import service as team_service
+from notice_texts import RESOLUTION_EN, RESOLUTION_JA, notice_en, notice_ja
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -221,11 +222,12 @@ def test_updates_first_notice_then_update_then_no_news(
 ) -> None:
     ref = declare(client, tokens["operator"])["reference"]
     soon = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=30)).replace(microsecond=0)
+    at = f"{soon.astimezone(TOKYO):%H:%M}"
     first = client.post(
         f"/api/incidents/{ref}/updates",
         json={
-            "body_ja": "ログインできない事象が発生しております。申し訳ございません。",
-            "body_en": "Some customers cannot sign in. We are sorry.",
+            "body_ja": notice_ja("ログインできない事象が発生しております。", next_at=at),
+            "body_en": notice_en("Some customers cannot sign in.", next_at=at),
             "next_update_at": soon.isoformat(),
         },
         headers=bearer(tokens["operator"]),
@@ -277,10 +279,7 @@ def test_resolve_then_no_more_updates(
     ref = declare(client, tokens["operator"])["reference"]
     resolved = client.post(
         f"/api/incidents/{ref}/resolve",
-        json={
-            "body_ja": "復旧いたしました。報告書は後日お知らせいたします。",
-            "body_en": "Resolved.",
-        },
+        json={"body_ja": RESOLUTION_JA, "body_en": RESOLUTION_EN},
         headers=bearer(tokens["operator"]),
     )
     assert resolved.status_code == 200, resolved.text

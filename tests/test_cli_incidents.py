@@ -20,6 +20,7 @@ from typer.testing import CliRunner, Result
 from anshin.cli import app
 from anshin.events import Event
 from anshin.incidents.models import Component, Incident, IncidentUpdate
+from notice_texts import RESOLUTION_JA, notice_en, notice_ja
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -138,8 +139,9 @@ def test_update_resolve_and_refusals(
     ref = declare(run)["reference"]
     soon = (dt.datetime.now(TOKYO) + dt.timedelta(minutes=40)).replace(second=0, microsecond=0)
     first = run(
-        "incident", "update", ref, "--body-ja", "ログインできない事象が発生しております。",
-        "--body-en", "Some customers cannot sign in.",
+        "incident", "update", ref,
+        "--body-ja", notice_ja("ログインできない事象が発生しております。", next_at=f"{soon:%H:%M}"),
+        "--body-en", notice_en("Some customers cannot sign in.", next_at=f"{soon:%H:%M}"),
         "--next-update-at", soon.replace(tzinfo=None).isoformat(), "--format", "json",
     )  # fmt: skip
     assert first.exit_code == 0, first.output
@@ -165,9 +167,7 @@ def test_update_resolve_and_refusals(
         and "次の連絡期限" in shown.stdout
         and "推定影響顧客数" not in shown.stdout
     )
-    resolved = run(
-        "incident", "resolve", ref, "--body-ja", "復旧いたしました。", "--format", "json"
-    )
+    resolved = run("incident", "resolve", ref, "--body-ja", RESOLUTION_JA, "--format", "json")
     assert resolved.exit_code == 0, resolved.output
     assert json.loads(resolved.stdout)["status"] == "resolved"
     before = state(sessions)
@@ -274,7 +274,7 @@ def test_edit_keeps_what_is_not_given(run: Any, components: None) -> None:
 def test_list_filters_and_text_output(run: Any, components: None) -> None:
     first = declare(run)["reference"]
     second = declare(run, "--title", "決済の障害")["reference"]
-    assert run("incident", "resolve", first, "--body-ja", "復旧いたしました。").exit_code == 0
+    assert run("incident", "resolve", first, "--body-ja", RESOLUTION_JA).exit_code == 0
     open_only = json.loads(run("incident", "list", "--status", "open", "--format", "json").stdout)
     assert [i["reference"] for i in open_only["incidents"]] == [second]
     resolved = json.loads(
