@@ -24,6 +24,10 @@ from browser_support import CHROMIUM, CHROMIUM_ARGS, DOCS_SHOTS, LiveServer, see
 from anshin.config import Settings
 from anshin.db import Base, import_all_models, make_engine
 
+# Chromium's Japanese UI strings and formats (Debian's chromium-l10n): date inputs
+# read 2026/11/22 13:50 only with them.
+JA_LOCALE_DATA = Path("/usr/lib/chromium/locales/ja.pak")
+
 
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[LiveServer]:
@@ -53,7 +57,12 @@ def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         if os.environ.get("ANSHIN_REQUIRE_BROWSER") == "1":
             pytest.fail("/usr/bin/chromium is missing and ANSHIN_REQUIRE_BROWSER=1")
-        pytest.skip("/usr/bin/chromium is missing (apt-get install chromium fonts-noto-cjk)")
+        pytest.skip(
+            "/usr/bin/chromium is missing (apt-get install chromium chromium-l10n fonts-noto-cjk)"
+        )
+    if not JA_LOCALE_DATA.exists() and os.environ.get("ANSHIN_REQUIRE_BROWSER") == "1":
+        # Without it Chromium's UI, date inputs included, stays in English (.ci/run installs it).
+        pytest.fail(f"{JA_LOCALE_DATA} is missing (apt-get install chromium-l10n)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
