@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import LiveServer
+from browser_support import DOCS_SHOTS, LiveServer
 from playwright.sync_api import expect
 from test_console_browser import fits, shot, sign_in
 
@@ -23,12 +23,17 @@ pytestmark = pytest.mark.browser
 GUESS = "原因はおそらくサーバーの設定ミスです。"
 
 
-def narrow(page: Any, name: str) -> None:
-    """The same page on a 390 px wide phone: nothing spills sideways."""
+def narrow(page: Any, name: str, folder: Path) -> None:
+    """The same page on a 390 px wide phone: nothing spills sideways.
+
+    The phone views are kept with the test's screenshots (not in docs/) to look at.
+    """
     size = page.viewport_size
     page.set_viewport_size({"width": 390, "height": 844})
     page.wait_for_timeout(100)
     fits(page, name + " at 390px")
+    if folder != DOCS_SHOTS:
+        page.screenshot(path=str(folder / (name.replace(" ", "-") + "-390.png")), full_page=True)
     page.set_viewport_size(size)
 
 
@@ -64,7 +69,7 @@ def test_compose_check_publish_and_watch_delivery(
     expect(page.locator("#check")).to_contain_text("シニア以上ができます")
     finding.scroll_into_view_if_needed()
     shot(page, shots, "incident-compose.png")
-    narrow(page, "compose box with findings")
+    narrow(page, "compose box with findings", shots)
 
     # Fixed: the finding goes away, and the notice is published.
     body.fill(template)
@@ -86,7 +91,7 @@ def test_compose_check_publish_and_watch_delivery(
     assert len(sink.handler.received) == 4
     page.locator("#timeline").scroll_into_view_if_needed()
     shot(page, shots, "incident-delivery.png")
-    narrow(page, "incident page after publishing")
+    narrow(page, "incident page after publishing", shots)
 
     # The dead letter, masked, with its error; retried once the address works again.
     counts.locator("a.dc-dead").click()
@@ -96,7 +101,7 @@ def test_compose_check_publish_and_watch_delivery(
     expect(row).to_contain_text("us•••@example.com")
     expect(row).to_contain_text("SMTP 550")
     shot(page, shots, "dead-letters.png")
-    narrow(page, "dead letters")
+    narrow(page, "dead letters", shots)
     sink.handler.reject.clear()
     row.get_by_role("button", name="再送").click()
     expect(page.locator(".flash")).to_have_text("配信をもう一度キューに入れました。")
