@@ -252,6 +252,26 @@ def test_compose_uses_the_active_text_and_the_stored_incident(
         service.compose(session, settings, None, "update", "ja", "short", NOW)
 
 
+def test_a_resolution_drafted_on_an_open_incident_names_a_recovery_time(
+    session: Session, settings: Settings, incident: Incident
+) -> None:
+    """The draft says "now" for the author to correct, never 「…は、に復旧いたしました」 (R7)."""
+    assert incident.resolved_at is None
+    for locale in ("ja", "en"):
+        draft = service.compose(
+            session, settings, incident, "resolution", locale, "status_page", NOW
+        )
+        stamp = "2026/11/22 14:00 (JST)" if locale == "ja" else "2026-11-22 14:00 JST"
+        assert stamp in draft.text, draft.text
+    assert (
+        "、に復旧"
+        not in service.compose(session, settings, incident, "resolution", "ja", "email", NOW).text
+    )
+    # An update on the open incident still has no recovery time to show.
+    values = service.build_context(settings, "update", "ja", NOW, incident=incident)
+    assert values["resolved_at"] == ""
+
+
 def test_concurrent_editors_get_distinct_versions(
     sessions: sessionmaker[Session], settings: Settings
 ) -> None:

@@ -157,7 +157,7 @@ def test_dead_letters_are_listed_masked_and_can_be_retried(
     )
     assert again.status_code == 303
     reason = text_of(client.get(again.headers["location"]).text)
-    assert "再送できるのは配信に失敗したもの（デッドレター）だけです。" in reason
+    assert "再送できるのは配信不能（" in reason
     assert "この配信の状態は pending です。" in reason
     assert queue.get_queue(mail_settings).deliver_now() == 1
     assert REFUSED in [r.recipients[0] for r in sink.handler.received]

@@ -139,6 +139,17 @@ def test_unconfirmed_as_fact() -> None:
     assert spans(hedged, "unconfirmed-as-fact", facts=IncidentFacts()) == []
 
 
+def test_a_condition_about_recovery_is_not_a_claim_of_it() -> None:
+    for text in (
+        "Until the service is restored, you can use the workaround above.",
+        "Once sign-in is restored, we will email you.",
+        "As soon as payments are back to normal, we will let you know.",
+    ):
+        assert spans(text, "unconfirmed-as-fact", facts=IncidentFacts()) == [], text
+    claim = "Sign-in is restored. Until then, please use the app."
+    assert spans(claim, "unconfirmed-as-fact", facts=IncidentFacts()) == ["is restored"]
+
+
 def test_avoid_expressions_in_english() -> None:
     text = "We apologize for any inconvenience. Please be patient."
     assert spans(text, "avoid-expression") == [

@@ -242,11 +242,14 @@ def incident_context(
     customer_name: str = "",
     support_plan: str = "",
     message_body: str = "",
+    resolving: bool = False,
 ) -> dict[str, Any]:
     """Every variable an incident message may use, from the shared record (R1, R2, R3).
 
     ``next_update_at`` defaults to the cadence for the incident's severity
-    (R5); ``report_due_at`` to REPORT_DAYS after the recovery (R7).
+    (R5); ``report_due_at`` to REPORT_DAYS after the recovery (R7). With
+    ``resolving`` (a resolution drafted while the incident is still open) the
+    recovery time is "now", for the author to correct, never a blank.
     """
     zone = settings.timezone
     names = [
@@ -287,7 +290,9 @@ def incident_context(
         started_at=format_local(incident.started_at, zone, locale),
         detected_at=format_local(incident.detected_at, zone, locale),
         declared_at=format_local(incident.declared_at, zone, locale),
-        resolved_at=format_local(incident.resolved_at, zone, locale),
+        resolved_at=format_local(
+            incident.resolved_at or (now if resolving else None), zone, locale
+        ),
         duration=format_duration(end - incident.started_at, locale),
         affected_customers=affected,
         affected_customers_known=count is not None,
@@ -406,4 +411,5 @@ def build_context(
         customer_name=str(opts.get("customer_name") or ""),
         support_plan=str(opts.get("support_plan") or ""),
         message_body=str(opts.get("message_body") or ""),
+        resolving=kind in rules.AFTER_RECOVERY,
     )
