@@ -237,7 +237,7 @@ def test_db_revision_writes_the_next_numbered_script(
     url = f"sqlite:///{tmp_path / 'rev.db'}"
     assert invoke(url, "db", "upgrade").exit_code == 0
     before = sorted(p.name for p in (copy / "versions").glob("*.py"))
-    number = f"{len(before) + 1:04d}"
+    number = f"{max(int(name[:4]) for name in before) + 1:04d}"  # after the highest, gaps or not
     result = invoke(url, "db", "revision", "-m", "add widgets", "--empty")
     assert result.exit_code == 0, result.output
     written = copy / "versions" / f"{number}_add_widgets.py"

@@ -8,21 +8,23 @@ language and change nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
 from anshin.config import Settings
-from anshin.db import make_engine, make_sessionmaker
+from anshin.db import make_engine, make_sessionmaker, utcnow
 from anshin.events import Event
 from anshin.incidents import components
-from anshin.notify import api, models, queue, service, tokens, views
+from anshin.notify import api, models, queue, ratelimit, service, tokens, views
 from anshin.notify.models import Delivery, Subscriber
 from anshin.notify.service import MessageTexts
 from anshin.notify.sink import MailSink, SmtpSink
@@ -361,3 +363,72 @@ def test_csv_import_export_over_the_api(
         "a@example.com,ja,ログイン,active",
         "b@example.com,en,,active",
     ]
+
+
+def _subscribe(client: TestClient, email: str, lang: str = "ja") -> Response:
+    return client.post(
+        "/subscribe",
+        data={"csrf_token": csrf(client, lang), "email": email, "locale": lang},
+        headers={"Accept-Language": lang},
+    )
+
+
+def test_subscribe_requests_are_limited_per_client_address_and_hour(
+    web_settings: Settings, sessions: sessionmaker[Session]
+) -> None:
+    """Counted in the database: two app instances (two processes' worth) share one limit."""
+    limited = web_settings.model_copy(update={"subscribe_rate_per_hour": 2})
+    first_app, second_app = make_app(limited), make_app(limited)
+    one = TestClient(first_app, client=("198.51.100.7", 40001))
+    same_address_elsewhere = TestClient(second_app, client=("198.51.100.7", 40002))
+    other = TestClient(first_app, client=("203.0.113.9", 40003))
+
+    assert _subscribe(one, "not-an-address").status_code == 422  # refused: does not count
+    assert _subscribe(one, "a@example.com").status_code == 200
+    assert _subscribe(same_address_elsewhere, "b@example.com").status_code == 200
+    refused = _subscribe(one, "c@example.com")
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "3600"
+    shown = refused.text
+    assert "しばらくしてから再度お試しください" in shown
+    assert "お使いのネットワークから多くの配信登録のお申し込みがありました" in shown
+    assert 'href="/"' in shown  # the status page needs no subscription
+    english = _subscribe(same_address_elsewhere, "d@example.com", lang="en")
+    assert english.status_code == 429
+    assert "Please try again later" in english.text
+    assert _subscribe(other, "e@example.com").status_code == 200  # another address
+
+    assert [row[0] for row in subscriber_rows(sessions)] == [
+        "a@example.com",
+        "b@example.com",
+        "e@example.com",
+    ]
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Delivery)) == 3
+        stored = session.scalars(select(models.SubscribeRequest.client)).all()
+    assert len(stored) == 3 and not any("198.51.100.7" in c or "203.0.113" in c for c in stored)
+    for app in (first_app, second_app):
+        app.state.engine.dispose()
+
+
+def test_requests_older_than_an_hour_no_longer_count_and_are_deleted(
+    web_settings: Settings, sessions: sessionmaker[Session]
+) -> None:
+    limited = web_settings.model_copy(update={"subscribe_rate_per_hour": 1})
+    app = make_app(limited)
+    client = TestClient(app, client=("198.51.100.7", 40001))
+    key = ratelimit.client_key(limited, "198.51.100.7")
+    with sessions() as session:
+        earlier = utcnow() - dt.timedelta(minutes=61)
+        ratelimit.check_and_count(session, limited, key, earlier)
+        session.commit()
+    assert _subscribe(client, "a@example.com").status_code == 200
+    with sessions() as session:
+        times = session.scalars(select(models.SubscribeRequest.created_at)).all()
+    assert len(times) == 1 and times[0] > utcnow() - dt.timedelta(minutes=5)  # old row gone
+    assert _subscribe(client, "b@example.com").status_code == 429
+    unlimited = make_app(limited.model_copy(update={"subscribe_rate_per_hour": 0}))
+    free = TestClient(unlimited, client=("198.51.100.7", 40001))
+    assert _subscribe(free, "b@example.com").status_code == 200  # 0 turns the limit off
+    for each in (app, unlimited):
+        each.state.engine.dispose()

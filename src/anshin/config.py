@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     delivery_batch_size: int = Field(default=200, ge=1)
     delivery_claim_seconds: int = Field(default=120, ge=1)
     sweep_after_seconds: int = Field(default=300, ge=1)
+    # Accepted requests of the public subscribe form per client address and hour
+    # (each one mails a confirmation; notify.ratelimit). 0: no limit.
+    subscribe_rate_per_hour: int = Field(default=20, ge=0)
 
     def cadence_minutes(self) -> dict[str, int]:
         """Update interval per severity, the input of incidents.rules (R5)."""

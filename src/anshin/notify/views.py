@@ -4,7 +4,9 @@ These pages are for customers, not staff: no sign-in. The subscribe form is
 CSRF-protected; the unsubscribe POST is not, on purpose — RFC 8058 one-click
 unsubscribe is a POST from the mail provider with no cookie, and the signed
 token in the URL is the proof. Every refusal is shown on the page in the
-reader's language with a 4xx status, and changes nothing.
+reader's language with a 4xx status, and changes nothing. Each client address
+may send ``ANSHIN_SUBSCRIBE_RATE_PER_HOUR`` subscriptions an hour
+(``notify.ratelimit``); past that the answer is a 429 page.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from anshin.db import utcnow
 from anshin.errors import AnshinError
 from anshin.incidents.components import list_components
-from anshin.notify import rules, subscribers
+from anshin.notify import ratelimit, rules, subscribers
 from anshin.web.deps import check_csrf, csrf_token, db_session, message, request_locale, settings_of
 from anshin.web.templating import render
 
@@ -75,6 +78,7 @@ async def subscribe_submit(
     request: Request, session: Session = Depends(db_session)
 ) -> HTMLResponse:
     """Start a subscription and send the confirmation mail (double opt-in)."""
+    settings = settings_of(request)
     form = await request.form()
     values: dict[str, Any] = {
         "email": str(form.get("email") or ""),
@@ -83,13 +87,22 @@ async def subscribe_submit(
     }
     try:
         await check_csrf(request)
+        client = ratelimit.client_key(settings, request.client.host if request.client else None)
+        ratelimit.check_and_count(session, settings, client, utcnow())
         subscribers.subscribe_email(
             session,
-            settings_of(request),
+            settings,
             email=values["email"],
             locale=values["locale"],
             component_ids=values["components"],
         )
+    except ratelimit.TooManyRequests as exc:
+        session.rollback()
+        page = _page(
+            request, "notice.html", exc.status, kind="limited", error=message(request, exc)
+        )
+        page.headers["Retry-After"] = str(int(ratelimit.WINDOW.total_seconds()))
+        return page
     except AnshinError as exc:
         session.rollback()
         return _form(
