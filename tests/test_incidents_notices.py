@@ -109,6 +109,7 @@ def test_the_english_text_is_checked_too(
     found = refused.value.findings
     assert not has_errors(found["ja"])
     assert {f.rule for f in found["en"] if f.severity == "error"} == {"speculation"}
+    assert refused.value.field == "body_en"  # the form and the CLI point at the English text
     assert count(session, IncidentUpdate) == 0
 
 

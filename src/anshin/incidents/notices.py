@@ -44,7 +44,8 @@ class MessageCheckFailed(InvalidInput):
     """The text has error findings and nobody with the right to override did (HTTP 422).
 
     ``findings`` maps each checked locale to its findings so the page, the API
-    and the CLI can show exactly what to fix; nothing is published.
+    and the CLI can show exactly what to fix; nothing is published. ``field``
+    names the first text with an error (``body_ja`` before ``body_en``).
     """
 
     def __init__(self, findings: Mapping[str, list[Finding]]) -> None:
@@ -53,7 +54,10 @@ class MessageCheckFailed(InvalidInput):
                 "The message check found problems to fix before publishing. "
                 "A senior can publish anyway with a reason."
             ),
-            field="body_ja",
+            field=next(
+                (f"body_{loc}" for loc, items in findings.items() if has_errors(items)),
+                "body_ja",
+            ),
         )
         self.findings = {locale: list(items) for locale, items in findings.items()}
 
