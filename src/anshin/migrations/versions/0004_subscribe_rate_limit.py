@@ -1,9 +1,6 @@
 """subscribe rate limit: one row per accepted public subscribe request (notify.ratelimit)
 
-Numbered 0005 so a 0004 written at the same time elsewhere keeps its number;
-down_revision is the newest revision when this one was committed.
-
-Revision ID: 0005
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-01 23:37:45.154672
 """
@@ -15,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
+revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
