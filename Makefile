@@ -27,6 +27,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
+# bench/fanout.py takes several minutes at full size: `make bench BENCHES=fanout`.
 BENCHES ?= statuspage
 BENCH_ARGS ?=
 bench: $(STAMP)

@@ -1,4 +1,6 @@
-"""The benchmark helpers work (bench/common.py): a tiny real run, no timing assertions.
+"""The benchmark helpers (bench/common.py and the modules it re-exports) and bench/fanout.py work.
+
+A tiny real run each, no timing assertions.
 
 The benchmarks only run by hand (`make bench`); this keeps their plumbing
 from rotting unnoticed: ports, a real server subprocess started and stopped,
@@ -8,8 +10,10 @@ the load generator, percentiles, memory of a process tree, RESULTS.md sections.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import importlib.util
 import os
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +27,8 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
 def _load_common() -> ModuleType:
+    if str(BENCH) not in sys.path:  # common re-exports procs, loadgen and host beside it
+        sys.path.insert(0, str(BENCH))
     spec = importlib.util.spec_from_file_location("bench_common", BENCH / "common.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
@@ -163,3 +169,79 @@ def test_markdown_table_and_machine() -> None:
     info = common.machine()
     assert int(info["cpus"]) == os.cpu_count()
     assert info["ram"].endswith("GiB")
+
+
+# --- the fan-out benchmark (bench/fanout.py) at a tiny scale ------------------------------
+
+
+def _load_bench(name: str) -> ModuleType:
+    """A bench module by its file name (bench/ is put on the path: they import each other)."""
+    if str(BENCH) not in sys.path:
+        sys.path.insert(0, str(BENCH))
+    return importlib.import_module(name)
+
+
+def _run_fanout(*extra: str) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, str(BENCH / "fanout.py"), "--emails", "200", "--webhooks", "5"]
+    return subprocess.run(
+        [*argv, "--timeout", "120", *extra], capture_output=True, text=True, timeout=240
+    )
+
+
+def test_fanout_runs_end_to_end_and_checks_every_copy() -> None:
+    """Real workers, sink and baseline at 200 mails + 5 webhooks: every row exactly once."""
+    done = _run_fanout("--workers", "2")
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    report = done.stdout
+    assert "| 205 / 205 |" in report  # the product: every mail and webhook accepted
+    assert "| 200 / 200 |" in report  # the baseline: every mail accepted
+    rows = [line for line in report.splitlines() if line.startswith("| product:")]
+    rows += [line for line in report.splitlines() if line.startswith("| baseline:")]
+    assert len(rows) == 2
+    assert all(line.rstrip().endswith("| yes |") for line in rows), rows
+    assert "of the baseline" in report
+    assert "Peak resident memory" in report
+
+
+@pytest.mark.skipif(
+    not (os.environ.get("ANSHIN_TEST_DATABASE_URL") and os.environ.get("ANSHIN_TEST_REDIS_URL")),
+    reason="needs ANSHIN_TEST_DATABASE_URL and ANSHIN_TEST_REDIS_URL",
+)
+def test_fanout_on_postgresql_and_redis() -> None:
+    """The scale-out path: a throwaway PostgreSQL database, the Redis queue, two processes."""
+    url = os.environ["ANSHIN_TEST_DATABASE_URL"]
+    done = _run_fanout(
+        "--database-url",
+        url,
+        "--redis-url",
+        os.environ["ANSHIN_TEST_REDIS_URL"],
+        "--processes",
+        "2",
+        "--no-baseline",
+    )
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    assert "| 205 / 205 |" in done.stdout
+    assert "PostgreSQL" in done.stdout and "Redis" in done.stdout
+
+
+def test_fanout_copy_check_finds_lost_and_doubled_mail() -> None:
+    """The exactly-once check must fail a run that lost or doubled anything."""
+    report = _load_bench("fanout_report")
+    good = {
+        "mails": {f"user{i}@example.com": 1 for i in range(3)},
+        "message_ids": 3,
+        "hooks": {"/hook/0": 1},
+        "idempotency_keys": 1,
+        "signed": 1,
+    }
+    assert report.check_copies(good, 3, 1) == []
+    lost = {**good, "mails": {"user0@example.com": 1, "user1@example.com": 1}, "message_ids": 2}
+    assert "1 subscribers got nothing" in report.check_copies(lost, 3, 1)[0]
+    doubled = {**good, "mails": {**good["mails"], "user2@example.com": 2}}
+    assert "1 got more than one copy" in report.check_copies(doubled, 3, 1)[0]
+    stranger = {**good, "mails": {**good["mails"], "other@example.com": 1}}
+    assert "1 unknown recipients" in report.check_copies(stranger, 3, 1)[0]
+    no_hook = {**good, "hooks": {}, "signed": 0}
+    assert "webhooks: 1 got nothing" in report.check_copies(no_hook, 3, 1)[0]
+    unsigned = {**good, "signed": 0}
+    assert "signature" in report.check_copies(unsigned, 3, 1)[0]
