@@ -52,7 +52,8 @@ KIND_LABELS: dict[str, str] = {
 }
 CHANNEL_LABELS: dict[str, str] = {
     "status_page": N_("Status page"),
-    "email": N_("Email"),
+    # Not "Email": that msgid is the address column (メールアドレス) elsewhere.
+    "email": N_("Mail"),
     "short": N_("Chat / SMS"),
     "script": N_("Script for agents"),
 }
