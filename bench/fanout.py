@@ -80,31 +80,40 @@ TEXTS = {
 }
 
 
-NOTES = """### What limits it (measured 2026-12-01 on the same machine)
+NOTES = """### What limits it (measured 2026-12-02 on the same machine)
 
 - Every message costs CPU on both ends, and both ends share the 2 CPUs. At
-  20,000 mails, quiet machine: the product's worker used 0.75 ms per message,
-  the aiosmtpd sink 0.7–0.8 ms per mail (the same in the baseline: the sink's
-  Python SMTP parsing, one line of DATA at a time, and four request/reply round
-  trips per mail). 1.5 ms per message on 2 CPUs is at most ~1,330 messages/s,
-  ~76 s for 101,000, before any waiting: the 60 s target cannot be met with
-  the sink on the same 2 CPUs, whatever the worker does.
+  20,000 mails, quiet machine: the product's worker used 0.63 ms per message
+  (0.75 ms before the send loop was trimmed on 2026-12-02; at 100,000 0.72 ms,
+  0.79 ms before: 144.2 s then, 129.5 s in the table above), the aiosmtpd sink
+  0.7–0.8 ms per mail (the same in the baseline: the sink's Python SMTP
+  parsing, one line of DATA at a time, and four request/reply round trips per
+  mail). 1.35–1.5 ms per message on 2 CPUs is at most ~1,340–1,480
+  messages/s, 68–75 s for 101,000, before any waiting: the 60 s target cannot
+  be met with the sink on the same 2 CPUs, whatever the worker does.
 - Where the worker's time goes, per delivery (micro-measured on SQLite at
-  100,000 queued): the `smtplib` client and its socket calls ~0.33 ms (the
-  baseline sender's own CPU per mail), the `sent` mark in its own commit
-  ~0.10 ms (the exactly-once rule of docs/delivery.md: one commit per accepted
-  mail), rendering the MIME mail ~0.04 ms, the signed unsubscribe token
-  ~0.02 ms, claiming and loading the batch ~0.02 ms. Claims stay cheap at
-  100,000 queued (~3 ms per batch of 200).
+  100,000 queued, before → after the trim): the `smtplib` client and its
+  socket calls ~0.25–0.30 ms (the same code as the baseline sender; its
+  address parsing alone ~13 µs), the `sent` mark in its own commit ~0.07 ms
+  (was ~0.10: the UPDATE is now compiled once and run on the driver
+  connection; ~40 µs of it is the kernel writing the WAL, which the
+  exactly-once rule of docs/delivery.md needs: one commit per accepted mail),
+  the signed unsubscribe token ~12 µs (was ~19), rendering the MIME mail
+  ~8 µs (was ~24: what all recipients share is base64-encoded once per
+  message and locale, byte for byte the same mail), claiming, loading and
+  closing the batch ~0.03 ms (~6 ms per batch of 200; loading was ~3 ms of
+  it, now ~1 ms).
 - Threads: one worker process with 1 / 2 / 4 threads reached 627 / 807 / 871
-  messages/s at 20,000; two processes of 1 / 2 threads 738 / 845. More than 2
-  threads or processes buys little on 2 CPUs: the sink already takes half.
-- Other work on the machine changes everything: a full run the same evening
+  messages/s at 20,000 (before the trim); two processes of 1 / 2 threads 738
+  / 845. More than 2 threads or processes buys little on 2 CPUs: the sink
+  already takes half.
+- Other work on the machine changes everything: a full run on 2026-12-01
   with other test suites running (1-minute load average about 5) took 239.6 s
-  (product) and 131.5 s (baseline), 55%.
+  (product) and 131.5 s (baseline), 55%; runs at 20,000 on 2026-12-02 with a
+  load average of 1.3–1.7 varied from 22 to 33 s.
 - On a deployment the sink is a real MTA on another machine, so the worker
   processes have the CPUs to themselves; the estimate from these figures is
-  ~1,300 messages/s per worker process (one CPU each), not measured here."""
+  ~1,500 messages/s per worker process (one CPU each), not measured here."""
 
 
 def _watch(sink_port: int, total: int, label: str, alive: Any, timeout: float) -> dict[str, Any]:

@@ -394,6 +394,55 @@ def test_claims_do_not_overlap_and_expired_claims_come_back(
     assert {session.get(Delivery, i).attempts for i in third} <= {0, 1}  # type: ignore[union-attr]
 
 
+def test_marks_change_only_what_the_worker_holds_and_read_back_exactly(
+    session: Session, fast: Settings, engine: Engine
+) -> None:
+    """The per-delivery marks run on the driver connection (claims.Marks); the ORM reads them."""
+    seed(session, 3)
+    session.commit()
+    message = service.fan_out(session, fast, kind="update", texts=TEXTS)
+    session.commit()
+    a, b, c = claims.claim(engine, fast, "w1")
+    now = dt.datetime(2026, 12, 1, 10, 12, 30, 123456, tzinfo=dt.UTC)
+    retry_at = now + dt.timedelta(seconds=5)
+    marks = claims.Marks(engine)
+    try:
+        marks.sent(a, now)
+        marks.sent(a, now + dt.timedelta(hours=1))  # already sent: the first time stays
+        marks.failed(b, "w2", "dead", now, "not the holder")  # another worker's mark: ignored
+        marks.failed(b, "w1", "failed", retry_at, "SMTP 451 try later")
+        marks.cancelled(c, "w2", "not the holder")
+        marks.cancelled(c, "w1", "the subscriber unsubscribed")
+    finally:
+        marks.close()
+    session.expire_all()
+    got = {
+        d.id: d for d in session.scalars(select(Delivery).where(Delivery.message_id == message.id))
+    }
+    assert (got[a].status, got[a].sent_at, got[a].claimed_until, got[a].claimed_by) == (
+        "sent",
+        now,
+        None,
+        "w1",
+    )
+    assert (got[b].status, got[b].next_attempt_at, got[b].last_error, got[b].claimed_by) == (
+        "failed",
+        retry_at,
+        "SMTP 451 try later",
+        None,
+    )
+    assert (got[c].status, got[c].last_error, got[c].claimed_until) == (
+        "cancelled",
+        "the subscriber unsubscribed",
+        None,
+    )
+    # Stored exactly as SQLAlchemy stores timestamps: its own comparisons find them.
+    with engine.connect() as conn:
+        count = select(func.count()).select_from(Delivery)
+        assert conn.execute(count.where(Delivery.sent_at == now)).scalar() == 1
+        assert conn.execute(count.where(Delivery.next_attempt_at == retry_at)).scalar() == 1
+
+
 def test_publishing_wakes_workers_only_after_commit(session: Session, fast: Settings) -> None:
     huey = queue.get_queue(fast).huey
     huey.flush()

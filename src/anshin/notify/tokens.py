@@ -9,6 +9,8 @@ old mail must still let a person leave (RFC 8058).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
 from anshin.config import Settings
@@ -26,15 +28,28 @@ class BadToken(AnshinError):
     status = 400
 
 
+# Serializers are built once per secret key: a worker signs one unsubscribe token per
+# mail (R4 fan-out), and building one derives its HMAC key again each time. They hold
+# no per-call state, so threads share them.
+@lru_cache(maxsize=8)
+def _confirm_serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=_CONFIRM_SALT)
+
+
+@lru_cache(maxsize=8)
+def _unsubscribe_serializer(secret_key: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt=_UNSUBSCRIBE_SALT)
+
+
 def confirm_token(settings: Settings, subscriber_id: int, address: str) -> str:
     """The token in the confirmation mail's link."""
-    serializer = URLSafeTimedSerializer(settings.secret_key, salt=_CONFIRM_SALT)
+    serializer = _confirm_serializer(settings.secret_key)
     return str(serializer.dumps([subscriber_id, rules.address_tag(address)]))
 
 
 def unsubscribe_token(settings: Settings, subscriber_id: int, address: str) -> str:
     """The token in every mail's unsubscribe link and List-Unsubscribe header."""
-    serializer = URLSafeSerializer(settings.secret_key, salt=_UNSUBSCRIBE_SALT)
+    serializer = _unsubscribe_serializer(settings.secret_key)
     return str(serializer.dumps([subscriber_id, rules.address_tag(address)]))
 
 
@@ -53,7 +68,7 @@ def read_confirm_token(
     settings: Settings, token: str, *, max_age: int = rules.CONFIRM_MAX_AGE_SECONDS
 ) -> tuple[int, str]:
     """(subscriber id, address tag) from a confirmation token, or BadToken."""
-    serializer = URLSafeTimedSerializer(settings.secret_key, salt=_CONFIRM_SALT)
+    serializer = _confirm_serializer(settings.secret_key)
     try:
         return _parse(serializer.loads(token, max_age=max_age))
     except SignatureExpired:
@@ -64,7 +79,7 @@ def read_confirm_token(
 
 def read_unsubscribe_token(settings: Settings, token: str) -> tuple[int, str]:
     """(subscriber id, address tag) from an unsubscribe token, or BadToken."""
-    serializer = URLSafeSerializer(settings.secret_key, salt=_UNSUBSCRIBE_SALT)
+    serializer = _unsubscribe_serializer(settings.secret_key)
     try:
         return _parse(serializer.loads(token))
     except BadSignature:
