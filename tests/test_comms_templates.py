@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from anshin.comms import preview, rules, samples, service
-from anshin.comms.context import build_context, format_duration, incident_context
+from anshin.comms.context import build_context, incident_context
+from anshin.comms.formatting import format_duration
 from anshin.comms.lint import check, has_errors
 from anshin.comms.variables import allowed_names
 from anshin.config import Settings

@@ -22,6 +22,7 @@ from anshin.i18n import N_
 from anshin.incidents import components as component_service
 from anshin.incidents import maintenance as maintenance_service
 from anshin.incidents import rules, service
+from anshin.incidents.arguments import patched_input, update_arguments
 from anshin.incidents.schemas import (
     ComponentCreate,
     ComponentList,
@@ -41,8 +42,6 @@ from anshin.incidents.schemas import (
     component_out,
     incident_out,
     maintenance_out,
-    patched_input,
-    update_arguments,
 )
 from anshin.team.models import User
 from anshin.timefmt import to_zone
@@ -243,11 +242,14 @@ def list_components(session: DB, user: READ) -> ComponentList:
 
 
 @router.post("/components", response_model=ComponentOut, status_code=201, tags=["components"])
-def add_component(session: DB, user: MANAGE, body: ComponentCreate) -> ComponentOut:
-    """Add a component (senior and above)."""
+def add_component(
+    request: Request, session: DB, user: MANAGE, body: ComponentCreate
+) -> ComponentOut:
+    """Add a component (senior and above); the status page shows it at once."""
     component = component_service.add_component(
         session,
         body.name,
+        settings=_settings(request),
         actor=user.actor,
         group=body.group,
         name_en=body.name_en,

@@ -30,13 +30,12 @@ from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.i18n import N_
 from anshin.incidents import service
+from anshin.incidents.arguments import patched_input, update_arguments
 from anshin.incidents.schemas import (
     IncidentList,
     IncidentOut,
     IncidentPatch,
     incident_out,
-    patched_input,
-    update_arguments,
 )
 from anshin.timefmt import format_local
 

@@ -21,7 +21,7 @@ from anshin.db import utcnow
 from anshin.incidents import rules
 from anshin.incidents import service as incident_service
 from anshin.incidents.models import Component, Incident, IncidentUpdate, Maintenance
-from anshin.timefmt import format_local, to_zone
+from anshin.timefmt import to_zone
 
 NAME_MAX = 200
 MAX_COMPONENTS = 500
@@ -388,78 +388,4 @@ def maintenance_out(maintenance: Maintenance, zone: str) -> MaintenanceOut:
         created_by=maintenance.created_by,
         created_at=_zz(maintenance.created_at, zone),
         updated_at=_zz(maintenance.updated_at, zone),
-    )
-
-
-def patched_input(
-    incident: Incident, patch: IncidentPatch, zone: str
-) -> incident_service.IncidentInput:
-    """The full set of facts after a PATCH: fields not sent keep their current value.
-
-    ``service.edit`` replaces the whole record, so the patch is merged here;
-    the component impact stays what it was unless the patch names a new one.
-    """
-    sent = patch.model_fields_set
-    current_impact = incident.components[0].impact if incident.components else None
-
-    def pick(name: str, current: Any) -> Any:
-        return getattr(patch, name) if name in sent else current
-
-    recovery_at = (
-        aware(patch.estimated_recovery_at, zone)
-        if "estimated_recovery_at" in sent
-        else incident.estimated_recovery_at
-    )
-    components = (
-        list(patch.components or [])
-        if "components" in sent
-        else [str(ic.component_id) for ic in incident.components]
-    )
-    return incident_service.IncidentInput(
-        title=pick("title", incident.title) or "",
-        title_en=pick("title_en", incident.title_en),
-        severity=pick("severity", incident.severity) or "",
-        summary=pick("summary", incident.summary) or "",
-        summary_en=pick("summary_en", incident.summary_en),
-        components=components,
-        component_impact=pick("impact", current_impact),
-        estimated_affected_customers=pick(
-            "estimated_affected_customers", incident.estimated_affected_customers
-        ),
-        estimated_recovery_at=recovery_at,
-        recovery_confirmed=bool(pick("recovery_confirmed", incident.recovery_confirmed)),
-        cause=pick("cause", incident.cause),
-        cause_confirmed=bool(pick("cause_confirmed", incident.cause_confirmed)),
-        workaround=pick("workaround", incident.workaround),
-        workaround_en=pick("workaround_en", incident.workaround_en),
-        internal_notes=pick("internal_notes", incident.internal_notes),
-    )
-
-
-def update_arguments(
-    settings: Settings,
-    incident: Incident,
-    *,
-    body_ja: str | None,
-    body_en: str | None,
-    next_update_at: dt.datetime | None,
-    no_news: bool,
-    now: dt.datetime,
-) -> tuple[str, str | None, dt.datetime | None, str | None]:
-    """Body texts, promised time and kind for an update; ``no_news`` fills in the prepared texts.
-
-    R5: an update goes out even with no news; the prepared "引き続き対応中です"
-    texts and the cadence's next time are used wherever the author wrote none.
-    """
-    if not no_news:
-        return body_ja or "", body_en, next_update_at, None
-    next_at = next_update_at or rules.default_next_update_at(
-        now, incident.severity, settings.cadence_minutes()
-    )
-    zone = settings.timezone
-    return (
-        body_ja or rules.no_news_body("ja", format_local(next_at, zone, "ja")),
-        body_en or rules.no_news_body("en", format_local(next_at, zone, "en")),
-        next_at,
-        "no_news_update",
     )

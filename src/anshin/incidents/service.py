@@ -8,10 +8,8 @@ page (DESIGN.md "published artefact"). The caller commits.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,84 +24,10 @@ from anshin.incidents.components import (
     resolve_components,
 )
 from anshin.incidents.models import Incident, IncidentComponent, IncidentUpdate
+from anshin.incidents.record import IncidentInput as IncidentInput
+from anshin.incidents.record import clean_facts, next_reference, snapshot
 from anshin.statuspage import service as statuspage
 from anshin.timefmt import format_local
-
-
-@dataclass
-class IncidentInput:
-    """The facts of an incident as a person enters them (R1)."""
-
-    title: str
-    severity: str
-    summary: str = ""
-    title_en: str | None = None
-    summary_en: str | None = None
-    components: list[str] = field(default_factory=list)
-    component_impact: str | None = None
-    started_at: dt.datetime | None = None
-    detected_at: dt.datetime | None = None
-    estimated_affected_customers: int | None = None
-    estimated_recovery_at: dt.datetime | None = None
-    recovery_confirmed: bool = False
-    cause: str | None = None
-    cause_confirmed: bool = False
-    workaround: str | None = None
-    workaround_en: str | None = None
-    internal_notes: str | None = None
-
-
-def snapshot(incident: Incident) -> dict[str, Any]:
-    """The incident's facts as the event log keeps them (before/after)."""
-    return {
-        "reference": incident.reference,
-        "title": incident.title,
-        "severity": incident.severity,
-        "status": incident.status,
-        "summary": incident.summary,
-        "estimated_affected_customers": incident.estimated_affected_customers,
-        "estimated_recovery_at": incident.estimated_recovery_at,
-        "recovery_confirmed": incident.recovery_confirmed,
-        "cause": incident.cause,
-        "cause_confirmed": incident.cause_confirmed,
-        "workaround": incident.workaround,
-        "components": sorted(
-            (ic.component.name, ic.impact) for ic in incident.components if ic.component
-        ),
-        "resolved_at": incident.resolved_at,
-    }
-
-
-def _next_reference(session: Session, year: int) -> str:
-    prefix = f"INC-{year}-"
-    count = session.scalar(
-        select(func.count()).select_from(Incident).where(Incident.reference.like(prefix + "%"))
-    )
-    return f"{prefix}{(count or 0) + 1:04d}"
-
-
-def _clean_facts(data: IncidentInput) -> dict[str, Any]:
-    return {
-        "title": rules.check_text(data.title, field="title", limit=rules.TITLE_MAX, required=True),
-        "title_en": rules.check_text(data.title_en, field="title_en", limit=rules.TITLE_MAX),
-        "summary": rules.check_text(data.summary, field="summary", limit=rules.TEXT_MAX) or "",
-        "summary_en": rules.check_text(data.summary_en, field="summary_en", limit=rules.TEXT_MAX),
-        "severity": rules.check_severity(data.severity),
-        "estimated_affected_customers": rules.check_affected_customers(
-            data.estimated_affected_customers
-        ),
-        "estimated_recovery_at": data.estimated_recovery_at,
-        "recovery_confirmed": data.recovery_confirmed and data.estimated_recovery_at is not None,
-        "cause": rules.check_text(data.cause, field="cause", limit=rules.TEXT_MAX),
-        "cause_confirmed": data.cause_confirmed and bool(data.cause),
-        "workaround": rules.check_text(data.workaround, field="workaround", limit=rules.TEXT_MAX),
-        "workaround_en": rules.check_text(
-            data.workaround_en, field="workaround_en", limit=rules.TEXT_MAX
-        ),
-        "internal_notes": rules.check_text(
-            data.internal_notes, field="internal_notes", limit=rules.TEXT_MAX
-        ),
-    }
 
 
 def declare(
@@ -120,7 +44,7 @@ def declare(
     its components' statuses are, at once.
     """
     now = now or utcnow()
-    facts = _clean_facts(data)
+    facts = clean_facts(data)
     started_at = data.started_at or data.detected_at or now
     detected_at = data.detected_at or now
     rules.check_times(started_at=started_at, detected_at=detected_at, declared_at=now)
@@ -130,7 +54,7 @@ def declare(
     components = resolve_components(session, data.components)
     for _attempt in range(5):
         incident = Incident(
-            reference=_next_reference(session, now.year),
+            reference=next_reference(session, now.year),
             status="investigating",
             started_at=started_at,
             detected_at=detected_at,
@@ -369,7 +293,7 @@ def edit(
     now = now or utcnow()
     if incident.status == "resolved":
         raise Conflict(N_("This incident is already resolved; it takes no more updates."))
-    facts = _clean_facts(data)
+    facts = clean_facts(data)
     impact = rules.check_component_status(
         data.component_impact or rules.DEFAULT_IMPACT[facts["severity"]]
     )
