@@ -28,6 +28,7 @@ from anshin import events
 from anshin.comms import service as comms
 from anshin.comms.facts import lint_facts
 from anshin.comms.lint import Finding, check, has_errors
+from anshin.comms.rules import LOCALES
 from anshin.config import Settings
 from anshin.errors import Forbidden, InvalidInput
 from anshin.i18n import N_
@@ -36,7 +37,6 @@ from anshin.notify import service as notify
 from anshin.notify.models import OutboxMessage
 from anshin.team import rules as team_rules
 
-LOCALES: tuple[str, ...] = ("ja", "en")
 OVERRIDE_REASON_MAX = 2000
 
 
@@ -140,26 +140,37 @@ def gate(
     return found
 
 
-def _texts_for(
+def _message_texts(
     session: Session,
     settings: Settings,
-    incident: Incident,
     kind: str,
-    bodies: Mapping[str, str | None],
     now: dt.datetime,
-    next_update_at: dt.datetime | None,
+    *,
+    fallback_subject: str,
+    incident: Incident | None = None,
+    maintenance: Maintenance | None = None,
+    options: Mapping[str, Mapping[str, object]] | None = None,
 ) -> dict[str, notify.MessageTexts]:
+    """Each locale's mail (subject, text, HTML) and short text, from the kind's templates."""
     texts: dict[str, notify.MessageTexts] = {}
     for locale in LOCALES:
-        options = {"message_body": bodies.get(locale) or "", "next_update_at": next_update_at}
-        email = comms.compose(
-            session, settings, incident, kind, locale, "email", now, options=options
-        )
-        short = comms.compose(
-            session, settings, incident, kind, locale, "short", now, options=options
+        extra = dict((options or {}).get(locale) or {})
+        email, short = (
+            comms.compose(
+                session,
+                settings,
+                incident,
+                kind,
+                locale,
+                channel,
+                now,
+                maintenance=maintenance,
+                options=extra,
+            )
+            for channel in ("email", "short")
         )
         texts[locale] = notify.MessageTexts(
-            subject=email.subject or incident.title,
+            subject=email.subject or fallback_subject,
             text=email.text,
             html=email.html,
             short=short.text,
@@ -178,7 +189,18 @@ def send_update(
 ) -> OutboxMessage:
     """Queue a published public update for every subscriber of its components (R4, R7)."""
     bodies = {"ja": update.body_ja, "en": update.body_en}
-    texts = _texts_for(session, settings, incident, update.kind, bodies, now, update.next_update_at)
+    texts = _message_texts(
+        session,
+        settings,
+        update.kind,
+        now,
+        fallback_subject=incident.title,
+        incident=incident,
+        options={
+            locale: {"message_body": bodies[locale] or "", "next_update_at": update.next_update_at}
+            for locale in LOCALES
+        },
+    )
     return notify.fan_out(
         session,
         settings,
@@ -211,34 +233,14 @@ def send_maintenance(
     now: dt.datetime,
 ) -> OutboxMessage:
     """Tell subscribers of a maintenance window in advance (R10), from its templates."""
-    texts: dict[str, notify.MessageTexts] = {}
-    for locale in LOCALES:
-        email = comms.compose(
-            session,
-            settings,
-            None,
-            "maintenance_notice",
-            locale,
-            "email",
-            now,
-            maintenance=maintenance,
-        )
-        short = comms.compose(
-            session,
-            settings,
-            None,
-            "maintenance_notice",
-            locale,
-            "short",
-            now,
-            maintenance=maintenance,
-        )
-        texts[locale] = notify.MessageTexts(
-            subject=email.subject or maintenance.title,
-            text=email.text,
-            html=email.html,
-            short=short.text,
-        )
+    texts = _message_texts(
+        session,
+        settings,
+        "maintenance_notice",
+        now,
+        fallback_subject=maintenance.title,
+        maintenance=maintenance,
+    )
     return notify.fan_out(
         session,
         settings,
