@@ -29,7 +29,7 @@ from typer.core import TyperGroup
 
 from anshin.comms.lint.lexicon import LexiconError
 from anshin.config import Settings
-from anshin.db import bind_settings, make_engine, make_sessionmaker
+from anshin.db import make_engine, make_sessionmaker
 from anshin.errors import AnshinError
 from anshin.i18n import N_, translate
 from anshin.timefmt import parse_local
@@ -77,13 +77,9 @@ def load_settings() -> Settings:
 
 @contextmanager
 def open_session(settings: Settings) -> Iterator[Session]:
-    """A session on the configured database; the command commits, the rest is rolled back.
-
-    The settings are bound to it (``db.bind_settings``) for services that
-    republish the status page.
-    """
+    """A session on the configured database; the command commits, the rest is rolled back."""
     engine = make_engine(settings.database_url)
-    session = bind_settings(make_sessionmaker(engine)(), settings)
+    session = make_sessionmaker(engine)()
     try:
         yield session
     finally:

@@ -18,9 +18,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 if TYPE_CHECKING:
-    from anshin.config import Settings
-
-SETTINGS_KEY = "anshin.settings"
+    pass
 
 
 def utcnow() -> dt.datetime:
@@ -95,24 +93,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit (templates read them)."""
     return sessionmaker(bind=engine, expire_on_commit=False)
-
-
-def bind_settings(session: Session, settings: Settings) -> Session:
-    """Remember which settings a request's or a command's session works under.
-
-    Services that must republish the status page after a change (components,
-    DESIGN.md "published artefact") take ``settings`` from here when their caller
-    did not pass them, so every route and command that opens its session through
-    ``web.deps.db_session`` or ``cliutil.open_session`` gets the republish.
-    """
-    session.info[SETTINGS_KEY] = settings
-    return session
-
-
-def bound_settings(session: Session) -> Settings | None:
-    """The settings :func:`bind_settings` attached, if any."""
-    found: Settings | None = session.info.get(SETTINGS_KEY)
-    return found
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from anshin import events
 from anshin.config import Settings
-from anshin.db import bound_settings, utcnow
+from anshin.db import utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import N_
 from anshin.incidents import rules
@@ -69,8 +69,9 @@ def add_component(
 ) -> Component:
     """Add a component customers can see; names are unique.
 
-    The status page is republished with it (see :func:`republish` for where the
-    settings come from). The caller commits.
+    With ``settings`` (every app route and CLI command passes them) the status
+    page is republished with it in the caller's transaction, so customers see
+    the new component at once. The caller commits.
     """
     now = now or utcnow()
     clean = rules.check_text(name, field="name", limit=NAME_MAX, required=True) or ""
@@ -95,21 +96,9 @@ def add_component(
         action="component.created",
         after={"name": clean, "group": group, "status": component.status},
     )
-    republish(session, settings, now=now)
-    return component
-
-
-def republish(session: Session, settings: Settings | None, *, now: dt.datetime) -> None:
-    """Render the status page again after a component change, in the caller's transaction.
-
-    ``settings`` default to the ones bound to the session (every app request and
-    CLI command binds them, ``db.bind_settings``). A bare session without either
-    — a test or a bench seeding rows — publishes nothing here; whatever it does
-    next through the incident services publishes the page with everything in it.
-    """
-    settings = settings or bound_settings(session)
-    if settings is not None:
+    if settings is not None:  # a bare seeding session (tests, bench) publishes later
         statuspage.publish(session, settings, now=now)
+    return component
 
 
 def list_components(session: Session) -> list[Component]:

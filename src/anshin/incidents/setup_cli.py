@@ -48,7 +48,13 @@ def component_add(
     settings = load_settings()
     with open_session(settings) as session:
         component = component_service.add_component(
-            session, name, actor=actor(), group=group, name_en=name_en, description=description
+            session,
+            name,
+            settings=settings,
+            actor=actor(),
+            group=group,
+            name_en=name_en,
+            description=description,
         )
         session.commit()
         result = component_out(component)

@@ -14,7 +14,6 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from anshin.config import Settings
-from anshin.db import bind_settings
 from anshin.errors import AnshinError
 from anshin.i18n import N_, negotiate, translate
 from anshin.team import rules as team_rules
@@ -50,12 +49,8 @@ def settings_of(request: Request) -> Settings:
 
 
 def db_session(request: Request) -> Iterator[Session]:
-    """A session per request; the route commits, anything uncommitted is rolled back.
-
-    The app's settings are bound to it (``db.bind_settings``) for services that
-    republish the status page.
-    """
-    session: Session = bind_settings(request.app.state.sessions(), settings_of(request))
+    """A session per request; the route commits, anything uncommitted is rolled back."""
+    session: Session = request.app.state.sessions()
     try:
         yield session
     finally:
