@@ -1,6 +1,7 @@
 """How dates, times, durations and lists read in a customer message, in Japanese and English.
 
-Pure functions the template context uses; kept apart so a wording fix
+A promise carries its date and time (R5 next update, R7 report date, R15 no
+vague deadlines). Pure functions the template context uses; kept apart so a wording fix
 (「約2時間30分」, "Sunday, November 29, 2026") is found in one short file.
 """
 
