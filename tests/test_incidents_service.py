@@ -233,3 +233,16 @@ def test_maintenance_end_before_start_is_refused(session: Session, settings: Set
             actor=ACTOR,
             now=NOW,
         )
+
+
+def test_no_news_text_says_still_working_and_when_next(
+    session: Session, settings: Settings, api_component: Component
+) -> None:
+    """R5: the prepared no-news update comes from the no_news_update template (R11)."""
+    incident = _declare(session, settings)
+    texts, next_at = service.no_news_draft(session, settings, incident, NOW)
+    assert next_at == NOW + dt.timedelta(minutes=settings.cadence_minutes()["sev2"])
+    ja, en = texts["ja"], texts["en"]
+    assert "引き続き" in ja and "現在確認中" in ja and "2026/11/22 15:00 (JST)" in ja
+    assert "申し訳" in ja
+    assert "still working" in en and "2026-11-22 15:00 JST" in en and "sorry" in en

@@ -172,6 +172,7 @@ def post_update(
     now = utcnow()
     incident = service.get(session, ref)
     text_ja, text_en, promised, kind = update_arguments(
+        session,
         settings,
         incident,
         body_ja=body.body_ja,
@@ -226,11 +227,10 @@ def no_news_draft(request: Request, session: DB, user: READ, ref: str) -> NoNews
     settings = _settings(request)
     incident = service.get(session, ref)
     now = utcnow()
-    body_ja, next_at = service.no_news_draft(settings, incident, "ja", now)
-    body_en, _ = service.no_news_draft(settings, incident, "en", now)
+    texts, next_at = service.no_news_draft(session, settings, incident, now)
     local = to_zone(next_at, settings.timezone)
     assert local is not None
-    return NoNewsDraftOut(body_ja=body_ja, body_en=body_en, next_update_at=local)
+    return NoNewsDraftOut(body_ja=texts["ja"], body_en=texts["en"], next_update_at=local)
 
 
 @router.get("/components", response_model=ComponentList, tags=["components"])

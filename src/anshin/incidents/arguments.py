@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from anshin.config import Settings
-from anshin.incidents import rules
+from anshin.incidents import service
 from anshin.incidents.models import Incident
 from anshin.incidents.record import IncidentInput
 from anshin.incidents.schemas import IncidentPatch, aware
-from anshin.timefmt import format_local
 
 
 def patched_input(incident: Incident, patch: IncidentPatch, zone: str) -> IncidentInput:
@@ -61,6 +62,7 @@ def patched_input(incident: Incident, patch: IncidentPatch, zone: str) -> Incide
 
 
 def update_arguments(
+    session: Session,
     settings: Settings,
     incident: Incident,
     *,
@@ -77,13 +79,7 @@ def update_arguments(
     """
     if not no_news:
         return body_ja or "", body_en, next_update_at, None
-    next_at = next_update_at or rules.default_next_update_at(
-        now, incident.severity, settings.cadence_minutes()
+    texts, next_at = service.no_news_draft(
+        session, settings, incident, now, next_update_at=next_update_at
     )
-    zone = settings.timezone
-    return (
-        body_ja or rules.no_news_body("ja", format_local(next_at, zone, "ja")),
-        body_en or rules.no_news_body("en", format_local(next_at, zone, "en")),
-        next_at,
-        "no_news_update",
-    )
+    return body_ja or texts["ja"], body_en or texts["en"], next_at, "no_news_update"

@@ -264,6 +264,7 @@ def update(
     with open_session(settings) as session:
         incident = service.get(session, ref)
         text_ja, text_en, when, kind = update_arguments(
+            session,
             settings,
             incident,
             body_ja=body_ja,

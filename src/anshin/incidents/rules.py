@@ -212,26 +212,6 @@ def worst_component_status(statuses: list[str]) -> str:
     return max(statuses, key=COMPONENT_STATUSES.index)
 
 
-def no_news_body(locale: str, next_update_local: str) -> str:
-    """R5: the prepared "引き続き対応中です" update, ready to publish in one action.
-
-    It admits there is nothing new, keeps to confirmed facts (R3), apologises
-    for the trouble (R12) and dates the next contact (R15).
-    """
-    if locale == "en":
-        return (
-            "We are still working to restore the service. There is no newly confirmed "
-            "information yet, and the points we have not confirmed are still being "
-            "checked. We are sorry for the inconvenience and concern this is causing. "
-            f"We will post the next update by {next_update_local}."
-        )
-    return (
-        "引き続き、復旧に向けて対応しております。現時点で新たにお知らせできる確定情報はなく、"
-        "確認できていない点は現在確認中です。ご不便とご心配をおかけしており、"
-        f"誠に申し訳ございません。次回は{next_update_local}までにお知らせいたします。"
-    )
-
-
 def compose_kinds(*, status: str, has_public_update: bool) -> tuple[str, ...]:
     """The kinds of message the console's compose box may start from (R4, R5, R7).
 

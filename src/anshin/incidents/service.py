@@ -14,6 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from anshin import events
+from anshin.comms import service as comms
+from anshin.comms.rules import LOCALES
 from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
@@ -27,7 +29,6 @@ from anshin.incidents.models import Incident, IncidentComponent, IncidentUpdate
 from anshin.incidents.record import IncidentInput as IncidentInput
 from anshin.incidents.record import clean_facts, next_reference, snapshot
 from anshin.statuspage import service as statuspage
-from anshin.timefmt import format_local
 
 
 def declare(
@@ -342,9 +343,33 @@ def due(settings: Settings, incident: Incident, now: dt.datetime | None = None) 
 
 
 def no_news_draft(
-    settings: Settings, incident: Incident, locale: str, now: dt.datetime | None = None
-) -> tuple[str, dt.datetime]:
-    """R5: the "引き続き対応中です" text and the next-update time it promises."""
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    now: dt.datetime | None = None,
+    *,
+    next_update_at: dt.datetime | None = None,
+) -> tuple[dict[str, str], dt.datetime]:
+    """R5: the "引き続き対応中です" texts (ja, en) and the next-update time they promise.
+
+    Rendered from the ``no_news_update`` template (R11), so a lead's edit of it
+    reaches the console, the API and the CLI alike.
+    """
     now = now or utcnow()
-    next_at = rules.default_next_update_at(now, incident.severity, settings.cadence_minutes())
-    return rules.no_news_body(locale, format_local(next_at, settings.timezone, locale)), next_at
+    next_at = next_update_at or rules.default_next_update_at(
+        now, incident.severity, settings.cadence_minutes()
+    )
+    texts = {
+        locale: comms.compose(
+            session,
+            settings,
+            incident,
+            "no_news_update",
+            locale,
+            "status_page",
+            now,
+            options={"next_update_at": next_at},
+        ).text
+        for locale in LOCALES
+    }
+    return texts, next_at
