@@ -2,7 +2,8 @@
 
 * ``GET  /console/messages/{id}/counts`` — htmx fragment beside each published
   notice: queued / sent / failed / dead, and when the last customer got it.
-  It polls itself every 3 seconds while anything is still on its way.
+  It polls itself every ``service.POLL_SECONDS`` seconds while anything is
+  still on its way.
 * ``GET  /console/deliveries?state=dead[&message=ID]`` — the dead letters (or
   deliveries in another state), recipients masked, last error, attempts.
 * ``POST /console/deliveries/{id}/retry`` and ``POST /console/messages/{id}/retry-dead``
@@ -32,7 +33,6 @@ from anshin.web.views_helpers import flash, page, partial, read_form, redirect
 router = APIRouter(include_in_schema=False)
 DbSession = Annotated[Session, Depends(db_session)]
 LIST_LIMIT = 200
-POLL_SECONDS = 3
 
 
 def mask_address(kind: str, address: str | None) -> str:
@@ -57,9 +57,8 @@ def _counts_context(session: Session, message_id: int) -> dict[str, Any]:
     counts = service.counts(session, message_id)
     return {
         "counts": counts,
-        # failed deliveries are waiting for their next try: keep watching them too.
-        "polling": counts.queued > 0 or counts.failed > 0,
-        "poll_seconds": POLL_SECONDS,
+        "polling": counts.in_flight,
+        "poll_seconds": service.POLL_SECONDS,
     }
 
 
@@ -87,12 +86,16 @@ def _message_id(value: str) -> int | None:
 
 
 def _rows(
-    session: Session, state: str, message_id: int | None
-) -> list[tuple[Delivery, str, OutboxMessage]]:
-    """Deliveries in one state, newest first, with the masked recipient and their message."""
+    session: Session, state: str, message_id: int | None, locale: str
+) -> list[tuple[Delivery, str, OutboxMessage, str]]:
+    """Deliveries in one state, newest first: masked recipient, their message and its subject.
+
+    The rows carry only the delivery and recipient columns; the messages they
+    belong to (each with its texts in every language) are read once each, and
+    each message's subject is worked out once, however many rows share it.
+    """
     stmt = (
-        select(Delivery, Subscriber.kind, Subscriber.address, OutboxMessage)
-        .join(OutboxMessage, OutboxMessage.id == Delivery.message_id)
+        select(Delivery, Subscriber.kind, Subscriber.address)
         .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .where(Delivery.status == state)
         .order_by(Delivery.id.desc())
@@ -100,9 +103,22 @@ def _rows(
     )
     if message_id is not None:
         stmt = stmt.where(Delivery.message_id == message_id)
+    found = session.execute(stmt).all()
+    ids = {delivery.message_id for delivery, _kind, _address in found}
+    messages = (
+        {m.id: m for m in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))}
+        if ids
+        else {}
+    )
+    subjects = {mid: subject(message, locale) for mid, message in messages.items()}
     return [
-        (delivery, mask_address(kind or delivery.channel, address), message)
-        for delivery, kind, address, message in session.execute(stmt).all()
+        (
+            delivery,
+            mask_address(kind or delivery.channel, address),
+            messages[delivery.message_id],
+            subjects[delivery.message_id],
+        )
+        for delivery, kind, address in found
     ]
 
 
@@ -127,19 +143,19 @@ def deliveries_page(
     message_id = _message_id(message)
     focus = service.get_message(session, message_id) if message_id is not None else None
     locale = request_locale(request)
-    rows = _rows(session, state, message_id)
     return page(
         request,
         user,
         "notify/console_deliveries.html",
         state=state,
         states=rules.DELIVERY_STATUSES,
-        rows=[(d, who, m, subject(m, locale)) for d, who, m in rows],
+        rows=_rows(session, state, message_id, locale),
         focus=focus,
         focus_subject=subject(focus, locale) if focus is not None else "",
         focus_counts=service.counts(session, focus.id) if focus is not None else None,
         message_id=message_id,
         limit=LIST_LIMIT,
+        poll_seconds=service.POLL_SECONDS,
     )
 
 
