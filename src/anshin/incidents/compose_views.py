@@ -13,46 +13,22 @@ Nothing here writes: publishing stays in ``views`` (Post/Redirect/Get).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from anshin.comms.lint import Finding
 from anshin.db import utcnow
 from anshin.errors import Conflict, InvalidInput
 from anshin.i18n import N_
-from anshin.incidents import detail, forms, service
+from anshin.incidents import detail, service
 from anshin.incidents.models import Incident
-from anshin.team import rules as team_rules
-from anshin.team.models import User
 from anshin.web.deps import check_csrf, db_session, require_role, settings_of
 from anshin.web.views_helpers import partial, read_form
 
 router = APIRouter(include_in_schema=False)
 DbSession = Annotated[Session, Depends(db_session)]
-
-
-def compose_context(
-    user: User,
-    incident: Incident,
-    values: dict[str, Any],
-    findings: dict[str, list[Finding]],
-) -> dict[str, Any]:
-    """What the compose box template needs besides the typed values."""
-    kind = detail.chosen_kind(incident, values.get("kind"))
-    base = f"/console/incidents/{incident.reference}"
-    return {
-        "kind": kind,
-        "kinds": detail.compose_kinds(incident),
-        "action": f"{base}/resolve" if kind == "resolution" else f"{base}/updates",
-        "findings": findings,
-        "blocking": detail.blocking(findings),
-        "internal": values.get("audience") == "internal" and kind != "resolution",
-        "can_override": team_rules.can(user.role, "message.override_check"),
-        "statuses": forms.UPDATE_STATUSES,
-    }
 
 
 def _open(session: Session, ref: str) -> Incident:
@@ -80,7 +56,7 @@ def compose_fragment(request: Request, session: DbSession, ref: str, kind: str =
         incident=incident,
         values=values,
         errors={},
-        **compose_context(user, incident, values, findings),
+        **detail.compose_context(user, incident, values, findings),
     )
 
 
@@ -98,7 +74,7 @@ async def check_fragment(request: Request, session: DbSession, ref: str) -> Resp
         "incidents/_check.html",
         incident=incident,
         values=values,
-        **compose_context(user, incident, values, findings),
+        **detail.compose_context(user, incident, values, findings),
     )
 
 
@@ -108,7 +84,7 @@ def first_notice_fragment(request: Request, session: DbSession, ref: str) -> Res
     user = require_role(request, session, "operator")
     settings = settings_of(request)
     incident = service.get(session, ref)
-    counts = detail.deliveries(session, incident)
+    counts = detail.first_deliveries(session, incident)
     return partial(
         request,
         user,

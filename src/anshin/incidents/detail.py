@@ -22,17 +22,19 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from anshin import events
 from anshin.comms import service as comms
 from anshin.comms.lint import Finding, has_errors
+from anshin.comms.rules import LOCALES
 from anshin.config import Settings
+from anshin.events import Event
 from anshin.incidents import forms, notices, rules
 from anshin.incidents.models import Incident
 from anshin.notify import service as notify
-from anshin.notify.service import DeliveryCounts
+from anshin.notify.service import POLL_SECONDS, DeliveryCounts
+from anshin.team import rules as team_rules
+from anshin.team.models import User
 from anshin.timefmt import to_zone
 
-LOCALES: tuple[str, ...] = ("ja", "en")
 COMPOSE_CHANNEL = "status_page"
 
 
@@ -90,27 +92,72 @@ def blocking(findings: dict[str, list[Finding]]) -> bool:
     return any(has_errors(items) for items in findings.values())
 
 
-def deliveries(session: Session, incident: Incident) -> dict[int, DeliveryCounts]:
-    """Each published notice's delivery counts, by update id (R4, R26)."""
-    messages = notices.messages_for_incident(session, incident.id)
+def compose_context(
+    user: User,
+    incident: Incident,
+    values: dict[str, Any],
+    findings: dict[str, list[Finding]],
+) -> dict[str, Any]:
+    """What the compose box template needs besides the typed values.
+
+    Shared by the record page and its compose/check fragments, so both draw
+    the same box (kinds offered, where it posts, whether an override shows).
+    """
+    kind = chosen_kind(incident, values.get("kind"))
+    base = f"/console/incidents/{incident.reference}"
     return {
-        update_id: notify.counts(session, message.id) for update_id, message in messages.items()
+        "kind": kind,
+        "kinds": compose_kinds(incident),
+        "action": f"{base}/resolve" if kind == "resolution" else f"{base}/updates",
+        "findings": findings,
+        "blocking": blocking(findings),
+        "internal": values.get("audience") == "internal" and kind != "resolution",
+        "can_override": team_rules.can(user.role, "message.override_check"),
+        "statuses": forms.UPDATE_STATUSES,
     }
+
+
+def deliveries(session: Session, incident: Incident) -> dict[int, DeliveryCounts]:
+    """Each published notice's delivery counts, by update id (R4, R26), in one count query."""
+    messages = notices.messages_for_incident(session, incident.id)
+    found = notify.counts_many(session, (message.id for message in messages.values()))
+    return {
+        update_id: found[message.id]
+        for update_id, message in messages.items()
+        if message.id in found
+    }
+
+
+def first_deliveries(session: Session, incident: Incident) -> dict[int, DeliveryCounts]:
+    """The first public notice's delivery counts alone, by its update id (R4).
+
+    The first-notice clock polls every few seconds and reads only this one
+    notice, so it does not count the incident's other notices.
+    """
+    public = incident.public_updates
+    if not public:
+        return {}
+    first = public[0]
+    message = notices.message_for_update(session, first.id)
+    if message is None:
+        return {}
+    return {first.id: notify.counts(session, message.id)}
 
 
 def first_notice(
     settings: Settings, incident: Incident, counts: dict[int, DeliveryCounts]
-) -> rules.FirstNotice:
-    """R4: the first-notice clock, with when the notice reached its last customer."""
+) -> tuple[rules.FirstNotice, DeliveryCounts | None]:
+    """R4: the first-notice clock, and the first notice's delivery counts it was read from."""
     public = incident.public_updates
     first = public[0] if public else None
     reached = counts.get(first.id) if first is not None else None
-    return rules.first_notice(
+    clock = rules.first_notice(
         declared_at=incident.declared_at,
         published_at=first.published_at if first is not None else None,
         delivered_at=reached.last_delivered_at if reached is not None else None,
         minutes=settings.first_notice_minutes,
     )
+    return clock, reached
 
 
 def clock_time(value: dt.datetime | None, zone: str) -> str:
@@ -123,9 +170,7 @@ def clock_context(
     settings: Settings, incident: Incident, counts: dict[int, DeliveryCounts]
 ) -> dict[str, Any]:
     """The first-notice clock and its times as the page prints them (R4)."""
-    clock = first_notice(settings, incident, counts)
-    first = incident.public_updates[0] if incident.public_updates else None
-    reached = counts.get(first.id) if first is not None else None
+    clock, reached = first_notice(settings, incident, counts)
     return {
         "clock": clock,
         "clock_published": clock_time(clock.published_at, settings.timezone),
@@ -133,6 +178,7 @@ def clock_context(
         # Still on its way: the page keeps asking until the last customer has it.
         "clock_waiting": reached is not None and clock.delivered_at is None,
         "clock_counts": reached,
+        "poll_seconds": POLL_SECONDS,
     }
 
 
@@ -145,16 +191,17 @@ class Override:
     rules: list[str]
 
 
-def overrides(session: Session, incident: Incident) -> dict[int, Override]:
+def overrides(incident: Incident, history: list[Event]) -> dict[int, Override]:
     """Check overrides by the update they let through (event ``message.check_overridden``).
 
-    The override is recorded just before the update's own event in the same
-    transaction, so it belongs to the next event that names an update.
+    ``history`` is the incident's event log, oldest first, as the page already
+    loaded it. The override is recorded just before the update's own event in
+    the same transaction, so it belongs to the next event that names an update.
     """
     resolution = next((u.id for u in incident.public_updates if u.kind == "resolution"), None)
     found: dict[int, Override] = {}
     pending: Override | None = None
-    for event in events.history(session, "incident", incident.id):
+    for event in history:
         after = event.after or {}
         if event.action == "message.check_overridden":
             names = [rule for items in (after.get("findings") or {}).values() for rule in items]

@@ -28,7 +28,6 @@ from anshin.errors import AnshinError
 from anshin.i18n import N_
 from anshin.incidents import components as components_service
 from anshin.incidents import compose_views, detail, forms, notices, rules, service, setup_views
-from anshin.incidents.compose_views import compose_context as _compose_context
 from anshin.incidents.models import Incident
 from anshin.team import rules as team_rules
 from anshin.team.models import User
@@ -189,6 +188,7 @@ def _detail(
     if findings is None and open_:
         findings = detail.check(incident, values)
     counts = detail.deliveries(session, incident)
+    history = events.history(session, "incident", incident.id)
     no_news = (
         detail.compose_values(session, settings, incident, "no_news_update", now)
         if open_ and incident.public_updates
@@ -201,15 +201,15 @@ def _detail(
         status=status,
         incident=incident,
         due=service.due(settings, incident, now),
-        history=events.history(session, "incident", incident.id),
+        history=history,
         first=not incident.public_updates,
         values=values,
         errors=errors or {},
-        **_compose_context(user, incident, values, findings or {}),
+        **detail.compose_context(user, incident, values, findings or {}),
         no_news=no_news,
         counts=counts,
         **detail.clock_context(settings, incident, counts),
-        overrides=detail.overrides(session, incident),
+        overrides=detail.overrides(incident, history),
         cadence_minutes=settings.cadence_minutes()[incident.severity],
     )
 
