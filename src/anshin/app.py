@@ -31,7 +31,7 @@ from anshin.comms.lint_api import word_lists_unavailable
 from anshin.config import DEV_SECRET, Settings, get_settings
 from anshin.db import make_engine, make_sessionmaker
 from anshin.errors import AnshinError
-from anshin.i18n import N_, translate
+from anshin.i18n import N_, SUPPORTED_LOCALES, translate
 from anshin.web.deps import (
     LOCALE_COOKIE,
     LoginRequired,
@@ -181,7 +181,7 @@ class RememberLanguage:
             await self.app(scope, receive, send)
             return
         chosen = parse_qs(scope["query_string"].decode("latin-1")).get("lang", [""])[0]
-        if chosen not in ("ja", "en"):
+        if chosen not in SUPPORTED_LOCALES:
             await self.app(scope, receive, send)
             return
         cookie = f"{LOCALE_COOKIE}={chosen}; Max-Age={365 * 86400}; Path=/; SameSite=lax"

@@ -29,7 +29,7 @@ from anshin.cliutil import (
 )
 from anshin.comms import cli as comms_cli
 from anshin.comms import lint_cli
-from anshin.i18n import N_
+from anshin.i18n import N_, SUPPORTED_LOCALES
 from anshin.incidents import cli as incidents_cli
 from anshin.notify import cli as notify_cli
 from anshin.team import cli as team_cli
@@ -64,7 +64,7 @@ def root(
     ),
 ) -> None:
     """anshin (安心): incident communication and inquiry handling for support teams."""
-    if lang is not None and lang not in ("ja", "en"):
+    if lang is not None and lang not in SUPPORTED_LOCALES:
         raise typer.BadParameter("ja or en", param_hint="--lang")
     LANG_OVERRIDE.set(lang)
 

@@ -10,53 +10,21 @@ line or the variable, and nothing is saved.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.orm import Session
 
 from anshin.comms import preview, rules, service
 from anshin.comms.variables import variables_for
-from anshin.team.models import User
-from anshin.web.deps import check_csrf, db_session, request_locale, require_role, settings_of
+from anshin.team.rules import Role
+from anshin.web.auth import DbSession, Operator, Senior
+from anshin.web.deps import request_locale, settings_of
 
 router = APIRouter(prefix="/api", tags=["templates"])
-DB = Annotated[Session, Depends(db_session)]
 # R22: seniors and above change the wording every agent sends.
-EDIT_ROLE = "senior"
-
-
-def caller(minimum: str) -> Callable[[Request, Session], User]:
-    """Dependency: the signed-in user or token owner ranking at least ``minimum``."""
-
-    def dependency(request: Request, session: DB) -> User:
-        user = require_role(request, session, minimum)
-        if session.dirty:  # a bearer token's last-used time
-            session.commit()
-        return user
-
-    return dependency
-
-
-def writer(minimum: str) -> Callable[..., Awaitable[User]]:
-    """``caller`` plus the CSRF check for cookie sessions."""
-    authenticated = caller(minimum)
-
-    # A default rather than Annotated: the closure's name would not resolve from a
-    # postponed annotation.
-    async def dependency(request: Request, user: User = Depends(authenticated)) -> User:
-        await check_csrf(request)
-        return user
-
-    return dependency
-
-
-READ = Annotated[User, Depends(caller("operator"))]
-EDIT = Annotated[User, Depends(writer(EDIT_ROLE))]
-PREVIEW = Annotated[User, Depends(writer("operator"))]
+EDIT_ROLE = Role.SENIOR
 
 
 class _In(BaseModel):
@@ -170,14 +138,14 @@ def _detail(text: service.TemplateText, locale: str, changed: bool | None = None
 
 
 @router.get("/templates", response_model=TemplateList)
-def list_templates(session: DB, user: READ) -> TemplateList:
+def list_templates(session: DbSession, user: Operator) -> TemplateList:
     """The active text of every (kind, locale, channel)."""
     return TemplateList(templates=[template_out(t) for t in service.list_templates(session)])
 
 
 @router.get("/templates/{kind}/{locale}/{channel}", response_model=TemplateDetail)
 def get_template(
-    request: Request, session: DB, user: READ, kind: str, locale: str, channel: str
+    request: Request, session: DbSession, user: Operator, kind: str, locale: str, channel: str
 ) -> TemplateDetail:
     """The active text and the variables it may use (described in the caller's language)."""
     text = service.get_active(session, kind, locale, channel)
@@ -187,8 +155,8 @@ def get_template(
 @router.put("/templates/{kind}/{locale}/{channel}", response_model=TemplateDetail)
 def put_template(
     request: Request,
-    session: DB,
-    user: EDIT,
+    session: DbSession,
+    user: Senior,
     kind: str,
     locale: str,
     channel: str,
@@ -211,7 +179,9 @@ def put_template(
 
 
 @router.get("/templates/{kind}/{locale}/{channel}/versions", response_model=VersionList)
-def list_versions(session: DB, user: READ, kind: str, locale: str, channel: str) -> VersionList:
+def list_versions(
+    session: DbSession, user: Operator, kind: str, locale: str, channel: str
+) -> VersionList:
     """Who changed the template and when, newest first."""
     versions = service.list_versions(session, kind, locale, channel)
     return VersionList(versions=[template_out(v) for v in versions])
@@ -220,8 +190,8 @@ def list_versions(session: DB, user: READ, kind: str, locale: str, channel: str)
 @router.post("/templates/{kind}/{locale}/{channel}/restore", response_model=TemplateOut)
 def restore_version(
     request: Request,
-    session: DB,
-    user: EDIT,
+    session: DbSession,
+    user: Senior,
     kind: str,
     locale: str,
     channel: str,
@@ -245,7 +215,7 @@ def _aware(value: dt.datetime | None, zone: str) -> dt.datetime | None:
 
 
 @router.post("/templates/render", response_model=RenderOut)
-def render(request: Request, session: DB, user: PREVIEW, body: RenderIn) -> RenderOut:
+def render(request: Request, session: DbSession, user: Operator, body: RenderIn) -> RenderOut:
     """Preview: the active template (or a draft ``body``) rendered with a record's facts.
 
     Name an ``incident`` (or a ``maintenance``), or ask for a ``sample``; the

@@ -20,22 +20,12 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from anshin.comms.kinds import KINDS as KINDS
+from anshin.comms.kinds import MessageKind as MessageKind
 from anshin.errors import InvalidInput
-from anshin.i18n import N_
+from anshin.i18n import N_, SUPPORTED_LOCALES
 
-KINDS: tuple[str, ...] = (
-    "first_notice",
-    "update",
-    "no_news_update",
-    "resolution",
-    "report_notice",
-    "maintenance_notice",
-    "inquiry_ack",
-    "inquiry_reply",
-    "key_client_followup",
-    "phone_script",
-)
-LOCALES: tuple[str, ...] = ("ja", "en")
+LOCALES = SUPPORTED_LOCALES
 CHANNELS: tuple[str, ...] = ("status_page", "email", "short", "script")
 
 # Where each kind of message goes. Announcements go everywhere customers look;

@@ -9,9 +9,9 @@ sample facts or on a real incident, with the message check's findings.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
@@ -24,19 +24,19 @@ from anshin.incidents import maintenance as maintenance_service
 from anshin.incidents import service as incident_service
 from anshin.team import rules as team_rules
 from anshin.team.models import User
-from anshin.web.deps import check_csrf, db_session, request_locale, require_role, settings_of
+from anshin.web.auth import DbSession, Operator, Senior
+from anshin.web.deps import request_locale, settings_of
 from anshin.web.views_helpers import (
     FormData,
+    PostedForm,
     error_for,
     flash,
     page,
     partial,
-    read_form,
     redirect,
 )
 
 router = APIRouter(include_in_schema=False)
-DbSession = Annotated[Session, Depends(db_session)]
 
 KIND_LABELS: dict[str, str] = {
     "first_notice": N_("First notice"),
@@ -74,9 +74,8 @@ def _labels(request: Request) -> dict[str, Any]:
 
 
 @router.get("/console/templates", response_class=HTMLResponse)
-def list_page(request: Request, session: DbSession) -> Response:
+def list_page(request: Request, session: DbSession, user: Operator) -> Response:
     """Every template, grouped by kind, with its active version and who last changed it."""
-    user = require_role(request, session, "operator")
     texts = service.list_templates(session)
     groups = [(kind, [t for t in texts if t.kind == kind]) for kind in rules.KINDS]
     return page(request, user, "comms/templates.html", groups=groups, **_labels(request))
@@ -171,10 +170,9 @@ def _edit_page(
 
 @router.get("/console/templates/{kind}/{locale}/{channel}", response_class=HTMLResponse)
 def edit_page(
-    request: Request, session: DbSession, kind: str, locale: str, channel: str
+    request: Request, session: DbSession, user: Operator, kind: str, locale: str, channel: str
 ) -> Response:
     """The active text, its variables, its versions, and a preview on sample facts."""
-    user = require_role(request, session, "operator")
     rules.check_key(kind, locale, channel)
     return _edit_page(request, session, user, kind, locale, channel)
 
@@ -184,14 +182,17 @@ def _form_values(form: FormData) -> dict[str, str]:
 
 
 @router.post("/console/templates/{kind}/{locale}/{channel}", response_class=HTMLResponse)
-async def save(
-    request: Request, session: DbSession, kind: str, locale: str, channel: str
+def save(
+    request: Request,
+    session: DbSession,
+    user: Senior,
+    kind: str,
+    locale: str,
+    channel: str,
+    form: PostedForm,
 ) -> Response:
     """Save the edited text as a new version (seniors and above)."""
-    user = require_role(request, session, EDIT_ROLE)
     rules.check_key(kind, locale, channel)
-    await check_csrf(request)
-    form = await read_form(request)
     values = _form_values(form)
     try:
         text, changed = service.save(
@@ -228,14 +229,17 @@ async def save(
 
 
 @router.post("/console/templates/{kind}/{locale}/{channel}/preview", response_class=HTMLResponse)
-async def preview_fragment(
-    request: Request, session: DbSession, kind: str, locale: str, channel: str
+def preview_fragment(
+    request: Request,
+    session: DbSession,
+    user: Operator,
+    kind: str,
+    locale: str,
+    channel: str,
+    form: PostedForm,
 ) -> Response:
     """htmx: the draft in the editor rendered and checked, without saving anything."""
-    user = require_role(request, session, "operator")
     rules.check_key(kind, locale, channel)
-    await check_csrf(request)
-    form = await read_form(request)
     values = _form_values(form)
     source = rules.Source(
         subject=values["subject"] if channel == "email" else None, body=values["body"]
@@ -252,14 +256,17 @@ async def preview_fragment(
 
 
 @router.post("/console/templates/{kind}/{locale}/{channel}/restore")
-async def restore(
-    request: Request, session: DbSession, kind: str, locale: str, channel: str
+def restore(
+    request: Request,
+    session: DbSession,
+    user: Senior,
+    kind: str,
+    locale: str,
+    channel: str,
+    form: PostedForm,
 ) -> Response:
     """Bring an old version back as the newest one (seniors and above)."""
-    user = require_role(request, session, EDIT_ROLE)
     rules.check_key(kind, locale, channel)
-    await check_csrf(request)
-    form = await read_form(request)
     raw = form.get("version")
     if not raw.isdigit():
         flash(request, N_("Choose a version to restore."), kind="error")

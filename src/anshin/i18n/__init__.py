@@ -10,13 +10,23 @@ templates has no Japanese translation.
 from __future__ import annotations
 
 import gettext as _gettext
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from babel.messages.pofile import read_po
 
-SUPPORTED_LOCALES: tuple[str, ...] = ("ja", "en")
+
+class Locale(StrEnum):
+    """A language anshin speaks: Japanese first, English complete."""
+
+    JA = "ja"
+    EN = "en"
+
+
+# The one list of languages: console, templates, notices, subscribers, the check.
+SUPPORTED_LOCALES: tuple[str, ...] = tuple(Locale)
 DEFAULT_LOCALE = "ja"
 LOCALES_DIR = Path(__file__).parent / "locales"
 

@@ -9,11 +9,9 @@ nothing is committed unless the whole service call succeeded.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Query, Request
 
 from anshin.config import Settings
 from anshin.db import utcnow
@@ -43,46 +41,13 @@ from anshin.incidents.schemas import (
     incident_out,
     maintenance_out,
 )
-from anshin.team.models import User
 from anshin.timefmt import to_zone
-from anshin.web.deps import check_csrf, db_session, require_role, settings_of
+from anshin.web.auth import DbSession, Operator, Senior
+from anshin.web.deps import settings_of
 
 router = APIRouter(prefix="/api", tags=["incidents"])
 
-DB = Annotated[Session, Depends(db_session)]
 LIST_FILTERS: tuple[str, ...] = ("all", "open", *rules.STATUSES)
-
-
-def caller(minimum: str) -> Callable[[Request, Session], User]:
-    """Dependency: the signed-in user or token owner, ranking at least ``minimum`` (401/403)."""
-
-    def dependency(request: Request, session: DB) -> User:
-        user = require_role(request, session, minimum)
-        if session.dirty:  # a bearer token's last-used time
-            session.commit()
-        return user
-
-    return dependency
-
-
-def writer(minimum: str) -> Callable[..., Awaitable[User]]:
-    """Dependency for writes: ``caller`` plus the CSRF check for cookie sessions.
-
-    Bearer-token requests carry no cookie and skip it (web.deps.check_csrf);
-    the console's scripts send the session's token in ``X-CSRF-Token``.
-    """
-    authenticated = caller(minimum)
-
-    async def dependency(request: Request, user: User = Depends(authenticated)) -> User:
-        await check_csrf(request)
-        return user
-
-    return dependency
-
-
-READ = Annotated[User, Depends(caller("operator"))]
-WRITE = Annotated[User, Depends(writer("operator"))]
-MANAGE = Annotated[User, Depends(writer("senior"))]
 
 
 def _settings(request: Request) -> Settings:
@@ -92,8 +57,8 @@ def _settings(request: Request) -> Settings:
 @router.get("/incidents", response_model=IncidentList)
 def list_incidents(
     request: Request,
-    session: DB,
-    user: READ,
+    session: DbSession,
+    user: Operator,
     status: Annotated[
         str, Query(max_length=20, description="all, open, or one status (e.g. resolved)")
     ] = "all",
@@ -116,7 +81,9 @@ def list_incidents(
 
 
 @router.post("/incidents", response_model=IncidentOut, status_code=201)
-def declare(request: Request, session: DB, user: WRITE, body: IncidentCreate) -> IncidentOut:
+def declare(
+    request: Request, session: DbSession, user: Operator, body: IncidentCreate
+) -> IncidentOut:
     """Declare an incident (R1); the first notice is then due within 15 minutes (R4)."""
     settings = _settings(request)
     zone = settings.timezone
@@ -145,14 +112,14 @@ def declare(request: Request, session: DB, user: WRITE, body: IncidentCreate) ->
 
 
 @router.get("/incidents/{ref}", response_model=IncidentOut)
-def get_incident(request: Request, session: DB, user: READ, ref: str) -> IncidentOut:
+def get_incident(request: Request, session: DbSession, user: Operator, ref: str) -> IncidentOut:
     """One incident with every message and the next one due."""
     return incident_out(service.get(session, ref), _settings(request))
 
 
 @router.patch("/incidents/{ref}", response_model=IncidentOut)
 def edit_facts(
-    request: Request, session: DB, user: WRITE, ref: str, body: IncidentPatch
+    request: Request, session: DbSession, user: Operator, ref: str, body: IncidentPatch
 ) -> IncidentOut:
     """Change facts of the shared record (R2); fields not sent keep their value."""
     settings = _settings(request)
@@ -165,7 +132,7 @@ def edit_facts(
 
 @router.post("/incidents/{ref}/updates", response_model=IncidentOut, status_code=201)
 def post_update(
-    request: Request, session: DB, user: WRITE, ref: str, body: UpdateCreate
+    request: Request, session: DbSession, user: Operator, ref: str, body: UpdateCreate
 ) -> IncidentOut:
     """Publish the first notice or an update (R4, R5); ``no_news`` posts the prepared text."""
     settings = _settings(request)
@@ -202,7 +169,7 @@ def post_update(
 
 @router.post("/incidents/{ref}/resolve", response_model=IncidentOut)
 def resolve(
-    request: Request, session: DB, user: WRITE, ref: str, body: ResolveCreate
+    request: Request, session: DbSession, user: Operator, ref: str, body: ResolveCreate
 ) -> IncidentOut:
     """Resolve with a resolution notice that promises the report (R7)."""
     settings = _settings(request)
@@ -222,7 +189,7 @@ def resolve(
 
 
 @router.get("/incidents/{ref}/no-news-draft", response_model=NoNewsDraftOut)
-def no_news_draft(request: Request, session: DB, user: READ, ref: str) -> NoNewsDraftOut:
+def no_news_draft(request: Request, session: DbSession, user: Operator, ref: str) -> NoNewsDraftOut:
     """The prepared 「引き続き対応中です」 update and the time it promises (R5)."""
     settings = _settings(request)
     incident = service.get(session, ref)
@@ -234,7 +201,7 @@ def no_news_draft(request: Request, session: DB, user: READ, ref: str) -> NoNews
 
 
 @router.get("/components", response_model=ComponentList, tags=["components"])
-def list_components(session: DB, user: READ) -> ComponentList:
+def list_components(session: DbSession, user: Operator) -> ComponentList:
     """Every component with its group and current status."""
     return ComponentList(
         components=[component_out(c) for c in component_service.list_components(session)]
@@ -243,7 +210,7 @@ def list_components(session: DB, user: READ) -> ComponentList:
 
 @router.post("/components", response_model=ComponentOut, status_code=201, tags=["components"])
 def add_component(
-    request: Request, session: DB, user: MANAGE, body: ComponentCreate
+    request: Request, session: DbSession, user: Senior, body: ComponentCreate
 ) -> ComponentOut:
     """Add a component (senior and above); the status page shows it at once."""
     component = component_service.add_component(
@@ -261,7 +228,7 @@ def add_component(
 
 @router.get("/maintenances", response_model=MaintenanceList, tags=["maintenance"])
 def list_maintenances(
-    request: Request, session: DB, user: READ, include_completed: bool = False
+    request: Request, session: DbSession, user: Operator, include_completed: bool = False
 ) -> MaintenanceList:
     """Maintenance windows by start time."""
     zone = _settings(request).timezone
@@ -271,7 +238,7 @@ def list_maintenances(
 
 @router.post("/maintenances", response_model=MaintenanceOut, status_code=201, tags=["maintenance"])
 def schedule_maintenance(
-    request: Request, session: DB, user: MANAGE, body: MaintenanceCreate
+    request: Request, session: DbSession, user: Senior, body: MaintenanceCreate
 ) -> MaintenanceOut:
     """Announce a maintenance window in advance (R10; senior and above)."""
     settings = _settings(request)
@@ -297,7 +264,7 @@ def schedule_maintenance(
 
 @router.post("/maintenances/{ref}/status", response_model=MaintenanceOut, tags=["maintenance"])
 def maintenance_status(
-    request: Request, session: DB, user: MANAGE, ref: str, body: MaintenanceStatusIn
+    request: Request, session: DbSession, user: Senior, ref: str, body: MaintenanceStatusIn
 ) -> MaintenanceOut:
     """Move a window along: in_progress, verifying, completed (senior and above)."""
     settings = _settings(request)

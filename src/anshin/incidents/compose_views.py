@@ -13,9 +13,7 @@ Nothing here writes: publishing stays in ``views`` (Post/Redirect/Get).
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
@@ -24,11 +22,11 @@ from anshin.errors import Conflict, InvalidInput
 from anshin.i18n import N_
 from anshin.incidents import detail, service
 from anshin.incidents.models import Incident
-from anshin.web.deps import check_csrf, db_session, require_role, settings_of
-from anshin.web.views_helpers import partial, read_form
+from anshin.web.auth import DbSession, Operator
+from anshin.web.deps import settings_of
+from anshin.web.views_helpers import PostedForm, partial
 
 router = APIRouter(include_in_schema=False)
-DbSession = Annotated[Session, Depends(db_session)]
 
 
 def _open(session: Session, ref: str) -> Incident:
@@ -39,9 +37,10 @@ def _open(session: Session, ref: str) -> Incident:
 
 
 @router.get("/console/incidents/{ref}/compose", response_class=HTMLResponse)
-def compose_fragment(request: Request, session: DbSession, ref: str, kind: str = "") -> Response:
+def compose_fragment(
+    request: Request, session: DbSession, user: Operator, ref: str, kind: str = ""
+) -> Response:
     """The compose box prefilled from the chosen kind's template, checked (R11)."""
-    user = require_role(request, session, "operator")
     incident = _open(session, ref)
     kinds = detail.compose_kinds(incident)
     if kind and kind not in kinds:
@@ -61,12 +60,12 @@ def compose_fragment(request: Request, session: DbSession, ref: str, kind: str =
 
 
 @router.post("/console/incidents/{ref}/check", response_class=HTMLResponse)
-async def check_fragment(request: Request, session: DbSession, ref: str) -> Response:
+def check_fragment(
+    request: Request, session: DbSession, user: Operator, ref: str, form: PostedForm
+) -> Response:
     """The message check on the typed texts, for the compose box as the agent types."""
-    user = require_role(request, session, "operator")
-    await check_csrf(request)
     incident = _open(session, ref)
-    values = (await read_form(request)).values()
+    values = form.values()
     findings = detail.check(incident, values)
     return partial(
         request,
@@ -79,9 +78,10 @@ async def check_fragment(request: Request, session: DbSession, ref: str) -> Resp
 
 
 @router.get("/console/incidents/{ref}/first-notice", response_class=HTMLResponse)
-def first_notice_fragment(request: Request, session: DbSession, ref: str) -> Response:
+def first_notice_fragment(
+    request: Request, session: DbSession, user: Operator, ref: str
+) -> Response:
     """R4: the first-notice clock, refreshed until its last customer has it."""
-    user = require_role(request, session, "operator")
     settings = settings_of(request)
     incident = service.get(session, ref)
     counts = detail.first_deliveries(session, incident)

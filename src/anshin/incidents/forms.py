@@ -24,10 +24,10 @@ from anshin.web.views_helpers import FormData
 
 FieldErrors = dict[str, tuple[str, dict[str, Any]]]
 # The component impacts a person may pick when declaring (blank = by severity).
-IMPACT_CHOICES: tuple[str, ...] = ("degraded_performance", "partial_outage", "major_outage")
+IMPACT_CHOICES: tuple[str, ...] = rules.IMPACTS
 UPDATE_STATUSES: tuple[str, ...] = rules.OPEN_STATUSES
 # The kinds the update form may publish; the resolution notice has its own route.
-UPDATE_KINDS: tuple[str, ...] = ("first_notice", "update", "no_news_update")
+UPDATE_KINDS: tuple[str, ...] = tuple(k for k in rules.UPDATE_KINDS if k != "resolution")
 
 
 @dataclass

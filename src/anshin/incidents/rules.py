@@ -12,24 +12,75 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 
+from anshin.comms.kinds import MessageKind
 from anshin.errors import InvalidInput
 from anshin.i18n import N_
 
-SEVERITIES: tuple[str, ...] = ("sev1", "sev2", "sev3")
-STATUSES: tuple[str, ...] = ("investigating", "identified", "monitoring", "resolved")
-OPEN_STATUSES: tuple[str, ...] = ("investigating", "identified", "monitoring")
-AUDIENCES: tuple[str, ...] = ("public", "internal")
-UPDATE_KINDS: tuple[str, ...] = ("first_notice", "update", "no_news_update", "resolution")
-# Statuspage's component statuses, from best to worst.
-COMPONENT_STATUSES: tuple[str, ...] = (
-    "operational",
-    "under_maintenance",
-    "degraded_performance",
-    "partial_outage",
-    "major_outage",
+
+class Severity(StrEnum):
+    """How badly customers are hurt; decides the cadence (R1, R5)."""
+
+    SEV1 = "sev1"
+    SEV2 = "sev2"
+    SEV3 = "sev3"
+
+
+class IncidentStatus(StrEnum):
+    """Where an incident stands (Statuspage's names), in the order it usually moves."""
+
+    INVESTIGATING = "investigating"
+    IDENTIFIED = "identified"
+    MONITORING = "monitoring"
+    RESOLVED = "resolved"
+
+
+class Audience(StrEnum):
+    """Who reads an update: customers, or only the team (internal notes)."""
+
+    PUBLIC = "public"
+    INTERNAL = "internal"
+
+
+class ComponentStatus(StrEnum):
+    """Statuspage's component statuses, from best to worst."""
+
+    OPERATIONAL = "operational"
+    UNDER_MAINTENANCE = "under_maintenance"
+    DEGRADED_PERFORMANCE = "degraded_performance"
+    PARTIAL_OUTAGE = "partial_outage"
+    MAJOR_OUTAGE = "major_outage"
+
+
+class MaintenanceStatus(StrEnum):
+    """A maintenance window's life (R10)."""
+
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in_progress"
+    VERIFYING = "verifying"
+    COMPLETED = "completed"
+
+
+SEVERITIES: tuple[str, ...] = tuple(Severity)
+STATUSES: tuple[str, ...] = tuple(IncidentStatus)
+OPEN_STATUSES: tuple[str, ...] = tuple(s for s in IncidentStatus if s != IncidentStatus.RESOLVED)
+AUDIENCES: tuple[str, ...] = tuple(Audience)
+# The message kinds an incident's timeline holds (comms.kinds names every kind).
+UPDATE_KINDS: tuple[str, ...] = (
+    MessageKind.FIRST_NOTICE,
+    MessageKind.UPDATE,
+    MessageKind.NO_NEWS_UPDATE,
+    MessageKind.RESOLUTION,
 )
-MAINTENANCE_STATUSES: tuple[str, ...] = ("scheduled", "in_progress", "verifying", "completed")
+COMPONENT_STATUSES: tuple[str, ...] = tuple(ComponentStatus)
+# What an incident can do to a component (operational and maintenance are not impacts).
+IMPACTS: tuple[str, ...] = (
+    ComponentStatus.DEGRADED_PERFORMANCE,
+    ComponentStatus.PARTIAL_OUTAGE,
+    ComponentStatus.MAJOR_OUTAGE,
+)
+MAINTENANCE_STATUSES: tuple[str, ...] = tuple(MaintenanceStatus)
 
 # How badly a severity hurts a component unless the incident says otherwise.
 DEFAULT_IMPACT: dict[str, str] = {

@@ -9,9 +9,9 @@ progress, so these pages never set it by hand. Included by
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
@@ -22,18 +22,18 @@ from anshin.incidents import forms
 from anshin.incidents import maintenance as maintenance_service
 from anshin.team import rules as team_rules
 from anshin.team.models import User
-from anshin.web.deps import check_csrf, db_session, require_role, settings_of
+from anshin.web.auth import DbSession, Operator, Senior
+from anshin.web.deps import settings_of
 from anshin.web.views_helpers import (
+    PostedForm,
     error_for,
     flash,
     page,
-    read_form,
     redirect,
     translate_errors,
 )
 
 router = APIRouter(include_in_schema=False)
-DbSession = Annotated[Session, Depends(db_session)]
 
 
 def _components_page(
@@ -59,18 +59,14 @@ def _components_page(
 
 
 @router.get("/console/components", response_class=HTMLResponse)
-def components_page(request: Request, session: DbSession) -> Response:
+def components_page(request: Request, session: DbSession, user: Operator) -> Response:
     """Every component with the status derived from open incidents and maintenance."""
-    user = require_role(request, session, "operator")
     return _components_page(request, session, user)
 
 
 @router.post("/console/components", response_class=HTMLResponse)
-async def add_component(request: Request, session: DbSession) -> Response:
+def add_component(request: Request, session: DbSession, user: Senior, form: PostedForm) -> Response:
     """Senior and above: add a component customers can see, in a group."""
-    user = require_role(request, session, team_rules.PERMISSIONS["component.manage"])
-    await check_csrf(request)
-    form = await read_form(request)
     try:
         component = components_service.add_component(
             session,
@@ -126,19 +122,17 @@ def _maintenance_page(
 
 
 @router.get("/console/maintenance", response_class=HTMLResponse)
-def maintenance_page(request: Request, session: DbSession) -> Response:
+def maintenance_page(request: Request, session: DbSession, user: Operator) -> Response:
     """Maintenance windows announced in advance (R10)."""
-    user = require_role(request, session, "operator")
     return _maintenance_page(request, session, user)
 
 
 @router.post("/console/maintenance", response_class=HTMLResponse)
-async def schedule_maintenance(request: Request, session: DbSession) -> Response:
+def schedule_maintenance(
+    request: Request, session: DbSession, user: Senior, form: PostedForm
+) -> Response:
     """Senior and above: announce a window; it is on the status page at once (R10)."""
-    user = require_role(request, session, team_rules.PERMISSIONS["maintenance.manage"])
-    await check_csrf(request)
     settings = settings_of(request)
-    form = await read_form(request)
     parsed = forms.Parsed(values={**form.values(), "components": form.getlist("components")})
     start = forms.parse_time(parsed, form, "scheduled_start", settings.timezone, required=True)
     end = forms.parse_time(parsed, form, "scheduled_end", settings.timezone, required=True)
@@ -178,11 +172,10 @@ async def schedule_maintenance(request: Request, session: DbSession) -> Response
 
 
 @router.post("/console/maintenance/{ref}/status")
-async def maintenance_status(request: Request, session: DbSession, ref: str) -> Response:
+def maintenance_status(
+    request: Request, session: DbSession, user: Senior, ref: str, form: PostedForm
+) -> Response:
     """Senior and above: start, verify or complete a window (components follow)."""
-    user = require_role(request, session, team_rules.PERMISSIONS["maintenance.manage"])
-    await check_csrf(request)
-    form = await read_form(request)
     window = maintenance_service.get(session, ref)
     maintenance_service.set_status(
         session, settings_of(request), window, form.get("status"), actor=user.actor

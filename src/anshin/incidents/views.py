@@ -14,9 +14,9 @@ a refusal re-renders the page with what was typed and the error beside its field
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
@@ -29,16 +29,16 @@ from anshin.i18n import N_
 from anshin.incidents import components as components_service
 from anshin.incidents import compose_views, detail, forms, notices, rules, service, setup_views
 from anshin.incidents.models import Incident
-from anshin.team import rules as team_rules
 from anshin.team.models import User
 from anshin.timefmt import format_local
-from anshin.web.deps import check_csrf, db_session, request_locale, require_role, settings_of
+from anshin.web.auth import DbSession, Operator
+from anshin.web.deps import request_locale, settings_of
 from anshin.web.views_helpers import (
+    PostedForm,
     error_for,
     flash,
     page,
     partial,
-    read_form,
     redirect,
     translate_errors,
 )
@@ -46,7 +46,6 @@ from anshin.web.views_helpers import (
 router = APIRouter(include_in_schema=False)
 router.include_router(setup_views.router)
 router.include_router(compose_views.router)
-DbSession = Annotated[Session, Depends(db_session)]
 RECENTLY_RESOLVED = 10
 
 
@@ -77,17 +76,15 @@ def _dashboard_context(session: Session, settings: Settings) -> dict[str, Any]:
 
 
 @router.get("/console", response_class=HTMLResponse)
-def dashboard(request: Request, session: DbSession) -> Response:
+def dashboard(request: Request, session: DbSession, user: Operator) -> Response:
     """Open incidents with their due timers, and the ones resolved lately."""
-    user = require_role(request, session, "operator")
     context = _dashboard_context(session, settings_of(request))
     return page(request, user, "incidents/dashboard.html", **context)
 
 
 @router.get("/console/partials/open-incidents", response_class=HTMLResponse)
-def open_incidents_partial(request: Request, session: DbSession) -> Response:
+def open_incidents_partial(request: Request, session: DbSession, user: Operator) -> Response:
     """The open-incidents table alone, polled by htmx every 30 seconds."""
-    user = require_role(request, session, "operator")
     context = _dashboard_context(session, settings_of(request))
     return partial(request, user, "incidents/_open_incidents.html", **context)
 
@@ -114,26 +111,26 @@ def _form_page(
         errors=errors or {},
         components=components_service.list_components(session),
         impacts=forms.IMPACT_CHOICES,
+        severities=rules.SEVERITIES,
         cadence=settings.cadence_minutes(),
         first_notice_minutes=settings.first_notice_minutes,
     )
 
 
 @router.get("/console/incidents/new", response_class=HTMLResponse)
-def new_incident(request: Request, session: DbSession) -> Response:
+def new_incident(request: Request, session: DbSession, user: Operator) -> Response:
     """The declare form: detected now, severity chosen on purpose."""
-    user = require_role(request, session, team_rules.PERMISSIONS["incident.declare"])
     now_local = forms.input_value(utcnow(), settings_of(request).timezone)
     return _form_page(request, session, user, values={"detected_at": now_local})
 
 
 @router.post("/console/incidents/new", response_class=HTMLResponse)
-async def declare_incident(request: Request, session: DbSession) -> Response:
+def declare_incident(
+    request: Request, session: DbSession, user: Operator, form: PostedForm
+) -> Response:
     """Declare: write the incident and start the first-notice clock (R1, R4)."""
-    user = require_role(request, session, team_rules.PERMISSIONS["incident.declare"])
-    await check_csrf(request)
     settings = settings_of(request)
-    data, parsed = forms.parse_incident(await read_form(request), settings.timezone)
+    data, parsed = forms.parse_incident(form, settings.timezone)
     if data is None:
         errors = translate_errors(request, parsed.errors)
         return _form_page(request, session, user, values=parsed.values, errors=errors, status=422)
@@ -215,9 +212,10 @@ def _detail(
 
 
 @router.get("/console/incidents/{ref}", response_class=HTMLResponse)
-def incident_detail(request: Request, session: DbSession, ref: str, kind: str = "") -> Response:
+def incident_detail(
+    request: Request, session: DbSession, user: Operator, ref: str, kind: str = ""
+) -> Response:
     """The one record every agent answers from (R2); ``?kind=`` starts the box from that kind."""
-    user = require_role(request, session, "operator")
     return _detail(request, session, user, service.get(session, ref), kind=kind or None)
 
 
@@ -250,17 +248,17 @@ def _refused(
 
 
 @router.post("/console/incidents/{ref}/updates", response_class=HTMLResponse)
-async def publish_update(request: Request, session: DbSession, ref: str) -> Response:
+def publish_update(
+    request: Request, session: DbSession, user: Operator, ref: str, form: PostedForm
+) -> Response:
     """Publish the first notice or an update; public ones promise the next time (R4-R6).
 
     The service checks the wording (R3, R6, R12-R16) and queues the notice for
     every subscriber in the same transaction.
     """
-    user = require_role(request, session, team_rules.PERMISSIONS["incident.update"])
-    await check_csrf(request)
     settings = settings_of(request)
     incident = service.get(session, ref)
-    data, parsed = forms.parse_update(await read_form(request), settings.timezone)
+    data, parsed = forms.parse_update(form, settings.timezone)
     if data is None:
         errors = translate_errors(request, parsed.errors)
         return _detail(
@@ -294,10 +292,8 @@ async def publish_update(request: Request, session: DbSession, ref: str) -> Resp
 
 
 @router.post("/console/incidents/{ref}/no-news", response_class=HTMLResponse)
-async def publish_no_news(request: Request, session: DbSession, ref: str) -> Response:
+def publish_no_news(request: Request, session: DbSession, user: Operator, ref: str) -> Response:
     """R5: publish the no-news template in Japanese and English in one click."""
-    user = require_role(request, session, team_rules.PERMISSIONS["incident.update"])
-    await check_csrf(request)
     settings = settings_of(request)
     incident = service.get(session, ref)
     now = utcnow()
@@ -325,13 +321,12 @@ async def publish_no_news(request: Request, session: DbSession, ref: str) -> Res
 
 
 @router.post("/console/incidents/{ref}/resolve", response_class=HTMLResponse)
-async def resolve_incident(request: Request, session: DbSession, ref: str) -> Response:
+def resolve_incident(
+    request: Request, session: DbSession, user: Operator, ref: str, form: PostedForm
+) -> Response:
     """R7: close the incident with the resolution notice and restore its components."""
-    user = require_role(request, session, team_rules.PERMISSIONS["incident.resolve"])
-    await check_csrf(request)
     settings = settings_of(request)
     incident = service.get(session, ref)
-    form = await read_form(request)
     values = {**form.values(), "kind": "resolution"}
     try:
         service.resolve(
@@ -352,22 +347,21 @@ async def resolve_incident(request: Request, session: DbSession, ref: str) -> Re
 
 
 @router.get("/console/incidents/{ref}/edit", response_class=HTMLResponse)
-def edit_incident_form(request: Request, session: DbSession, ref: str) -> Response:
+def edit_incident_form(request: Request, session: DbSession, user: Operator, ref: str) -> Response:
     """Edit the facts of the shared record (R2)."""
-    user = require_role(request, session, team_rules.PERMISSIONS["incident.update"])
     incident = service.get(session, ref)
     values = forms.incident_values(incident, settings_of(request).timezone)
     return _form_page(request, session, user, incident=incident, values=values)
 
 
 @router.post("/console/incidents/{ref}/edit", response_class=HTMLResponse)
-async def edit_incident(request: Request, session: DbSession, ref: str) -> Response:
+def edit_incident(
+    request: Request, session: DbSession, user: Operator, ref: str, form: PostedForm
+) -> Response:
     """Save changed facts; the event log keeps the old ones."""
-    user = require_role(request, session, team_rules.PERMISSIONS["incident.update"])
-    await check_csrf(request)
     settings = settings_of(request)
     incident = service.get(session, ref)
-    data, parsed = forms.parse_incident(await read_form(request), settings.timezone)
+    data, parsed = forms.parse_incident(form, settings.timezone)
     if data is None:
         errors = translate_errors(request, parsed.errors)
         return _form_page(

@@ -9,7 +9,7 @@ caller uses a bearer token.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -20,11 +20,10 @@ from anshin.errors import AnshinError, InvalidInput
 from anshin.i18n import N_
 from anshin.notify import csvio, service, subscribers
 from anshin.notify.models import Delivery, OutboxMessage, Subscriber
-from anshin.web.deps import check_csrf, db_session, message, require_role, settings_of
+from anshin.web.auth import DbSession, Operator, Senior
+from anshin.web.deps import message, settings_of
 
 router = APIRouter(prefix="/api")
-MANAGE = "senior"
-VIEW = "operator"
 CSV_MAX_BYTES = 50 * 1024 * 1024
 
 
@@ -99,26 +98,25 @@ def message_json(session: Session, msg: OutboxMessage) -> dict[str, Any]:
 @router.get("/subscribers")
 def list_subscribers(
     request: Request,
+    session: DbSession,
+    user: Senior,
     kind: str | None = None,
     status: str | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
     offset: int = Query(default=0, ge=0),
-    session: Session = Depends(db_session),
 ) -> dict[str, Any]:
     """A page of subscribers, newest first."""
-    require_role(request, session, MANAGE)
     rows, total = subscribers.list_subscribers(
         session, kind=kind, status=status, limit=limit, offset=offset
     )
     return {"total": total, "items": [subscriber_json(s) for s in rows]}
 
 
-@router.post("/subscribers", status_code=201, dependencies=[Depends(check_csrf)])
+@router.post("/subscribers", status_code=201)
 def create_subscriber(
-    body: SubscriberIn, request: Request, session: Session = Depends(db_session)
+    body: SubscriberIn, request: Request, session: DbSession, user: Senior
 ) -> dict[str, Any]:
     """Add a subscriber; a webhook's secret is returned once, here, and never again."""
-    user = require_role(request, session, MANAGE)
     settings = settings_of(request)
     if body.kind == "webhook":
         subscriber = subscribers.add_webhook(
@@ -147,24 +145,31 @@ def create_subscriber(
     return {"subscriber": subscriber_json(subscriber), "secret": secret}
 
 
-@router.delete("/subscribers/{subscriber_id}", status_code=204, dependencies=[Depends(check_csrf)])
+@router.delete("/subscribers/{subscriber_id}", status_code=204)
 def delete_subscriber(
-    subscriber_id: int, request: Request, session: Session = Depends(db_session)
+    subscriber_id: int, request: Request, session: DbSession, user: Senior
 ) -> Response:
     """Remove a subscriber and their address."""
-    user = require_role(request, session, MANAGE)
     subscribers.delete(session, subscriber_id, actor=user.actor)
     session.commit()
     return Response(status_code=204)
 
 
-@router.post("/subscribers/import", dependencies=[Depends(check_csrf)])
-async def import_subscribers(request: Request, session: Session = Depends(db_session)) -> Response:
+async def csv_body(request: Request) -> bytes:
+    """The uploaded CSV, read on the event loop up to its size limit (413 past it)."""
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > CSV_MAX_BYTES:
+            raise TooLarge(N_("The file is too large (at most {n} MB)."), n=CSV_MAX_BYTES // 2**20)
+    return bytes(raw)
+
+
+@router.post("/subscribers/import")
+def import_subscribers(
+    request: Request, session: DbSession, user: Senior, raw: Annotated[bytes, Depends(csv_body)]
+) -> Response:
     """Import a CSV body (email, locale, components, status); all rows or none."""
-    user = require_role(request, session, MANAGE)
-    raw = await request.body()
-    if len(raw) > CSV_MAX_BYTES:
-        raise TooLarge(N_("The file is too large (at most {n} MB)."), n=CSV_MAX_BYTES // 2**20)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -185,9 +190,8 @@ async def import_subscribers(request: Request, session: Session = Depends(db_ses
 
 
 @router.get("/subscribers/export")
-def export_subscribers(request: Request, session: Session = Depends(db_session)) -> Response:
+def export_subscribers(request: Request, session: DbSession, user: Senior) -> Response:
     """The email subscribers as CSV."""
-    require_role(request, session, MANAGE)
     return StreamingResponse(
         csvio.export_csv(session),
         media_type="text/csv; charset=utf-8",
@@ -198,11 +202,11 @@ def export_subscribers(request: Request, session: Session = Depends(db_session))
 @router.get("/messages")
 def list_messages(
     request: Request,
+    session: DbSession,
+    user: Operator,
     limit: int = Query(default=50, ge=1, le=500),
-    session: Session = Depends(db_session),
 ) -> dict[str, Any]:
     """Recent messages with their delivery counts."""
-    require_role(request, session, VIEW)
     return {
         "items": [message_json(session, m) for m in service.list_messages(session, limit=limit)]
     }
@@ -212,12 +216,12 @@ def list_messages(
 def message_deliveries(
     message_id: int,
     request: Request,
+    session: DbSession,
+    user: Operator,
     status: str | None = None,
     limit: int = Query(default=200, ge=1, le=1000),
-    session: Session = Depends(db_session),
 ) -> dict[str, Any]:
     """Counts (queued / sent / failed / dead, last_delivered_at) and, with ?status=, the rows."""
-    require_role(request, session, VIEW)
     counts = service.counts(session, message_id).as_dict()
     rows = (
         service.list_deliveries(session, message_id, status=status, limit=limit) if status else []
@@ -225,23 +229,21 @@ def message_deliveries(
     return {"counts": counts, "items": [delivery_json(d) for d in rows]}
 
 
-@router.post("/deliveries/{delivery_id}/retry", dependencies=[Depends(check_csrf)])
+@router.post("/deliveries/{delivery_id}/retry")
 def retry_delivery(
-    delivery_id: int, request: Request, session: Session = Depends(db_session)
+    delivery_id: int, request: Request, session: DbSession, user: Operator
 ) -> dict[str, Any]:
     """Send a dead letter again (fresh attempts)."""
-    user = require_role(request, session, VIEW)
     delivery = service.retry(session, settings_of(request), delivery_id, actor=user.actor)
     session.commit()
     return delivery_json(delivery)
 
 
-@router.post("/messages/{message_id}/retry-dead", dependencies=[Depends(check_csrf)])
+@router.post("/messages/{message_id}/retry-dead")
 def retry_message_dead(
-    message_id: int, request: Request, session: Session = Depends(db_session)
+    message_id: int, request: Request, session: DbSession, user: Operator
 ) -> dict[str, Any]:
     """Send every dead letter of a message again."""
-    user = require_role(request, session, VIEW)
     count = service.retry_dead(
         session, settings_of(request), message_id=message_id, actor=user.actor
     )

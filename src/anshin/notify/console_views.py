@@ -15,9 +15,9 @@ up) may read counts and retry dead letters.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,13 +25,12 @@ from sqlalchemy.orm import Session
 from anshin.errors import AnshinError, InvalidInput
 from anshin.i18n import N_, translate
 from anshin.notify import rules, service
-from anshin.notify.api import VIEW
 from anshin.notify.models import Delivery, OutboxMessage, Subscriber
-from anshin.web.deps import check_csrf, db_session, request_locale, require_role, settings_of
-from anshin.web.views_helpers import flash, page, partial, read_form, redirect
+from anshin.web.auth import DbSession, Operator
+from anshin.web.deps import request_locale, settings_of
+from anshin.web.views_helpers import PostedForm, flash, page, partial, redirect
 
 router = APIRouter(include_in_schema=False)
-DbSession = Annotated[Session, Depends(db_session)]
 LIST_LIMIT = 200
 
 
@@ -63,9 +62,10 @@ def _counts_context(session: Session, message_id: int) -> dict[str, Any]:
 
 
 @router.get("/console/messages/{message_id}/counts", response_class=HTMLResponse)
-def counts_fragment(request: Request, session: DbSession, message_id: int) -> Response:
+def counts_fragment(
+    request: Request, session: DbSession, user: Operator, message_id: int
+) -> Response:
     """htmx: one notice's delivery counts, polling itself while anything is on its way (R4)."""
-    user = require_role(request, session, VIEW)
     return partial(
         request, user, "notify/console_counts.html", **_counts_context(session, message_id)
     )
@@ -135,10 +135,9 @@ def _list_url(state: str, message_id: int | None) -> str:
 
 @router.get("/console/deliveries", response_class=HTMLResponse)
 def deliveries_page(
-    request: Request, session: DbSession, state: str = "dead", message: str = ""
+    request: Request, session: DbSession, user: Operator, state: str = "dead", message: str = ""
 ) -> Response:
     """Dead letters (or another state) with a retry button per row and per message."""
-    user = require_role(request, session, VIEW)
     state = _state(state)
     message_id = _message_id(message)
     focus = service.get_message(session, message_id) if message_id is not None else None
@@ -173,11 +172,10 @@ def _refusal(request: Request, exc: AnshinError, back: str) -> Response:
 
 
 @router.post("/console/deliveries/{delivery_id}/retry")
-async def retry_one(request: Request, session: DbSession, delivery_id: int) -> Response:
+def retry_one(
+    request: Request, session: DbSession, user: Operator, delivery_id: int, form: PostedForm
+) -> Response:
     """Send one dead letter again with a fresh set of attempts."""
-    user = require_role(request, session, VIEW)
-    await check_csrf(request)
-    form = await read_form(request)
     back = _back(form.get("state"), form.get("message"))
     try:
         service.retry(session, settings_of(request), delivery_id, actor=user.actor)
@@ -192,11 +190,10 @@ async def retry_one(request: Request, session: DbSession, delivery_id: int) -> R
 
 
 @router.post("/console/messages/{message_id}/retry-dead")
-async def retry_message(request: Request, session: DbSession, message_id: int) -> Response:
+def retry_message(
+    request: Request, session: DbSession, user: Operator, message_id: int, form: PostedForm
+) -> Response:
     """Send every dead letter of one notice again."""
-    user = require_role(request, session, VIEW)
-    await check_csrf(request)
-    form = await read_form(request)
     count = service.retry_dead(
         session, settings_of(request), message_id=message_id, actor=user.actor
     )
@@ -206,10 +203,8 @@ async def retry_message(request: Request, session: DbSession, message_id: int) -
 
 
 @router.post("/console/deliveries/retry-dead")
-async def retry_all(request: Request, session: DbSession) -> Response:
+def retry_all(request: Request, session: DbSession, user: Operator) -> Response:
     """Send every dead letter of every notice again."""
-    user = require_role(request, session, VIEW)
-    await check_csrf(request)
     count = service.retry_dead(session, settings_of(request), actor=user.actor)
     session.commit()
     flash(request, N_("{count} dead letters queued again."), count=count)

@@ -264,10 +264,11 @@ def process_batch(
 
 def finish_messages(engine: Engine, message_ids: Iterable[int]) -> None:
     """Stamp ``last_delivered_at`` on messages nothing is left to send for (R4, for the review)."""
-    open_states = ("pending", "sending", "failed")
     with engine.begin() as conn:
         for message_id in sorted(message_ids):
-            still_open = exists().where(D.c.message_id == message_id, D.c.status.in_(open_states))
+            still_open = exists().where(
+                D.c.message_id == message_id, D.c.status.in_(rules.OPEN_DELIVERY_STATUSES)
+            )
             last_sent = (
                 select(func.max(D.c.sent_at))
                 .where(D.c.message_id == message_id, D.c.status == "sent")

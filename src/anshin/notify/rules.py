@@ -14,26 +14,65 @@ import html
 import random
 import re
 from collections.abc import Callable, Mapping, Sequence
+from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
+from anshin.comms.kinds import MessageKind
 from anshin.errors import InvalidInput
-from anshin.i18n import N_
+from anshin.i18n import N_, SUPPORTED_LOCALES
 
-LOCALES: tuple[str, ...] = ("ja", "en")
-SUBSCRIBER_KINDS: tuple[str, ...] = ("email", "webhook")
-SUBSCRIBER_STATUSES: tuple[str, ...] = ("pending", "active", "unsubscribed")
-WEBHOOK_FORMATS: tuple[str, ...] = ("anshin", "slack")
-DELIVERY_STATUSES: tuple[str, ...] = ("pending", "sending", "sent", "failed", "dead", "cancelled")
+
+class SubscriberKind(StrEnum):
+    """How a subscriber is reached."""
+
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+
+
+class SubscriberStatus(StrEnum):
+    """Double opt-in: pending until the mailed link is followed (R26)."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+class WebhookFormat(StrEnum):
+    """The body a webhook receives: anshin's JSON, or a Slack-compatible message."""
+
+    ANSHIN = "anshin"
+    SLACK = "slack"
+
+
+class DeliveryStatus(StrEnum):
+    """One recipient's copy of a message on its way through the outbox."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    DEAD = "dead"
+    CANCELLED = "cancelled"
+
+
+LOCALES = SUPPORTED_LOCALES
+SUBSCRIBER_KINDS: tuple[str, ...] = tuple(SubscriberKind)
+SUBSCRIBER_STATUSES: tuple[str, ...] = tuple(SubscriberStatus)
+WEBHOOK_FORMATS: tuple[str, ...] = tuple(WebhookFormat)
+DELIVERY_STATUSES: tuple[str, ...] = tuple(DeliveryStatus)
 # A worker may pick these up once next_attempt_at has passed.
-DUE_STATUSES: tuple[str, ...] = ("pending", "failed")
+DUE_STATUSES: tuple[str, ...] = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
+# Not yet sent and not given up: what a dead letter list or a retry leaves alone.
+OPEN_DELIVERY_STATUSES: tuple[str, ...] = (*DUE_STATUSES, DeliveryStatus.SENDING)
+# What the outbox carries: the broadcast notices, and the outbox's own mails.
 MESSAGE_KINDS: tuple[str, ...] = (
-    "first_notice",
-    "update",
-    "no_news_update",
-    "resolution",
-    "report_notice",
-    "maintenance_notice",
+    MessageKind.FIRST_NOTICE,
+    MessageKind.UPDATE,
+    MessageKind.NO_NEWS_UPDATE,
+    MessageKind.RESOLUTION,
+    MessageKind.REPORT_NOTICE,
+    MessageKind.MAINTENANCE_NOTICE,
     "confirmation",
     "test",
 )

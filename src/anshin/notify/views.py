@@ -21,8 +21,16 @@ from anshin.db import utcnow
 from anshin.errors import AnshinError
 from anshin.incidents.components import list_components
 from anshin.notify import ratelimit, rules, subscribers
-from anshin.web.deps import check_csrf, csrf_token, db_session, message, request_locale, settings_of
+from anshin.web.deps import (
+    csrf_token,
+    db_session,
+    message,
+    request_locale,
+    settings_of,
+    verify_csrf,
+)
 from anshin.web.templating import render
+from anshin.web.views_helpers import PostedForm
 
 router = APIRouter()
 
@@ -74,19 +82,18 @@ def subscribe_form(request: Request, session: Session = Depends(db_session)) -> 
 
 
 @router.post("/subscribe", response_class=HTMLResponse)
-async def subscribe_submit(
-    request: Request, session: Session = Depends(db_session)
+def subscribe_submit(
+    request: Request, form: PostedForm, session: Session = Depends(db_session)
 ) -> HTMLResponse:
     """Start a subscription and send the confirmation mail (double opt-in)."""
     settings = settings_of(request)
-    form = await request.form()
     values: dict[str, Any] = {
-        "email": str(form.get("email") or ""),
-        "locale": str(form.get("locale") or request_locale(request)),
-        "components": [str(v) for v in form.getlist("components")],
+        "email": form.get("email"),
+        "locale": form.get("locale") or request_locale(request),
+        "components": form.getlist("components"),
     }
     try:
-        await check_csrf(request)
+        verify_csrf(request, form.get("csrf_token"))
         client = ratelimit.client_key(settings, request.client.host if request.client else None)
         ratelimit.check_and_count(session, settings, client, utcnow())
         subscribers.subscribe_email(

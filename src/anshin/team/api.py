@@ -6,15 +6,12 @@ actions to offer.
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
 from anshin.team import rules
 from anshin.team.models import User
-from anshin.web.deps import db_session, require_role
+from anshin.web.auth import Operator
 
 router = APIRouter(prefix="/api", tags=["team"])
 
@@ -43,9 +40,6 @@ def me_out(user: User) -> MeOut:
 
 
 @router.get("/me", response_model=MeOut)
-def me(request: Request, session: Annotated[Session, Depends(db_session)]) -> MeOut:
+def me(user: Operator) -> MeOut:
     """The signed-in user or the owner of the bearer token."""
-    user = require_role(request, session, "operator")
-    if session.dirty:  # a bearer token's last-used time
-        session.commit()
     return me_out(user)

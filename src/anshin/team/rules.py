@@ -8,19 +8,32 @@ front-line agents can act within limits.
 
 from __future__ import annotations
 
-ROLES: tuple[str, ...] = ("operator", "senior", "supervisor", "admin")
-ROLE_RANK: dict[str, int] = {role: rank for rank, role in enumerate(ROLES, start=1)}
+from enum import StrEnum
 
-# The lowest role allowed to do each thing.
-PERMISSIONS: dict[str, str] = {
-    "incident.declare": "operator",
-    "incident.update": "operator",
-    "incident.resolve": "operator",
-    "component.manage": "senior",
-    "maintenance.manage": "senior",
-    "message.override_check": "senior",
-    "user.manage": "admin",
-    "token.manage": "admin",
+
+class Role(StrEnum):
+    """A console user's rank, lowest first (the order is the rank)."""
+
+    OPERATOR = "operator"
+    SENIOR = "senior"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+ROLES: tuple[str, ...] = tuple(Role)
+ROLE_RANK: dict[str, int] = {role: rank for rank, role in enumerate(Role, start=1)}
+
+# The lowest role allowed to do each thing. Routes name the same role through the
+# typed aliases of anshin.web.auth; pages and checks ask ``can()``.
+PERMISSIONS: dict[str, Role] = {
+    "incident.declare": Role.OPERATOR,
+    "incident.update": Role.OPERATOR,
+    "incident.resolve": Role.OPERATOR,
+    "component.manage": Role.SENIOR,
+    "maintenance.manage": Role.SENIOR,
+    "message.override_check": Role.SENIOR,
+    "user.manage": Role.ADMIN,
+    "token.manage": Role.ADMIN,
 }
 
 

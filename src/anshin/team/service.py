@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import logging
 import re
 import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from anshin import events
-from anshin.db import utcnow
+from anshin.db import transaction, utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
-from anshin.i18n import N_
+from anshin.i18n import DEFAULT_LOCALE, N_, SUPPORTED_LOCALES
 from anshin.team import rules
 from anshin.team.models import ApiToken, User
 
 _hasher = PasswordHasher()
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TOKEN_PREFIX = "anshin_"
+# A bearer secret is the prefix and 43 URL-safe characters; anything far longer is junk.
+TOKEN_MAX = 200
+TOKEN_USE_GRANULARITY = dt.timedelta(minutes=1)
+log = logging.getLogger("anshin.team")
 MIN_PASSWORD_LENGTH = 8
 
 
@@ -63,7 +70,7 @@ def create_user(
         name=name.strip(),
         role=role,
         password_hash=hash_password(password),
-        locale=locale if locale in ("ja", "en") else "ja",
+        locale=locale if locale in SUPPORTED_LOCALES else DEFAULT_LOCALE,
     )
     session.add(user)
     session.flush()
@@ -143,15 +150,47 @@ def revoke_token(session: Session, token_id: int, *, actor: str) -> ApiToken:
     return token
 
 
-def user_for_token(session: Session, raw: str) -> User | None:
-    """The active user behind a bearer token that is not revoked, or None."""
-    if not raw.startswith(TOKEN_PREFIX):
+def token_for(session: Session, raw: str) -> ApiToken | None:
+    """The usable token behind a bearer secret (not revoked, owner active), or None.
+
+    Only reads: the time of use is written apart by :func:`record_token_use`, so
+    a GET with a token stays a read even when the database refuses writes.
+    """
+    if not raw.startswith(TOKEN_PREFIX) or len(raw) > TOKEN_MAX:
         return None
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw)))
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
-    token.last_used_at = utcnow()
-    return token.user
+    return token
+
+
+def user_for_token(session: Session, raw: str) -> User | None:
+    """The active user behind a bearer token that is not revoked, or None."""
+    token = token_for(session, raw)
+    return token.user if token is not None else None
+
+
+def record_token_use(
+    factory: sessionmaker[Session], token: ApiToken, now: dt.datetime | None = None
+) -> None:
+    """Keep a token's last use, at most once a minute, in a transaction of its own.
+
+    Best effort: the admin's token page shows the time, but no request may fail
+    because it could not be written (a read-only or full database is logged).
+    """
+    now = now or utcnow()
+    last = token.last_used_at
+    if last is not None and now - last < TOKEN_USE_GRANULARITY:
+        return
+    try:
+        with transaction(factory) as session:
+            session.execute(
+                update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
+            )
+    except SQLAlchemyError:
+        log.warning("could not record the use of API token %s", token.prefix, exc_info=True)
+        return
+    token.last_used_at = now
 
 
 def list_users(session: Session) -> list[User]:

@@ -19,6 +19,7 @@ from anshin.i18n import N_, negotiate, translate
 from anshin.team import rules as team_rules
 from anshin.team import service as team_service
 from anshin.team.models import User
+from anshin.team.rules import Role
 
 LOCALE_COOKIE = "anshin_lang"
 log = logging.getLogger("anshin")
@@ -87,29 +88,44 @@ def csrf_token(request: Request) -> str:
     return str(token)
 
 
+def is_bearer(request: Request) -> bool:
+    """True when the request authenticates with an API token (no cookie, no CSRF)."""
+    return request.headers.get("authorization", "").lower().startswith("bearer ")
+
+
+def verify_csrf(request: Request, sent: str | None) -> None:
+    """Refuse unless ``sent`` is this session's CSRF token (403, nothing changed)."""
+    expected = request.session.get("csrf")
+    if not expected or not sent or not secrets.compare_digest(str(expected), sent):
+        raise CsrfFailed(N_("The form has expired. Reload the page and try again."))
+
+
 async def check_csrf(request: Request) -> None:
     """Refuse a state-changing form unless it carries the session's token.
 
-    Forms post ``csrf_token``; htmx sends the ``X-CSRF-Token`` header. Requests
-    authenticated by a bearer token carry no cookie and need no CSRF check.
+    Forms post ``csrf_token``; htmx and the API's cookie callers send the
+    ``X-CSRF-Token`` header. Requests authenticated by a bearer token carry no
+    cookie and need no CSRF check.
     """
-    if request.headers.get("authorization", "").lower().startswith("bearer "):
+    if is_bearer(request):
         return
-    expected = request.session.get("csrf")
     sent = request.headers.get("x-csrf-token")
     if not sent:
-        form = await request.form()
-        value = form.get("csrf_token")
-        sent = value if isinstance(value, str) else None
-    if not expected or not sent or not secrets.compare_digest(str(expected), sent):
-        raise CsrfFailed(N_("The form has expired. Reload the page and try again."))
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            value = form.get("csrf_token")
+            sent = value if isinstance(value, str) else None
+    verify_csrf(request, sent)
 
 
 def current_user(request: Request, session: Session) -> User | None:
     """The signed-in user (session cookie) or the owner of a bearer token, else None."""
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        return team_service.user_for_token(session, auth[7:].strip())
+        token = team_service.token_for(session, auth[7:].strip())
+        request.state.api_token = token
+        return token.user if token is not None else None
     user_id = request.session.get("user_id")
     if not user_id:
         return None
@@ -142,7 +158,7 @@ def user_for_error_page(request: Request) -> User | None:
         return None
 
 
-def require_role(request: Request, session: Session, minimum: str = "operator") -> User:
+def require_role(request: Request, session: Session, minimum: str = Role.OPERATOR) -> User:
     """The current user if they rank at least ``minimum``; otherwise 401 or 403."""
     user = current_user(request, session)
     if user is None:

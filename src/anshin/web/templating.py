@@ -14,7 +14,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 
-from anshin.i18n import translations
+from anshin.i18n import SUPPORTED_LOCALES, translations
 from anshin.timefmt import format_local
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -62,6 +62,8 @@ def environment() -> Environment:
     )
     env.filters["localtime"] = lambda value, zone, locale="ja": format_local(value, zone, locale)
     env.filters["isoformat"] = lambda value: value.isoformat() if value else ""
+    # The languages pages loop over, from the one place they are defined.
+    env.globals["LOCALES"] = SUPPORTED_LOCALES
     return env
 
 

@@ -9,9 +9,9 @@ next to each field (status 422) so nothing typed is lost.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from anshin.errors import AnshinError
@@ -66,9 +66,16 @@ class FormData:
 
 
 async def read_form(request: Request) -> FormData:
-    """The request's form fields as strings (uploaded files are ignored)."""
+    """The request's form fields as strings (uploaded files are ignored).
+
+    Used as a dependency (``form: PostedForm``), so the body is read on the event
+    loop and the route itself can be a plain ``def`` that runs in the thread pool.
+    """
     form = await request.form()
     return FormData([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
+
+
+PostedForm = Annotated[FormData, Depends(read_form)]
 
 
 def page(

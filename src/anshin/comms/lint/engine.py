@@ -10,23 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
+from anshin.comms.kinds import KINDS
 from anshin.comms.lint import rules
 from anshin.comms.lint.finding import Finding, IncidentFacts
 from anshin.comms.lint.lexicon import LOCALES, Entry, compile_pattern, load, word_pattern
 from anshin.comms.lint.segment import prepare
 
-KINDS: tuple[str, ...] = (
-    "first_notice",
-    "update",
-    "no_news_update",
-    "resolution",
-    "report_notice",
-    "maintenance_notice",
-    "inquiry_ack",
-    "inquiry_reply",
-    "key_client_followup",
-    "phone_script",
-)
 # R12: messages to customers we have let down carry an apology.
 APOLOGY_KINDS = frozenset(
     {"first_notice", "update", "no_news_update", "resolution", "inquiry_reply"}

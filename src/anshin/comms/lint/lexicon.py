@@ -28,10 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from anshin.comms.lint.finding import SEVERITIES
+from anshin.i18n import SUPPORTED_LOCALES
 
 DATA_DIR = Path(__file__).parent / "data"
 EXTRA_DIR_ENV = "ANSHIN_LINT_EXTRA_DIR"
-LOCALES: tuple[str, ...] = ("ja", "en")
+LOCALES = SUPPORTED_LOCALES
 
 # Rules whose findings come from matching entries, with their default severity.
 ENTRY_RULES: dict[str, str] = {
