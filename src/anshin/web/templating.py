@@ -18,23 +18,16 @@ from anshin.i18n import SUPPORTED_LOCALES, translations
 from anshin.timefmt import format_local
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-DOMAINS_WITH_TEMPLATES = (
-    "web",
-    "team",
-    "incidents",
-    "statuspage",
-    "comms",
-    "notify",
-    "inquiries",
-    "knowledge",
-    "review",
-)
 
 
 def template_dirs() -> list[str]:
-    """Every domain's templates folder that exists."""
-    dirs = [PACKAGE_DIR / name / "templates" for name in DOMAINS_WITH_TEMPLATES]
-    return [str(d) for d in dirs if d.is_dir()]
+    """Every domain's templates folder, found on disk so a new domain needs no list to edit.
+
+    ``web`` (the layout) comes first; the others follow in name order.
+    """
+    found = sorted(p for p in PACKAGE_DIR.glob("*/templates") if p.is_dir())
+    found.sort(key=lambda p: p.parent.name != "web")
+    return [str(d) for d in found]
 
 
 @pass_context
