@@ -43,6 +43,13 @@ ENTRY_RULES: dict[str, str] = {
     "vague-responsibility": "error",  # R16
     "avoid-expression": "warning",  # R17
     "unconfirmed-as-fact": "error",  # R3
+    # R6/R12: a notice in chat register (落ちています, "got kicked out") reads as if the
+    # trouble were not taken seriously; a warning, since a friendly tone can be a choice.
+    "casual-wording": "warning",
+    # R3/R15: an outcome promised as certain (すぐに直ります, "should resolve itself")
+    # before anyone knows it; a warning, since the record may in fact confirm it
+    # (unconfirmed-as-fact is the error when the record says it is not confirmed).
+    "unfounded-promise": "warning",
 }
 MARKERS: tuple[str, ...] = (
     "apology",  # R12: words that apologise
@@ -58,6 +65,9 @@ MARKERS: tuple[str, ...] = (
     "explanation_after",  # right after a technical word: it is explained ("（…）")
     "explanation_before",  # right before a technical word: it is the explanation's label
     "concrete",  # R16: the sentence names the concrete cause after all
+    "past",  # R15: before a vague time, the sentence speaks of the past ("we worked as quickly as")
+    "announcement",  # R15: the contact is made right here (「以下のとおりご案内いたします」)
+    "ownership",  # R14: this or the next sentence takes responsibility ("the buck stops with us")
 )
 ABOUTS: tuple[str, ...] = ("recovery", "cause")
 DEFAULT_LIMITS: dict[str, int] = {"long_sentence_info": 100, "long_sentence_warning": 150}
@@ -73,6 +83,8 @@ _ENTRY_KEYS = frozenset(
         "unless_before",
         "unless_after",
         "unless_sentence",
+        "compound",
+        "rank",
     }
 )
 _ASCII_ALNUM = "A-Za-z0-9"
@@ -99,6 +111,9 @@ class Entry:
     unless_before: re.Pattern[str] | None = None
     unless_after: re.Pattern[str] | None = None
     unless_sentence: re.Pattern[str] | None = None
+    # For rules reported once per sentence (vague-deadline): when several entries match
+    # in one sentence, the lowest rank names the problem (「早急に」 before the contact).
+    rank: int = 0
 
 
 @dataclass(frozen=True)
@@ -119,31 +134,34 @@ def _is_katakana(ch: str) -> bool:
     return "\u30a1" <= ch <= "\u30fa" or ch == "\u30fc"
 
 
-def word_pattern(word: str) -> str:
+def word_pattern(word: str, compound: bool = False) -> str:
     """A literal word as a regex that does not match inside a longer word.
 
     ``API`` must not match in ``RAPID`` and ``ログ`` not in ``ログイン``, yet
     ``API`` must match in ``APIの`` — ``\\b`` cannot do that in Japanese text,
     so the boundary depends on the script of the word's first and last letter.
+    A ``compound`` word is one that keeps its meaning inside a katakana
+    compound (サーバ in 決済サーバメンテナンス, プロキシサーバー): for it only the
+    ASCII boundary applies.
     """
     word = unicodedata.normalize("NFKC", word)
     pattern = re.escape(word)
     first, last = word[0], word[-1]
     if first.isascii() and first.isalnum():
         pattern = f"(?<![{_ASCII_ALNUM}])" + pattern
-    elif _is_katakana(first):
+    elif _is_katakana(first) and not compound:
         pattern = f"(?<![{_KATAKANA}])" + pattern
     if last.isascii() and last.isalnum():
         pattern += f"(?![{_ASCII_ALNUM}])"
-    elif _is_katakana(last):
+    elif _is_katakana(last) and not compound:
         pattern += f"(?![{_KATAKANA}])"
     return pattern
 
 
-def words_regex(words: list[str]) -> str:
+def words_regex(words: list[str], compound: bool = False) -> str:
     """Alternation of literal words, longest first so the longest form wins."""
     unique = sorted({w for w in words if w.strip()}, key=len, reverse=True)
-    return "|".join(word_pattern(w) for w in unique)
+    return "|".join(word_pattern(w, compound) for w in unique)
 
 
 def compile_pattern(pattern: str, where: str) -> re.Pattern[str]:
@@ -169,12 +187,15 @@ def _entry(rule: str, raw: Any, where: str) -> Entry:
     if unknown:
         raise LexiconError(f"{where}: unknown keys {sorted(unknown)}")
     parts: list[str] = []
+    compound = raw.get("compound", False)
+    if not isinstance(compound, bool):
+        raise LexiconError(f"{where}: 'compound' must be true or false")
     words = raw.get("words")
     if words is not None:
         if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
             raise LexiconError(f"{where}: 'words' must be a list of strings")
-        if words_regex(words):
-            parts.append(words_regex(words))
+        if words_regex(words, compound):
+            parts.append(words_regex(words, compound))
     pattern = _optional_text(raw, "pattern", where)
     if pattern:
         parts.append(f"(?:{pattern})")
@@ -183,6 +204,9 @@ def _entry(rule: str, raw: Any, where: str) -> Entry:
     severity = raw.get("severity", ENTRY_RULES[rule])
     if severity not in SEVERITIES:
         raise LexiconError(f"{where}: severity must be one of {SEVERITIES}")
+    rank = raw.get("rank", 0)
+    if not isinstance(rank, int) or isinstance(rank, bool) or rank < 0:
+        raise LexiconError(f"{where}: 'rank' must be a whole number >= 0")
     about = raw.get("about")
     if rule == "unconfirmed-as-fact" and about not in ABOUTS:
         raise LexiconError(f"{where}: 'about' must be one of {ABOUTS}")
@@ -203,6 +227,7 @@ def _entry(rule: str, raw: Any, where: str) -> Entry:
         unless_before=guards.get("unless_before"),
         unless_after=guards.get("unless_after"),
         unless_sentence=guards.get("unless_sentence"),
+        rank=rank,
     )
 
 

@@ -109,6 +109,21 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         N_("“{term}” is on the list of expressions to avoid."),
         N_("Rewrite it in your own words, saying concretely what happened and what you will do."),
     ),
+    "casual-wording": (
+        N_("“{term}” is casual wording; in a notice it reads as if the trouble were taken lightly."),
+        N_(
+            "Write it in the polite, plain register of a notice, for example “The service "
+            "is currently unavailable” instead of slang or jokes."
+        ),
+    ),
+    "unfounded-promise": (
+        N_("“{term}” promises an outcome nobody can be sure of yet."),
+        N_(
+            "Say what you are doing and when you will report next, for example “We are "
+            "working to restore the service and will update you by 15:30.” Promise a "
+            "result only once it is confirmed."
+        ),
+    ),
     "long-sentence": (
         N_("This sentence is {length} characters long (aim for {limit} or fewer)."),
         N_("Split it into shorter sentences with one point each."),

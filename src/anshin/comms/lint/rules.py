@@ -4,7 +4,8 @@ Two families:
 
 * entry rules find expressions listed in the data files — speculation (R3),
   jargon (R6), vague deadlines (R15), excuses (R14), vague responsibility
-  (R16), expressions to avoid (R17) and unconfirmed facts (R3) — and then
+  (R16), expressions to avoid (R17), unconfirmed facts (R3), casual wording
+  and unfounded promises — and then
   judge the context (negation, explanation, a time in the same sentence…)
   before reporting, because the same words can be fine or wrong;
 * structure rules look for what must be there — an apology (R12), the time of
@@ -107,8 +108,18 @@ def _skip(rule: str, entry: Entry, lex: Lexicon, ctx: Context, facts: IncidentFa
         _negated(lex, ctx)
     ):
         return True
-    if rule == "vague-deadline":  # R15: fine when the sentence gives a date or time
-        return bool(lex.marker("time").search(ctx.sentence))
+    if rule == "vague-deadline":
+        # R15: fine when the sentence gives a date or time, when the contact is made
+        # right here (「以下のとおりご案内いたします」), or when the words speak of the
+        # past ("we worked as quickly as possible" promises nothing).
+        return bool(
+            lex.marker("time").search(ctx.sentence)
+            or lex.marker("announcement").search(ctx.sentence)
+            or lex.marker("past").search(ctx.sentence[: len(ctx.sentence) - len(ctx.after)])
+        )
+    if rule == "excuse":  # R14: naming a supplier is fine once we own the result
+        ownership = lex.marker("ownership")
+        return bool(ownership.search(ctx.sentence) or ownership.search(ctx.next_sentence))
     if rule == "vague-responsibility":  # R16: fine when the concrete cause follows
         concrete = lex.marker("concrete")
         return bool(concrete.search(ctx.sentence) or concrete.match(ctx.next_sentence.lstrip()))
@@ -148,7 +159,8 @@ def entry_findings(
         return []
     found: list[Finding] = []
     sentence_of: dict[Finding, int] = {}
-    explained: set[int] = set()  # jargon explained once need not be explained again
+    entry_of: dict[Finding, int] = {}
+    explained: set[str] = set()  # a word explained once need not be explained again
     for number, entry in enumerate(entries):
         for match in entry.regex.finditer(prep.masked):
             start, end = match.span()
@@ -157,10 +169,11 @@ def entry_findings(
                 continue
             ctx = Context(prep, start, end)
             if rule == "jargon":
-                if number in explained:
+                word = text.casefold()
+                if word in explained:
                     continue
                 if _explained(lex, ctx):
-                    explained.add(number)
+                    explained.add(word)
                     continue
             if _skip(rule, entry, lex, ctx, facts):
                 continue
@@ -169,13 +182,19 @@ def entry_findings(
             finding = Finding(rule, entry.severity, o_start, o_end, message, suggestion)
             found.append(finding)
             sentence_of[finding] = prep.sentence_at(start)
-    kept = drop_overlaps(found)
-    if rule == "vague-deadline":  # R15: one missing time per sentence is enough to fix
-        first_per_sentence: dict[int, Finding] = {}
-        for finding in kept:
-            first_per_sentence.setdefault(sentence_of[finding], finding)
-        kept = list(first_per_sentence.values())
-    return kept
+            entry_of.setdefault(finding, number)
+    if rule != "vague-deadline":
+        return drop_overlaps(found)
+    # R15: one missing time per sentence is enough to fix. The entries of the lowest
+    # rank name it best (「早急に」 rather than the contact it qualifies).
+    by_sentence: dict[int, list[Finding]] = {}
+    for finding in found:
+        by_sentence.setdefault(sentence_of[finding], []).append(finding)
+    kept: list[Finding] = []
+    for candidates in by_sentence.values():
+        rank = min(entries[entry_of[f]].rank for f in candidates)
+        kept.append(drop_overlaps(f for f in candidates if entries[entry_of[f]].rank == rank)[0])
+    return sorted(kept, key=lambda f: f.start)
 
 
 def drop_overlaps(findings: Iterable[Finding]) -> list[Finding]:

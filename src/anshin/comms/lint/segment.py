@@ -7,6 +7,14 @@ as the author wrote it. Normalising chunk by chunk (a base character plus the
 marks that combine with it) keeps a map from every normalised character back
 to the original span it came from.
 
+Real notices are often hard-wrapped: a line break (or a space) can fall in
+the middle of 「申し訳\nございません」 or a sentence. Before anything else such soft
+breaks are joined — in Japanese a line break or space between two letters is
+dropped, in English a line break inside a sentence becomes a space — so every
+rule sees the words whole and a sentence is not cut at the end of a line. A
+blank line, a line that ends a sentence and a line that starts a list item or
+a heading are kept as breaks.
+
 Two kinds of span are masked (replaced by same-length private-use characters)
 so that no rule fires inside them:
 
@@ -112,6 +120,59 @@ def normalize(text: str) -> tuple[str, tuple[int, ...], tuple[int, ...]]:
     return "".join(out), tuple(starts), tuple(ends)
 
 
+# Japanese letters: kana, the prolonged sound mark, kanji and the iteration mark.
+_JA_LETTER = re.compile(r"[\u3041-\u309f\u30a1-\u30ff\u3400-\u4dbf\u4e00-\u9fff\u3005]")
+# A soft break: one line break (with the spaces around it) or a run of spaces.
+_JA_SOFT = re.compile(r"[ \t]*\n[ \t]*|[ \t]+")
+# After these a Japanese line break may also be soft (a clause goes on: 「…いただき、」).
+_JA_CONTINUES = frozenset("、,")
+# An English line break inside a sentence: no end mark before it, a lower-case
+# letter, a digit or an opening bracket after it.
+_EN_SOFT = re.compile(r"(?<=[^\s.!?:;])[ \t]*\n[ \t]*(?=[a-z0-9(])")
+
+
+def _ja_soft(text: str, start: int, end: int) -> bool:
+    """Is the break ``text[start:end]`` inside a Japanese word or sentence?"""
+    before = text[start - 1] if start else ""
+    after = text[end] if end < len(text) else ""
+    if not after or not _JA_LETTER.match(after):
+        return False
+    return bool(before) and (bool(_JA_LETTER.match(before)) or before in _JA_CONTINUES)
+
+
+def join_wrapped(
+    norm: str, starts: tuple[int, ...], ends: tuple[int, ...], locale: str
+) -> tuple[str, tuple[int, ...], tuple[int, ...]]:
+    """Drop (ja) or turn into one space (en) the soft breaks of hard-wrapped text.
+
+    The offset map follows: a removed character simply disappears from it, and
+    a break turned into a space maps to the break it replaces.
+    """
+    if locale == "ja":
+        cuts = [(m.start(), m.end(), "") for m in _JA_SOFT.finditer(norm) if _ja_soft(norm, *m.span())]
+    else:
+        cuts = [(m.start(), m.end(), " ") for m in _EN_SOFT.finditer(norm)]
+    if not cuts:
+        return norm, starts, ends
+    out: list[str] = []
+    new_starts: list[int] = []
+    new_ends: list[int] = []
+    position = 0
+    for start, end, replacement in cuts:
+        out.append(norm[position:start])
+        new_starts.extend(starts[position:start])
+        new_ends.extend(ends[position:start])
+        if replacement:
+            out.append(replacement)
+            new_starts.append(starts[start])
+            new_ends.append(ends[end - 1])
+        position = end
+    out.append(norm[position:])
+    new_starts.extend(starts[position:])
+    new_ends.extend(ends[position:])
+    return "".join(out), tuple(new_starts), tuple(new_ends)
+
+
 def _is_dialogue(line: str, opened: int, closed: int) -> bool:
     """A whole line in brackets (optionally after 「担当:」) is a script line, not a quotation.
 
@@ -121,14 +182,18 @@ def _is_dialogue(line: str, opened: int, closed: int) -> bool:
     return not line[closed + 1 :].strip() and bool(_SPEAKER_RE.fullmatch(line[:opened]))
 
 
-def _quoted_spans(line: str, offset: int) -> list[tuple[int, int]]:
-    """Inner spans of the outermost closed quotations on one line."""
+def _quoted_spans(line: str, offset: int, introduced: bool = False) -> list[tuple[int, int]]:
+    """Inner spans of the outermost closed quotations on one line.
+
+    ``introduced``: the previous line ends with a colon ("…from our supplier:"),
+    so even a whole line in quotes is someone else's words, not a script line.
+    """
     spans: list[tuple[int, int]] = []
     stack: list[tuple[str, int]] = []
     for index, ch in enumerate(line):
         if stack and ch == stack[-1][0]:
             _closer, opened = stack.pop()
-            if not stack and not _is_dialogue(line, opened, index):
+            if not stack and (introduced or not _is_dialogue(line, opened, index)):
                 spans.append((offset + opened + 1, offset + index))
         elif ch in _OPENERS:
             stack.append((_OPENERS[ch], index))
@@ -141,12 +206,15 @@ def mask(norm: str) -> str:
     for found in _PLACEHOLDER_RE.finditer(norm):
         chars[found.start() : found.end()] = PLACEHOLDER * (found.end() - found.start())
     offset = 0
+    previous = ""
     for line in "".join(chars).split("\n"):
-        for start, end in _quoted_spans(line, offset):
+        introduced = previous.rstrip().endswith((":", "："))
+        for start, end in _quoted_spans(line, offset, introduced):
             for index in range(start, end):
                 if chars[index] != PLACEHOLDER:
                     chars[index] = QUOTED
         offset += len(line) + 1
+        previous = line
     return "".join(chars)
 
 
@@ -169,7 +237,7 @@ def split_sentences(masked: str, locale: str) -> tuple[tuple[int, int], ...]:
 
 def prepare(text: str, locale: str) -> Prepared:
     """Normalise, mask and split ``text`` once for every rule to share."""
-    norm, starts, ends = normalize(text)
+    norm, starts, ends = join_wrapped(*normalize(text), locale)
     masked = mask(norm)
     return Prepared(
         original=text,
