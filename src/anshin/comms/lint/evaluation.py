@@ -62,7 +62,9 @@ class Notice:
     ok: tuple[Label, ...] = ()
 
 
-def _spans(text: str, quote: str, occurrence: int | None, where: str) -> tuple[tuple[int, int], ...]:
+def _spans(
+    text: str, quote: str, occurrence: int | None, where: str
+) -> tuple[tuple[int, int], ...]:
     found: list[tuple[int, int]] = []
     start = text.find(quote)
     while start >= 0:
@@ -200,7 +202,9 @@ def score_notice(notice: Notice, findings: Iterable[Mapping[str, Any]], score: S
             hit = any(_overlaps(span, s) for s in label.spans)
             if not hit and rule in SENTENCE_RULES and label.rule in SENTENCE_RULES:
                 sentence = _sentence_of(bounds, span[0])
-                hit = sentence >= 0 and any(_sentence_of(bounds, s[0]) == sentence for s in label.spans)
+                hit = sentence >= 0 and any(
+                    _sentence_of(bounds, s[0]) == sentence for s in label.spans
+                )
             if hit:
                 matched = True
                 found_labels.add(number)

@@ -66,6 +66,7 @@ MARKERS: tuple[str, ...] = (
     "explanation_before",  # right before a technical word: it is the explanation's label
     "concrete",  # R16: the sentence names the concrete cause after all
     "past",  # R15: before a vague time, the sentence speaks of the past ("we worked as quickly as")
+    "future",  # R15: ...unless something future comes first ("...and we will update you soon")
     "announcement",  # R15: the contact is made right here (「以下のとおりご案内いたします」)
     "ownership",  # R14: this or the next sentence takes responsibility ("the buck stops with us")
 )

@@ -110,7 +110,9 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         N_("Rewrite it in your own words, saying concretely what happened and what you will do."),
     ),
     "casual-wording": (
-        N_("“{term}” is casual wording; in a notice it reads as if the trouble were taken lightly."),
+        N_(
+            "“{term}” is casual wording; in a notice it reads as if the trouble were taken lightly."
+        ),
         N_(
             "Write it in the polite, plain register of a notice, for example “The service "
             "is currently unavailable” instead of slang or jokes."

@@ -115,7 +115,12 @@ def _skip(rule: str, entry: Entry, lex: Lexicon, ctx: Context, facts: IncidentFa
         return bool(
             lex.marker("time").search(ctx.sentence)
             or lex.marker("announcement").search(ctx.sentence)
-            or lex.marker("past").search(ctx.sentence[: len(ctx.sentence) - len(ctx.after)])
+            or (
+                lex.marker("past").search(ctx.before)
+                and not lex.marker("future").search(
+                    ctx.sentence[: len(ctx.sentence) - len(ctx.after)]
+                )
+            )
         )
     if rule == "excuse":  # R14: naming a supplier is fine once we own the result
         ownership = lex.marker("ownership")
@@ -221,9 +226,21 @@ def _missing(prep: Prepared, rule: str, locale: str, severity: str, which: int) 
     return Finding(rule, severity, start, end, message, suggestion)
 
 
+# Every line break between two Japanese letters, for the "is it there at all" checks:
+# a short hard-wrapped line (「誠に申し訳\nございません」) still apologises.
+_JA_BREAK = re.compile(
+    r"(?<=[\u3041-\u30ff\u4e00-\u9fff])[ \t]*\n[ \t]*(?=[\u3041-\u30ff\u4e00-\u9fff])"
+)
+
+
+def _present(marker: re.Pattern[str], prep: Prepared) -> bool:
+    """The marker is somewhere in the text, also across any Japanese line break."""
+    return bool(marker.search(prep.masked) or marker.search(_JA_BREAK.sub("", prep.masked)))
+
+
 def missing_apology(prep: Prepared, lex: Lexicon) -> list[Finding]:
     """R12: customers who were let down get an apology, even before facts are confirmed."""
-    if lex.marker("apology").search(prep.masked):
+    if _present(lex.marker("apology"), prep):
         return []
     return [_missing(prep, "missing-apology", lex.locale, "error", 0)]
 
@@ -258,7 +275,7 @@ def missing_next_update(prep: Prepared, lex: Lexicon) -> list[Finding]:
 
 def missing_empathy(prep: Prepared, lex: Lexicon) -> list[Finding]:
     """R13: a word that pictures the customer's situation, beyond the formula."""
-    if lex.marker("empathy").search(prep.masked):
+    if _present(lex.marker("empathy"), prep):
         return []
     return [_missing(prep, "missing-empathy", lex.locale, "info", 0)]
 

@@ -131,13 +131,23 @@ _JA_CONTINUES = frozenset("、,")
 _EN_SOFT = re.compile(r"(?<=[^\s.!?:;])[ \t]*\n[ \t]*(?=[a-z0-9(])")
 
 
+# A hard-wrapped line is long; a short line, or one that ends like a heading, is its own line.
+_WRAPPED_LINE = 18
+_HEADING_END = re.compile(r"(お知らせ|お詫び|おわび|について|のご案内|ご報告|各位|様)$")
+
+
 def _ja_soft(text: str, start: int, end: int) -> bool:
     """Is the break ``text[start:end]`` inside a Japanese word or sentence?"""
     before = text[start - 1] if start else ""
     after = text[end] if end < len(text) else ""
     if not after or not _JA_LETTER.match(after):
         return False
-    return bool(before) and (bool(_JA_LETTER.match(before)) or before in _JA_CONTINUES)
+    if not before or not (_JA_LETTER.match(before) or before in _JA_CONTINUES):
+        return False
+    if "\n" not in text[start:end] or before in _JA_CONTINUES:
+        return True  # a space inside a word, or a clause that goes on after 「、」
+    line = text[text.rfind("\n", 0, start) + 1 : start].strip()
+    return len(line) >= _WRAPPED_LINE and not _HEADING_END.search(line)
 
 
 def join_wrapped(
@@ -149,7 +159,9 @@ def join_wrapped(
     a break turned into a space maps to the break it replaces.
     """
     if locale == "ja":
-        cuts = [(m.start(), m.end(), "") for m in _JA_SOFT.finditer(norm) if _ja_soft(norm, *m.span())]
+        cuts = [
+            (m.start(), m.end(), "") for m in _JA_SOFT.finditer(norm) if _ja_soft(norm, *m.span())
+        ]
     else:
         cuts = [(m.start(), m.end(), " ") for m in _EN_SOFT.finditer(norm)]
     if not cuts:
