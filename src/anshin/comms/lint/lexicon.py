@@ -135,6 +135,22 @@ def _is_katakana(ch: str) -> bool:
     return "\u30a1" <= ch <= "\u30fa" or ch == "\u30fc"
 
 
+def _word_parts(word: str, compound: bool) -> tuple[str, str, str]:
+    """(boundary before, the escaped word, boundary after) of one literal word."""
+    word = unicodedata.normalize("NFKC", word)
+    before = after = ""
+    first, last = word[0], word[-1]
+    if first.isascii() and first.isalnum():
+        before = f"(?<![{_ASCII_ALNUM}])"
+    elif _is_katakana(first) and not compound:
+        before = f"(?<![{_KATAKANA}])"
+    if last.isascii() and last.isalnum():
+        after = f"(?![{_ASCII_ALNUM}])"
+    elif _is_katakana(last) and not compound:
+        after = f"(?![{_KATAKANA}])"
+    return before, re.escape(word), after
+
+
 def word_pattern(word: str, compound: bool = False) -> str:
     """A literal word as a regex that does not match inside a longer word.
 
@@ -160,9 +176,20 @@ def word_pattern(word: str, compound: bool = False) -> str:
 
 
 def words_regex(words: list[str], compound: bool = False) -> str:
-    """Alternation of literal words, longest first so the longest form wins."""
+    """Alternation of literal words, longest first so the longest form wins.
+
+    Words that share their boundaries share one group (``(?<!…)(?:a|b)(?!…)``):
+    the check runs as the user types, and one look-behind per position is much
+    cheaper than one per word.
+    """
     unique = sorted({w for w in words if w.strip()}, key=len, reverse=True)
-    return "|".join(word_pattern(w, compound) for w in unique)
+    groups: dict[tuple[str, str], list[str]] = {}
+    for word in unique:
+        before, core, after = _word_parts(word, compound)
+        groups.setdefault((before, after), []).append(core)
+    return "|".join(
+        f"{before}(?:{'|'.join(cores)}){after}" for (before, after), cores in groups.items()
+    )
 
 
 def compile_pattern(pattern: str, where: str) -> re.Pattern[str]:
