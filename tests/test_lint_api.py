@@ -214,3 +214,11 @@ def test_a_console_page_that_checks_a_message_answers_503_too(
     shown = text_of(response.text)
     assert "伝え方チェックの語彙ファイルを読み込めません" in shown
     assert "broken.toml" in shown and "'markers' must be a table" in shown
+
+
+def test_findings_come_in_the_order_of_the_text(client: TestClient) -> None:
+    text = "早急に対応します。おそらくDNSの問題です。委託先のサーバー不具合によるものです。"
+    response = client.post("/api/lint", json={"text": text, "kind": "update"})
+    starts = [f["start"] for f in response.json()["findings"]]
+    assert len(starts) >= 4
+    assert starts == sorted(starts)

@@ -61,9 +61,10 @@ def test_template_list_edit_live_check_preview_and_save(
     body.evaluate("(el, at) => el.setSelectionRange(at, at)", at)
     page.keyboard.type(GUESS, delay=15)
     expect(body).to_have_value(shipped[:at] + GUESS + shipped[at:])
-    finding = preview.locator('.finding[data-rule="speculation"]')
+    finding = preview.locator('.finding:has([data-rule="speculation"])')
     expect(finding).to_be_visible()
-    expect(finding.locator("mark")).to_have_text("おそらく")
+    expect(finding.locator("mark")).to_contain_text("おそらく")
+    expect(finding.locator(".finding-rules")).to_contain_text("推測")  # named in Japanese
     message = preview.locator(".preview").last
     expect(message).to_contain_text(GUESS)
     # The draft is rendered on sample facts: the variables are filled in, no braces left.
@@ -79,7 +80,7 @@ def test_template_list_edit_live_check_preview_and_save(
     body.fill(shipped)
     page.get_by_label("プレビューに使う内容").select_option("confirmed")
     page.get_by_role("button", name="プレビュー", exact=True).click()
-    expect(preview.locator('.finding[data-rule="speculation"]')).to_have_count(0)
+    expect(preview.locator('[data-rule="speculation"]')).to_have_count(0)
     expect(message).not_to_contain_text("おそらく")
     expect(preview).to_contain_text("指摘はありません。")
 

@@ -14,6 +14,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 
+from anshin.comms.lint.display import group_findings, rule_name
 from anshin.i18n import SUPPORTED_LOCALES, translations
 from anshin.timefmt import format_local
 
@@ -57,6 +58,9 @@ def environment() -> Environment:
     env.filters["isoformat"] = lambda value: value.isoformat() if value else ""
     # The languages pages loop over, from the one place they are defined.
     env.globals["LOCALES"] = SUPPORTED_LOCALES
+    # The message check's findings as the console lists them (comms.lint.display).
+    env.globals["finding_groups"] = group_findings
+    env.globals["rule_name"] = rule_name
     return env
 
 
