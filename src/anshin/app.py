@@ -2,6 +2,8 @@
 
 Errors a user can cause become a 4xx with a message in the request's language
 (JSON under /api/, a page elsewhere); nothing becomes a 500 with a traceback.
+A database that cannot do its job (read-only, full, locked, unreachable, no
+connection free in time) answers 503 with Retry-After, the same way.
 A setup the app cannot run with (a malformed message-check word list) stops
 ``create_app`` instead of failing later on a user's request.
 """
@@ -10,14 +12,20 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import exc as sa_exc
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -29,7 +37,7 @@ from anshin.comms.lint.lexicon import LexiconError
 from anshin.comms.lint.lexicon import validate as validate_word_lists
 from anshin.comms.lint_api import word_lists_unavailable
 from anshin.config import DEV_SECRET, Settings, get_settings
-from anshin.db import make_engine, make_sessionmaker
+from anshin.db import is_busy, is_storage_error, make_engine, make_sessionmaker, storage_cause
 from anshin.errors import AnshinError
 from anshin.i18n import N_, SUPPORTED_LOCALES, translate
 from anshin.web.deps import (
@@ -166,6 +174,151 @@ def _install_error_handlers(app: FastAPI) -> None:
         return await _error_page(request, exc.status_code, text)
 
 
+# Retry-After of a storage 503: soon for a lock or a full pool, later for a database that
+# is read-only, full or unreachable (a person has to act first).
+RETRY_AFTER_BUSY = 5
+RETRY_AFTER_UNAVAILABLE = 30
+BUSY_MESSAGE = N_(
+    "The service is handling many requests right now. Nothing was changed. "
+    "Please try again in a moment."
+)
+STORAGE_MESSAGE = N_(
+    "The service cannot read or store data right now. Nothing was changed. "
+    "Please try again in a moment."
+)
+
+
+class StorageLog:
+    """One log line per storage error with its cause; repeats of a cause are counted.
+
+    In a burst the same cause ("database is locked") can fail hundreds of
+    requests a second; the operator needs the cause once, and how often it
+    happened, not hundreds of identical lines.
+    """
+
+    def __init__(self, every_seconds: float = 10.0) -> None:
+        self.every = every_seconds
+        self._last: dict[str, float] = {}
+        self._quiet: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def failed(self, request: Request, exc: BaseException) -> None:
+        cause = f"{type(getattr(exc, 'orig', None) or exc).__name__}: {storage_cause(exc)}"
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last.get(cause, -self.every) < self.every:
+                self._quiet[cause] = self._quiet.get(cause, 0) + 1
+                return
+            self._last[cause] = now
+            repeats = self._quiet.pop(cause, 0)
+        more = f" (and {repeats} more since the last report)" if repeats else ""
+        log.error("storage error on %s %s: %s%s", request.method, request.url.path, cause, more)
+
+
+def _install_storage_error_handler(app: FastAPI) -> None:
+    """Storage errors → 503 with Retry-After, JSON under /api/, the error page elsewhere.
+
+    The page is rendered without looking up the signed-in user: the database is
+    what failed, and a pool with no free connection would make it wait again.
+    """
+    storage_log = StorageLog()
+
+    async def storage_error(request: Request, exc: Exception) -> Response:
+        if not is_storage_error(exc):
+            raise exc
+        storage_log.failed(request, exc)
+        locale = request_locale(request)
+        text = translate(locale, STORAGE_MESSAGE)
+        retry = RETRY_AFTER_BUSY if is_busy(exc) else RETRY_AFTER_UNAVAILABLE
+        headers = {"Retry-After": str(retry), "Cache-Control": "no-store"}
+        if _is_api(request):
+            payload = {
+                "error": {"code": "StorageUnavailable", "message": text, "retry_after": retry}
+            }
+            return JSONResponse(payload, status_code=503, headers=headers)
+        context = {"request": request, "locale": locale, "user": None}
+        body = render("error.html", {**context, "status": 503, "message": text})
+        return HTMLResponse(body, status_code=503, headers=headers)
+
+    app.add_exception_handler(sa_exc.DBAPIError, storage_error)
+    app.add_exception_handler(sa_exc.TimeoutError, storage_error)
+
+
+class RequestGate:
+    """At most ``limit`` requests inside the app at once; the others wait their turn.
+
+    Why: each request takes a thread for every step (dependencies, the route,
+    the clean-up) and holds its database connection between them. Let hundreds
+    in at once and they queue for threads while holding connections that the
+    requests in threads are waiting for: checkouts time out and every request
+    waits behind every other at each step. Admitting as many as there are
+    threads (``ANSHIN_THREADS``) means an admitted request never waits for a
+    thread, and with the pool sized above it, never for a connection. The rest
+    wait here in arrival order holding nothing; after ``wait`` seconds they get a
+    503 with Retry-After. The status page's own paths and static files pass
+    straight through: they need neither a thread nor a connection.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, wait: float) -> None:
+        self.app = app
+        self.limit = limit
+        self.wait = wait
+        self._slots: anyio.Semaphore | None = None
+
+    def _exempt(self, path: str) -> bool:
+        from anshin.statuspage.views import PATHS
+
+        return path in PATHS or path.startswith("/static/")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self._exempt(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        if self._slots is None:
+            self._slots = anyio.Semaphore(self.limit)
+        slots = self._slots
+        admitted = False
+        with anyio.move_on_after(self.wait):
+            await slots.acquire()
+            admitted = True
+        if not admitted:
+            await self._busy(scope, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            slots.release()
+
+    async def _busy(self, scope: Scope, send: Send) -> None:
+        """503 with Retry-After in the request's language: the server is full right now."""
+        request = Request(scope)
+        locale = request_locale(request)
+        text = translate(locale, BUSY_MESSAGE)
+        headers = {"Retry-After": str(RETRY_AFTER_BUSY), "Cache-Control": "no-store"}
+        response: Response
+        if _is_api(request):
+            payload = {"error": {"code": "Busy", "message": text, "retry_after": RETRY_AFTER_BUSY}}
+            response = JSONResponse(payload, status_code=503, headers=headers)
+        else:
+            context = {"request": request, "locale": locale, "user": None}
+            body = render("error.html", {**context, "status": 503, "message": text})
+            response = HTMLResponse(body, status_code=503, headers=headers)
+        await response(scope, _no_body, send)
+
+
+async def _no_body() -> Message:
+    return {"type": "http.disconnect"}
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Size the thread pool the routes run in to ``ANSHIN_THREADS`` (the pool is sized to it)."""
+    settings: Settings = app.state.settings
+    anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+    yield
+    app.state.engine.dispose()
+
+
 class RememberLanguage:
     """Keep an explicit ``?lang=ja|en`` choice in a cookie for later visits.
 
@@ -205,8 +358,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     validate_word_lists()
     if settings.secret_key == DEV_SECRET:
         log.warning("ANSHIN_SECRET_KEY is not set; using the development secret")
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, settings)
+    if settings.db_pool_size + settings.db_max_overflow <= settings.threads:
+        log.warning(
+            "ANSHIN_DB_POOL_SIZE + ANSHIN_DB_MAX_OVERFLOW (%d) should be above ANSHIN_THREADS "
+            "(%d): requests would wait for a connection and fail with 503",
+            settings.db_pool_size + settings.db_max_overflow,
+            settings.threads,
+        )
     app = FastAPI(
+        lifespan=_lifespan,
         title="anshin",
         version=__version__,
         description="Incident communication and inquiry handling for support teams.",
@@ -217,6 +378,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
+    app.state.write_sessions = make_sessionmaker(engine, writes=True)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -227,7 +389,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     app.add_middleware(RememberLanguage)
+    # Outermost: a request waiting for its turn holds nothing, not even a decoded session.
+    app.add_middleware(
+        RequestGate, limit=settings.threads, wait=settings.request_queue_timeout_seconds
+    )
     _install_error_handlers(app)
+    _install_storage_error_handler(app)
     static_dir = Path(__file__).parent / "web" / "static"
     app.mount("/static", StaticFiles(directory=static_dir), name="static")
     for module_name in ROUTER_MODULES:

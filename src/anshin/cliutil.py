@@ -23,13 +23,14 @@ from zoneinfo import ZoneInfo
 import typer
 from pydantic import BaseModel
 from rich.console import Console
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
 from anshin.comms.lint.lexicon import LexiconError
 from anshin.config import Settings
-from anshin.db import make_engine, make_sessionmaker
+from anshin.db import is_storage_error, make_engine, make_sessionmaker, storage_cause
 from anshin.errors import AnshinError
 from anshin.i18n import N_, translate
 from anshin.timefmt import parse_local
@@ -78,7 +79,7 @@ def load_settings() -> Settings:
 @contextmanager
 def open_session(settings: Settings) -> Iterator[Session]:
     """A session on the configured database; the command commits, the rest is rolled back."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, settings)
     session = make_sessionmaker(engine)()
     try:
         yield session
@@ -197,15 +198,45 @@ class AnshinGroup(TyperGroup):
             )
             ctx.exit(2)
         except (OperationalError, ProgrammingError) as exc:
-            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:300]
-            typer.echo(
-                t(
-                    N_(
-                        "The database is not ready ({reason}). Check ANSHIN_DATABASE_URL "
-                        "and run `anshin db upgrade`."
+            if _is_not_ready(exc):
+                reason = storage_cause(exc)
+                typer.echo(
+                    t(
+                        N_(
+                            "The database is not ready ({reason}). Check ANSHIN_DATABASE_URL "
+                            "and run `anshin db upgrade`."
+                        ),
+                        reason=reason,
                     ),
-                    reason=reason,
-                ),
-                err=True,
-            )
-            ctx.exit(1)
+                    err=True,
+                )
+                ctx.exit(1)
+            _storage_failed(ctx, exc)
+        except (DBAPIError, PoolTimeout) as exc:
+            _storage_failed(ctx, exc)
+
+
+# What a database that was never migrated (or is not there) says, per backend.
+_NOT_READY = ("no such table", "does not exist", "unable to open database", "connection refused")
+
+
+def _is_not_ready(exc: DBAPIError) -> bool:
+    cause = storage_cause(exc).lower()
+    return isinstance(exc, ProgrammingError) or any(words in cause for words in _NOT_READY)
+
+
+def _storage_failed(ctx: Any, exc: Exception) -> None:
+    """A database that cannot do the work (read-only, full, locked, gone): one line, exit 1."""
+    if not is_storage_error(exc):
+        raise exc
+    typer.echo(
+        t(
+            N_(
+                "The database could not complete this ({reason}). Nothing was changed; "
+                "try again once it is writable and reachable."
+            ),
+            reason=storage_cause(exc),
+        ),
+        err=True,
+    )
+    ctx.exit(1)

@@ -61,6 +61,22 @@ class Settings(BaseSettings):
     # (each one mails a confirmation; notify.ratelimit). 0: no limit.
     subscribe_rate_per_hour: int = Field(default=20, ge=0)
 
+    # Concurrency (README "Deployment at scale", anshin.app.RequestGate, anshin.db):
+    # ``threads`` requests are let in at once, each running in one thread at a time
+    # with one pooled connection; the others wait their turn up to
+    # ``request_queue_timeout_seconds``, then get a 503 with Retry-After. The pool
+    # keeps ``db_pool_size`` connections open and opens up to ``db_max_overflow``
+    # more: keep their sum above ``threads`` (token bookkeeping, status page
+    # publishing take some too). A checkout waits ``db_pool_timeout_seconds`` at
+    # most (then 503, never a hang); SQLite waits ``db_busy_timeout_seconds`` for
+    # its write lock.
+    threads: int = Field(default=40, ge=1)
+    request_queue_timeout_seconds: float = Field(default=30.0, gt=0)
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=40, ge=0)
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    db_busy_timeout_seconds: float = Field(default=5.0, ge=0)
+
     def cadence_minutes(self) -> dict[str, int]:
         """Update interval per severity, the input of incidents.rules (R5)."""
         return {

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from anshin import events
+from anshin import events, references
 from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
@@ -58,14 +58,10 @@ def schedule(
     if scheduled_end <= now:
         raise InvalidInput(N_("The maintenance window has already ended."), field="scheduled_end")
     targets = resolve_components(session, components or [])
-    prefix = f"MNT-{scheduled_start.year}-"
-    count = session.scalar(
-        select(func.count())
-        .select_from(Maintenance)
-        .where(Maintenance.reference.like(prefix + "%"))
-    )
     maintenance = Maintenance(
-        reference=f"{prefix}{(count or 0) + 1:04d}",
+        reference=references.next_reference(
+            session, "MNT", scheduled_start.year, existing=Maintenance.reference
+        ),
         title=clean_title or "",
         title_en=rules.check_text(title_en, field="title_en", limit=rules.TITLE_MAX),
         body=rules.check_text(body, field="body", limit=rules.TEXT_MAX) or "",

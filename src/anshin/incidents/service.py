@@ -10,14 +10,13 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from anshin import events
 from anshin.comms import service as comms
 from anshin.comms.rules import LOCALES
 from anshin.config import Settings
-from anshin.db import utcnow
+from anshin.db import lock_for_update, utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import N_
 from anshin.incidents import notices, rules
@@ -53,29 +52,21 @@ def declare(
         data.component_impact or rules.DEFAULT_IMPACT[facts["severity"]]
     )
     components = resolve_components(session, data.components)
-    for _attempt in range(5):
-        incident = Incident(
-            reference=next_reference(session, now.year),
-            status="investigating",
-            started_at=started_at,
-            detected_at=detected_at,
-            declared_at=now,
-            created_by=actor,
-            updated_at=now,
-            **facts,
-        )
-        incident.components = [
-            IncidentComponent(component=c, component_id=c.id, impact=impact) for c in components
-        ]
-        try:
-            with session.begin_nested():
-                session.add(incident)
-                session.flush()
-            break
-        except IntegrityError:  # another server took the same reference
-            continue
-    else:  # pragma: no cover - five collisions in a row
-        raise Conflict(N_("Could not allocate an incident reference; try again."))
+    incident = Incident(
+        reference=next_reference(session, now.year),
+        status="investigating",
+        started_at=started_at,
+        detected_at=detected_at,
+        declared_at=now,
+        created_by=actor,
+        updated_at=now,
+        **facts,
+    )
+    incident.components = [
+        IncidentComponent(component=c, component_id=c.id, impact=impact) for c in components
+    ]
+    session.add(incident)
+    session.flush()
     events.record(
         session,
         actor=actor,
@@ -138,6 +129,9 @@ def publish_update(
     (R4, see :mod:`anshin.incidents.notices`).
     """
     now = now or utcnow()
+    # Concurrency: decide first notice or update, and resolved or not, on the row as
+    # it is once no other publish can change it (one first notice however many race).
+    lock_for_update(session, incident)
     if incident.status == "resolved":
         raise Conflict(N_("This incident is already resolved; it takes no more updates."))
     if audience not in rules.AUDIENCES:
@@ -234,6 +228,8 @@ def resolve(
     subscriber in this transaction, like any public update.
     """
     now = now or utcnow()
+    # Concurrency: two resolves at once give one resolution notice (see publish_update).
+    lock_for_update(session, incident)
     if incident.status == "resolved":
         raise Conflict(N_("This incident is already resolved; it takes no more updates."))
     text_ja = rules.check_text(body_ja, field="body_ja", limit=rules.TEXT_MAX, required=True)

@@ -25,9 +25,10 @@ from typing import Any
 import anyio.to_thread
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from anshin.config import Settings
-from anshin.db import transaction, utcnow
+from anshin.db import make_engine, make_sessionmaker, transaction, utcnow
 from anshin.statuspage import service
 from anshin.statuspage.models import Artefact, PublishState
 
@@ -149,6 +150,10 @@ class ArtefactCache:
         self.sessions = sessions
         self.settings = settings
         self.probe = VersionProbe(engine)
+        # The reload runs on the event loop: it opens a connection of its own rather
+        # than wait for the app's pool, which a burst of requests may have emptied.
+        own = make_engine(engine.url.render_as_string(hide_password=False), poolclass=NullPool)
+        self.reads = make_sessionmaker(own)
         self.version: int | None = None
         self.published_at: dt.datetime | None = None
         self.files: dict[str, Stored] = {}
@@ -190,7 +195,7 @@ class ArtefactCache:
         """Read the version and every artefact (version first: a newer row only means a reread)."""
         with self._reload_lock:
             try:
-                with self.sessions() as session:
+                with self.reads() as session:
                     state = session.execute(
                         select(PublishState.version, PublishState.published_at).where(
                             PublishState.id == 1

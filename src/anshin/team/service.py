@@ -171,16 +171,24 @@ def user_for_token(session: Session, raw: str) -> User | None:
 
 
 def record_token_use(
-    factory: sessionmaker[Session], token: ApiToken, now: dt.datetime | None = None
+    factory: sessionmaker[Session],
+    token: ApiToken,
+    now: dt.datetime | None = None,
+    *,
+    session: Session | None = None,
 ) -> None:
     """Keep a token's last use, at most once a minute, in a transaction of its own.
 
     Best effort: the admin's token page shows the time, but no request may fail
     because it could not be written (a read-only or full database is logged).
+    ``session``: a request that writes anyway keeps it in its own transaction.
     """
     now = now or utcnow()
     last = token.last_used_at
     if last is not None and now - last < TOKEN_USE_GRANULARITY:
+        return
+    if session is not None:
+        token.last_used_at = now
         return
     try:
         with transaction(factory) as session:

@@ -19,7 +19,13 @@ from anshin.team import rules
 from anshin.team import service as team_service
 from anshin.team.models import User
 from anshin.web.auth import Admin, DbSession
-from anshin.web.deps import CsrfFailed, current_user, request_locale, verify_csrf
+from anshin.web.deps import (
+    CsrfFailed,
+    current_user,
+    lock_when_writing,
+    request_locale,
+    verify_csrf,
+)
 from anshin.web.views_helpers import PostedForm, error_for, flash, page, redirect, safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -53,6 +59,7 @@ def login_form(request: Request, session: DbSession, next: str = "") -> Response
 
 
 @router.post("/login", response_class=HTMLResponse)
+@lock_when_writing  # the argon2 check must not hold SQLite's write lock
 def login(request: Request, session: DbSession, form: PostedForm) -> Response:
     """Check the password (argon2, in the thread pool) and start a session with a fresh CSRF token.
 

@@ -30,20 +30,23 @@ from sqlalchemy.orm import Session
 from anshin.team import service as team_service
 from anshin.team.models import User
 from anshin.team.rules import Role
-from anshin.web.deps import check_csrf, db_session, require_role
+from anshin.web.deps import SAFE_METHODS, check_csrf, db_session, require_role
 
 DbSession = Annotated[Session, Depends(db_session)]
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _lookup(minimum: Role) -> Callable[[Request, Session], User]:
     def lookup(request: Request, session: DbSession) -> User:
         user = require_role(request, session, minimum)
         token = getattr(request.state, "api_token", None)
-        if token is not None:
+        if token is not None and request.method in SAFE_METHODS:
             # Best effort in its own transaction: a read stays a read, and a database
             # that refuses writes (read-only, full) does not fail it.
             team_service.record_token_use(request.app.state.sessions, token)
+        elif token is not None:
+            # A write: kept in the request's own transaction, which on SQLite holds the
+            # write lock already (a second connection would wait for it in vain).
+            team_service.record_token_use(request.app.state.sessions, token, session=session)
         return user
 
     lookup.__name__ = f"signed_in_{minimum}"

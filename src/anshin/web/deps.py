@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, ParamSpec, TypeVar
 
 from fastapi import Request
 from sqlalchemy.orm import Session
@@ -21,6 +21,8 @@ from anshin.team import service as team_service
 from anshin.team.models import User
 from anshin.team.rules import Role
 
+P = ParamSpec("P")
+R = TypeVar("R")
 LOCALE_COOKIE = "anshin_lang"
 log = logging.getLogger("anshin")
 
@@ -49,9 +51,33 @@ def settings_of(request: Request) -> Settings:
     return settings
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def lock_when_writing(endpoint: Callable[P, R]) -> Callable[P, R]:
+    """Mark a state-changing route whose session should not take the write lock up front.
+
+    For a POST that mostly reads, or spends long on something else before it
+    writes (sign-in: an argon2 check of about 0.2 s, usually followed by no write
+    at all): on SQLite a write session would hold the database's write lock
+    through it. Its writes take the lock when they come (see anshin.db).
+    """
+    endpoint.lock_when_writing = True  # type: ignore[attr-defined]
+    return endpoint
+
+
 def db_session(request: Request) -> Iterator[Session]:
-    """A session per request; the route commits, anything uncommitted is rolled back."""
-    session: Session = request.app.state.sessions()
+    """A session per request; the route commits, anything uncommitted is rolled back.
+
+    A request that changes state (POST, PUT, PATCH, DELETE) gets a write session:
+    on SQLite it holds the write lock from its first statement, so what the route
+    read is still true when it writes (anshin.db). GET and HEAD read without it.
+    """
+    state = request.app.state
+    endpoint = request.scope.get("endpoint")
+    reads = request.method in SAFE_METHODS or getattr(endpoint, "lock_when_writing", False)
+    factory = state.sessions if reads else getattr(state, "write_sessions", state.sessions)
+    session: Session = factory()
     try:
         yield session
     finally:
