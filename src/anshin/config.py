@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=40, ge=0)
     db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
-    db_busy_timeout_seconds: float = Field(default=5.0, ge=0)
+    db_busy_timeout_seconds: float = Field(default=10.0, ge=0)
 
     def cadence_minutes(self) -> dict[str, int]:
         """Update interval per severity, the input of incidents.rules (R5)."""

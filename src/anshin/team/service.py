@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import re
 import secrets
+import threading
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -22,6 +24,10 @@ from anshin.team import rules
 from anshin.team.models import ApiToken, User
 
 _hasher = PasswordHasher()
+# One argon2 check costs about 0.2 s of CPU and 64 MiB. A burst of sign-ins all hashing
+# at once starves every other request of CPU — including ones holding SQLite's write
+# lock — so as many hash at a time as there are CPUs, the others wait their turn.
+_hashing = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TOKEN_PREFIX = "anshin_"
 # A bearer secret is the prefix and 43 URL-safe characters; anything far longer is junk.
@@ -33,7 +39,8 @@ MIN_PASSWORD_LENGTH = 8
 
 def hash_password(password: str) -> str:
     """argon2id hash of a password (DESIGN.md "auth")."""
-    return _hasher.hash(password)
+    with _hashing:
+        return _hasher.hash(password)
 
 
 def create_user(
@@ -94,10 +101,11 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     """The active user whose password matches, or None (never says which part was wrong)."""
     user = get_user_by_email(session, email)
     if user is None or not user.active:
-        _hasher.hash(password)  # spend the same time either way
+        hash_password(password)  # spend the same time either way
         return None
     try:
-        _hasher.verify(user.password_hash, password)
+        with _hashing:
+            _hasher.verify(user.password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
     if _hasher.check_needs_rehash(user.password_hash):
