@@ -29,6 +29,7 @@ import shlex
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -46,6 +47,7 @@ from common import (
     machine,
     markdown_table,
     progress,
+    python_load,
     running,
     today,
     tree_rss_mib,
@@ -161,41 +163,60 @@ class Row:
 
 # --- data ---------------------------------------------------------------------------------
 
+# Texts a support team would publish: each apologises and names the next update (the
+# message check refuses a public notice that does not; tests/notice_texts.py).
+NEXT_JA = "次回は30分後までにお知らせいたします。"
+NEXT_EN = "We will post the next update within 30 minutes."
 UPDATES: tuple[tuple[str, str, str], ...] = (
     (
         "investigating",
         "現在、一部のお客様がクレジットカード決済を完了できない事象が発生しております。"
-        "ご不便とご心配をおかけし、誠に申し訳ございません。原因は現在確認中です。",
-        "Some customers cannot complete card payments. We are sorry for the trouble and "
-        "worry this causes. We are investigating the cause.",
+        "ご不便をおかけし、誠に申し訳ございません。原因は現在確認中です。" + NEXT_JA,
+        "Some customers cannot complete card payments. We are sorry for the inconvenience. "
+        "We are investigating the cause. " + NEXT_EN,
     ),
     (
         "investigating",
-        "引き続き原因を調査しております。決済をお急ぎのお客様は、請求書払いをご利用いただけます。",
-        "We are still investigating. If your payment is urgent, invoice payment works.",
+        "引き続き原因を調査しております。決済をお急ぎのお客様は、請求書払いをご利用いただけます。"
+        "ご不便をおかけし、誠に申し訳ございません。" + NEXT_JA,
+        "We are still investigating. If your payment is urgent, invoice payment works. "
+        "We are sorry for the inconvenience. " + NEXT_EN,
     ),
     (
         "identified",
         "決済代行会社との接続部分で応答の遅延が発生していることを確認いたしました。"
-        "復旧に向けた対応を進めております。",
+        "復旧に向けた対応を進めております。ご不便をおかけし、誠に申し訳ございません。" + NEXT_JA,
         "We found slow responses in the connection to our payment provider and are "
-        "working on recovery.",
+        "working on recovery. We are sorry for the inconvenience. " + NEXT_EN,
     ),
     (
         "identified",
-        "接続先の切り替え作業を行っております。現時点で復旧見込みは未定です。",
-        "We are switching the connection to another route. The recovery time is not yet known.",
+        "接続先の切り替え作業を行っております。ご不便をおかけし、誠に申し訳ございません。"
+        + NEXT_JA,
+        "We are switching the connection to another route. We are sorry for the "
+        "inconvenience. " + NEXT_EN,
     ),
     (
         "monitoring",
-        "切り替えが完了し、決済が順次成功するようになっております。引き続き経過を観察いたします。",
-        "The switch is complete and payments are succeeding again. We are monitoring.",
+        "切り替えが完了し、決済が順次成功するようになっております。引き続き経過を観察いたします。"
+        "ご不便をおかけし、誠に申し訳ございません。" + NEXT_JA,
+        "The switch is complete and payments are succeeding again. We are monitoring. "
+        "We are sorry for the inconvenience. " + NEXT_EN,
     ),
     (
         "monitoring",
-        "一部のお客様で決済の再試行が必要な場合がございます。お手数をおかけし申し訳ございません。",
-        "Some customers may need to retry a payment. We are sorry for the extra step.",
+        "一部のお客様で決済の再試行が必要な場合がございます。お手数をおかけし申し訳ございません。"
+        + NEXT_JA,
+        "Some customers may need to retry a payment. We are sorry for the extra step. " + NEXT_EN,
     ),
+)
+OLD_FIRST_NOTICE = (
+    "レポートの表示に時間がかかっております。ご不便をおかけし、誠に申し訳ございません。" + NEXT_JA,
+    "Reports are slow to load. We are sorry for the inconvenience. " + NEXT_EN,
+)
+OLD_RESOLUTION = (
+    "レポートの表示は復旧いたしました。ご不便をおかけし、誠に申し訳ございませんでした。",
+    "Reports load normally again. We are sorry for the inconvenience this caused.",
 )
 
 
@@ -240,8 +261,8 @@ def load_data(url: str) -> None:
             session,
             settings,
             old,
-            body_ja="レポートの表示に時間がかかっております。ご不便をおかけし申し訳ございません。",
-            body_en="Reports are slow to load. We are sorry for the inconvenience.",
+            body_ja=OLD_FIRST_NOTICE[0],
+            body_en=OLD_FIRST_NOTICE[1],
             actor=ACTOR,
             now=old_start + dt.timedelta(minutes=5),
         )
@@ -249,8 +270,8 @@ def load_data(url: str) -> None:
             session,
             settings,
             old,
-            body_ja="復旧いたしました。原因と再発防止策は報告書にてご報告いたします。",
-            body_en="Resolved. We will publish a report with the cause and prevention plan.",
+            body_ja=OLD_RESOLUTION[0],
+            body_en=OLD_RESOLUTION[1],
             actor=ACTOR,
             now=old_start + dt.timedelta(hours=2),
         )
@@ -313,6 +334,10 @@ NGINX: tuple[tuple[str, str, str], ...] = (
     ("nginx", "nginx, `worker_processes auto`", "auto"),
     ("nginx1", "nginx, `worker_processes 1`", "1"),
 )
+# ``--baseline python`` (a machine without nginx, the smoke test): the same files from
+# Python's http.server. Its figures prove the run works end to end, nothing more.
+PYTHON_STATIC = ("static", "Python `http.server` (no nginx: a functional run, not a baseline)")
+BASELINE_KEYS = {key for key, _label, _workers in NGINX} | {PYTHON_STATIC[0]}
 
 
 def nginx_conf(work: Path, root: Path, port: int, workers: str) -> Path:
@@ -350,6 +375,16 @@ http {{
     return conf
 
 
+def static_server(work: Path, root: Path, key: str, workers: str, port: int) -> list[str]:
+    """The command serving the exported files on ``port``: nginx, or Python's http.server."""
+    if key == PYTHON_STATIC[0]:
+        # "/" gets index.html, as nginx's ``index`` gives it.
+        argv = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
+        return [*argv, "--directory", str(root)]
+    conf = nginx_conf(work, root, port, workers)
+    return ["nginx", "-p", str(work), "-e", str(work / "nginx-error.log"), "-c", str(conf)]
+
+
 def fetch_bodies(port: int) -> dict[str, bytes]:
     """One GET per path: the bodies to compare, refusing anything but 200."""
     bodies = {}
@@ -379,22 +414,33 @@ def measure(
     row.rss_total, row.rss_each = tree_rss_mib(pid)
     for path in PATHS:
         row.identical[path] = reference is None or bodies[path] == reference[path]
-        wrk(port, path, duration=args.warmup, connections=args.connections)
+        drive(port, path, args, warmup=True)
         task = bar.add_task(f"  {row.server} {path}", total=float(args.repeat))
         runs = []
         for i in range(args.repeat):
-            runs.append(
-                wrk(
-                    port,
-                    path,
-                    duration=args.duration,
-                    connections=args.connections,
-                    tick=partial(_advance, bar, task, i),
-                )
-            )
+            runs.append(drive(port, path, args, tick=partial(_advance, bar, task, i)))
         runs.sort(key=lambda r: r.rps)
         row.loads[path] = runs[len(runs) // 2]
         row.spread[path] = (runs[0].rps, runs[-1].rps)
+
+
+def drive(
+    port: int,
+    path: str,
+    args: argparse.Namespace,
+    *,
+    warmup: bool = False,
+    tick: Callable[[float], None] | None = None,
+) -> LoadResult:
+    """One load run with the chosen generator: wrk for a duration, or Python for a count."""
+    if args.load_generator == "python":
+        count = max(10, args.requests // 4) if warmup else args.requests
+        result = python_load(port, path, requests=count, connections=args.connections)
+        if tick:
+            tick(1.0)
+        return result
+    duration = args.warmup if warmup else args.duration
+    return wrk(port, path, duration=duration, connections=args.connections, tick=tick)
 
 
 def _advance(bar: Progress, task: TaskID, done: int, fraction: float) -> None:
@@ -411,7 +457,7 @@ def ratio(row: Row, base: dict[str, float], path: str) -> float:
 def report(rows: list[Row], args: argparse.Namespace, command: str) -> str:
     """The markdown section: setup, throughput and latency, memory, verdict."""
     measured = [r for r in rows if r.failure is None]
-    nginx = [r for r in measured if r.server.startswith("nginx")]
+    nginx = [r for r in measured if r.server in BASELINE_KEYS]
     apps = [r for r in measured if r not in nginx]
     # The baseline is nginx at its best on this machine, per path.
     base = {p: max(r.loads[p].rps for r in nginx) for p in PATHS}
@@ -432,6 +478,14 @@ def report(rows: list[Row], args: argparse.Namespace, command: str) -> str:
         "",
         f"Measured {today()} with `{command}`.",
         "",
+    ]
+    if args.baseline != "nginx" or args.load_generator != "wrk":
+        lines += [
+            "**A functional run (Python's generator or http.server in place of wrk or "
+            "nginx): the figures below are not comparable and no verdict holds.**",
+            "",
+        ]
+    lines += [
         f"Machine: {info['cpus']} CPUs ({info['model']}), {info['ram']} RAM, "
         f"Linux {info['kernel']}, Python {info['python']}. 1-minute load average "
         f"{args.load_before:.2f} before the run"
@@ -511,6 +565,21 @@ def main(argv: list[str] | None = None) -> int:
         default=",".join(c.key for c in CONFIGS),
         help=f"app configurations to run, comma-separated: {', '.join(c.key for c in CONFIGS)}",
     )
+    parser.add_argument(
+        "--load-generator",
+        choices=("wrk", "python"),
+        default="wrk",
+        help="wrk (the figures of record) or the Python generator (no wrk needed)",
+    )
+    parser.add_argument(
+        "--requests", type=int, default=2000, help="requests per run with --load-generator python"
+    )
+    parser.add_argument(
+        "--baseline",
+        choices=("nginx", "python"),
+        default="nginx",
+        help="what serves the exported files: nginx, or Python's http.server (no nginx needed)",
+    )
     parser.add_argument("--write", action="store_true", help="update bench/RESULTS.md")
     parser.add_argument(
         "--wait-idle",
@@ -523,8 +592,15 @@ def main(argv: list[str] | None = None) -> int:
     wanted = [c for c in CONFIGS if c.key in args.configs.split(",")]
     if not wanted:
         parser.error("no known configuration in --configs")
+    if args.write and (args.baseline != "nginx" or args.load_generator != "wrk"):
+        parser.error("--write records figures of record only: wrk against nginx")
 
-    ensure_debian_packages({"nginx": ("nginx-light", "nginx"), "wrk": ("wrk",)})
+    needed: dict[str, tuple[str, ...]] = {}
+    if args.baseline == "nginx":
+        needed["nginx"] = ("nginx-light", "nginx")
+    if args.load_generator == "wrk":
+        needed["wrk"] = ("wrk",)
+    ensure_debian_packages(needed)
     command = "python bench/statuspage.py " + " ".join(
         shlex.quote(a) for a in (argv or sys.argv[1:])
     )
@@ -546,13 +622,13 @@ def main(argv: list[str] | None = None) -> int:
         rows: list[Row] = []
         env = {"ANSHIN_DATABASE_URL": url, "ANSHIN_SECRET_KEY": SECRET}
         with progress() as bar:
-            overall = bar.add_task("servers", total=len(NGINX) + len(wanted))
+            baselines = NGINX if args.baseline == "nginx" else ((*PYTHON_STATIC, ""),)
+            overall = bar.add_task("servers", total=len(baselines) + len(wanted))
             reference: dict[str, bytes] | None = None
-            for key, label, workers in NGINX:
+            for key, label, workers in baselines:
                 port = free_port()
-                nginx = ["nginx", "-p", str(work), "-e", str(work / "nginx-error.log")]
-                nginx += ["-c", str(nginx_conf(work, export, port, workers))]
-                with running(nginx, port=port, log=work / "nginx.log") as proc:
+                cmd = static_server(work, export, key, workers, port)
+                with running(cmd, port=port, log=work / f"{key}.log") as proc:
                     row = Row(key, label)
                     measure(row, port, proc.pid, reference, args, bar)
                     reference = reference or fetch_bodies(port)

@@ -1,6 +1,7 @@
-"""The benchmark helpers (bench/common.py and the modules it re-exports) and bench/fanout.py work.
+"""The benchmark helpers (bench/common.py and the modules it re-exports) and every benchmark work.
 
-A tiny real run each, no timing assertions.
+A tiny real run each, no timing assertions: every benchmark script in bench/
+runs end to end here (fan-out, status page, burst).
 
 The benchmarks only run by hand (`make bench`); this keeps their plumbing
 from rotting unnoticed: ports, a real server subprocess started and stopped,
@@ -13,6 +14,8 @@ import asyncio
 import importlib
 import importlib.util
 import os
+import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -245,3 +248,88 @@ def test_fanout_copy_check_finds_lost_and_doubled_mail() -> None:
     assert "webhooks: 1 got nothing" in report.check_copies(no_hook, 3, 1)[0]
     unsigned = {**good, "signed": 0}
     assert "signature" in report.check_copies(unsigned, 3, 1)[0]
+
+
+# --- every benchmark, end to end at a tiny size ---------------------------------------------
+
+# Each benchmark script in bench/ (a docstring starting "<Name> benchmark:") and the test
+# here that runs it end to end at a tiny size: a bench that stops working fails `make test`.
+SMOKED = {
+    "fanout": "test_fanout_runs_end_to_end_and_checks_every_copy",
+    "statuspage": "test_statuspage_runs_end_to_end",
+    "burst": "test_burst_runs_end_to_end",
+}
+BENCHMARK = re.compile(r'^"""\w[\w-]*( \w+)? benchmark:')
+
+
+def test_every_benchmark_in_bench_is_run_here() -> None:
+    found = {
+        path.stem
+        for path in BENCH.glob("*.py")
+        if BENCHMARK.match(path.read_text(encoding="utf-8"))
+    }
+    assert found == set(SMOKED)
+    assert all(callable(globals()[name]) for name in SMOKED.values())
+
+
+def _run_bench(script: str, *argv: str, timeout: int = 300) -> str:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *argv],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    return done.stdout
+
+
+def test_statuspage_runs_end_to_end() -> None:
+    """Data through the services, the export, the app in a subprocess, bytes compared, a table.
+
+    With nginx and wrk installed it runs exactly as `make bench` does, only shorter;
+    without them the same files come from Python's http.server and the Python generator
+    drives the load (the bench then says its figures are not of record).
+    """
+    argv = ["--configs", "outside", "--repeat", "1", "--duration", "1", "--warmup", "1"]
+    if not (shutil.which("nginx") and shutil.which("wrk")):
+        argv += ["--baseline", "python", "--load-generator", "python", "--requests", "100"]
+    report = _run_bench("statuspage.py", *argv)
+    app_rows = [
+        line for line in report.splitlines() if line.startswith("| uvicorn") and "| `/" in line
+    ]
+    assert len(app_rows) == 2  # two paths
+    assert all(line.rstrip().endswith("| 0 | yes |") for line in app_rows), app_rows
+    assert "Best app configuration" in report
+
+
+def _check_burst(report: str, backend: str) -> None:
+    assert f"Database: {backend}." in report
+    assert "| login | 401 × 4 |" in report
+    assert "| subscribe | 200 × 4 |" in report
+    assert "0 failed polls during the burst" in report
+    assert "Burst / idle: p50 ×" in report
+
+
+def test_burst_runs_end_to_end() -> None:
+    """A real server, idle polling, then four wrong-password logins and four subscribes."""
+    report = _run_bench("burst.py", "--logins", "4", "--subscribes", "4", "--idle-seconds", "0.5")
+    _check_burst(report, "SQLite")
+
+
+@pytest.mark.skipif(
+    not os.environ.get("ANSHIN_TEST_DATABASE_URL"), reason="needs ANSHIN_TEST_DATABASE_URL"
+)
+def test_burst_on_postgresql() -> None:
+    url = os.environ["ANSHIN_TEST_DATABASE_URL"]
+    report = _run_bench(
+        "burst.py",
+        "--logins",
+        "4",
+        "--subscribes",
+        "4",
+        "--idle-seconds",
+        "0.5",
+        "--database-url",
+        url,
+    )
+    _check_burst(report, "PostgreSQL")
