@@ -27,7 +27,8 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-# bench/fanout.py takes several minutes at full size: `make bench BENCHES=fanout`.
+# bench/fanout.py takes several minutes at full size: `make bench BENCHES=fanout`;
+# bench/burst.py: `make bench BENCHES=burst`.
 BENCHES ?= statuspage
 BENCH_ARGS ?=
 bench: $(STAMP)

@@ -17,7 +17,9 @@ come close to a static file server. This script measures that on loopback:
    bench/RESULTS.md with the figures, the machine and the command.
 
 Targets: app throughput >= 50% of nginx's, p99 < 50 ms, idle RSS < 150 MB.
-Every request goes to 127.0.0.1.
+Every request goes to 127.0.0.1. ``--baseline python --load-generator python``
+needs neither nginx nor wrk: a functional run (what the smoke test in
+tests/test_bench_smoke.py does where they are missing), not figures of record.
 """
 
 from __future__ import annotations

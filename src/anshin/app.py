@@ -40,6 +40,7 @@ from anshin.config import DEV_SECRET, Settings, get_settings
 from anshin.db import is_busy, is_storage_error, make_engine, make_sessionmaker, storage_cause
 from anshin.errors import AnshinError
 from anshin.i18n import N_, SUPPORTED_LOCALES, translate
+from anshin.team.service import HASHING_SLOTS
 from anshin.web.deps import (
     LOCALE_COOKIE,
     LoginRequired,
@@ -257,6 +258,11 @@ class RequestGate:
     wait here in arrival order holding nothing; after ``wait`` seconds they get a
     503 with Retry-After. The status page's own paths and static files pass
     straight through: they need neither a thread nor a connection.
+
+    Sign-ins queue in a lane of their own first: a password check takes a CPU for
+    about 0.2 s and only ``team.service.HASHING_SLOTS`` run at once, so a burst of
+    them let in would fill every slot waiting for the CPU while subscribes and
+    console pages waited behind them.
     """
 
     def __init__(self, app: ASGIApp, limit: int, wait: float) -> None:
@@ -264,6 +270,7 @@ class RequestGate:
         self.limit = limit
         self.wait = wait
         self._slots: anyio.Semaphore | None = None
+        self._sign_ins: anyio.Semaphore | None = None
 
     def _exempt(self, path: str) -> bool:
         from anshin.statuspage.views import PATHS
@@ -274,20 +281,25 @@ class RequestGate:
         if scope["type"] != "http" or self._exempt(scope["path"]):
             await self.app(scope, receive, send)
             return
-        if self._slots is None:
+        if self._slots is None or self._sign_ins is None:
             self._slots = anyio.Semaphore(self.limit)
-        slots = self._slots
-        admitted = False
+            self._sign_ins = anyio.Semaphore(2 * HASHING_SLOTS)
+        lanes = [self._slots]
+        if scope["method"] == "POST" and scope["path"] == "/login":
+            lanes.insert(0, self._sign_ins)
+        held: list[anyio.Semaphore] = []
         with anyio.move_on_after(self.wait):
-            await slots.acquire()
-            admitted = True
-        if not admitted:
-            await self._busy(scope, send)
-            return
+            for lane in lanes:
+                await lane.acquire()
+                held.append(lane)
         try:
+            if len(held) < len(lanes):
+                await self._busy(scope, send)
+                return
             await self.app(scope, receive, send)
         finally:
-            slots.release()
+            for lane in reversed(held):
+                lane.release()
 
     async def _busy(self, scope: Scope, send: Send) -> None:
         """503 with Retry-After in the request's language: the server is full right now."""
