@@ -258,6 +258,7 @@ SMOKED = {
     "fanout": "test_fanout_runs_end_to_end_and_checks_every_copy",
     "statuspage": "test_statuspage_runs_end_to_end",
     "burst": "test_burst_runs_end_to_end",
+    "lint_corpus": "test_lint_corpus_runs_end_to_end",
 }
 BENCHMARK = re.compile(r'^"""\w[\w-]*( \w+)? benchmark:')
 
@@ -333,3 +334,10 @@ def test_burst_on_postgresql() -> None:
         url,
     )
     _check_burst(report, "PostgreSQL")
+
+
+def test_lint_corpus_runs_end_to_end() -> None:
+    """The message check on the real corpus against the same commit: one timed pass each."""
+    report = _run_bench("lint_corpus.py", "--repeat", "1", "--rounds", "1", "--ref", "HEAD")
+    assert "Speed: checking all" in report
+    assert "recall" in report
