@@ -25,14 +25,13 @@ from typer.testing import CliRunner
 from anshin.app import STORAGE_MESSAGE, create_app
 from anshin.cli import app as cli
 from anshin.config import Settings
-from anshin.db import make_engine, make_sessionmaker, normalise_url
+from anshin.db import Base, import_all_models, make_engine, make_sessionmaker, normalise_url
 from anshin.events import Event
 from anshin.i18n import translate
 from anshin.incidents import components
 from anshin.incidents.models import Component, Incident
 from anshin.team import service as team_service
 from anshin.team.models import ApiToken
-from conftest import _truncate_all as truncate_all
 from test_console_support import PASSWORD, USERS, csrf_from, page_csrf, password_hash
 
 JA = translate("ja", STORAGE_MESSAGE)
@@ -100,8 +99,6 @@ def reads_work_and_writes_are_refused(client: TestClient, token: str, url: str) 
 
 @pytest.fixture
 def sqlite_settings(tmp_path: Path) -> Settings:
-    from anshin.db import Base, import_all_models
-
     import_all_models()
     url = f"sqlite:///{tmp_path / 'stored.db'}"
     engine = make_engine(url)
@@ -193,7 +190,12 @@ def pg_read_only(pg_server_url: str | None) -> Iterator[tuple[Settings, str]]:
     """
     if pg_server_url is None:
         pytest.skip("needs ANSHIN_TEST_DATABASE_URL (set in CI)")
-    truncate_all(pg_server_url)
+    import_all_models()
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    cleaner = make_engine(pg_server_url)
+    with cleaner.begin() as conn:  # a clean database, as the db_url fixture gives
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    cleaner.dispose()
     settings = Settings(database_url=pg_server_url, secret_key="storage-test-secret")
     token = seed(settings)
     name = make_url(normalise_url(pg_server_url)).database

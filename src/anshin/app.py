@@ -271,14 +271,17 @@ class RequestGate:
         self.wait = wait
         self._slots: anyio.Semaphore | None = None
         self._sign_ins: anyio.Semaphore | None = None
-
-    def _exempt(self, path: str) -> bool:
         from anshin.statuspage.views import PATHS
 
-        return path in PATHS or path.startswith("/static/")
+        self._served_from_memory = frozenset(PATHS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self._exempt(scope["path"]):
+        path = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or path in self._served_from_memory
+            or path.startswith("/static/")
+        ):
             await self.app(scope, receive, send)
             return
         if self._slots is None or self._sign_ins is None:
