@@ -72,8 +72,8 @@ class Settings(BaseSettings):
     # its write lock.
     threads: int = Field(default=40, ge=1)
     request_queue_timeout_seconds: float = Field(default=30.0, gt=0)
-    db_pool_size: int = Field(default=10, ge=1)
-    db_max_overflow: int = Field(default=40, ge=0)
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=45, ge=0)
     db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
     db_busy_timeout_seconds: float = Field(default=10.0, ge=0)
 
