@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import uuid
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from anshin.config import Settings
@@ -23,6 +25,29 @@ from anshin.db import Base, import_all_models, make_engine, make_sessionmaker, n
 PG_URL = os.environ.get("ANSHIN_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("ANSHIN_TEST_REDIS_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+_ENGINES_USED: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+@event.listens_for(Engine, "engine_connect")
+def _remember_engine(connection: Any) -> None:
+    _ENGINES_USED.add(connection.engine)
+
+
+@pytest.fixture(autouse=True)
+def _close_idle_connections() -> Iterator[None]:
+    """Close the pooled connections of every engine a test used, when the test ends.
+
+    Apps, CLIs and services under test build engines of their own; their idle
+    pooled connections would otherwise stay open until garbage collection, and
+    a suite on a shared PostgreSQL would run out of connections
+    (``max_connections`` is 100 by default).
+    """
+    yield
+    for engine in list(_ENGINES_USED):
+        engine.dispose()
+    _ENGINES_USED.clear()
 
 
 @pytest.fixture(scope="session")
