@@ -10,8 +10,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from anshin.errors import InvalidInput
+from anshin.notify.rules import WebhookFormat, check_webhook_url
 
 DEV_SECRET = "anshin-development-secret-change-me"
 
@@ -76,6 +79,30 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=45, ge=0)
     db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
     db_busy_timeout_seconds: float = Field(default=10.0, ge=0)
+
+    # Staff nudges (incidents.nudges): tell the on-duty staff when the next message an
+    # incident owes is due within this many minutes, and again once it is overdue (R4, R5).
+    nudge_before_minutes: int = Field(default=5, ge=1, le=240)
+    # A staff channel besides mail: a Slack- or Teams-compatible incoming webhook.
+    # "slack" posts {"text": …, "blocks": …} (Teams reads the text); "anshin" posts
+    # anshin's signed JSON. Unset: mail to on-duty staff only.
+    staff_webhook_url: str | None = None
+    staff_webhook_format: WebhookFormat = WebhookFormat.SLACK
+    # Console: warn before a no-news update follows a real update this recent (R5).
+    no_news_warn_minutes: int = Field(default=10, ge=0, le=240)
+
+    @field_validator("staff_webhook_url")
+    @classmethod
+    def _check_staff_webhook(cls, value: str | None) -> str | None:
+        """A mistyped staff webhook stops the start instead of failing every nudge later."""
+        if not (value or "").strip():
+            return None
+        try:
+            return check_webhook_url(value)
+        except InvalidInput:
+            raise ValueError(
+                "ANSHIN_STAFF_WEBHOOK_URL must start with https:// or http://"
+            ) from None
 
     def cadence_minutes(self) -> dict[str, int]:
         """Update interval per severity, the input of incidents.rules (R5)."""

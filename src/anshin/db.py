@@ -255,3 +255,20 @@ def import_all_models() -> list[str]:
             importlib.import_module(name)
             found.append(name)
     return found
+
+
+LIKE_ESCAPE = "\\"
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its ``%`` and ``_`` taken literally.
+
+    Use with ``escape=LIKE_ESCAPE``; searches (subscribers, incidents) stay
+    plain substring matches whatever the person typed.
+    """
+    escaped = (
+        text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+    return f"%{escaped}%"

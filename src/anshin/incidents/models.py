@@ -176,3 +176,27 @@ class MaintenanceComponent(Base):
 
     maintenance: Mapped[Maintenance] = relationship(back_populates="components")
     component: Mapped[Component] = relationship(lazy="joined")
+
+
+class IncidentNudge(Base):
+    """A staff nudge sent about one due time of one incident (incidents.nudges; R4, R5).
+
+    The unique key is the "once": every app and worker process runs the
+    sweeper, and whichever inserts the row first sends the nudge; the others
+    hit the key and send nothing (DESIGN.md "Scale-out").
+    """
+
+    __tablename__ = "incident_nudges"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "kind", "due_at", name="uq_incident_nudges_once"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # rules.NudgeKind
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notify_messages.id", ondelete="SET NULL"), nullable=True
+    )
+    recipients: Mapped[int] = mapped_column(Integer, default=0)

@@ -337,3 +337,47 @@ def first_notice(
         delivered_at=delivered_at if published_at is not None else None,
         minutes=minutes,
     )
+
+
+class NudgeKind(StrEnum):
+    """What a staff nudge says about the next message an incident owes (R4, R5)."""
+
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+
+
+def nudge_for(due: Due | None, before_minutes: int) -> NudgeKind | None:
+    """The nudge the team should have now, if any: overdue, or due within ``before_minutes``.
+
+    R4/R5 are promises to customers; a nudge before the time passes gives the
+    team the chance to keep them, and one after says it was missed.
+    """
+    if due is None:
+        return None
+    if due.overdue:
+        return NudgeKind.OVERDUE
+    if due.seconds_left <= before_minutes * 60:
+        return NudgeKind.DUE_SOON
+    return None
+
+
+def recent_real_update_minutes(
+    updates: list[tuple[str, str, dt.datetime]], now: dt.datetime, within_minutes: int
+) -> int | None:
+    """Minutes since the last public first notice or update, if it is within ``within_minutes``.
+
+    ``updates`` are (kind, audience, published_at). A no-news update right after
+    a real one tells customers nothing and pushes the real news down (R5): the
+    console warns before publishing one.
+    """
+    real = [
+        at
+        for kind, audience, at in updates
+        if audience == Audience.PUBLIC and kind in (MessageKind.FIRST_NOTICE, MessageKind.UPDATE)
+    ]
+    if not real or within_minutes <= 0:
+        return None
+    elapsed = now - max(real)
+    if elapsed > dt.timedelta(minutes=within_minutes):
+        return None
+    return max(0, int(elapsed.total_seconds() // 60))

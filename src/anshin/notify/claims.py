@@ -114,6 +114,7 @@ def claim(
             claimed_by=worker,
             claimed_until=now + dt.timedelta(seconds=settings.delivery_claim_seconds),
             attempts=D.c.attempts + 1,
+            last_attempt_at=now,
         )
         .returning(D.c.id)
     )

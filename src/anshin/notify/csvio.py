@@ -26,6 +26,7 @@ from anshin.i18n import N_
 from anshin.incidents.models import Component
 from anshin.notify import rules
 from anshin.notify.models import Subscriber, SubscriberComponent
+from anshin.notify.rules import SubscriberStatus
 from anshin.notify.subscribers import set_components
 
 COLUMNS: tuple[str, ...] = ("email", "locale", "components", "status")
@@ -226,7 +227,7 @@ def export_csv(session: Session) -> Iterator[str]:
     writer.writerow(COLUMNS)
     stmt = (
         select(Subscriber)
-        .where(Subscriber.kind == "email")
+        .where(Subscriber.kind == "email", Subscriber.status != SubscriberStatus.STAFF)
         .order_by(Subscriber.id)
         .execution_options(yield_per=1000)
     )

@@ -215,6 +215,8 @@ def _left(work: Work, kind: str) -> str | None:
     """Why a claimed delivery must not go out any more, or None to send it."""
     if work.subscriber_id is None or work.address is None:
         return "the subscriber was deleted"
+    if kind == rules.STAFF_NUDGE:
+        return None  # on-duty staff: their on-duty flag is the consent, not a subscription
     if work.subscriber_status == "unsubscribed":
         return "the subscriber unsubscribed"
     if work.subscriber_status != "active" and kind != "confirmation":

@@ -36,6 +36,9 @@ class SubscriberStatus(StrEnum):
     PENDING = "pending"
     ACTIVE = "active"
     UNSUBSCRIBED = "unsubscribed"
+    # An on-duty team member's address for staff nudges only: never active, so no
+    # customer notice reaches it, and no customer list shows it (incidents.nudges).
+    STAFF = "staff"
 
 
 class WebhookFormat(StrEnum):
@@ -58,13 +61,18 @@ class DeliveryStatus(StrEnum):
 
 LOCALES = SUPPORTED_LOCALES
 SUBSCRIBER_KINDS: tuple[str, ...] = tuple(SubscriberKind)
-SUBSCRIBER_STATUSES: tuple[str, ...] = tuple(SubscriberStatus)
+# What a customer's subscription can be (CSV, API, console); staff rows are not listed.
+SUBSCRIBER_STATUSES: tuple[str, ...] = tuple(
+    s for s in SubscriberStatus if s != SubscriberStatus.STAFF
+)
 WEBHOOK_FORMATS: tuple[str, ...] = tuple(WebhookFormat)
 DELIVERY_STATUSES: tuple[str, ...] = tuple(DeliveryStatus)
 # A worker may pick these up once next_attempt_at has passed.
 DUE_STATUSES: tuple[str, ...] = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
 # Not yet sent and not given up: what a dead letter list or a retry leaves alone.
 OPEN_DELIVERY_STATUSES: tuple[str, ...] = (*DUE_STATUSES, DeliveryStatus.SENDING)
+# The team's own message (incidents.nudges): sent to staff rows only, never fanned out.
+STAFF_NUDGE = "staff_nudge"
 # What the outbox carries: the broadcast notices, and the outbox's own mails.
 MESSAGE_KINDS: tuple[str, ...] = (
     MessageKind.FIRST_NOTICE,
@@ -75,6 +83,7 @@ MESSAGE_KINDS: tuple[str, ...] = (
     MessageKind.MAINTENANCE_NOTICE,
     "confirmation",
     "test",
+    STAFF_NUDGE,
 )
 EMAIL_MAX = 254
 URL_MAX = 2000

@@ -100,7 +100,7 @@ def fan_out(
     deliveries and an event in the caller's transaction; the caller commits,
     and the workers are woken after that commit.
     """
-    if kind not in rules.MESSAGE_KINDS:
+    if kind not in rules.MESSAGE_KINDS or kind == rules.STAFF_NUDGE:
         raise InvalidInput(N_("Unknown message kind: {value}."), field="kind", value=kind)
     now = now or utcnow()
     cleaned = _clean_texts(texts)
@@ -216,6 +216,54 @@ def queue_single(
     session.flush()
     queue.wake_after_commit(session, settings, 1)
     return delivery
+
+
+def queue_to(
+    session: Session,
+    settings: Settings,
+    recipients: Sequence[Subscriber],
+    *,
+    kind: str,
+    texts: Mapping[str, MessageTexts | Mapping[str, Any]],
+    data: Mapping[str, Any] | None = None,
+    incident_id: int | None = None,
+    actor: str = "system",
+    now: dt.datetime | None = None,
+) -> OutboxMessage:
+    """One message to the named recipients only (the staff nudges), through the same outbox.
+
+    Unlike :func:`fan_out` nobody else is matched: the caller chose every row.
+    """
+    now = now or utcnow()
+    message = OutboxMessage(
+        kind=kind,
+        incident_id=incident_id,
+        texts=_clean_texts(texts),
+        data=dict(data or {}),
+        component_ids=[],
+        recipients=len(recipients),
+        created_by=actor,
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    session.add_all(
+        Delivery(
+            message_id=message.id,
+            subscriber_id=subscriber.id,
+            channel=subscriber.kind,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for subscriber in recipients
+    )
+    if not recipients:
+        message.last_delivered_at = now
+    session.flush()
+    queue.wake_after_commit(session, settings, len(recipients))
+    return message
 
 
 def get_message(session: Session, message_id: int) -> OutboxMessage:

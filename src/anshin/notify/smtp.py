@@ -138,7 +138,7 @@ class MailTemplate:
             f"<title>{html.escape(subject)}</title></head>"
             f'<body style="font-family:sans-serif;line-height:1.6">{body_html}'
         )
-        footer = kind != "confirmation"
+        footer = kind not in ("confirmation", rules.STAFF_NUDGE)
         if footer:
             why = translate(
                 locale,

@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 
 from anshin import events
 from anshin.config import Settings
-from anshin.db import utcnow
+from anshin.db import LIKE_ESCAPE, contains_pattern, utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import N_, translate
 from anshin.incidents.models import Component
 from anshin.notify import rules, service, tokens
 from anshin.notify.models import Subscriber, SubscriberComponent
+from anshin.notify.rules import SubscriberStatus
 from anshin.notify.tokens import BadToken
 
 ACTOR_PUBLIC = "public"
@@ -289,19 +290,43 @@ def list_subscribers(
     *,
     kind: str | None = None,
     status: str | None = None,
+    locale: str | None = None,
+    q: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[Subscriber], int]:
-    """A page of subscribers (newest first) and the total matching."""
-    stmt = select(Subscriber)
-    count = select(func.count()).select_from(Subscriber)
+    """A page of customer subscribers (newest first) and the total matching.
+
+    ``q`` finds addresses containing it (case-insensitive). The on-duty staff's
+    rows of the staff channel (status ``staff``, ``notify.staff``) are never
+    listed: they are no customer's subscription.
+    """
+    where = [Subscriber.status != SubscriberStatus.STAFF]
     if kind:
         if kind not in rules.SUBSCRIBER_KINDS:
             raise InvalidInput(N_("Unknown subscriber kind: {value}."), field="kind", value=kind)
-        stmt, count = stmt.where(Subscriber.kind == kind), count.where(Subscriber.kind == kind)
+        where.append(Subscriber.kind == kind)
     if status:
-        rules.check_subscriber_status(status)
-        stmt = stmt.where(Subscriber.status == status)
-        count = count.where(Subscriber.status == status)
+        where.append(Subscriber.status == rules.check_subscriber_status(status))
+    if locale:
+        where.append(Subscriber.locale == rules.check_locale(locale))
+    words = " ".join((q or "").split())
+    if words:
+        where.append(
+            func.lower(Subscriber.address).like(contains_pattern(words.lower()), escape=LIKE_ESCAPE)
+        )
+    stmt = select(Subscriber).where(*where)
+    count = select(func.count()).select_from(Subscriber).where(*where)
     rows = session.scalars(stmt.order_by(Subscriber.id.desc()).limit(limit).offset(offset))
     return list(rows), int(session.scalar(count) or 0)
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    """How many customer subscribers each status has (the subscribers page's tabs)."""
+    stmt = (
+        select(Subscriber.status, func.count())
+        .where(Subscriber.status != SubscriberStatus.STAFF)
+        .group_by(Subscriber.status)
+    )
+    found = {str(status): int(n) for status, n in session.execute(stmt).all()}
+    return {status: found.get(status, 0) for status in rules.SUBSCRIBER_STATUSES}

@@ -7,6 +7,7 @@ embedded consumer, ``anshin worker`` processes and the tests.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import math
 import threading
@@ -25,6 +26,11 @@ log = logging.getLogger("anshin.notify.tasks")
 # A deliver task hands over to a fresh one after this long, so one busy
 # message does not keep a worker thread from other tasks forever.
 RUN_BUDGET_SECONDS = 120.0
+
+# Periodic work of the domains above notify, run by the sweeper every minute as
+# ``function(engine, settings)``. Named, not imported: notify sits below them
+# (DESIGN.md "dependency direction"), like app.ROUTER_MODULES.
+SWEEP_HOOKS: tuple[str, ...] = ("anshin.incidents.nudges:sweep",)
 
 
 class DeliveryTasks:
@@ -46,8 +52,11 @@ class DeliveryTasks:
 
         @huey.periodic_task(crontab(minute="*"), name="anshin.notify.sweep")
         def sweep() -> None:
-            """Every minute: recover expired claims and wake workers for work left behind."""
-            self.sweep_now()
+            """Every minute: recover expired claims, wake workers, run the periodic hooks."""
+            try:
+                self.sweep_now()
+            finally:
+                self.run_hooks()
 
         self._deliver = deliver
         self._sweep = sweep
@@ -108,6 +117,15 @@ class DeliveryTasks:
         key = f"anshin.notify.wake.{due_at}"
         if self.huey.put_if_empty(key, "1"):
             self._deliver.schedule(kwargs={"wake_key": key}, delay=max(due_at - time.time(), 0))
+
+    def run_hooks(self) -> None:
+        """Run every SWEEP_HOOKS function; one that fails is logged and retried next minute."""
+        for name in SWEEP_HOOKS:
+            module_name, _, function = name.partition(":")
+            try:
+                getattr(importlib.import_module(module_name), function)(self.engine, self.settings)
+            except Exception:  # a periodic hook must never stop the sweeper
+                log.exception("periodic hook %s failed", name)
 
     def sweep_now(self) -> claims.SweepReport:
         """Recover lost work and wake workers for it (periodic task, ``deliveries sweep``)."""

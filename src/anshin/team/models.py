@@ -22,6 +22,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     locale: Mapped[str] = mapped_column(String(5), default="ja")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # On duty: receives the staff nudges (incidents.nudges) by mail, in ``locale``.
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     @property

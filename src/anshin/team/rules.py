@@ -32,6 +32,12 @@ PERMISSIONS: dict[str, Role] = {
     "component.manage": Role.SENIOR,
     "maintenance.manage": Role.SENIOR,
     "message.override_check": Role.SENIOR,
+    # Subscribers hold customers' personal data (the API's subscriber routes, the console page).
+    "subscriber.manage": Role.SENIOR,
+    # Full recipient addresses of deliveries; below this they are masked (R22).
+    "delivery.addresses": Role.SUPERVISOR,
+    # Put someone else on or off duty (everyone may set their own flag).
+    "duty.set_others": Role.ADMIN,
     "user.manage": Role.ADMIN,
     "token.manage": Role.ADMIN,
 }
