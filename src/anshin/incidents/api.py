@@ -9,6 +9,7 @@ nothing is committed unless the whole service call succeeded.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -19,7 +20,7 @@ from anshin.errors import InvalidInput
 from anshin.i18n import N_
 from anshin.incidents import components as component_service
 from anshin.incidents import maintenance as maintenance_service
-from anshin.incidents import rules, service
+from anshin.incidents import rules, search, service
 from anshin.incidents.arguments import patched_input, update_arguments
 from anshin.incidents.schemas import (
     ComponentCreate,
@@ -63,8 +64,24 @@ def list_incidents(
         str, Query(max_length=20, description="all, open, or one status (e.g. resolved)")
     ] = "all",
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    q: Annotated[
+        str, Query(max_length=search.QUERY_MAX, description="words in titles, summaries, updates")
+    ] = "",
+    component: Annotated[str, Query(max_length=200, description="a component's name or id")] = "",
+    severity: Annotated[str, Query(max_length=10, description="sev1, sev2 or sev3")] = "",
+    since: Annotated[
+        dt.date | None, Query(description="declared on or after this day (team's zone)")
+    ] = None,
+    until: Annotated[
+        dt.date | None, Query(description="declared on or before this day (team's zone)")
+    ] = None,
 ) -> IncidentList:
-    """Incidents, newest first; ``?status=open`` for the ones still owing updates."""
+    """Incidents, newest first; filters as the console's incident list (R2).
+
+    ``?status=open`` for the ones still owing updates; ``q`` words must all
+    appear (title, summary or any update); ``since``/``until`` are days.
+    """
     if status not in LIST_FILTERS:
         raise InvalidInput(
             N_("Unknown filter: {value}. Use one of: {choices}."),
@@ -74,10 +91,16 @@ def list_incidents(
         )
     settings = _settings(request)
     now = utcnow()
-    rows = service.list_incidents(session, open_only=status == "open", limit=limit)
-    if status not in ("all", "open"):
-        rows = [i for i in rows if i.status == status]
-    return IncidentList(incidents=[incident_out(i, settings, now) for i in rows])
+    filters = search.Filters(
+        q=q,
+        component=component,
+        severity=severity,
+        status="" if status == "all" else status,
+        since=since,
+        until=until,
+    )
+    rows, total = search.search(session, filters, settings.timezone, limit=limit, offset=offset)
+    return IncidentList(incidents=[incident_out(i, settings, now) for i in rows], total=total)
 
 
 @router.post("/incidents", response_model=IncidentOut, status_code=201)

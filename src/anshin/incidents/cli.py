@@ -336,7 +336,7 @@ def list_(
     if status == "resolved":
         items = [i for i in items if i.status == "resolved"]
     if fmt == "json":
-        print_json(IncidentList(incidents=items))
+        print_json(IncidentList(incidents=items, total=len(items)))
         return
     locale = cli_locale()
     table = Table()

@@ -139,7 +139,7 @@ def _nudge_one(
         texts=texts(settings, incident, due, kind, now),
         data={
             "url": console_url(settings, incident),
-            "incident": incident.reference,
+            "reference": incident.reference,
             "nudge": kind,
             "owed": due.kind,
             "due_at": due.due_at.isoformat(),

@@ -218,9 +218,10 @@ class IncidentOut(BaseModel):
 
 
 class IncidentList(BaseModel):
-    """Incidents, newest first."""
+    """Incidents, newest first, and how many match the filters in all (for paging)."""
 
     incidents: list[IncidentOut]
+    total: int = 0
 
 
 class NoNewsDraftOut(BaseModel):

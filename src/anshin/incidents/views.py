@@ -27,7 +27,17 @@ from anshin.db import utcnow
 from anshin.errors import AnshinError
 from anshin.i18n import N_
 from anshin.incidents import components as components_service
-from anshin.incidents import compose_views, detail, forms, notices, rules, service, setup_views
+from anshin.incidents import (
+    compose_views,
+    detail,
+    forms,
+    notices,
+    nudge_views,
+    rules,
+    search_views,
+    service,
+    setup_views,
+)
 from anshin.incidents.models import Incident
 from anshin.team.models import User
 from anshin.timefmt import format_local
@@ -46,6 +56,8 @@ from anshin.web.views_helpers import (
 router = APIRouter(include_in_schema=False)
 router.include_router(setup_views.router)
 router.include_router(compose_views.router)
+router.include_router(search_views.router)
+router.include_router(nudge_views.router)
 RECENTLY_RESOLVED = 10
 
 

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from anshin.errors import AnshinError, InvalidInput
 from anshin.i18n import N_
-from anshin.notify import csvio, service, subscribers
+from anshin.notify import csvio, recipients, service, subscribers
 from anshin.notify.models import Delivery, OutboxMessage, Subscriber
+from anshin.team import rules as team_rules
 from anshin.web.auth import DbSession, Operator, Senior
 from anshin.web.deps import message, settings_of
 
@@ -77,6 +78,18 @@ def delivery_json(delivery: Delivery) -> dict[str, Any]:
         "next_attempt_at": delivery.next_attempt_at.isoformat(),
         "last_error": delivery.last_error,
         "sent_at": delivery.sent_at.isoformat() if delivery.sent_at else None,
+        "last_attempt_at": (
+            delivery.last_attempt_at.isoformat() if delivery.last_attempt_at else None
+        ),
+    }
+
+
+def recipient_json(row: recipients.Recipient, *, full: bool) -> dict[str, Any]:
+    """A delivery with who it is for: the address whole or masked (``delivery.addresses``)."""
+    return {
+        **delivery_json(row.delivery),
+        "recipient": row.shown(full=full),
+        "recipient_kind": row.kind,
     }
 
 
@@ -102,12 +115,14 @@ def list_subscribers(
     user: Senior,
     kind: str | None = None,
     status: str | None = None,
+    locale: Annotated[str | None, Query(max_length=5)] = None,
+    q: Annotated[str | None, Query(max_length=320, description="part of the address")] = None,
     limit: int = Query(default=100, ge=1, le=1000),
     offset: int = Query(default=0, ge=0),
 ) -> dict[str, Any]:
-    """A page of subscribers, newest first."""
+    """A page of subscribers, newest first; ``q`` finds addresses containing it."""
     rows, total = subscribers.list_subscribers(
-        session, kind=kind, status=status, limit=limit, offset=offset
+        session, kind=kind, status=status, locale=locale, q=q, limit=limit, offset=offset
     )
     return {"total": total, "items": [subscriber_json(s) for s in rows]}
 
@@ -218,15 +233,29 @@ def message_deliveries(
     request: Request,
     session: DbSession,
     user: Operator,
-    status: str | None = None,
-    limit: int = Query(default=200, ge=1, le=1000),
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    """Counts (queued / sent / failed / dead, last_delivered_at) and, with ?status=, the rows."""
+    """Counts and every delivery, a page at a time (``?status=`` for one state only).
+
+    Each item names its recipient: the address whole for supervisors and up,
+    masked for others (R22); a webhook shows its host only.
+    """
+    wanted = recipients.check_state(status, field="status")
     counts = service.counts(session, message_id).as_dict()
-    rows = (
-        service.list_deliveries(session, message_id, status=status, limit=limit) if status else []
+    full = team_rules.can(user.role, "delivery.addresses")
+    rows, total = recipients.of_message(
+        session, message_id, status=wanted, limit=limit, offset=offset
     )
-    return {"counts": counts, "items": [delivery_json(d) for d in rows]}
+    return {
+        "counts": counts,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "addresses": "full" if full else "masked",
+        "items": [recipient_json(r, full=full) for r in rows],
+    }
 
 
 @router.post("/deliveries/{delivery_id}/retry")

@@ -15,41 +15,34 @@ up) may read counts and retry dead letters.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anshin.errors import AnshinError, InvalidInput
 from anshin.i18n import N_, translate
-from anshin.notify import rules, service
+from anshin.notify import recipients, rules, service, subscriber_views
 from anshin.notify.models import Delivery, OutboxMessage, Subscriber
+from anshin.notify.recipients import mask_address as mask_address
+from anshin.team import rules as team_rules
+from anshin.team.models import User
 from anshin.web.auth import DbSession, Operator
 from anshin.web.deps import request_locale, settings_of
+from anshin.web.paging import Paging, page_number
 from anshin.web.views_helpers import PostedForm, flash, page, partial, redirect
 
 router = APIRouter(include_in_schema=False)
+router.include_router(subscriber_views.router)
 LIST_LIMIT = 200
+PAGE_SIZE = 50
 
 
-def mask_address(kind: str, address: str | None) -> str:
-    """A recipient as staff may see it on a shared screen: enough to recognise, not to copy.
-
-    ``operator@example.com`` → ``op•••@example.com``; a webhook URL keeps its
-    scheme and host only (its path may hold a secret token).
-    """
-    if not address:
-        return "—"
-    if kind == "webhook":
-        scheme, _, rest = address.partition("://")
-        host = rest.split("/", 1)[0].split("@")[-1]
-        return f"{scheme}://{host}/…" if rest else "…"
-    local, at, domain = address.partition("@")
-    if not at:
-        return address[:2] + "•••"
-    return f"{local[:2]}•••@{domain}"
+def full_addresses(user: User) -> bool:
+    """Whether this reader sees recipients' email addresses whole (supervisor and up, R22)."""
+    return team_rules.can(user.role, "delivery.addresses")
 
 
 def _counts_context(session: Session, message_id: int) -> dict[str, Any]:
@@ -86,7 +79,7 @@ def _message_id(value: str) -> int | None:
 
 
 def _rows(
-    session: Session, state: str, message_id: int | None, locale: str
+    session: Session, state: str, message_id: int | None, locale: str, *, full: bool
 ) -> list[tuple[Delivery, str, OutboxMessage, str]]:
     """Deliveries in one state, newest first: masked recipient, their message and its subject.
 
@@ -114,7 +107,7 @@ def _rows(
     return [
         (
             delivery,
-            mask_address(kind or delivery.channel, address),
+            recipients.shown_address(kind or delivery.channel, address, full=full),
             messages[delivery.message_id],
             subjects[delivery.message_id],
         )
@@ -148,12 +141,52 @@ def deliveries_page(
         "notify/console_deliveries.html",
         state=state,
         states=rules.DELIVERY_STATUSES,
-        rows=_rows(session, state, message_id, locale),
+        rows=_rows(session, state, message_id, locale, full=full_addresses(user)),
         focus=focus,
         focus_subject=subject(focus, locale) if focus is not None else "",
         focus_counts=service.counts(session, focus.id) if focus is not None else None,
         message_id=message_id,
         limit=LIST_LIMIT,
+        poll_seconds=service.POLL_SECONDS,
+    )
+
+
+@router.get("/console/messages/{message_id}/deliveries", response_class=HTMLResponse)
+def message_recipients(
+    request: Request,
+    session: DbSession,
+    user: Operator,
+    message_id: int,
+    state: str = "",
+    page_asked: Annotated[str, Query(alias="page", max_length=10)] = "",
+) -> Response:
+    """Who one notice went to: every delivery, its state, sent time, attempts and last error.
+
+    Addresses in full for supervisors and above, masked for others (R22).
+    """
+    wanted = recipients.check_state(state)
+    number = page_number(page_asked)
+    message = service.get_message(session, message_id)
+    counts = service.counts(session, message.id)
+    rows, total = recipients.of_message(
+        session, message.id, status=wanted, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE
+    )
+    reference = message.data.get("reference") if message.incident_id is not None else None
+    return page(
+        request,
+        user,
+        "notify/console_recipients.html",
+        message=message,
+        subject=subject(message, request_locale(request)),
+        counts=counts,
+        incident_ref=reference,
+        state=wanted or "",
+        states=rules.DELIVERY_STATUSES,
+        rows=rows,
+        full=full_addresses(user),
+        paging=Paging(page=number, size=PAGE_SIZE, total=total),
+        query={"state": wanted} if wanted else {},
+        polling=counts.in_flight,
         poll_seconds=service.POLL_SECONDS,
     )
 

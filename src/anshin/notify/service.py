@@ -280,18 +280,6 @@ def list_messages(session: Session, *, limit: int = 50) -> list[OutboxMessage]:
     return list(session.scalars(stmt))
 
 
-def list_deliveries(
-    session: Session, message_id: int, *, status: str | None = None, limit: int = 200
-) -> list[Delivery]:
-    """A message's deliveries, optionally of one status (the console's dead-letter list)."""
-    stmt = select(Delivery).where(Delivery.message_id == message_id)
-    if status:
-        if status not in rules.DELIVERY_STATUSES:
-            raise InvalidInput(N_("Unknown delivery status: {value}."), value=status)
-        stmt = stmt.where(Delivery.status == status)
-    return list(session.scalars(stmt.order_by(Delivery.id).limit(limit)))
-
-
 def retry(
     session: Session,
     settings: Settings,

@@ -277,6 +277,38 @@ def add_webhook(
     return subscriber
 
 
+# A second click within this long sends nothing more (the mail is already on its way).
+RESEND_AFTER_SECONDS = 60
+
+
+def resend_confirmation(
+    session: Session,
+    settings: Settings,
+    subscriber_id: int,
+    *,
+    actor: str,
+    now: dt.datetime | None = None,
+) -> Subscriber:
+    """Send a pending subscription's confirmation mail again, with a fresh link (R26).
+
+    The same mail the public form sends, through the outbox; only an email
+    subscription still waiting for its confirmation gets it.
+    """
+    now = now or utcnow()
+    subscriber = get(session, subscriber_id)
+    if subscriber.kind != "email" or subscriber.status != "pending":
+        raise Conflict(
+            N_("Only a subscription waiting for its confirmation can get the mail again.")
+        )
+    sent = subscriber.confirmation_sent_at
+    if sent is not None and (now - sent).total_seconds() < RESEND_AFTER_SECONDS:
+        raise Conflict(N_("The confirmation mail was sent less than a minute ago."))
+    send_confirmation(session, settings, subscriber, now)
+    session.flush()
+    _record(session, subscriber, "notify.subscriber.confirmation_resent", actor)
+    return subscriber
+
+
 def delete(session: Session, subscriber_id: int, *, actor: str) -> None:
     """Remove a subscriber and its address; past deliveries stay (without the address)."""
     subscriber = get(session, subscriber_id)
