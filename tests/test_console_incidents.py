@@ -206,7 +206,7 @@ def test_first_notice_update_no_news_and_resolve(client: TestClient, settings: S
         },
     )
     assert note.status_code == 303
-    no_news = client.post(f"{location}/no-news", data={"csrf_token": token})
+    no_news = client.post(f"{location}/no-news", data={"csrf_token": token, "confirm": "yes"})
     assert no_news.status_code == 303
     resolution = client.get(f"{location}?kind=resolution").text
     resolved = client.post(
@@ -215,6 +215,7 @@ def test_first_notice_update_no_news_and_resolve(client: TestClient, settings: S
             "body_ja": textarea(resolution, "body_ja"),
             "body_en": "",
             "csrf_token": token,
+            "confirm": "yes",
         },
     )
     assert resolved.status_code == 303
@@ -372,7 +373,9 @@ def test_a_resolved_incident_takes_no_more_updates(client: TestClient, settings:
     token = login(client, "operator")
     location = _declare(client, settings, token)
     resolution = textarea(client.get(f"{location}?kind=resolution").text, "body_ja")
-    done = client.post(f"{location}/resolve", data={"body_ja": resolution, "csrf_token": token})
+    done = client.post(
+        f"{location}/resolve", data={"body_ja": resolution, "csrf_token": token, "confirm": "yes"}
+    )
     assert done.status_code == 303
     late = client.post(
         f"{location}/updates",

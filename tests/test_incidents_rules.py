@@ -144,3 +144,33 @@ def test_times_must_run_in_order() -> None:
     rules.check_times(started_at=T0, detected_at=T0, declared_at=T0)
     with pytest.raises(InvalidInput):
         rules.check_times(started_at=T0, detected_at=T0 - dt.timedelta(minutes=1), declared_at=T0)
+
+
+def test_nudges_come_before_the_due_time_and_after_it() -> None:
+    due_at = dt.datetime(2026, 11, 22, 5, 0, tzinfo=dt.UTC)
+
+    def due(seconds_left: int) -> rules.Due:
+        return rules.Due(kind="update", due_at=due_at, seconds_left=seconds_left)
+
+    assert rules.nudge_for(None, 5) is None
+    assert rules.nudge_for(due(301), 5) is None
+    assert rules.nudge_for(due(300), 5) == rules.NudgeKind.DUE_SOON
+    assert rules.nudge_for(due(0), 5) == rules.NudgeKind.DUE_SOON
+    assert rules.nudge_for(due(-1), 5) == rules.NudgeKind.OVERDUE
+    assert rules.nudge_for(due(1200), 30) == rules.NudgeKind.DUE_SOON
+
+
+def test_a_no_news_update_is_warned_about_only_right_after_real_news() -> None:
+    now = dt.datetime(2026, 11, 22, 5, 0, tzinfo=dt.UTC)
+
+    def ago(minutes: int) -> dt.datetime:
+        return now - dt.timedelta(minutes=minutes)
+
+    real = [("first_notice", "public", ago(40)), ("update", "public", ago(4))]
+    assert rules.recent_real_update_minutes(real, now, 10) == 4
+    assert rules.recent_real_update_minutes(real, now, 3) is None
+    assert rules.recent_real_update_minutes(real, now, 0) is None  # 0 turns the warning off
+    noise = [("update", "internal", ago(1)), ("no_news_update", "public", ago(2))]
+    assert rules.recent_real_update_minutes(noise, now, 10) is None
+    assert rules.recent_real_update_minutes(real + noise, now, 10) == 4
+    assert rules.recent_real_update_minutes([], now, 10) is None

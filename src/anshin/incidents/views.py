@@ -29,6 +29,7 @@ from anshin.i18n import N_
 from anshin.incidents import components as components_service
 from anshin.incidents import (
     compose_views,
+    confirm,
     detail,
     forms,
     notices,
@@ -220,6 +221,7 @@ def _detail(
         **detail.clock_context(settings, incident, counts),
         overrides=detail.overrides(incident, history),
         cadence_minutes=settings.cadence_minutes()[incident.severity],
+        no_news_warning=confirm.no_news_warning(settings, incident, now) if open_ else None,
     )
 
 
@@ -304,10 +306,15 @@ def publish_update(
 
 
 @router.post("/console/incidents/{ref}/no-news", response_class=HTMLResponse)
-def publish_no_news(request: Request, session: DbSession, user: Operator, ref: str) -> Response:
-    """R5: publish the no-news template in Japanese and English in one click."""
+def publish_no_news(
+    request: Request, session: DbSession, user: Operator, ref: str, form: PostedForm
+) -> Response:
+    """R5: publish the no-news template in Japanese and English, once confirmed."""
     settings = settings_of(request)
     incident = service.get(session, ref)
+    if incident.status != "resolved" and not confirm.confirmed(form):
+        errors = confirm.error(request, confirm.NO_NEWS_FIELD)
+        return _detail(request, session, user, incident, status=422, errors=errors)
     now = utcnow()
     values = detail.compose_values(session, settings, incident, "no_news_update", now)
     next_at = rules.default_next_update_at(now, incident.severity, settings.cadence_minutes())
@@ -336,10 +343,16 @@ def publish_no_news(request: Request, session: DbSession, user: Operator, ref: s
 def resolve_incident(
     request: Request, session: DbSession, user: Operator, ref: str, form: PostedForm
 ) -> Response:
-    """R7: close the incident with the resolution notice and restore its components."""
+    """R7: close the incident with the resolution notice and restore its components.
+
+    Only with the confirmation box ticked: it cannot be undone (``confirm``).
+    """
     settings = settings_of(request)
     incident = service.get(session, ref)
     values = {**form.values(), "kind": "resolution"}
+    if incident.status != "resolved" and not confirm.confirmed(form):
+        errors = confirm.error(request)
+        return _detail(request, session, user, incident, status=422, values=values, errors=errors)
     try:
         service.resolve(
             session,
