@@ -57,7 +57,7 @@ CHANNEL_LABELS: dict[str, str] = {
     "short": N_("Chat / SMS"),
     "script": N_("Script for agents"),
 }
-LOCALE_LABELS: dict[str, str] = {"ja": "日本語", "en": "English"}
+LOCALE_LABELS: dict[str, str] = {"ja": N_("Japanese"), "en": N_("English")}
 
 
 def _base(kind: str, locale: str, channel: str) -> str:
@@ -69,7 +69,7 @@ def _labels(request: Request) -> dict[str, Any]:
     return {
         "kind_labels": {k: translate(locale, v) for k, v in KIND_LABELS.items()},
         "channel_labels": {k: translate(locale, v) for k, v in CHANNEL_LABELS.items()},
-        "locale_labels": LOCALE_LABELS,
+        "locale_labels": {k: translate(locale, v) for k, v in LOCALE_LABELS.items()},
     }
 
 
