@@ -4,8 +4,9 @@ R1 the facts are entered once when declaring; R2 every agent answers from the
 one record page; R4/R5 the dashboard and the record show a live countdown to
 the next message owed (first notice 15 minutes after declaring, then the time
 the last update promised) and turn red when it is overdue; R5 a no-news
-update is one click; R7 the resolution notice starts from a text promising a
-report. Components and maintenance windows (R10) are managed by seniors.
+update is one button (with a ticked box: it cannot be undone, ``confirm``); R7
+the resolution notice starts from a text promising a report. Components and
+maintenance windows (R10) are managed by seniors.
 
 Routes are thin: read the form (``forms``), call the service, commit, redirect;
 a refusal re-renders the page with what was typed and the error beside its field.
