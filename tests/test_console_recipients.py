@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from anshin.config import Settings
 from anshin.db import make_engine
 from anshin.notify import queue
-from anshin.notify.models import Delivery, OutboxMessage
+from anshin.notify.models import Delivery
 from anshin.notify.sink import MailSink, SmtpSink, seed_subscribers
-from test_console_incidents import _declare, textarea
+from test_console_deliveries import _publish_first_notice
 from test_console_support import client_for, login, seed, text_of
 
 REFUSED = "user1@example.com"
@@ -54,20 +54,8 @@ def published(mail_settings: Settings) -> tuple[TestClient, int, str]:
         session.commit()
     client = client_for(mail_settings)
     token = login(client, "operator")
-    location = _declare(client, mail_settings, token)
-    page = client.get(location).text
-    data = {
-        "kind": "first_notice",
-        "status": "investigating",
-        "body_ja": textarea(page, "body_ja"),
-        "body_en": textarea(page, "body_en"),
-        "audience": "public",
-        "csrf_token": token,
-    }
-    assert client.post(f"{location}/updates", data=data).status_code == 303
+    location, message_id = _publish_first_notice(client, mail_settings, token)
     assert queue.get_queue(mail_settings).deliver_now() == SUBSCRIBERS
-    with Session(engine) as session:
-        message_id = session.scalars(select(OutboxMessage.id)).one()
     engine.dispose()
     return client, message_id, location
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
+from anshin.cli import app
 from anshin.config import Settings
 from anshin.db import make_engine, utcnow
 from anshin.errors import InvalidInput
@@ -300,3 +303,22 @@ def test_staff_rows_never_get_customer_notices_nor_show_in_lists(
             outbox.fan_out(
                 other, settings, kind=rules.STAFF_NUDGE, texts={"ja": MessageTexts("件名", "本文")}
             )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ANSHIN_STAFF_WEBHOOK_URL", "ftp://hooks.example.com/x"),
+        ("ANSHIN_NUDGE_BEFORE_MINUTES", "0"),
+    ],
+)
+def test_a_setting_that_cannot_work_stops_the_command_with_one_line(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    result = CliRunner().invoke(
+        app, ["db", "upgrade"], env={"ANSHIN_DATABASE_URL": url, name: value, "LANG": "C.UTF-8"}
+    )
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"{name}: ")

@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import typer
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -72,8 +72,21 @@ def actor() -> str:
 
 
 def load_settings() -> Settings:
-    """Settings read from the environment now (not cached: each invocation reads afresh)."""
-    return Settings()
+    """Settings read from the environment now (not cached: each invocation reads afresh).
+
+    A setting that cannot be used (``ANSHIN_NUDGE_BEFORE_MINUTES=0``, a staff
+    webhook that is not http(s)) stops the command with exit code 2 and one
+    line per setting, not a traceback.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "ANSHIN_" + ".".join(str(p) for p in error.get("loc", ())).upper()
+            typer.echo(
+                t(N_("{name}: {problem}"), name=name, problem=error.get("msg", "")), err=True
+            )
+        raise typer.Exit(code=2) from None
 
 
 @contextmanager

@@ -100,9 +100,7 @@ class Settings(BaseSettings):
         try:
             return check_webhook_url(value)
         except InvalidInput:
-            raise ValueError(
-                "ANSHIN_STAFF_WEBHOOK_URL must start with https:// or http://"
-            ) from None
+            raise ValueError("must start with https:// or http://") from None
 
     def cadence_minutes(self) -> dict[str, int]:
         """Update interval per severity, the input of incidents.rules (R5)."""

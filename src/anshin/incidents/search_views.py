@@ -20,6 +20,7 @@ from anshin.errors import AnshinError, InvalidInput
 from anshin.i18n import N_
 from anshin.incidents import components as components_service
 from anshin.incidents import rules, search, service
+from anshin.incidents.models import Incident
 from anshin.web.auth import DbSession, Operator
 from anshin.web.deps import settings_of
 from anshin.web.paging import Paging, page_number
@@ -64,7 +65,7 @@ def incidents_page(
         "until": until.strip(),
     }
     query = {name: value for name, value in values.items() if value}
-    rows: list = []
+    rows: list[Incident] = []
     total = 0
     number = 1
     errors: dict[str, str] = {}

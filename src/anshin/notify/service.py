@@ -191,31 +191,10 @@ def queue_single(
     now: dt.datetime | None = None,
 ) -> Delivery:
     """A message to one subscriber (the double opt-in confirmation), through the same outbox."""
-    now = now or utcnow()
-    message = OutboxMessage(
-        kind=kind,
-        texts=_clean_texts(texts),
-        data={},
-        component_ids=[],
-        recipients=1,
-        created_by=actor,
-        created_at=now,
+    message = queue_to(
+        session, settings, [subscriber], kind=kind, texts=texts, actor=actor, now=now
     )
-    session.add(message)
-    session.flush()
-    delivery = Delivery(
-        message_id=message.id,
-        subscriber_id=subscriber.id,
-        channel=subscriber.kind,
-        status="pending",
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-    )
-    session.add(delivery)
-    session.flush()
-    queue.wake_after_commit(session, settings, 1)
-    return delivery
+    return session.scalars(select(Delivery).where(Delivery.message_id == message.id)).one()
 
 
 def queue_to(

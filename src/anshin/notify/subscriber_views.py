@@ -13,10 +13,11 @@ rows of the staff channel are not customers' and never listed.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
@@ -65,20 +66,40 @@ def _component_names(session: Session, locale: str) -> dict[int, str]:
     }
 
 
-@router.get("/console/subscribers", response_class=HTMLResponse)
-def subscribers_page(
-    request: Request,
-    session: DbSession,
-    user: Senior,
+@dataclass(frozen=True)
+class ListQuery:
+    """The list's search, filters and page as sent (checked where they are used)."""
+
+    q: str
+    status: str
+    kind: str
+    locale: str
+    page: str
+
+
+def list_query(
     q: Annotated[str, Query(max_length=320)] = "",
     status: Annotated[str, Query(max_length=20)] = "",
     kind: Annotated[str, Query(max_length=10)] = "",
     locale: Annotated[str, Query(max_length=5)] = "",
     page_asked: Annotated[str, Query(alias="page", max_length=10)] = "",
+) -> ListQuery:
+    """The list's query parameters, for the list and for the pages that return to it."""
+    return ListQuery(q=q, status=status, kind=kind, locale=locale, page=page_asked)
+
+
+ListParams = Annotated[ListQuery, Depends(list_query)]
+
+
+@router.get("/console/subscribers", response_class=HTMLResponse)
+def subscribers_page(
+    request: Request, session: DbSession, user: Senior, asked: ListParams
 ) -> Response:
     """Subscribers, newest first, with search, filters and counts per status."""
-    query = _filters({"q": q, "status": status, "kind": kind, "locale": locale})
-    number = page_number(page_asked)
+    query = _filters(
+        {"q": asked.q, "status": asked.status, "kind": asked.kind, "locale": asked.locale}
+    )
+    number = page_number(asked.page)
     rows, total = subscribers.list_subscribers(
         session,
         q=query.get("q"),
@@ -122,19 +143,10 @@ def _confirm_page(
 
 @router.get("/console/subscribers/{subscriber_id}/remove", response_class=HTMLResponse)
 def remove_confirm(
-    request: Request,
-    session: DbSession,
-    user: Senior,
-    subscriber_id: int,
-    q: Annotated[str, Query(max_length=320)] = "",
-    status: Annotated[str, Query(max_length=20)] = "",
-    kind: Annotated[str, Query(max_length=10)] = "",
-    locale: Annotated[str, Query(max_length=5)] = "",
-    page_asked: Annotated[str, Query(alias="page", max_length=10)] = "",
+    request: Request, session: DbSession, user: Senior, subscriber_id: int, asked: ListParams
 ) -> Response:
     """The confirmation step before a subscriber is removed for good."""
-    back = {"q": q, "status": status, "kind": kind, "locale": locale, "page": page_asked}
-    return _confirm_page(request, session, user, subscriber_id, back)
+    return _confirm_page(request, session, user, subscriber_id, asdict(asked))
 
 
 @router.post("/console/subscribers/{subscriber_id}/remove")
