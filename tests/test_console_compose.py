@@ -95,7 +95,7 @@ def test_the_check_runs_on_what_is_typed(client: TestClient, settings: Settings)
     assert "data-check-errors" in checked.text
     text = text_of(checked.text)
     assert "『おそらく』は推測です。" in text and "現在確認中です" in text  # message, suggestion
-    assert "英語" in text and "<mark>Probably</mark>" in checked.text
+    assert "English" in text and "<mark>Probably</mark>" in checked.text
     assert "シニア以上ができます" in text  # an operator cannot override
     fixed = client.post(
         f"{location}/check",
