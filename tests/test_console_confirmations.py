@@ -15,11 +15,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from anshin.config import Settings
-from anshin.db import make_engine, utcnow
+from anshin.db import utcnow
 from anshin.incidents import notices, service
 from anshin.incidents.models import Incident, IncidentUpdate
 from test_console_incidents import _declare, _incident, textarea
-from test_console_support import client_for, count, login, seed, text_of
+from test_console_support import client_for, count, database, login, seed, text_of
 
 FIRST_JA = (
     "現在、ログインできない障害が発生しております。ご不便をおかけし、誠に申し訳ございません。"
@@ -35,7 +35,7 @@ def client(settings: Settings) -> TestClient:
 
 def _publish(settings: Settings, ref: str, *, minutes_ago: int, status: str | None = None) -> None:
     """A public first notice or update, published ``minutes_ago``."""
-    with Session(make_engine(settings.database_url), expire_on_commit=False) as session:
+    with database(settings) as session:
         incident = service.get(session, ref)
         service.publish_update(
             session,

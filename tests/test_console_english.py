@@ -32,7 +32,7 @@ from anshin.notify.sink import MailSink, SmtpSink, seed_subscribers
 from anshin.team import service as team_service
 from anshin.team.models import User
 from route_table import api_routes
-from test_console_support import client_for, login, seed
+from test_console_support import client_for, database, login, seed
 
 LETTERS = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f"  # kana and kanji
 JAPANESE = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
@@ -213,7 +213,7 @@ def test_every_console_page_in_english_has_no_japanese_but_what_people_wrote(
     demo: Settings,
 ) -> None:
     settings = demo
-    with Session(make_engine(settings.database_url)) as session:
+    with database(settings) as session:
         written = written_by_people(session, settings)
         paths = _paths(settings, session)
         refs = list(session.scalars(select(Incident.reference)))

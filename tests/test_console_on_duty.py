@@ -6,19 +6,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from anshin import events
 from anshin.config import Settings
-from anshin.db import make_engine, utcnow
+from anshin.db import utcnow
 from anshin.incidents import nudges, service
 from anshin.team.models import User
-from test_console_support import USERS, client_for, login, seed, text_of
+from test_console_support import USERS, client_for, database, login, seed, text_of
 
 
 def _user(settings: Settings, role: str) -> User:
-    with Session(make_engine(settings.database_url)) as session:
+    with database(settings) as session:
         return session.scalars(select(User).where(User.email == USERS[role][0])).one()
 
 
@@ -64,14 +64,13 @@ def test_everyone_sets_their_own_flag_and_an_admin_anyones(settings: Settings) -
         f"/console/users/{me.id}/on-duty", data={"on_duty": "0", "csrf_token": admin_token}
     )
     assert off.status_code == 303 and not _user(settings, "operator").on_duty
-    with Session(make_engine(settings.database_url)) as session:
+    with database(settings) as session:
         actions = [e.action for e in events.history(session, "user", me.id)]
         assert actions.count("user.on_duty") == 1 and actions.count("user.off_duty") == 1
 
 
-def test_the_latest_nudges_are_listed(settings: Settings) -> None:
+def test_the_latest_nudges_are_listed(settings: Settings, engine: Engine) -> None:
     seed(settings)
-    engine = make_engine(settings.database_url)
     with Session(engine, expire_on_commit=False) as session:
         for user in session.scalars(select(User)):
             user.on_duty = True

@@ -25,7 +25,7 @@ from anshin.notify import queue
 from anshin.notify.models import Delivery
 from anshin.notify.sink import MailSink, SmtpSink, seed_subscribers
 from test_console_deliveries import _publish_first_notice
-from test_console_support import client_for, login, seed, text_of
+from test_console_support import client_for, database, login, seed, text_of
 
 REFUSED = "user1@example.com"
 SUBSCRIBERS = 60
@@ -90,7 +90,7 @@ def test_operators_see_every_delivery_masked_a_page_at_a_time(
     (dead_row,) = _rows(dead)
     dead_text = text_of(dead_row)
     assert "配信不能" in dead_text and "SMTP 550" in dead_text
-    with Session(make_engine(mail_settings.database_url)) as session:
+    with database(mail_settings) as session:
         refused = session.scalars(select(Delivery).where(Delivery.status == "dead")).one()
     assert refused.last_attempt_at is not None and refused.attempts == 1
     english = text_of(client.get(f"/console/messages/{message_id}/deliveries?lang=en").text)

@@ -11,15 +11,13 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from anshin import events
 from anshin.config import Settings
-from anshin.db import make_engine
 from anshin.notify import queue, subscribers
 from anshin.notify.models import Subscriber
 from anshin.notify.sink import MailSink, SmtpSink
-from test_console_support import client_for, login, seed, text_of
+from test_console_support import client_for, database, login, seed, text_of
 
 
 @pytest.fixture
@@ -35,14 +33,10 @@ def mail_settings(settings: Settings, sink: SmtpSink) -> Settings:
     )
 
 
-def _db(settings: Settings) -> Session:
-    return Session(make_engine(settings.database_url), expire_on_commit=False)
-
-
 @pytest.fixture
 def client(mail_settings: Settings) -> TestClient:
     seed(mail_settings)
-    with _db(mail_settings) as session:
+    with database(mail_settings) as session:
         subscribers.subscribe_email(
             session, mail_settings, email="tanaka@shop.example.jp", confirmed=True
         )
@@ -66,7 +60,7 @@ def _ids(page: str) -> list[int]:
 
 
 def _subscriber(settings: Settings, address: str) -> Subscriber:
-    with _db(settings) as session:
+    with database(settings) as session:
         found = subscribers.find(session, "email", address)
         assert found is not None
         return found
@@ -130,7 +124,7 @@ def test_remove_asks_first_and_then_deletes(client: TestClient, mail_settings: S
     assert done.status_code == 303 and done.headers["location"] == "/console/subscribers?q=tanaka"
     after = text_of(client.get(done.headers["location"]).text)
     assert "tanaka@shop.example.jp を削除しました。" in after
-    with _db(mail_settings) as session:
+    with database(mail_settings) as session:
         assert subscribers.find(session, "email", "tanaka@shop.example.jp") is None
         actions = [e.action for e in events.history(session, "notify_subscriber", target.id)]
         assert "notify.subscriber.deleted" in actions
@@ -157,7 +151,7 @@ def test_resend_confirmation_goes_out_through_the_outbox(
         "/console/subscribers?status=pending"
     )
     assert "1分以内に送信済み" in text_of(client.get(early.headers["location"]).text)
-    with _db(mail_settings) as session:
+    with database(mail_settings) as session:
         row = session.get(Subscriber, pending.id)
         assert row is not None and row.confirmation_sent_at is not None
         row.confirmation_sent_at = row.confirmation_sent_at.replace(year=2000)
@@ -175,7 +169,7 @@ def test_resend_confirmation_goes_out_through_the_outbox(
     refused = client.post(f"/console/subscribers/{active.id}/resend", data={"csrf_token": token})
     assert refused.status_code == 303
     assert "確認待ちの購読だけ" in text_of(client.get("/console/subscribers").text)
-    with _db(mail_settings) as session:
+    with database(mail_settings) as session:
         actions = [e.action for e in events.history(session, "notify_subscriber", pending.id)]
         assert actions.count("notify.subscriber.confirmation_resent") == 1
 
@@ -189,7 +183,7 @@ def test_operators_may_not_see_subscribers(client: TestClient) -> None:
 
 
 def test_staff_channel_rows_are_not_listed(client: TestClient, mail_settings: Settings) -> None:
-    with _db(mail_settings) as session:
+    with database(mail_settings) as session:
         session.add(Subscriber(kind="email", address="oncall@example.com", status="staff"))
         session.commit()
         assert session.scalar(select(Subscriber.id).where(Subscriber.status == "staff"))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -94,3 +96,14 @@ def text_of(page: str) -> str:
     """A page's visible text, roughly: tags dropped, entities decoded, blanks squeezed."""
     without_scripts = re.sub(r"<script.*?</script>", " ", page, flags=re.S)
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", without_scripts)))
+
+
+@contextmanager
+def database(settings: Settings) -> Iterator[Session]:
+    """A session on the test's database whose engine is closed after, so no connection lingers."""
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            yield session
+    finally:
+        engine.dispose()

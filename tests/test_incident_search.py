@@ -10,13 +10,11 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy.orm import Session
 
 from anshin.config import Settings
-from anshin.db import make_engine
 from anshin.incidents import components, service
 from anshin.incidents.models import Component
-from test_console_support import client_for, login, seed, text_of
+from test_console_support import client_for, database, login, seed, text_of
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -30,7 +28,7 @@ def refs(settings: Settings) -> dict[str, str]:
     """Four incidents over three days; one resolved, one with the word only in an update."""
     seed(settings)  # users, components ログイン and 決済
     found: dict[str, str] = {}
-    with Session(make_engine(settings.database_url), expire_on_commit=False) as session:
+    with database(settings) as session:
         components.add_component(session, "API", name_en="API", actor="test")
 
         def declare(key: str, when: dt.datetime, **facts: object) -> None:
@@ -120,7 +118,7 @@ def test_the_console_lists_and_filters_every_incident(
     assert found("q=ログイン+決済") == []
     assert found("q=%25") == []  # a literal percent sign matches nothing here
     assert found(f"q={refs['api'].lower()}") == [refs["api"]]
-    with Session(make_engine(settings.database_url)) as session:
+    with database(settings) as session:
         payment_id = session.query(Component.id).filter(Component.name == "決済").scalar()
     assert found(f"component={payment_id}") == [refs["payment"]]
     assert found("severity=sev3") == [refs["report"], refs["api"]]
