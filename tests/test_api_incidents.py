@@ -314,7 +314,7 @@ BAD_DECLARATIONS: list[tuple[str, dict[str, Any], int, str, str]] = [
     ("oversized summary", {"summary": "x" * 5001}, 422, "summary", "長すぎます"),
     ("empty title", {"title": "   "}, 422, "title", "必須項目です"),
     ("unknown severity", {"severity": "sev9"}, 422, "severity", "不明な重大度です: sev9"),
-    ("unknown component", {"components": ["存在しない"]}, 404, "components", "存在しない"),
+    ("unknown component", {"components": ["存在しない"]}, 422, "components", "存在しない"),
     ("unknown impact", {"impact": "exploded"}, 422, "component_status", "exploded"),
     ("negative customers", {"estimated_affected_customers": -1}, 422, "", ""),
     ("unknown field", {"colour": "red"}, 422, "", ""),
@@ -413,7 +413,7 @@ def test_bad_updates_change_nothing(
     unknown_component = client.patch(
         f"/api/incidents/{ref}", json={"components": ["無い"]}, headers=bearer(tokens["operator"])
     )
-    assert unknown_component.status_code == 404
+    assert unknown_component.status_code == 422
     garbage = client.post(
         f"/api/incidents/{ref}/updates",
         content=b"{not json",

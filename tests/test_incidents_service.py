@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from anshin import events
 from anshin.config import Settings
-from anshin.errors import Conflict, InvalidInput, NotFound
+from anshin.errors import Conflict, InvalidInput
 from anshin.incidents import components, maintenance, service
 from anshin.incidents.models import Component, Incident, IncidentUpdate
 from notice_texts import FIRST_NOTICE_JA, RESOLUTION_JA, UPDATE_JA
@@ -167,7 +167,8 @@ def test_bad_update_is_refused_and_changes_nothing(
 def test_unknown_component_refuses_the_declaration(
     session: Session, settings: Settings, api_component: Component
 ) -> None:
-    with pytest.raises(NotFound):
+    # A mistake in the request (422), not a missing resource (404): issue 7.
+    with pytest.raises(InvalidInput):
         _declare(session, settings, components=["ログイン", "存在しない"])
     session.rollback()
     assert _count(session, Incident) == 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -40,6 +41,8 @@ from anshin.config import DEV_SECRET, Settings, get_settings
 from anshin.db import is_busy, is_storage_error, make_engine, make_sessionmaker, storage_cause
 from anshin.errors import AnshinError
 from anshin.i18n import N_, SUPPORTED_LOCALES, translate
+from anshin.inputs import ERROR_MESSAGES as INPUT_MESSAGES
+from anshin.inputs import printable
 from anshin.team.service import HASHING_SLOTS
 from anshin.web.deps import (
     LOCALE_COOKIE,
@@ -73,7 +76,10 @@ VALIDATION_MESSAGES: dict[str, str] = {
     "missing": N_("This field is required."),
     "string_too_long": N_("Too long."),
     "string_too_short": N_("Too short."),
+    "string_type": N_("Enter text (a JSON string)."),
     "int_parsing": N_("Enter a whole number."),
+    "int_type": N_("Enter a whole number."),
+    "int_from_float": N_("Enter a whole number."),
     "float_parsing": N_("Enter a number."),
     "datetime_parsing": N_("Enter a date and time (ISO 8601, e.g. 2026-11-22T15:30+09:00)."),
     "datetime_from_date_parsing": N_(
@@ -83,13 +89,53 @@ VALIDATION_MESSAGES: dict[str, str] = {
     "enum": N_("Choose one of the allowed values."),
     "greater_than_equal": N_("The value is too small."),
     "less_than_equal": N_("The value is too large."),
-    "json_invalid": N_("The request body is not valid JSON."),
+    "json_invalid": N_("The request body is not valid JSON: line {line}, column {column}."),
     "model_attributes_type": N_("The request body must be a JSON object."),
+    "model_type": N_("The request body must be a JSON object."),
     "dict_type": N_("The request body must be a JSON object."),
     "list_type": N_("Enter a list."),
+    "too_long": N_("Too many items."),
     "bool_parsing": N_("Enter true or false."),
+    "bool_type": N_("Enter true or false."),
     "extra_forbidden": N_("Unknown field."),
+    # pydantic's own refusal of a lone surrogate (in a field's name, or before our check).
+    "string_unicode": INPUT_MESSAGES["text_surrogate"],
+    # The shared input layer (anshin.inputs): unstorable text, times, ids, references.
+    **INPUT_MESSAGES,
 }
+# A JSON object key followed by its colon: the field a parse error sits in.
+_JSON_KEY = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:')
+
+
+def _json_error_detail(err: dict[str, Any], doc: Any) -> dict[str, Any]:
+    """Where a body that is not JSON breaks: line, column, and the field it was in.
+
+    FastAPI reports the character offset only; people and editors count lines
+    and columns, and a client fixing its request wants the field's name.
+    """
+    loc = err.get("loc", ())
+    offset = loc[-1] if loc and isinstance(loc[-1], int) else 0
+    text = doc if isinstance(doc, str) else ""
+    offset = min(offset, len(text))
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    keys = _JSON_KEY.findall(text, 0, offset)
+    return {"field": keys[-1] if keys else None, "line": line, "column": column}
+
+
+def _json(payload: dict[str, Any], status: int, headers: Any = None) -> JSONResponse:
+    """A JSON answer whose every string can be sent: a lone surrogate is escaped, not a crash."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return printable(value)
+        if isinstance(value, dict):
+            return {clean(k): clean(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [clean(v) for v in value]
+        return value
+
+    return JSONResponse(clean(payload), status_code=status, headers=headers)
 
 
 def _is_api(request: Request) -> bool:
@@ -107,7 +153,7 @@ async def _error_page(request: Request, status: int, text: str) -> HTMLResponse:
     else:
         context = page_context(request, user)
     body = render("error.html", {"user": None, **context, "status": status, "message": text})
-    return HTMLResponse(body, status_code=status)
+    return HTMLResponse(printable(body), status_code=status)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -115,7 +161,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def anshin_error(request: Request, exc: AnshinError) -> Response:
         if isinstance(exc, LoginRequired) and not _is_api(request):
             target = quote(
-                str(request.url.path) + ("?" + request.url.query if request.url.query else "")
+                str(request.url.path) + ("?" + request.url.query if request.url.query else ""),
+                errors="replace",
             )
             return RedirectResponse(f"/login?next={target}", status_code=303)
         text = message(request, exc)
@@ -128,7 +175,7 @@ def _install_error_handlers(app: FastAPI) -> None:
                     **exc.details(),
                 }
             }
-            return JSONResponse(payload, status_code=exc.status)
+            return _json(payload, exc.status)
         return await _error_page(request, exc.status, text)
 
     @app.exception_handler(LexiconError)
@@ -139,18 +186,26 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         locale = request_locale(request)
-        details = []
+        details: list[dict[str, Any]] = []
         for err in exc.errors():
+            kind = str(err.get("type"))
+            msgid = VALIDATION_MESSAGES.get(kind, N_("This value is not valid."))
+            if kind == "json_invalid":
+                where = _json_error_detail(err, exc.body)
+                text = translate(locale, msgid, line=where["line"], column=where["column"])
+                details.append({**where, "message": text})
+                continue
             loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
-            msgid = VALIDATION_MESSAGES.get(str(err.get("type")), N_("This value is not valid."))
-            details.append({"field": ".".join(loc) or None, "message": translate(locale, msgid)})
+            params = {k: str(v) for k, v in (err.get("ctx") or {}).items()}
+            details.append(
+                {"field": ".".join(loc) or None, "message": translate(locale, msgid, **params)}
+            )
         summary = translate(
             locale, N_("Some of the input is not valid. Check the fields and try again.")
         )
         if _is_api(request):
-            return JSONResponse(
-                {"error": {"code": "InvalidInput", "message": summary, "details": details}},
-                status_code=422,
+            return _json(
+                {"error": {"code": "InvalidInput", "message": summary, "details": details}}, 422
             )
         lines = "; ".join(f"{d['field']}: {d['message']}" for d in details)
         return await _error_page(request, 422, f"{summary} {lines}")
@@ -163,14 +218,15 @@ def _install_error_handlers(app: FastAPI) -> None:
             405: N_("This method is not allowed here."),
             401: N_("Sign in to continue."),
             403: N_("Your role does not allow this."),
+            400: N_("The request body could not be read. Send UTF-8 text."),
         }
         fallback = N_("The request could not be processed.")
         text = translate(locale, texts.get(exc.status_code, fallback))
         if _is_api(request):
-            return JSONResponse(
+            return _json(
                 {"error": {"code": f"HTTP{exc.status_code}", "message": text}},
-                status_code=exc.status_code,
-                headers=getattr(exc, "headers", None),
+                exc.status_code,
+                getattr(exc, "headers", None),
             )
         return await _error_page(request, exc.status_code, text)
 

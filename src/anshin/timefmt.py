@@ -13,6 +13,12 @@ def to_zone(value: dt.datetime | None, zone: str) -> dt.datetime | None:
     return value.astimezone(ZoneInfo(zone))
 
 
+def iso_local(value: dt.datetime | None, zone: str) -> str | None:
+    """A stored UTC time as ISO 8601 with the team's offset, as every JSON answer gives times."""
+    local = to_zone(value, zone)
+    return local.isoformat() if local else None
+
+
 def format_local(value: dt.datetime | None, zone: str, locale: str = "ja") -> str:
     """2026/11/22 14:05 (JST) for Japanese readers, 2026-11-22 14:05 JST for English."""
     local = to_zone(value, zone)

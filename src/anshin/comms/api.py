@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from anshin.comms import preview, rules, service
 from anshin.comms.variables import variables_for
+from anshin.inputs import Count, StrictInput, Text, Time, to_utc
 from anshin.team.rules import Role
 from anshin.web.auth import DbSession, Operator, Senior
 from anshin.web.deps import request_locale, settings_of
@@ -27,8 +27,8 @@ router = APIRouter(prefix="/api", tags=["templates"])
 EDIT_ROLE = Role.SENIOR
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _In(StrictInput):
+    """Requests refuse unknown fields and coerce no types (anshin.inputs)."""
 
 
 class TemplateOut(BaseModel):
@@ -68,33 +68,33 @@ class VersionList(BaseModel):
 class TemplateIn(_In):
     """A new text for a template; ``subject`` for email only."""
 
-    subject: str | None = Field(default=None, max_length=rules.SUBJECT_MAX)
-    body: str = Field(max_length=rules.BODY_MAX)
-    note: str | None = Field(default=None, max_length=service.NOTE_MAX)
+    subject: Text | None = Field(default=None, max_length=rules.SUBJECT_MAX)
+    body: Text = Field(max_length=rules.BODY_MAX)
+    note: Text | None = Field(default=None, max_length=service.NOTE_MAX)
 
 
 class RestoreIn(_In):
     """The version to bring back (0 = the shipped default)."""
 
-    version: int = Field(ge=0)
+    version: Count
 
 
 class RenderIn(_In):
     """What to render: a template (the active one, or a draft) with a record's facts."""
 
-    kind: str
-    locale: str = "ja"
-    channel: str
-    incident: str | None = Field(default=None, max_length=40)
-    maintenance: str | None = Field(default=None, max_length=40)
-    subject: str | None = Field(default=None, max_length=rules.SUBJECT_MAX)
-    body: str | None = Field(default=None, max_length=rules.BODY_MAX)
-    customer_name: str = Field(default="", max_length=200)
-    inquiry_reference: str = Field(default="", max_length=40)
-    answer: str = Field(default="", max_length=rules.BODY_MAX)
-    support_plan: str = Field(default="", max_length=rules.BODY_MAX)
-    next_update_at: dt.datetime | None = None
-    reply_by: dt.datetime | None = None
+    kind: Text = Field(max_length=40)
+    locale: Text = Field(default="ja", max_length=10)
+    channel: Text = Field(max_length=40)
+    incident: Text | None = Field(default=None, max_length=40)
+    maintenance: Text | None = Field(default=None, max_length=40)
+    subject: Text | None = Field(default=None, max_length=rules.SUBJECT_MAX)
+    body: Text | None = Field(default=None, max_length=rules.BODY_MAX)
+    customer_name: Text = Field(default="", max_length=200)
+    inquiry_reference: Text = Field(default="", max_length=40)
+    answer: Text = Field(default="", max_length=rules.BODY_MAX)
+    support_plan: Text = Field(default="", max_length=rules.BODY_MAX)
+    next_update_at: Time | None = None
+    reply_by: Time | None = None
     # Without a record: the built-in sample facts, nothing confirmed or all confirmed (R3).
     sample: Literal["unconfirmed", "confirmed"] | None = None
 
@@ -126,21 +126,25 @@ class RenderOut(BaseModel):
     has_errors: bool
 
 
-def template_out(text: service.TemplateText) -> TemplateOut:
-    """The API shape of one version."""
-    return TemplateOut(**text.as_dict())
+def template_out(text: service.TemplateText, zone: str) -> TemplateOut:
+    """The API shape of one version, its time in the team's zone."""
+    return TemplateOut(**text.as_dict(zone))
 
 
-def _detail(text: service.TemplateText, locale: str, changed: bool | None = None) -> TemplateDetail:
-    index = 0 if locale == "ja" else 1
+def _detail(
+    request: Request, text: service.TemplateText, changed: bool | None = None
+) -> TemplateDetail:
+    index = 0 if request_locale(request) == "ja" else 1
     variables = {name: docs[index] for name, docs in variables_for(text.kind).items()}
-    return TemplateDetail(**text.as_dict(), variables=variables, changed=changed)
+    zone = settings_of(request).timezone
+    return TemplateDetail(**text.as_dict(zone), variables=variables, changed=changed)
 
 
 @router.get("/templates", response_model=TemplateList)
-def list_templates(session: DbSession, user: Operator) -> TemplateList:
+def list_templates(request: Request, session: DbSession, user: Operator) -> TemplateList:
     """The active text of every (kind, locale, channel)."""
-    return TemplateList(templates=[template_out(t) for t in service.list_templates(session)])
+    zone = settings_of(request).timezone
+    return TemplateList(templates=[template_out(t, zone) for t in service.list_templates(session)])
 
 
 @router.get("/templates/{kind}/{locale}/{channel}", response_model=TemplateDetail)
@@ -149,7 +153,7 @@ def get_template(
 ) -> TemplateDetail:
     """The active text and the variables it may use (described in the caller's language)."""
     text = service.get_active(session, kind, locale, channel)
-    return _detail(text, request_locale(request))
+    return _detail(request, text)
 
 
 @router.put("/templates/{kind}/{locale}/{channel}", response_model=TemplateDetail)
@@ -175,16 +179,17 @@ def put_template(
         actor=user.actor,
     )
     session.commit()
-    return _detail(text, request_locale(request), changed)
+    return _detail(request, text, changed)
 
 
 @router.get("/templates/{kind}/{locale}/{channel}/versions", response_model=VersionList)
 def list_versions(
-    session: DbSession, user: Operator, kind: str, locale: str, channel: str
+    request: Request, session: DbSession, user: Operator, kind: str, locale: str, channel: str
 ) -> VersionList:
     """Who changed the template and when, newest first."""
     versions = service.list_versions(session, kind, locale, channel)
-    return VersionList(versions=[template_out(v) for v in versions])
+    zone = settings_of(request).timezone
+    return VersionList(versions=[template_out(v, zone) for v in versions])
 
 
 @router.post("/templates/{kind}/{locale}/{channel}/restore", response_model=TemplateOut)
@@ -198,20 +203,10 @@ def restore_version(
     body: RestoreIn,
 ) -> TemplateOut:
     """Bring an old version back as the newest one (seniors and above)."""
-    text = service.restore(
-        session, settings_of(request), kind, locale, channel, body.version, actor=user.actor
-    )
+    settings = settings_of(request)
+    text = service.restore(session, settings, kind, locale, channel, body.version, actor=user.actor)
     session.commit()
-    return template_out(text)
-
-
-def _aware(value: dt.datetime | None, zone: str) -> dt.datetime | None:
-    """A time without an offset is in the team's zone."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(zone))
-    return value.astimezone(dt.UTC)
+    return template_out(text, settings.timezone)
 
 
 @router.post("/templates/render", response_model=RenderOut)
@@ -230,8 +225,8 @@ def render(request: Request, session: DbSession, user: Operator, body: RenderIn)
         "inquiry_reference": body.inquiry_reference,
         "answer": body.answer,
         "support_plan": body.support_plan,
-        "next_update_at": _aware(body.next_update_at, settings.timezone),
-        "reply_by": _aware(body.reply_by, settings.timezone),
+        "next_update_at": to_utc(body.next_update_at, settings.timezone, field="next_update_at"),
+        "reply_by": to_utc(body.reply_by, settings.timezone, field="reply_by"),
     }
     rendered, findings = preview.preview(
         session,

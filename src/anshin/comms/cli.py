@@ -116,7 +116,7 @@ def list_command(format: str = FORMAT) -> None:
     with open_session(settings) as session:
         texts = service.list_templates(session)
     if format == "json":
-        print_json({"templates": [text.as_dict() for text in texts]})
+        print_json({"templates": [text.as_dict(settings.timezone) for text in texts]})
         return
     table = Table()
     for title in (N_("Kind"), N_("Language"), N_("Channel"), N_("Version"), N_("Changed by")):
@@ -146,7 +146,7 @@ def show(
         else:
             text = service.get_version(session, kind, locale, channel, version)
     if format == "json":
-        print_json(text.as_dict())
+        print_json(text.as_dict(settings.timezone))
         return
     typer.echo(rules.format_file(text.source, locale), nl=False)
 
@@ -212,7 +212,7 @@ def versions(
     with open_session(settings) as session:
         texts = service.list_versions(session, kind, locale, channel)
     if format == "json":
-        print_json({"versions": [text.as_dict() for text in texts]})
+        print_json({"versions": [text.as_dict(settings.timezone) for text in texts]})
         return
     table = Table()
     for title in (N_("Version"), N_("Changed by"), N_("When"), N_("Note")):

@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field, field_validator
 from anshin.comms.lint import KINDS, LOCALES, IncidentFacts, LexiconError, check, has_errors
 from anshin.errors import AnshinError
 from anshin.i18n import N_
+from anshin.inputs import StrictInput, Text
 
 TEXT_MAX = 20_000
 log = logging.getLogger("anshin.lint")
@@ -52,19 +53,19 @@ def avoid_expressions() -> Sequence[tuple[str, str]]:
     return ()
 
 
-class FactsIn(BaseModel):
+class FactsIn(StrictInput):
     """What the incident record says is confirmed (enables ``unconfirmed-as-fact``)."""
 
     recovery_confirmed: bool = False
     cause_confirmed: bool = False
 
 
-class LintRequest(BaseModel):
-    """A draft to check."""
+class LintRequest(StrictInput):
+    """A draft to check: unknown fields are refused, types are not coerced (anshin.inputs)."""
 
-    text: str = Field(max_length=TEXT_MAX)
-    kind: str
-    locale: str = "ja"
+    text: Text = Field(max_length=TEXT_MAX)
+    kind: Text
+    locale: Text = "ja"
     facts: FactsIn | None = None
 
     @field_validator("kind")

@@ -28,6 +28,7 @@ from anshin.db import utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import N_
 from anshin.incidents.models import Incident, Maintenance
+from anshin.timefmt import iso_local
 
 DEFAULTS_DIR = Path(__file__).resolve().parent / "templates_default"
 NOTE_MAX = 500
@@ -57,8 +58,8 @@ class TemplateText:
         """True while the team has not edited this template."""
         return self.version == 0
 
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON shape of the API."""
+    def as_dict(self, zone: str) -> dict[str, Any]:
+        """The JSON shape of the API; ``created_at`` in the team's zone, like every answer."""
         return {
             "kind": self.kind,
             "locale": self.locale,
@@ -67,7 +68,7 @@ class TemplateText:
             "source": "default" if self.is_default else "custom",
             "subject": self.subject,
             "body": self.body,
-            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "created_at": iso_local(self.created_at, zone),
             "created_by": self.created_by,
             "note": self.note,
         }

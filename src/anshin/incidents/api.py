@@ -37,11 +37,11 @@ from anshin.incidents.schemas import (
     NoNewsDraftOut,
     ResolveCreate,
     UpdateCreate,
-    aware,
     component_out,
     incident_out,
     maintenance_out,
 )
+from anshin.inputs import Ref, to_utc
 from anshin.timefmt import to_zone
 from anshin.web.auth import DbSession, Operator, Senior
 from anshin.web.deps import settings_of
@@ -118,10 +118,12 @@ def declare(
         summary_en=body.summary_en,
         components=body.components,
         component_impact=body.impact,
-        started_at=aware(body.started_at, zone),
-        detected_at=aware(body.detected_at, zone),
+        started_at=to_utc(body.started_at, zone, field="started_at", happened=True),
+        detected_at=to_utc(body.detected_at, zone, field="detected_at", happened=True),
         estimated_affected_customers=body.estimated_affected_customers,
-        estimated_recovery_at=aware(body.estimated_recovery_at, zone),
+        estimated_recovery_at=to_utc(
+            body.estimated_recovery_at, zone, field="estimated_recovery_at"
+        ),
         recovery_confirmed=body.recovery_confirmed,
         cause=body.cause,
         cause_confirmed=body.cause_confirmed,
@@ -135,14 +137,14 @@ def declare(
 
 
 @router.get("/incidents/{ref}", response_model=IncidentOut)
-def get_incident(request: Request, session: DbSession, user: Operator, ref: str) -> IncidentOut:
+def get_incident(request: Request, session: DbSession, user: Operator, ref: Ref) -> IncidentOut:
     """One incident with every message and the next one due."""
     return incident_out(service.get(session, ref), _settings(request))
 
 
 @router.patch("/incidents/{ref}", response_model=IncidentOut)
 def edit_facts(
-    request: Request, session: DbSession, user: Operator, ref: str, body: IncidentPatch
+    request: Request, session: DbSession, user: Operator, ref: Ref, body: IncidentPatch
 ) -> IncidentOut:
     """Change facts of the shared record (R2); fields not sent keep their value."""
     settings = _settings(request)
@@ -155,7 +157,7 @@ def edit_facts(
 
 @router.post("/incidents/{ref}/updates", response_model=IncidentOut, status_code=201)
 def post_update(
-    request: Request, session: DbSession, user: Operator, ref: str, body: UpdateCreate
+    request: Request, session: DbSession, user: Operator, ref: Ref, body: UpdateCreate
 ) -> IncidentOut:
     """Publish the first notice or an update (R4, R5); ``no_news`` posts the prepared text."""
     settings = _settings(request)
@@ -167,7 +169,7 @@ def post_update(
         incident,
         body_ja=body.body_ja,
         body_en=body.body_en,
-        next_update_at=aware(body.next_update_at, settings.timezone),
+        next_update_at=to_utc(body.next_update_at, settings.timezone, field="next_update_at"),
         no_news=body.no_news,
         now=now,
     )
@@ -192,7 +194,7 @@ def post_update(
 
 @router.post("/incidents/{ref}/resolve", response_model=IncidentOut)
 def resolve(
-    request: Request, session: DbSession, user: Operator, ref: str, body: ResolveCreate
+    request: Request, session: DbSession, user: Operator, ref: Ref, body: ResolveCreate
 ) -> IncidentOut:
     """Resolve with a resolution notice that promises the report (R7)."""
     settings = _settings(request)
@@ -212,7 +214,7 @@ def resolve(
 
 
 @router.get("/incidents/{ref}/no-news-draft", response_model=NoNewsDraftOut)
-def no_news_draft(request: Request, session: DbSession, user: Operator, ref: str) -> NoNewsDraftOut:
+def no_news_draft(request: Request, session: DbSession, user: Operator, ref: Ref) -> NoNewsDraftOut:
     """The prepared 「引き続き対応中です」 update and the time it promises (R5)."""
     settings = _settings(request)
     incident = service.get(session, ref)
@@ -266,7 +268,8 @@ def schedule_maintenance(
     """Announce a maintenance window in advance (R10; senior and above)."""
     settings = _settings(request)
     zone = settings.timezone
-    start, end = aware(body.scheduled_start, zone), aware(body.scheduled_end, zone)
+    start = to_utc(body.scheduled_start, zone, field="scheduled_start")
+    end = to_utc(body.scheduled_end, zone, field="scheduled_end")
     assert start is not None and end is not None
     window = maintenance_service.schedule(
         session,
@@ -287,7 +290,7 @@ def schedule_maintenance(
 
 @router.post("/maintenances/{ref}/status", response_model=MaintenanceOut, tags=["maintenance"])
 def maintenance_status(
-    request: Request, session: DbSession, user: Senior, ref: str, body: MaintenanceStatusIn
+    request: Request, session: DbSession, user: Senior, ref: Ref, body: MaintenanceStatusIn
 ) -> MaintenanceOut:
     """Move a window along: in_progress, verifying, completed (senior and above)."""
     settings = _settings(request)

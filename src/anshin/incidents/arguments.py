@@ -15,7 +15,8 @@ from anshin.config import Settings
 from anshin.incidents import service
 from anshin.incidents.models import Incident
 from anshin.incidents.record import IncidentInput
-from anshin.incidents.schemas import IncidentPatch, aware
+from anshin.incidents.schemas import IncidentPatch
+from anshin.inputs import to_utc
 
 
 def patched_input(incident: Incident, patch: IncidentPatch, zone: str) -> IncidentInput:
@@ -31,7 +32,7 @@ def patched_input(incident: Incident, patch: IncidentPatch, zone: str) -> Incide
         return getattr(patch, name) if name in sent else current
 
     recovery_at = (
-        aware(patch.estimated_recovery_at, zone)
+        to_utc(patch.estimated_recovery_at, zone, field="estimated_recovery_at")
         if "estimated_recovery_at" in sent
         else incident.estimated_recovery_at
     )

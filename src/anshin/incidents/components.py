@@ -31,6 +31,7 @@ from anshin.incidents.models import (
     Maintenance,
     MaintenanceComponent,
 )
+from anshin.inputs import check_storable, parse_id
 from anshin.statuspage import service as statuspage
 
 NAME_MAX = 200
@@ -114,26 +115,36 @@ def list_groups(session: Session) -> list[ComponentGroup]:
 
 
 def get_component(session: Session, name_or_id: str | int) -> Component:
-    """A component by name or id; 404 with the name when there is none."""
+    """A component by name or id; 404 with the name when there is none.
+
+    Digits that are an id (ASCII, within bigint) look the id up first, then the
+    name; other digits ("²", past 2**63-1) are only ever a name.
+    """
     component: Component | None = None
-    if isinstance(name_or_id, int) or str(name_or_id).isdigit():
-        component = session.get(Component, int(name_or_id))
-    if component is None:
-        component = session.scalar(
-            select(Component).where(Component.name == str(name_or_id).strip())
-        )
+    number = parse_id(name_or_id)
+    if number is not None:
+        component = session.get(Component, number)
+    if component is None and isinstance(name_or_id, str):
+        name = check_storable(name_or_id, "components").strip()
+        component = session.scalar(select(Component).where(Component.name == name))
     if component is None:
         raise NotFound(N_("Unknown component: {name}."), field="components", name=str(name_or_id))
     return component
 
 
 def resolve_components(session: Session, names: list[str]) -> list[Component]:
-    """The components named (by name or id), each once; an unknown one refuses the lot."""
+    """The components named (by name or id), each once; an unknown one refuses the lot.
+
+    An unknown name is a mistake in the request, not a missing resource: 422.
+    """
     found: dict[int, Component] = {}
     for name in names:
         if not str(name).strip():
             continue
-        component = get_component(session, name)
+        try:
+            component = get_component(session, name)
+        except NotFound as exc:
+            raise InvalidInput(exc.msgid, field=exc.field, **exc.params) from None
         found[component.id] = component
     if len(found) > 500:
         raise InvalidInput(N_("Too many components."), field="components")

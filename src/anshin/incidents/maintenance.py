@@ -19,6 +19,7 @@ from anshin.i18n import N_
 from anshin.incidents import notices, rules
 from anshin.incidents.components import recompute_component_statuses, resolve_components
 from anshin.incidents.models import Maintenance, MaintenanceComponent
+from anshin.inputs import record_key
 from anshin.statuspage import service as statuspage
 
 # Statuses a window may move to from each status.
@@ -98,12 +99,11 @@ def schedule(
 def get(session: Session, reference_or_id: str | int) -> Maintenance:
     """A maintenance window by reference (MNT-2026-0001) or id; 404 otherwise."""
     found: Maintenance | None
-    if isinstance(reference_or_id, int) or str(reference_or_id).isdigit():
-        found = session.get(Maintenance, int(reference_or_id))
+    key = record_key(reference_or_id, "ref")
+    if isinstance(key, int):
+        found = session.get(Maintenance, key)
     else:
-        found = session.scalar(
-            select(Maintenance).where(Maintenance.reference == str(reference_or_id).upper())
-        )
+        found = session.scalar(select(Maintenance).where(Maintenance.reference == key.upper()))
     if found is None:
         raise NotFound(N_("No such maintenance: {ref}."), ref=str(reference_or_id))
     return found

@@ -2,44 +2,35 @@
 
 The CLI prints exactly what the API returns, so a script can move between the
 two without learning a second format. Times go out in ISO 8601 with the team's
-offset (stored UTC, DESIGN.md); times coming in without an offset are read in
-the team's zone by :func:`aware`. Internal notes and internal updates appear
-here because every caller of the staff API is signed-in staff; the public JSON
-is the status page's ``/api/v2/*`` and never carries them.
+offset (stored UTC, DESIGN.md); times coming in are ISO 8601 text within a
+sane range, and without an offset are in the team's zone (``anshin.inputs``:
+one strict input layer for the API, the console and the CLI). Internal notes
+and internal updates appear here because every caller of the staff API is
+signed-in staff; the public JSON is the status page's ``/api/v2/*`` and never
+carries them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.incidents import rules
 from anshin.incidents import service as incident_service
 from anshin.incidents.models import Component, Incident, IncidentUpdate, Maintenance
+from anshin.inputs import Count, StrictInput, Text, Time
 from anshin.timefmt import to_zone
 
 NAME_MAX = 200
 MAX_COMPONENTS = 500
 
 
-def aware(value: dt.datetime | None, zone: str) -> dt.datetime | None:
-    """A time someone sent, made timezone-aware: no offset means the team's zone."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(zone))
-    return value.astimezone(dt.UTC)
-
-
-class _In(BaseModel):
-    """Requests refuse unknown fields, so a typo is a 422 rather than silently ignored."""
-
-    model_config = ConfigDict(extra="forbid")
+class _In(StrictInput):
+    """Requests refuse unknown fields and coerce no types (anshin.inputs), so a typo is a 422."""
 
 
 def _text(limit: int = rules.TEXT_MAX, default: Any = None, **extra: Any) -> Any:
@@ -59,47 +50,47 @@ def _choice(values: tuple[str, ...], default: Any = None) -> Any:
 class IncidentCreate(_In):
     """The facts of a new incident (R1). Only title and severity are required."""
 
-    title: str = _text(rules.TITLE_MAX, ..., description="Japanese title, shown to customers")
-    title_en: str | None = _text(rules.TITLE_MAX)
-    severity: str = _choice(rules.SEVERITIES, ...)
-    summary: str = _text(default="")
-    summary_en: str | None = _text()
-    components: list[str] = Field(
+    title: Text = _text(rules.TITLE_MAX, ..., description="Japanese title, shown to customers")
+    title_en: Text | None = _text(rules.TITLE_MAX)
+    severity: Text = _choice(rules.SEVERITIES, ...)
+    summary: Text = _text(default="")
+    summary_en: Text | None = _text()
+    components: list[Text] = Field(
         default_factory=list,
         max_length=MAX_COMPONENTS,
         description="Affected components, by name or id",
     )
-    impact: str | None = _choice(rules.COMPONENT_STATUSES)
-    started_at: dt.datetime | None = None
-    detected_at: dt.datetime | None = None
-    estimated_affected_customers: int | None = Field(None, ge=0)
-    estimated_recovery_at: dt.datetime | None = None
+    impact: Text | None = _choice(rules.COMPONENT_STATUSES)
+    started_at: Time | None = None
+    detected_at: Time | None = None
+    estimated_affected_customers: Count | None = Field(None, le=rules.MAX_AFFECTED_CUSTOMERS)
+    estimated_recovery_at: Time | None = None
     recovery_confirmed: bool = False
-    cause: str | None = _text()
+    cause: Text | None = _text()
     cause_confirmed: bool = False
-    workaround: str | None = _text()
-    workaround_en: str | None = _text()
-    internal_notes: str | None = _text()
+    workaround: Text | None = _text()
+    workaround_en: Text | None = _text()
+    internal_notes: Text | None = _text()
 
 
 class IncidentPatch(_In):
     """Changes to the shared record (R2): only the fields sent change; ``null`` clears one."""
 
-    title: str | None = _text(rules.TITLE_MAX)
-    title_en: str | None = _text(rules.TITLE_MAX)
-    severity: str | None = _choice(rules.SEVERITIES)
-    summary: str | None = _text()
-    summary_en: str | None = _text()
-    components: list[str] | None = Field(None, max_length=MAX_COMPONENTS)
-    impact: str | None = _choice(rules.COMPONENT_STATUSES)
-    estimated_affected_customers: int | None = Field(None, ge=0)
-    estimated_recovery_at: dt.datetime | None = None
+    title: Text | None = _text(rules.TITLE_MAX)
+    title_en: Text | None = _text(rules.TITLE_MAX)
+    severity: Text | None = _choice(rules.SEVERITIES)
+    summary: Text | None = _text()
+    summary_en: Text | None = _text()
+    components: list[Text] | None = Field(None, max_length=MAX_COMPONENTS)
+    impact: Text | None = _choice(rules.COMPONENT_STATUSES)
+    estimated_affected_customers: Count | None = Field(None, le=rules.MAX_AFFECTED_CUSTOMERS)
+    estimated_recovery_at: Time | None = None
     recovery_confirmed: bool | None = None
-    cause: str | None = _text()
+    cause: Text | None = _text()
     cause_confirmed: bool | None = None
-    workaround: str | None = _text()
-    workaround_en: str | None = _text()
-    internal_notes: str | None = _text()
+    workaround: Text | None = _text()
+    workaround_en: Text | None = _text()
+    internal_notes: Text | None = _text()
 
 
 class UpdateCreate(_In):
@@ -108,49 +99,49 @@ class UpdateCreate(_In):
     With ``no_news`` and no ``body_ja``, the prepared "引き続き対応中です" texts are used.
     """
 
-    body_ja: str | None = _text()
-    body_en: str | None = _text()
-    status: str | None = _choice(rules.STATUSES)
-    next_update_at: dt.datetime | None = None
-    audience: str = _choice(rules.AUDIENCES, "public")
+    body_ja: Text | None = _text()
+    body_en: Text | None = _text()
+    status: Text | None = _choice(rules.STATUSES)
+    next_update_at: Time | None = None
+    audience: Text = _choice(rules.AUDIENCES, "public")
     no_news: bool = False
-    override_reason: str | None = _text()
+    override_reason: Text | None = _text()
 
 
 class ResolveCreate(_In):
     """The resolution notice (R7): Japanese required, English optional."""
 
-    body_ja: str = _text(default=...)
-    body_en: str | None = _text()
-    override_reason: str | None = _text()
+    body_ja: Text = _text(default=...)
+    body_en: Text | None = _text()
+    override_reason: Text | None = _text()
 
 
 class ComponentCreate(_In):
     """A component customers see a status for."""
 
-    name: str = _text(NAME_MAX, ...)
-    name_en: str | None = _text(NAME_MAX)
-    group: str | None = _text(NAME_MAX)
-    description: str | None = _text()
+    name: Text = _text(NAME_MAX, ...)
+    name_en: Text | None = _text(NAME_MAX)
+    group: Text | None = _text(NAME_MAX)
+    description: Text | None = _text()
 
 
 class MaintenanceCreate(_In):
     """A maintenance window announced in advance (R10)."""
 
-    title: str = _text(rules.TITLE_MAX, ...)
-    title_en: str | None = _text(rules.TITLE_MAX)
-    body: str = _text(default="")
-    body_en: str | None = _text()
-    scheduled_start: dt.datetime
-    scheduled_end: dt.datetime
-    components: list[str] = Field(default_factory=list, max_length=MAX_COMPONENTS)
+    title: Text = _text(rules.TITLE_MAX, ...)
+    title_en: Text | None = _text(rules.TITLE_MAX)
+    body: Text = _text(default="")
+    body_en: Text | None = _text()
+    scheduled_start: Time
+    scheduled_end: Time
+    components: list[Text] = Field(default_factory=list, max_length=MAX_COMPONENTS)
     notify_subscribers: bool = True
 
 
 class MaintenanceStatusIn(_In):
     """Move a window along scheduled → in_progress → verifying → completed."""
 
-    status: str = _choice(rules.MAINTENANCE_STATUSES, ...)
+    status: Text = _choice(rules.MAINTENANCE_STATUSES, ...)
 
 
 class DueOut(BaseModel):
@@ -261,8 +252,8 @@ class MaintenanceOut(BaseModel):
     body: str
     body_en: str | None
     status: str
-    scheduled_start: dt.datetime
-    scheduled_end: dt.datetime
+    scheduled_start: Time
+    scheduled_end: Time
     completed_at: dt.datetime | None
     components: list[str]
     created_by: str
@@ -301,9 +292,7 @@ def update_out(update: IncidentUpdate, zone: str) -> UpdateOut:
     )
 
 
-def incident_out(
-    incident: Incident, settings: Settings, now: dt.datetime | None = None
-) -> IncidentOut:
+def incident_out(incident: Incident, settings: Settings, now: Time | None = None) -> IncidentOut:
     """The incident as the API and ``--format json`` show it, with its due timer."""
     zone = settings.timezone
     due = incident_service.due(settings, incident, now or utcnow())

@@ -27,6 +27,7 @@ from anshin.incidents.components import (
 from anshin.incidents.models import Incident, IncidentComponent, IncidentUpdate
 from anshin.incidents.record import IncidentInput as IncidentInput
 from anshin.incidents.record import clean_facts, next_reference, snapshot
+from anshin.inputs import record_key
 from anshin.statuspage import service as statuspage
 
 
@@ -83,12 +84,11 @@ def declare(
 def get(session: Session, reference_or_id: str | int) -> Incident:
     """The incident by reference (INC-2026-0001) or numeric id; 404 otherwise."""
     incident: Incident | None
-    if isinstance(reference_or_id, int) or str(reference_or_id).isdigit():
-        incident = session.get(Incident, int(reference_or_id))
+    key = record_key(reference_or_id, "ref")
+    if isinstance(key, int):
+        incident = session.get(Incident, key)
     else:
-        incident = session.scalar(
-            select(Incident).where(Incident.reference == str(reference_or_id).strip().upper())
-        )
+        incident = session.scalar(select(Incident).where(Incident.reference == key.upper()))
     if incident is None:
         raise NotFound(N_("No such incident: {ref}."), ref=str(reference_or_id))
     return incident

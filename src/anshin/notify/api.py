@@ -13,14 +13,16 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from anshin.errors import AnshinError, InvalidInput
 from anshin.i18n import N_
+from anshin.inputs import BIGINT_MAX, DbId, Text
 from anshin.notify import csvio, recipients, service, subscribers
 from anshin.notify.models import Delivery, OutboxMessage, Subscriber
 from anshin.team import rules as team_rules
+from anshin.timefmt import iso_local
 from anshin.web.auth import DbSession, Operator, Senior
 from anshin.web.deps import message, settings_of
 
@@ -35,20 +37,26 @@ class TooLarge(AnshinError):
 
 
 class SubscriberIn(BaseModel):
-    """A subscriber staff add: an email address (double opt-in unless confirmed) or a webhook."""
+    """A subscriber staff add: an email address (double opt-in unless confirmed) or a webhook.
+
+    Types are not coerced (``true`` is not a component id, ``1`` is not ``true``)
+    and text must be storable (anshin.inputs).
+    """
+
+    model_config = ConfigDict(strict=True)
 
     kind: Literal["email", "webhook"] = "email"
-    email: str | None = Field(default=None, max_length=320)
-    url: str | None = Field(default=None, max_length=2000)
-    format: str = "anshin"
-    secret: str | None = Field(default=None, max_length=200)
-    locale: str = "ja"
-    components: list[int] = Field(default_factory=list, max_length=1000)
+    email: Text | None = Field(default=None, max_length=320)
+    url: Text | None = Field(default=None, max_length=2000)
+    format: Text = Field(default="anshin", max_length=20)
+    secret: Text | None = Field(default=None, max_length=200)
+    locale: Text = Field(default="ja", max_length=10)
+    components: list[DbId] = Field(default_factory=list, max_length=1000)
     confirmed: bool = False
 
 
-def subscriber_json(subscriber: Subscriber) -> dict[str, Any]:
-    """A subscriber as the API shows it (never the webhook secret)."""
+def subscriber_json(subscriber: Subscriber, zone: str) -> dict[str, Any]:
+    """A subscriber as the API shows it (never the webhook secret); times in the team's zone."""
     return {
         "id": subscriber.id,
         "kind": subscriber.kind,
@@ -58,15 +66,13 @@ def subscriber_json(subscriber: Subscriber) -> dict[str, Any]:
         "format": subscriber.webhook_format,
         "components": subscriber.component_ids,
         "source": subscriber.source,
-        "created_at": subscriber.created_at.isoformat(),
-        "confirmed_at": subscriber.confirmed_at.isoformat() if subscriber.confirmed_at else None,
-        "unsubscribed_at": (
-            subscriber.unsubscribed_at.isoformat() if subscriber.unsubscribed_at else None
-        ),
+        "created_at": iso_local(subscriber.created_at, zone),
+        "confirmed_at": iso_local(subscriber.confirmed_at, zone),
+        "unsubscribed_at": iso_local(subscriber.unsubscribed_at, zone),
     }
 
 
-def delivery_json(delivery: Delivery) -> dict[str, Any]:
+def delivery_json(delivery: Delivery, zone: str) -> dict[str, Any]:
     """One delivery with its state and last error (the console's dead-letter list)."""
     return {
         "id": delivery.id,
@@ -75,25 +81,23 @@ def delivery_json(delivery: Delivery) -> dict[str, Any]:
         "channel": delivery.channel,
         "status": delivery.status,
         "attempts": delivery.attempts,
-        "next_attempt_at": delivery.next_attempt_at.isoformat(),
+        "next_attempt_at": iso_local(delivery.next_attempt_at, zone),
         "last_error": delivery.last_error,
-        "sent_at": delivery.sent_at.isoformat() if delivery.sent_at else None,
-        "last_attempt_at": (
-            delivery.last_attempt_at.isoformat() if delivery.last_attempt_at else None
-        ),
+        "sent_at": iso_local(delivery.sent_at, zone),
+        "last_attempt_at": iso_local(delivery.last_attempt_at, zone),
     }
 
 
-def recipient_json(row: recipients.Recipient, *, full: bool) -> dict[str, Any]:
+def recipient_json(row: recipients.Recipient, zone: str, *, full: bool) -> dict[str, Any]:
     """A delivery with who it is for: the address whole or masked (``delivery.addresses``)."""
     return {
-        **delivery_json(row.delivery),
+        **delivery_json(row.delivery, zone),
         "recipient": row.shown(full=full),
         "recipient_kind": row.kind,
     }
 
 
-def message_json(session: Session, msg: OutboxMessage) -> dict[str, Any]:
+def message_json(session: Session, msg: OutboxMessage, zone: str) -> dict[str, Any]:
     """A message with its subject and delivery counts."""
     texts = msg.texts.get("ja") or next(iter(msg.texts.values()))
     return {
@@ -103,8 +107,8 @@ def message_json(session: Session, msg: OutboxMessage) -> dict[str, Any]:
         "update_id": msg.update_id,
         "maintenance_id": msg.maintenance_id,
         "subject": texts.get("subject"),
-        "created_at": msg.created_at.isoformat(),
-        "counts": service.counts(session, msg.id).as_dict(),
+        "created_at": iso_local(msg.created_at, zone),
+        "counts": service.counts(session, msg.id).as_dict(zone),
     }
 
 
@@ -118,13 +122,14 @@ def list_subscribers(
     locale: Annotated[str | None, Query(max_length=5)] = None,
     q: Annotated[str | None, Query(max_length=320, description="part of the address")] = None,
     limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=BIGINT_MAX),
 ) -> dict[str, Any]:
     """A page of subscribers, newest first; ``q`` finds addresses containing it."""
     rows, total = subscribers.list_subscribers(
         session, kind=kind, status=status, locale=locale, q=q, limit=limit, offset=offset
     )
-    return {"total": total, "items": [subscriber_json(s) for s in rows]}
+    zone = settings_of(request).timezone
+    return {"total": total, "items": [subscriber_json(s, zone) for s in rows]}
 
 
 @router.post("/subscribers", status_code=201)
@@ -157,12 +162,12 @@ def create_subscriber(
         )
         secret = None
     session.commit()
-    return {"subscriber": subscriber_json(subscriber), "secret": secret}
+    return {"subscriber": subscriber_json(subscriber, settings.timezone), "secret": secret}
 
 
 @router.delete("/subscribers/{subscriber_id}", status_code=204)
 def delete_subscriber(
-    subscriber_id: int, request: Request, session: DbSession, user: Senior
+    subscriber_id: DbId, request: Request, session: DbSession, user: Senior
 ) -> Response:
     """Remove a subscriber and their address."""
     subscribers.delete(session, subscriber_id, actor=user.actor)
@@ -222,20 +227,23 @@ def list_messages(
     limit: int = Query(default=50, ge=1, le=500),
 ) -> dict[str, Any]:
     """Recent messages with their delivery counts."""
+    zone = settings_of(request).timezone
     return {
-        "items": [message_json(session, m) for m in service.list_messages(session, limit=limit)]
+        "items": [
+            message_json(session, m, zone) for m in service.list_messages(session, limit=limit)
+        ]
     }
 
 
 @router.get("/messages/{message_id}/deliveries")
 def message_deliveries(
-    message_id: int,
+    message_id: DbId,
     request: Request,
     session: DbSession,
     user: Operator,
     status: Annotated[str | None, Query(max_length=20)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> dict[str, Any]:
     """Counts and every delivery, a page at a time (``?status=`` for one state only).
 
@@ -243,7 +251,8 @@ def message_deliveries(
     masked for others (R22); a webhook shows its host only.
     """
     wanted = recipients.check_state(status, field="status")
-    counts = service.counts(session, message_id).as_dict()
+    zone = settings_of(request).timezone
+    counts = service.counts(session, message_id).as_dict(zone)
     full = team_rules.can(user.role, "delivery.addresses")
     rows, total = recipients.of_message(
         session, message_id, status=wanted, limit=limit, offset=offset
@@ -254,23 +263,24 @@ def message_deliveries(
         "limit": limit,
         "offset": offset,
         "addresses": "full" if full else "masked",
-        "items": [recipient_json(r, full=full) for r in rows],
+        "items": [recipient_json(r, zone, full=full) for r in rows],
     }
 
 
 @router.post("/deliveries/{delivery_id}/retry")
 def retry_delivery(
-    delivery_id: int, request: Request, session: DbSession, user: Operator
+    delivery_id: DbId, request: Request, session: DbSession, user: Operator
 ) -> dict[str, Any]:
     """Send a dead letter again (fresh attempts)."""
-    delivery = service.retry(session, settings_of(request), delivery_id, actor=user.actor)
+    settings = settings_of(request)
+    delivery = service.retry(session, settings, delivery_id, actor=user.actor)
     session.commit()
-    return delivery_json(delivery)
+    return delivery_json(delivery, settings.timezone)
 
 
 @router.post("/messages/{message_id}/retry-dead")
 def retry_message_dead(
-    message_id: int, request: Request, session: DbSession, user: Operator
+    message_id: DbId, request: Request, session: DbSession, user: Operator
 ) -> dict[str, Any]:
     """Send every dead letter of a message again."""
     count = service.retry_dead(

@@ -161,7 +161,7 @@ def status(message_id: int = typer.Argument(..., help="Message id.")) -> None:
     settings = load_settings()
     with open_session(settings) as session:
         counts = service.counts(session, message_id)
-    print_json(counts.as_dict())
+    print_json(counts.as_dict(settings.timezone))
 
 
 def register(app: typer.Typer) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from anshin.errors import NotFound
 from anshin.i18n import N_
 from anshin.notify.models import Delivery, OutboxMessage
+from anshin.timefmt import iso_local
 
 # How often the console asks again for counts that are still in flight (R4); the
 # counts fragment, the incident page and the first-notice clock share this one rate.
@@ -46,12 +47,11 @@ class DeliveryCounts:
         """
         return self.queued > 0 or self.failed > 0
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready, times as ISO 8601."""
+    def as_dict(self, zone: str) -> dict[str, Any]:
+        """JSON-ready, times as ISO 8601 in the team's zone (as every JSON answer gives them)."""
         data = asdict(self)
         for key in ("last_sent_at", "last_delivered_at"):
-            value = data[key]
-            data[key] = value.isoformat() if value else None
+            data[key] = iso_local(data[key], zone)
         return data
 
 

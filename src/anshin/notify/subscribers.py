@@ -23,6 +23,7 @@ from anshin.db import LIKE_ESCAPE, contains_pattern, utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import N_, translate
 from anshin.incidents.models import Component
+from anshin.inputs import parse_id
 from anshin.notify import rules, service, tokens
 from anshin.notify.models import Subscriber, SubscriberComponent
 from anshin.notify.rules import SubscriberStatus
@@ -33,10 +34,10 @@ ACTOR_PUBLIC = "public"
 
 def check_components(session: Session, component_ids: Sequence[int | str]) -> list[int]:
     """Known component ids, deduplicated; an unknown id is refused (nothing is written)."""
-    try:
-        wanted = sorted({int(c) for c in component_ids})
-    except (TypeError, ValueError):
-        raise InvalidInput(N_("Choose components from the list."), field="components") from None
+    ids = [parse_id(c) for c in component_ids]
+    if None in ids:  # "²", past 2**63-1, not a number: no component has it (anshin.inputs)
+        raise InvalidInput(N_("Choose components from the list."), field="components")
+    wanted = sorted({i for i in ids if i is not None})
     if not wanted:
         return []
     known = set(session.scalars(select(Component.id).where(Component.id.in_(wanted))))

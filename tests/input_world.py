@@ -1,0 +1,154 @@
+"""A signed-in admin and a small world of records, for the bad-input tests (tests/test_input_*.py).
+
+Every kind of record a route can name exists once — an open incident with a
+published notice and its deliveries, a second open incident to resolve, a
+scheduled maintenance window, a subscriber, an API token — so that a route
+given one hostile value and otherwise valid input reaches the code that reads
+that value. :func:`digest` reads every table, to prove a refusal changed nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from base64 import b64encode
+from dataclasses import dataclass
+from typing import Any
+
+import itsdangerous
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from anshin.config import Settings
+from anshin.db import Base, utcnow
+from anshin.incidents import components, maintenance, service
+from anshin.notify import subscribers
+from anshin.notify.models import Delivery, OutboxMessage
+from anshin.team import service as team_service
+from notice_texts import FIRST_NOTICE_EN, FIRST_NOTICE_JA
+
+CSRF = "c" * 43
+ACTOR = "user:fuzz"
+
+
+@dataclass
+class World:
+    """The records the routes name, and the admin's session cookie."""
+
+    cookie: str
+    incident: str  # open, with a published first notice
+    to_resolve: str  # open, no notice yet
+    maintenance: str
+    subscriber_id: int
+    message_id: int
+    delivery_id: int
+    token_id: int
+
+    def headers(self, lang: str = "en") -> dict[str, str]:
+        """A signed-in admin's cookie and CSRF header (the console's and the API's cookie way)."""
+        return {
+            "Cookie": f"anshin_session={self.cookie}",
+            "X-CSRF-Token": CSRF,
+            "Accept-Language": lang,
+        }
+
+
+def session_cookie(settings: Settings, data: dict[str, Any]) -> str:
+    """The cookie the console's login sets (Starlette's signed session)."""
+    signer = itsdangerous.TimestampSigner(settings.secret_key)
+    return signer.sign(b64encode(json.dumps(data).encode())).decode()
+
+
+def build(sessions: sessionmaker[Session], settings: Settings) -> World:
+    """Seed the world through the services, as the console would."""
+    now = utcnow()
+    with sessions() as session:
+        admin = team_service.create_user(
+            session, email="admin@example.com", name="Admin", role="admin", password="long enough"
+        )
+        _raw, token = team_service.create_token(session, user=admin, name="ci", actor=ACTOR)
+        login = components.add_component(session, "ログイン", name_en="Sign-in", actor=ACTOR)
+        components.add_component(session, "決済", name_en="Payments", actor=ACTOR)
+        subscriber = subscribers.subscribe_email(
+            session,
+            settings,
+            email="reader@example.com",
+            locale="ja",
+            component_ids=[login.id],
+            confirmed=True,
+            actor=ACTOR,
+        )
+        incident = service.declare(
+            session,
+            settings,
+            service.IncidentInput(
+                title="ログインできない障害", severity="sev2", components=["ログイン"]
+            ),
+            actor=ACTOR,
+        )
+        service.publish_update(
+            session,
+            settings,
+            incident,
+            body_ja=FIRST_NOTICE_JA,
+            body_en=FIRST_NOTICE_EN,
+            status="investigating",
+            next_update_at=None,
+            audience="public",
+            actor=ACTOR,
+        )
+        other = service.declare(
+            session,
+            settings,
+            service.IncidentInput(title="決済の遅延", severity="sev3", components=["決済"]),
+            actor=ACTOR,
+        )
+        start = (now + dt.timedelta(days=7)).replace(microsecond=0)
+        window = maintenance.schedule(
+            session,
+            settings,
+            title="定期メンテナンス",
+            scheduled_start=start,
+            scheduled_end=start + dt.timedelta(hours=2),
+            components=["決済"],
+            notify_subscribers=False,
+            actor=ACTOR,
+        )
+        session.commit()
+        message = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
+        assert message is not None
+        delivery = session.scalars(select(Delivery).where(Delivery.message_id == message.id)).one()
+        delivery.status = "dead"
+        session.commit()
+        return World(
+            cookie=session_cookie(settings, {"user_id": admin.id, "csrf": CSRF}),
+            incident=incident.reference,
+            to_resolve=other.reference,
+            maintenance=window.reference,
+            subscriber_id=subscriber.id,
+            message_id=message.id,
+            delivery_id=delivery.id,
+            token_id=token.id,
+        )
+
+
+def _rows_sql() -> str:
+    """Every row of every table as one text per row, read in one statement (one round trip)."""
+    parts = []
+    for table in Base.metadata.sorted_tables:
+        columns = " || '|' || ".join(
+            f"coalesce(CAST(\"{column.name}\" AS TEXT), '~')" for column in table.columns
+        )
+        parts.append(f"SELECT '{table.name}' AS t, {columns} AS r FROM \"{table.name}\"")
+    return " UNION ALL ".join(parts)
+
+
+def digest(sessions: sessionmaker[Session]) -> str:
+    """A fingerprint of every row of every table: equal before and after means nothing changed."""
+    with sessions() as session:
+        rows = session.execute(text(_rows_sql())).all()
+    hasher = hashlib.sha256()
+    for table, row in sorted((str(t), str(r)) for t, r in rows):
+        hasher.update(f"{table}\t{row}\n".encode("utf-8", "backslashreplace"))
+    return hasher.hexdigest()
