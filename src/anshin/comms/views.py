@@ -22,6 +22,7 @@ from anshin.errors import AnshinError
 from anshin.i18n import N_, translate
 from anshin.incidents import maintenance as maintenance_service
 from anshin.incidents import service as incident_service
+from anshin.inputs import parse_count
 from anshin.team import rules as team_rules
 from anshin.team.models import User
 from anshin.web.auth import DbSession, Operator, Senior
@@ -268,12 +269,13 @@ def restore(
     """Bring an old version back as the newest one (seniors and above)."""
     rules.check_key(kind, locale, channel)
     raw = form.get("version")
-    if not raw.isdigit():
+    version = parse_count(raw)
+    if version is None:
         flash(request, N_("Choose a version to restore."), kind="error")
         return redirect(_base(kind, locale, channel))
     try:
         text = service.restore(
-            session, settings_of(request), kind, locale, channel, int(raw), actor=user.actor
+            session, settings_of(request), kind, locale, channel, version, actor=user.actor
         )
     except AnshinError as exc:
         session.rollback()
@@ -284,7 +286,7 @@ def restore(
     flash(
         request,
         N_("Version {old} restored as version {version}."),
-        old=int(raw),
+        old=version,
         version=text.version,
     )
     return redirect(_base(kind, locale, channel))

@@ -15,11 +15,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from anshin import inputs
 from anshin.i18n import N_
 from anshin.incidents import rules
 from anshin.incidents.models import Incident
 from anshin.incidents.service import IncidentInput
-from anshin.timefmt import parse_local, to_zone
+from anshin.timefmt import to_zone
 from anshin.web.views_helpers import FormData
 
 FieldErrors = dict[str, tuple[str, dict[str, Any]]]
@@ -54,18 +55,31 @@ def input_value(value: dt.datetime | None, zone: str) -> str:
 
 
 def parse_time(
-    parsed: Parsed, form: FormData, name: str, zone: str, *, required: bool = False
+    parsed: Parsed,
+    form: FormData,
+    name: str,
+    zone: str,
+    *,
+    required: bool = False,
+    happened: bool = False,
 ) -> dt.datetime | None:
-    """A ``datetime-local`` field in the team's zone as UTC; blank is None (or an error)."""
+    """A ``datetime-local`` field in the team's zone as UTC; blank is None (or an error).
+
+    The same rules as the API and the CLI (``anshin.inputs``): a date and a
+    time, written between 2000 and five years from now; ``happened`` (started,
+    detected) not in the future.
+    """
     text = form.get(name)
     if not text:
         if required:
             parsed.fail(name, N_("This field is required."))
         return None
     try:
-        return parse_local(text, zone)
-    except ValueError:
-        parsed.fail(name, N_("Enter a date and time."))
+        return inputs.parse_time(text, zone, field=name, happened=happened)
+    except inputs.BadInput as exc:
+        # The date-time picker sends ISO 8601: a person needs no format lesson, only what to fix.
+        msgid = N_("Enter a date and time.") if exc.msgid == inputs.TIME_MSGID else exc.msgid
+        parsed.fail(name, msgid, **exc.params)
         return None
 
 
@@ -73,14 +87,12 @@ def _count(parsed: Parsed, form: FormData, name: str) -> int | None:
     text = form.get(name).replace(",", "").replace("，", "")
     if not text:
         return None  # blank = unknown (不明)
-    try:
-        value = int(text)
-    except ValueError:
-        parsed.fail(name, N_("Enter a whole number."))
-        return None
-    if value < 0:
+    if text.startswith("-") and inputs.parse_count(text[1:]) is not None:
         parsed.fail(name, N_("The estimated number of affected customers must be 0 or more."))
         return None
+    value = inputs.parse_count(text)
+    if value is None:
+        parsed.fail(name, N_("Enter a whole number."))
     return value
 
 
@@ -97,8 +109,8 @@ def parse_incident(form: FormData, zone: str) -> tuple[IncidentInput | None, Par
     impact = form.get("component_impact")
     if impact and impact not in IMPACT_CHOICES:
         parsed.fail("component_impact", N_("Choose one of the allowed values."))
-    started = parse_time(parsed, form, "started_at", zone)
-    detected = parse_time(parsed, form, "detected_at", zone)
+    started = parse_time(parsed, form, "started_at", zone, happened=True)
+    detected = parse_time(parsed, form, "detected_at", zone, happened=True)
     recovery = parse_time(parsed, form, "estimated_recovery_at", zone)
     customers = _count(parsed, form, "estimated_affected_customers")
     if (

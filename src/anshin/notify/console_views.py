@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from anshin.errors import AnshinError, InvalidInput
 from anshin.i18n import N_, translate
+from anshin.inputs import DbId, parse_id
 from anshin.notify import recipients, rules, service, subscriber_views
 from anshin.notify.models import Delivery, OutboxMessage, Subscriber
 from anshin.notify.recipients import mask_address as mask_address
@@ -56,7 +57,7 @@ def _counts_context(session: Session, message_id: int) -> dict[str, Any]:
 
 @router.get("/console/messages/{message_id}/counts", response_class=HTMLResponse)
 def counts_fragment(
-    request: Request, session: DbSession, user: Operator, message_id: int
+    request: Request, session: DbSession, user: Operator, message_id: DbId
 ) -> Response:
     """htmx: one notice's delivery counts, polling itself while anything is on its way (R4)."""
     return partial(
@@ -73,9 +74,10 @@ def _state(value: str) -> str:
 def _message_id(value: str) -> int | None:
     if not value:
         return None
-    if not value.isdigit():
+    number = parse_id(value)
+    if number is None:
         raise InvalidInput(N_("Enter a whole number."), field="message")
-    return int(value)
+    return number
 
 
 def _rows(
@@ -194,7 +196,7 @@ def message_recipients(
 def _back(form_state: str, form_message: str) -> str:
     """Where a retry returns to: the list it was pressed on (validated, never a free URL)."""
     state = form_state if form_state in rules.DELIVERY_STATUSES else "dead"
-    message_id = int(form_message) if form_message.isdigit() else None
+    message_id = parse_id(form_message)
     return _list_url(state, message_id)
 
 
@@ -206,7 +208,7 @@ def _refusal(request: Request, exc: AnshinError, back: str) -> Response:
 
 @router.post("/console/deliveries/{delivery_id}/retry")
 def retry_one(
-    request: Request, session: DbSession, user: Operator, delivery_id: int, form: PostedForm
+    request: Request, session: DbSession, user: Operator, delivery_id: DbId, form: PostedForm
 ) -> Response:
     """Send one dead letter again with a fresh set of attempts."""
     back = _back(form.get("state"), form.get("message"))
@@ -224,7 +226,7 @@ def retry_one(
 
 @router.post("/console/messages/{message_id}/retry-dead")
 def retry_message(
-    request: Request, session: DbSession, user: Operator, message_id: int, form: PostedForm
+    request: Request, session: DbSession, user: Operator, message_id: DbId, form: PostedForm
 ) -> Response:
     """Send every dead letter of one notice again."""
     count = service.retry_dead(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from anshin.errors import AnshinError
 from anshin.i18n import N_, translate
+from anshin.inputs import DbId, parse_id
 from anshin.team import rules
 from anshin.team import service as team_service
 from anshin.team.models import User
@@ -138,7 +139,8 @@ def create_token(request: Request, session: DbSession, user: Admin, form: Posted
     owner = user
     owner_id = form.get("user_id")
     if owner_id:
-        chosen = session.get(User, int(owner_id)) if owner_id.isdigit() else None
+        number = parse_id(owner_id)
+        chosen = session.get(User, number) if number is not None else None
         if chosen is None or not chosen.active:
             errors = {"user_id": translate(request_locale(request), N_("Choose a user."))}
             return _tokens_page(
@@ -163,7 +165,7 @@ def create_token(request: Request, session: DbSession, user: Admin, form: Posted
 
 
 @router.post("/console/tokens/{token_id}/revoke")
-def revoke_token(request: Request, session: DbSession, user: Admin, token_id: int) -> Response:
+def revoke_token(request: Request, session: DbSession, user: Admin, token_id: DbId) -> Response:
     """Admin: stop a token from working; the row stays for the audit trail."""
     token = team_service.revoke_token(session, token_id, actor=user.actor)
     session.commit()

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from anshin.errors import AnshinError
 from anshin.i18n import translate
+from anshin.inputs import check_storable
 from anshin.team.models import User
 from anshin.web.deps import page_context, request_locale
 from anshin.web.templating import render
@@ -70,9 +71,16 @@ async def read_form(request: Request) -> FormData:
 
     Used as a dependency (``form: PostedForm``), so the body is read on the event
     loop and the route itself can be a plain ``def`` that runs in the thread pool.
+    A value the database could not store (NUL) is refused here, for every form
+    (``anshin.inputs.BadInput``: a 422 page naming the field).
     """
     form = await request.form()
-    return FormData([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
+    items = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    for name, value in items:
+        # A NUL no keyboard types: refused for every form at once (PostgreSQL cannot store it).
+        check_storable(name)
+        check_storable(value, name)
+    return FormData(items)
 
 
 PostedForm = Annotated[FormData, Depends(read_form)]

@@ -1,0 +1,340 @@
+"""Hostile input on every console and public page route: never a 5xx, a page, nothing changed.
+
+The forms are walked from the route table: every route that reads a form (or
+posts without one) is listed below with a form it accepts, and each field gets
+the hostile values of its kind — NUL, digits that ``str.isdigit()`` takes but
+``int()`` does not ("²"), ids past 2**63-1, years 1 and 9999, bytes that are
+not UTF-8 — one at a time. Path and query parameters of every page route get
+the same. A refused form commits nothing (issue 7).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from urllib.parse import quote, quote_from_bytes
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from anshin.app import create_app
+from anshin.config import Settings
+from input_hostile import URL_INTEGER, URL_TEXT, Bad, Runner
+from input_world import CSRF, World, build
+from notice_texts import RESOLUTION_JA, UPDATE_JA
+from route_table import RouteInfo, api_routes
+
+FORM = "application/x-www-form-urlencoded"
+NEXT_WEEK = dt.datetime.now(dt.UTC) + dt.timedelta(days=7)
+Form = dict[str, str | list[str]]
+
+# Values a person could type, as the form sends them (bytes: what the browser encodes).
+FORM_TEXT: tuple[Bad, ...] = (
+    Bad("NUL", "a\x00b"),
+    Bad("very long", "長" * 100_001, refuse=False),
+    Bad("superscript digit", "²", refuse=False),
+    Bad("Arabic-Indic digits", "١٢", refuse=False),
+    Bad("not UTF-8", b"a\xff\xfeb", refuse=False),
+    Bad("surrogate as UTF-8 bytes", b"a\xed\xa0\x80b", refuse=False),
+)
+FORM_NUMBER: tuple[Bad, ...] = (
+    Bad("NUL", "1\x00"),
+    Bad("superscript digit", "²"),
+    Bad("Arabic-Indic digits", "١٢"),
+    Bad("2**63", str(2**63)),
+    Bad("-1", "-1"),
+    Bad("exponent", "1e3"),
+    Bad("true", "true"),
+)
+FORM_TIME: tuple[Bad, ...] = (
+    Bad("NUL", "2026-12-01T10:00\x00"),
+    Bad("year 1", "0001-01-01T00:00"),
+    Bad("year 9999", "9999-12-31T23:59"),
+    Bad("1900", "1900-01-01T09:00"),
+    Bad("date alone", "2026-12-01"),
+    Bad("30 February", "2026-02-30T10:00"),
+    Bad("epoch", "1700000000"),
+    Bad("superscript digit", "²"),
+)
+# Where a button returns to (the list it was pressed on): a bad value is ignored, not refused.
+FORM_NAVIGATION: tuple[Bad, ...] = tuple(
+    Bad(bad.label, bad.value, refuse=bad.label == "NUL") for bad in FORM_NUMBER
+)
+KINDS: dict[str, tuple[Bad, ...]] = {
+    "text": FORM_TEXT,
+    "number": FORM_NUMBER,
+    "time": FORM_TIME,
+    "navigation": FORM_NAVIGATION,
+}
+
+
+def _incident_form() -> Form:
+    return {
+        "title": "障害",
+        "severity": "sev3",
+        "summary": "調査中です。",
+        "estimated_affected_customers": "10",
+        "components": ["ログイン"],
+    }
+
+
+INCIDENT_KINDS = {
+    "title": "text",
+    "title_en": "text",
+    "severity": "text",
+    "summary": "text",
+    "component_impact": "text",
+    "components": "text",
+    "started_at": "time",
+    "detected_at": "time",
+    "estimated_recovery_at": "time",
+    "estimated_affected_customers": "number",
+    "cause": "text",
+    "internal_notes": "text",
+}
+
+
+def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]]]:
+    """Per (method, route path): the URL, a form the route accepts, and each field's kind."""
+    ref, other = world.incident, world.to_resolve
+    start = NEXT_WEEK.strftime("%Y-%m-%dT%H:%M")
+    end = (NEXT_WEEK + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    template = "/console/templates/update/ja/email"
+    return {
+        ("POST", "/login"): (
+            "/login",
+            {"email": "admin@example.com", "password": "wrong password", "next": "/console"},
+            {"email": "text", "password": "text", "next": "text"},
+        ),
+        ("POST", "/logout"): ("/logout", {}, {}),
+        ("POST", "/console/tokens"): (
+            "/console/tokens",
+            {"name": "monitoring"},
+            {"name": "text", "user_id": "number"},
+        ),
+        ("POST", "/console/tokens/{token_id}/revoke"): (
+            f"/console/tokens/{world.token_id}/revoke",
+            {},
+            {},
+        ),
+        ("POST", "/console/users"): (
+            "/console/users",
+            {"email": "new@example.com", "name": "New", "role": "operator", "password": "x" * 12},
+            {"email": "text", "name": "text", "role": "text", "password": "text", "locale": "text"},
+        ),
+        ("POST", "/console/components"): (
+            "/console/components",
+            {"name": "新しい部品"},
+            {"name": "text", "group": "text", "name_en": "text", "description": "text"},
+        ),
+        ("POST", "/console/maintenance"): (
+            "/console/maintenance",
+            {"title": "定期メンテナンス", "scheduled_start": start, "scheduled_end": end},
+            {
+                "title": "text",
+                "body": "text",
+                "scheduled_start": "time",
+                "scheduled_end": "time",
+                "components": "text",
+            },
+        ),
+        ("POST", "/console/maintenance/{ref}/status"): (
+            f"/console/maintenance/{world.maintenance}/status",
+            {"status": "in_progress"},
+            {"status": "text"},
+        ),
+        ("POST", "/console/incidents/{ref}/check"): (
+            f"/console/incidents/{ref}/check",
+            {"body_ja": UPDATE_JA, "kind": "update"},
+            {"body_ja": "text", "body_en": "text", "kind": "text"},
+        ),
+        ("POST", "/console/incidents/new"): (
+            "/console/incidents/new",
+            _incident_form(),
+            INCIDENT_KINDS,
+        ),
+        ("POST", "/console/incidents/{ref}/updates"): (
+            f"/console/incidents/{ref}/updates",
+            {"status": "identified", "audience": "public", "body_ja": UPDATE_JA},
+            {
+                "status": "text",
+                "audience": "text",
+                "kind": "text",
+                "body_ja": "text",
+                "body_en": "text",
+                "next_update_at": "time",
+                "override_reason": "text",
+            },
+        ),
+        ("POST", "/console/incidents/{ref}/no-news"): (f"/console/incidents/{ref}/no-news", {}, {}),
+        ("POST", "/console/incidents/{ref}/resolve"): (
+            f"/console/incidents/{other}/resolve",
+            {"body_ja": RESOLUTION_JA},
+            {"body_ja": "text", "body_en": "text", "override_reason": "text"},
+        ),
+        ("POST", "/console/incidents/{ref}/edit"): (
+            f"/console/incidents/{ref}/edit",
+            _incident_form(),
+            INCIDENT_KINDS,
+        ),
+        ("POST", "/console/templates/{kind}/{locale}/{channel}"): (
+            template,
+            {"subject": "【続報】{{ title }}", "body": "{{ title }}について対応中です。"},
+            {"subject": "text", "body": "text", "note": "text", "facts": "text"},
+        ),
+        ("POST", "/console/templates/{kind}/{locale}/{channel}/preview"): (
+            template + "/preview",
+            {"subject": "件名", "body": "{{ title }}", "facts": "unconfirmed"},
+            {"subject": "text", "body": "text", "facts": "text"},
+        ),
+        ("POST", "/console/templates/{kind}/{locale}/{channel}/restore"): (
+            template + "/restore",
+            {"version": "0"},
+            {"version": "number"},
+        ),
+        ("POST", "/subscribe"): (
+            "/subscribe",
+            {"email": "reader2@example.com", "locale": "ja", "csrf_token": CSRF},
+            {"email": "text", "locale": "text", "components": "number"},
+        ),
+        ("POST", "/unsubscribe/{token}"): ("/unsubscribe/no-such-token", {}, {}),
+        ("POST", "/console/deliveries/{delivery_id}/retry"): (
+            f"/console/deliveries/{world.delivery_id}/retry",
+            {"state": "dead"},
+            {"state": "text", "message": "navigation"},
+        ),
+        ("POST", "/console/messages/{message_id}/retry-dead"): (
+            f"/console/messages/{world.message_id}/retry-dead",
+            {"state": "dead"},
+            {"state": "text", "message": "navigation"},
+        ),
+        ("POST", "/console/deliveries/retry-dead"): ("/console/deliveries/retry-dead", {}, {}),
+    }
+
+
+def encode(form: dict[str, str | bytes | list[str]]) -> bytes:
+    """A urlencoded body, byte for byte as a browser would send these values."""
+    parts: list[bytes] = []
+    for name, value in form.items():
+        for item in value if isinstance(value, list) else [value]:
+            raw = item if isinstance(item, bytes) else item.encode("utf-8")
+            parts.append(quote(name).encode() + b"=" + quote_from_bytes(raw).encode())
+    return b"&".join(parts)
+
+
+def _page_routes(app: FastAPI) -> list[RouteInfo]:
+    return [r for r in api_routes(app) if not r.path.startswith("/api/")]
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[FastAPI]:
+    application = create_app(settings)
+    yield application
+    application.state.engine.dispose()
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def world(sessions: sessionmaker[Session], settings: Settings) -> World:
+    return build(sessions, settings)
+
+
+def test_every_form_route_is_fuzzed(app: FastAPI, world: World) -> None:
+    posted = {("POST", r.path) for r in _page_routes(app) if "POST" in r.methods}
+    assert posted == set(forms(world))
+
+
+def test_hostile_form_fields(
+    app: FastAPI, client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    runner = Runner(app, client, world, sessions)
+    for (method, path), (url, base, kinds) in forms(world).items():
+        for name, kind in kinds.items():
+            runner.stretch(f"{method} {path} {name}")
+            for bad in KINDS[kind]:
+                case = f"{method} {path} {name}={bad.label}"
+                body = encode({**base, name: bad.value})
+                runner.send(
+                    case, method, url, content=body, content_type=FORM, refuse=bad.refuse, api=False
+                )
+        runner.stretch(f"{method} {path} whole form")
+        for label, content, content_type in (
+            ("NUL in a field name", b"a%00b=1&" + encode(base), FORM),
+            ("not a form", b"\xff\xfe{", FORM),
+            ("multipart without a boundary", encode(base), "multipart/form-data"),
+            ("JSON", b'{"a": 1}', "application/json"),
+        ):
+            case = f"{method} {path} body={label}"
+            runner.send(
+                case,
+                method,
+                url,
+                content=content,
+                content_type=content_type,
+                refuse=False,
+                api=False,
+            )
+    runner.stretch("end")
+    assert runner.sent > 300
+    assert not runner.found.problems, runner.found.report()
+
+
+def _page_url(route: RouteInfo, world: World) -> dict[str, str]:
+    return {
+        "ref": world.maintenance if "/maintenance/" in route.path else world.incident,
+        "kind": "update",
+        "locale": "ja",
+        "channel": "email",
+        "token": "no-such-token",
+        "token_id": str(world.token_id),
+        "delivery_id": str(world.delivery_id),
+        "message_id": str(world.message_id),
+    }
+
+
+def test_hostile_page_parameters(
+    app: FastAPI, client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    runner = Runner(app, client, world, sessions)
+    posted = forms(world)
+    for route in _page_routes(app):
+        values = _page_url(route, world)
+        for method in sorted(route.methods - {"HEAD"}):
+            body = encode(posted[(method, route.path)][1]) if method == "POST" else None
+            runner.stretch(f"{method} {route.path}")
+            for param in route.route.dependant.path_params:
+                integer = param.field_info.annotation is int
+                for bad in URL_INTEGER if integer or param.name == "ref" else URL_TEXT:
+                    url = route.path
+                    for name, value in {**values, param.name: bad.value}.items():
+                        url = url.replace("{" + name + "}", value)
+                    case = f"{method} {route.path} path {param.name}={bad.label}"
+                    runner.send(
+                        case, method, url, content=body, content_type=FORM, refuse=True, api=False
+                    )
+            for param in route.route.dependant.query_params:
+                url = route.path
+                for name, value in values.items():
+                    url = url.replace("{" + name + "}", value)
+                for bad in URL_INTEGER:
+                    case = f"{method} {route.path} query {param.name}={bad.label}"
+                    target = f"{url}?{param.name}={bad.value}"
+                    runner.send(
+                        case,
+                        method,
+                        target,
+                        content=body,
+                        content_type=FORM,
+                        refuse=False,
+                        api=False,
+                    )
+    runner.stretch("end")
+    assert runner.sent > 100
+    assert not runner.found.problems, runner.found.report()
