@@ -326,7 +326,9 @@ def test_a_bare_clock_time_means_today_in_the_team_zone() -> None:
     local = parsed.astimezone(TOKYO)
     assert (local.hour, local.minute) == (9, 5)
     assert local.date() == dt.datetime.now(TOKYO).date()
-    for bad in ("25:00", "9:5", "soon"):
+    for bad in ("25:00", "9:5", "soon", "١:05"):
         with pytest.raises(Exception) as info:
             parse_time(bad, settings, "--next-update-at")
-        assert type(info.value).__name__ == "BadParameter"
+        # Bad input (exit 2, one line naming the option), by the API's rules (anshin.inputs).
+        assert type(info.value).__name__ == "BadInput"
+        assert getattr(info.value, "field", None) == "--next-update-at"

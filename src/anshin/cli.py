@@ -10,9 +10,12 @@ see ``anshin.cliutil``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+from alembic.util.exc import CommandError
 from rich.markup import escape
 from rich.table import Table
 
@@ -31,6 +34,7 @@ from anshin.comms import cli as comms_cli
 from anshin.comms import lint_cli
 from anshin.i18n import N_, SUPPORTED_LOCALES
 from anshin.incidents import cli as incidents_cli
+from anshin.inputs import BadInput
 from anshin.notify import cli as notify_cli
 from anshin.team import cli as team_cli
 
@@ -104,13 +108,25 @@ def serve(
         notify_queue.stop_embedded_consumer()
 
 
+@contextmanager
+def _known_revision() -> Iterator[None]:
+    """An unknown revision is bad input (exit 2, one line), not a traceback."""
+    try:
+        yield
+    except CommandError as exc:
+        raise BadInput(
+            N_("Unknown revision: {reason}"), field="REVISION", reason=str(exc)
+        ) from None
+
+
 @db_app.command("upgrade")
 def db_upgrade(
     revision: str = typer.Argument("head", help="Revision to reach (default: the newest)."),
 ) -> None:
     """Create or update the tables on ANSHIN_DATABASE_URL (safe to run again)."""
     settings = load_settings()
-    migrations.upgrade(settings.database_url, revision)
+    with _known_revision():
+        migrations.upgrade(settings.database_url, revision)
     typer.echo(
         t(
             N_("The database is at revision {revision}."),
@@ -125,7 +141,8 @@ def db_downgrade(
 ) -> None:
     """Step the schema back (development; data in dropped columns is lost)."""
     settings = load_settings()
-    migrations.downgrade(settings.database_url, revision)
+    with _known_revision():
+        migrations.downgrade(settings.database_url, revision)
     typer.echo(
         t(
             N_("The database is at revision {revision}."),
@@ -198,7 +215,15 @@ def status_export(
 
     settings = load_settings()
     with open_session(settings) as session:
-        written = statuspage.export(session, settings, directory)
+        try:
+            written = statuspage.export(session, settings, directory)
+        except OSError as exc:
+            raise BadInput(
+                N_("Cannot write {path}: {reason}"),
+                field="DIRECTORY",
+                path=str(directory),
+                reason=exc.strerror or str(exc),
+            ) from None
         session.commit()
     typer.echo(t(N_("Wrote {count} files to {path}."), count=len(written), path=str(directory)))
 

@@ -2,9 +2,14 @@
 
 Exit codes are the contract for scripts: 0 done, 1 refused (an
 :class:`~anshin.errors.AnshinError` or a database that is not ready, with the
-reason on stderr in the terminal's language), 2 used wrongly (Click's usage
-errors, unreadable times) or set up wrongly (a malformed word list in
-``ANSHIN_LINT_EXTRA_DIR``). Nothing a user types ends in a traceback.
+reason on stderr in the terminal's language), 2 bad input or used wrongly —
+one line on stderr naming the option: a value :mod:`anshin.inputs` refuses
+(text that is not valid UTF-8, a time that is not ISO 8601 or out of range,
+an id that is not one), a value Click cannot convert, Click's usage errors —
+or set up wrongly (a malformed word list in ``ANSHIN_LINT_EXTRA_DIR``). The
+root command's :class:`AnshinGroup` is the one place that turns these into
+exit codes. Nothing a user types ends in a traceback, and a refusal changes
+nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from rich.console import Console
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
 from anshin.comms.lint.lexicon import LexiconError
@@ -33,7 +39,8 @@ from anshin.config import Settings
 from anshin.db import is_storage_error, make_engine, make_sessionmaker, storage_cause
 from anshin.errors import AnshinError
 from anshin.i18n import N_, translate
-from anshin.timefmt import parse_local
+from anshin.inputs import BIGINT_MAX, BadInput, parse_count, parse_id, printable, text_problem
+from anshin.inputs import parse_time as parse_input_time
 
 FORMATS: tuple[str, ...] = ("text", "json")
 FORMAT_HELP = "Output: text (a table for people) or json (the stored record, for scripts)."
@@ -102,24 +109,41 @@ def open_session(settings: Settings) -> Iterator[Session]:
         engine.dispose()
 
 
-def parse_time(value: str | None, settings: Settings, option: str) -> dt.datetime | None:
+def parse_time(
+    value: str | None, settings: Settings, option: str, *, happened: bool = False
+) -> dt.datetime | None:
     """An ISO 8601 time typed on the command line; without an offset it is the team's zone.
 
     A bare ``HH:MM`` means today in the team's zone (``--next-update-at 15:00``).
+    The rules are the API's (``anshin.inputs``); a refusal is :class:`BadInput`
+    naming ``option`` (exit 2). ``happened``: a time something happened, not in the future.
     """
     if value is None or not value.strip():
         return None
     text = value.strip()
-    if re.fullmatch(r"\d{1,2}:\d{2}", text):
+    if re.fullmatch(r"[0-9]{1,2}:[0-9]{2}", text):
         today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
         text = f"{today.isoformat()}T{int(text.split(':')[0]):02d}:{text.split(':')[1]}"
-    try:
-        return parse_local(text, settings.timezone)
-    except ValueError:
+    return parse_input_time(text, settings.timezone, field=option, happened=happened)
+
+
+def _number(text: str, minimum: int) -> int:
+    number = parse_id(text) if minimum > 0 else parse_count(text)
+    if number is None:
         raise typer.BadParameter(
-            t(N_("Enter a date and time (ISO 8601, e.g. 2026-11-22T15:30+09:00).")),
-            param_hint=option,
-        ) from None
+            t(N_("Enter a whole number from {low} to {high}."), low=minimum, high=BIGINT_MAX)
+        )
+    return number
+
+
+def db_id(text: str) -> int:
+    """``parser=`` for a record's id: ASCII digits, 1 … 2**63-1 (never "²" or "١٢")."""
+    return _number(text, 1)
+
+
+def count(text: str) -> int:
+    """``parser=`` for a count or a version: 0 … 2**63-1 (full-width digits too)."""
+    return _number(text, 0)
 
 
 def check_format(value: str) -> str:
@@ -163,11 +187,14 @@ OPTION_NAMES: dict[str, str] = {
     "scheduled_start": "--start",
     "scheduled_end": "--end",
     "email": "EMAIL",
+    "ref": "REF",
 }
 
 
 def option_name(field: str) -> str:
     """The option a refused field came from, so the message says what to fix."""
+    if field.startswith("-") or field.isupper():  # already an option or an argument's name
+        return field
     return OPTION_NAMES.get(field, "--" + field.replace("_", "-"))
 
 
@@ -185,22 +212,84 @@ def detail_lines(details: dict[str, Any]) -> list[str]:
     return lines
 
 
-class AnshinGroup(TyperGroup):
-    """The root command group: turns refusals into a message on stderr and exit 1.
+def _refuse_unstorable(ctx: Any, args: list[str]) -> None:
+    """Exit 2 on an argument the database could not store, before any command runs.
 
-    Wrapping ``invoke`` here covers every subcommand, so no command has to
-    remember to catch errors, and ``CliRunner`` sees the same behaviour as a
-    terminal.
+    Python reads bytes that are not UTF-8 from the command line as lone
+    surrogates (``surrogateescape``); no option of any command can use them.
     """
+    for index, arg in enumerate(args):
+        problem = text_problem(arg)
+        if problem is None:
+            continue
+        before = args[index - 1] if index else ""
+        if arg.startswith("--") and "=" in arg:
+            where = arg.split("=", 1)[0]
+        elif before.startswith("-"):
+            where = before
+        else:
+            where = t(N_("argument {n}"), n=index + 1)
+        typer.echo(printable(f"{where}: {t(problem)}"), err=True)
+        ctx.exit(2)
+
+
+def _one_line(exc: UsageError) -> str:
+    """What Click refused, in one line for scripts (no usage box).
+
+    A value: ``--option: reason``. Anything else (a missing option, an
+    unknown one): Click's sentence and where to read the command's help.
+    """
+    if isinstance(exc, typer.BadParameter) and exc.message:
+        if exc.param is not None and exc.param.param_type_name == "option":
+            where = " / ".join(exc.param.opts)
+        elif exc.param is not None:
+            where = (exc.param.name or "").upper()
+        else:
+            where = str(exc.param_hint or "")
+        return printable(f"{where}: {exc.message}" if where else exc.message)
+    command = exc.ctx.command_path if exc.ctx is not None else "anshin"
+    return printable(
+        t(N_("{problem} (see {command} --help)"), problem=exc.format_message(), command=command)
+    )
+
+
+class AnshinGroup(TyperGroup):
+    """The root command group: the one place that turns errors into a line on stderr and a code.
+
+    Wrapping ``parse_args`` and ``invoke`` here covers every subcommand, so no
+    command has to remember to catch errors, and ``CliRunner`` sees the same
+    behaviour as a terminal: bad input exits 2 (:class:`BadInput`, a value
+    Click refuses, an argument that is not UTF-8), a refusal exits 1.
+    """
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        _refuse_unstorable(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as exc:
+            typer.echo(_one_line(exc), err=True)
+            ctx.exit(2)
+            raise  # not reached: ctx.exit raises
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except BadInput as exc:
+            prefix = f"{option_name(exc.field)}: " if exc.field else ""
+            typer.echo(printable(prefix + t(exc.msgid, **exc.params)), err=True)
+            ctx.exit(2)
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as exc:
+            typer.echo(_one_line(exc), err=True)
+            ctx.exit(2)
         except AnshinError as exc:
             prefix = f"{option_name(exc.field)}: " if exc.field else ""
-            typer.echo(prefix + t(exc.msgid, **exc.params), err=True)
+            typer.echo(printable(prefix + t(exc.msgid, **exc.params)), err=True)
             for line in detail_lines(exc.details()):
-                typer.echo(line, err=True)
+                typer.echo(printable(line), err=True)
             ctx.exit(1)
         except LexiconError as exc:
             # A malformed word list of the message check (ANSHIN_LINT_EXTRA_DIR): a setup

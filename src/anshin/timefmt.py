@@ -28,15 +28,3 @@ def format_local(value: dt.datetime | None, zone: str, locale: str = "ja") -> st
     if locale == "ja":
         return f"{local:%Y/%m/%d %H:%M} ({abbreviation})"
     return f"{local:%Y-%m-%d %H:%M} {abbreviation}"
-
-
-def parse_local(text: str, zone: str) -> dt.datetime:
-    """Read an ISO 8601 time a person typed; without an offset it is in the team's zone.
-
-    Raises ValueError on anything that is not a time, for the caller to turn
-    into a message.
-    """
-    value = dt.datetime.fromisoformat(text.strip().replace("/", "-"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(zone))
-    return value.astimezone(dt.UTC)

@@ -26,6 +26,7 @@ from anshin.cliutil import (
     actor,
     check_format,
     console,
+    count,
     load_settings,
     open_session,
     parse_time,
@@ -36,6 +37,7 @@ from anshin.comms import preview, rules, service
 from anshin.i18n import N_
 from anshin.incidents import maintenance as maintenance_service
 from anshin.incidents import service as incident_service
+from anshin.inputs import text_problem
 
 template_app = typer.Typer(help="Message templates: list, show, edit, versions, restore, render.")
 FORMAT = typer.Option("text", "--format", callback=check_format, help=FORMAT_HELP)
@@ -94,10 +96,9 @@ def key_from_path(path: Path) -> tuple[str | None, str | None, str | None]:
 
 
 def _read(path: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
+    """A template file's text; not UTF-8, a NUL, or unreadable is bad input (exit 2)."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise typer.BadParameter(
             t(N_("{path} is not UTF-8 text."), path=path), param_hint="FILE"
@@ -107,6 +108,10 @@ def _read(path: str) -> str:
             t(N_("Cannot read {path}: {reason}"), path=path, reason=exc.strerror or str(exc)),
             param_hint="FILE",
         ) from None
+    problem = text_problem(text)
+    if problem is not None:
+        raise typer.BadParameter(t(problem), param_hint="FILE")
+    return text
 
 
 @template_app.command("list")
@@ -133,7 +138,7 @@ def show(
     locale: str = LOCALE,
     channel: str = CHANNEL,
     version: int | None = typer.Option(
-        None, "--version", min=0, help="A past version (0 = default)."
+        None, "--version", parser=count, help="A past version (0 = default)."
     ),
     format: str = FORMAT,
 ) -> None:
@@ -229,7 +234,9 @@ def restore(
     kind: str = KIND,
     locale: str = LOCALE,
     channel: str = CHANNEL,
-    version: int = typer.Argument(..., min=0, help="Version to bring back (0 = the default)."),
+    version: int = typer.Argument(
+        ..., parser=count, help="Version to bring back (0 = the default)."
+    ),
 ) -> None:
     """Bring back an old version as the newest one."""
     _check_key(kind, locale, channel)

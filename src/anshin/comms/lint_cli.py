@@ -22,6 +22,7 @@ from rich.markup import escape
 from anshin.comms.lint import KINDS, LOCALES, Finding, LexiconError, check, has_errors
 from anshin.comms.lint.lexicon import validate as validate_word_lists
 from anshin.i18n import N_, translate
+from anshin.inputs import text_problem
 
 FORMATS: tuple[str, ...] = ("text", "json")
 _STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -35,16 +36,18 @@ def _fail(locale: str, msgid: str, **params: str) -> typer.Exit:
 
 
 def _read(path: str, locale: str) -> str:
-    """The text to check, from ``path`` or stdin (``-``)."""
-    if path == "-":
-        return sys.stdin.read()
+    """The text to check, from ``path`` or stdin (``-``); not UTF-8 or with a NUL: exit 2."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise _fail(locale, N_("{path} is not UTF-8 text."), path=path) from None
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise _fail(locale, N_("Cannot read {path}: {reason}"), path=path, reason=reason) from None
+    problem = text_problem(text)
+    if problem is not None:
+        raise _fail(locale, problem)
+    return text
 
 
 def line_col(text: str, offset: int) -> tuple[int, int]:

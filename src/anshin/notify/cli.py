@@ -13,8 +13,9 @@ from pathlib import Path
 
 import typer
 
-from anshin.cliutil import actor, fail, load_settings, open_session, print_json, t
+from anshin.cliutil import actor, db_id, fail, load_settings, open_session, print_json, t
 from anshin.i18n import N_
+from anshin.inputs import text_problem
 from anshin.notify import csvio, queue, service
 
 subscribers_app = typer.Typer(
@@ -69,6 +70,9 @@ def import_subscribers(
         raise _usage(
             N_("Cannot read {path}: {reason}"), path=path, reason=exc.strerror or str(exc)
         ) from None
+    problem = text_problem(text)
+    if problem is not None:
+        raise _usage(problem)
     with open_session(settings) as session:
         try:
             report = csvio.import_csv(session, text, actor=actor())
@@ -119,10 +123,10 @@ def export_subscribers(
 
 @deliveries_app.command("retry")
 def retry(
-    delivery_id: int | None = typer.Argument(None, help="Id of a dead delivery."),
+    delivery_id: int | None = typer.Argument(None, parser=db_id, help="Id of a dead delivery."),
     all_dead: bool = typer.Option(False, "--all-dead", help="Retry every dead letter."),
     message_id: int | None = typer.Option(
-        None, "--message", help="With --all-dead: only this message's dead letters."
+        None, "--message", parser=db_id, help="With --all-dead: only this message's dead letters."
     ),
 ) -> None:
     """Put dead letters back in the queue: one by id, or all with --all-dead."""
@@ -156,7 +160,7 @@ def sweep() -> None:
 
 
 @deliveries_app.command("status")
-def status(message_id: int = typer.Argument(..., help="Message id.")) -> None:
+def status(message_id: int = typer.Argument(..., parser=db_id, help="Message id.")) -> None:
     """A message's delivery counts as JSON (queued, sent, failed, dead, last_delivered_at)."""
     settings = load_settings()
     with open_session(settings) as session:

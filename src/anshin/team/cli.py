@@ -15,6 +15,7 @@ from anshin.cliutil import (
     actor,
     check_format,
     console,
+    db_id,
     fail,
     load_settings,
     open_session,
@@ -106,7 +107,7 @@ def token_create(
 
 
 @token_app.command("revoke")
-def token_revoke(token_id: int = typer.Argument(..., help="Token id.")) -> None:
+def token_revoke(token_id: int = typer.Argument(..., parser=db_id, help="Token id.")) -> None:
     """Stop a token from working (the record stays for the audit trail)."""
     settings = load_settings()
     with open_session(settings) as session:
