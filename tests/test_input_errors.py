@@ -49,8 +49,10 @@ def world(sessions: sessionmaker[Session], settings: Settings) -> World:
     return build(sessions, settings)
 
 
-def asgi_get(app: FastAPI, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-    """GET ``path`` exactly as given (lone surrogates included) through the ASGI interface."""
+def asgi_get(
+    app: FastAPI, path: str, headers: dict[str, str], query: bytes = b""
+) -> tuple[int, dict[str, str], bytes]:
+    """GET ``path`` and ``query`` exactly as given (lone surrogates, raw bytes) through ASGI."""
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
@@ -67,7 +69,7 @@ def asgi_get(app: FastAPI, path: str, headers: dict[str, str]) -> tuple[int, dic
         "scheme": "http",
         "path": path,
         "raw_path": path.encode("utf-8", "surrogatepass"),
-        "query_string": b"",
+        "query_string": query,
         "root_path": "",
         "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
         "client": ("127.0.0.1", 50000),
@@ -110,9 +112,23 @@ def test_a_lone_surrogate_in_the_path_is_a_4xx(
 
 
 def test_a_lone_surrogate_on_the_way_to_sign_in_is_a_redirect(app: FastAPI) -> None:
-    code, headers, _ = asgi_get(app, "/console/incidents/\ud800", {})
+    code, headers, _ = asgi_get(app, "/console/incidents/\ud800", {}, b"kind=\xed\xa0\x80")
     assert code == 303
     assert headers["location"].startswith("/login?next=/console/incidents/")
+
+
+def test_a_query_string_that_is_not_utf8_is_still_answered(
+    app: FastAPI, world: World, sessions: sessionmaker[Session]
+) -> None:
+    """Bytes a client did not percent-encode (uvicorn refuses them; other servers may not)."""
+    before = digest(sessions)
+    code, _, body = asgi_get(app, "/api/incidents", world.headers(), b"status=\xed\xa0\x80")
+    assert code == 422
+    assert json.loads(body)["error"]["field"] == "status"
+    code, headers, body = asgi_get(app, "/console/incidents/\ud800", world.headers(), b"kind=\xff")
+    assert code == 422
+    assert headers["content-type"].startswith("text/html") and b"<h1>422</h1>" in body
+    assert digest(sessions) == before
 
 
 def test_a_lone_surrogate_in_a_field_name_is_a_422(

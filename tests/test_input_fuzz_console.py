@@ -33,10 +33,9 @@ Form = dict[str, str | list[str]]
 # Values a person could type, as the form sends them (bytes: what the browser encodes).
 FORM_TEXT: tuple[Bad, ...] = (
     Bad("NUL", "a\x00b"),
-    Bad("very long", "長" * 100_001, refuse=False),
+    Bad("very long", "長" * 20_001, refuse=False),
     Bad("superscript digit", "²", refuse=False),
     Bad("Arabic-Indic digits", "١٢", refuse=False),
-    Bad("not UTF-8", b"a\xff\xfeb", refuse=False),
     Bad("surrogate as UTF-8 bytes", b"a\xed\xa0\x80b", refuse=False),
 )
 FORM_NUMBER: tuple[Bad, ...] = (

@@ -33,7 +33,7 @@ from anshin.inputs import (
 )
 
 ZONES = ("Asia/Tokyo", "Pacific/Kiritimati", "Etc/GMT+12", "UTC", "America/St_Johns")
-quick = settings(max_examples=300, deadline=None, database=None)
+quick = settings(max_examples=200, deadline=None, database=None)
 
 
 def test_ids_are_ascii_digits_within_bigint() -> None:

@@ -10,6 +10,7 @@ A setup the app cannot run with (a malformed message-check word list) stops
 
 from __future__ import annotations
 
+import html
 import importlib
 import logging
 import re
@@ -139,7 +140,9 @@ def _json(payload: dict[str, Any], status: int, headers: Any = None) -> JSONResp
 
 
 def _is_api(request: Request) -> bool:
-    path = request.url.path
+    # The scope, not request.url: Starlette decodes the query string strictly as UTF-8
+    # there, and an error answer must not fail on the bytes it is answering.
+    path = str(request.scope.get("path", ""))
     return path.startswith("/api/") or request.headers.get("accept", "").startswith(
         "application/json"
     )
@@ -152,7 +155,13 @@ async def _error_page(request: Request, status: int, text: str) -> HTMLResponse:
         context: dict[str, Any] = {"request": request, "locale": request_locale(request)}
     else:
         context = page_context(request, user)
-    body = render("error.html", {"user": None, **context, "status": status, "message": text})
+    try:
+        body = render("error.html", {"user": None, **context, "status": status, "message": text})
+    except Exception:  # e.g. a query string that is not UTF-8, met by the layout's URL
+        log.warning("error page: the layout could not be rendered", exc_info=True)
+        body = (
+            f"<!doctype html><html><body><h1>{status}</h1><p>{html.escape(text)}</p></body></html>"
+        )
     return HTMLResponse(printable(body), status_code=status)
 
 
@@ -160,8 +169,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AnshinError)
     async def anshin_error(request: Request, exc: AnshinError) -> Response:
         if isinstance(exc, LoginRequired) and not _is_api(request):
+            query = bytes(request.scope.get("query_string", b"")).decode("latin-1")
             target = quote(
-                str(request.url.path) + ("?" + request.url.query if request.url.query else ""),
+                str(request.scope.get("path", "")) + ("?" + query if query else ""),
                 errors="replace",
             )
             return RedirectResponse(f"/login?next={target}", status_code=303)
