@@ -10,6 +10,7 @@ other scripts' digits, files with a NUL (issue 7).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -298,3 +299,16 @@ def test_bytes_that_are_not_utf8_in_a_real_terminal(settings: Settings, world: W
     surrogate = translate("ja", SURROGATE_MSGID)
     assert surrogate.startswith("有効な Unicode ではない文字")
     assert lines == [f"--title: {surrogate}"]
+
+
+def test_times_printed_are_in_the_teams_zone(settings: Settings, tmp_path: Path) -> None:
+    """As the API answers (docs/api.md): template versions in JSON and in the table."""
+    runner = CliRunner()
+    env = {"ANSHIN_DATABASE_URL": settings.database_url, "LANG": "ja_JP.UTF-8", "LC_ALL": ""}
+    draft = tmp_path / "update.ja.short.txt"
+    draft.write_text("{{ title }}: 対応中です。", encoding="utf-8")
+    assert runner.invoke(app, ["template", "edit", str(draft)], env=env).exit_code == 0
+    key = ["template", "versions", "update", "ja", "short"]
+    listed = json.loads(runner.invoke(app, [*key, "--format", "json"], env=env).stdout)
+    assert listed["versions"][0]["created_at"].endswith("+09:00")
+    assert "(JST)" in runner.invoke(app, key, env=env).stdout

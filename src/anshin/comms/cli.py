@@ -25,6 +25,7 @@ from anshin.cliutil import (
     FORMAT_HELP,
     actor,
     check_format,
+    cli_locale,
     console,
     count,
     load_settings,
@@ -38,6 +39,7 @@ from anshin.i18n import N_
 from anshin.incidents import maintenance as maintenance_service
 from anshin.incidents import service as incident_service
 from anshin.inputs import text_problem
+from anshin.timefmt import format_local
 
 template_app = typer.Typer(help="Message templates: list, show, edit, versions, restore, render.")
 FORMAT = typer.Option("text", "--format", callback=check_format, help=FORMAT_HELP)
@@ -223,7 +225,7 @@ def versions(
     for title in (N_("Version"), N_("Changed by"), N_("When"), N_("Note")):
         table.add_column(t(title))
     for text in texts:
-        when = text.created_at.isoformat(timespec="minutes") if text.created_at else ""
+        when = format_local(text.created_at, settings.timezone, cli_locale())
         label = t(N_("default")) if text.is_default else str(text.version)
         table.add_row(label, text.created_by or "", when, text.note or "")
     console().print(table)
