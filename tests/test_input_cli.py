@@ -252,16 +252,23 @@ def test_every_command_and_option_is_fuzzed(world: World, files: dict[str, str])
 
 
 def test_hostile_arguments_exit_2_in_one_line(
-    world: World, files: dict[str, str], settings: Settings, sessions: sessionmaker[Session]
+    world: World,
+    files: dict[str, str],
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     runner = CliRunner()
+    # The command tree is built once, not for each of the few hundred invocations.
+    command = typer.main.get_command(app)
+    monkeypatch.setattr("typer.testing._get_command", lambda _app: command)
     env = {
         "ANSHIN_DATABASE_URL": settings.database_url,
         "LANG": "en_US.UTF-8",
         "LC_ALL": "",
         "LC_MESSAGES": "",
     }
-    leaves = _leaves(typer.main.get_command(app))
+    leaves = _leaves(command)
     problems: list[str] = []
     invoked = 0
     for name, (base, kinds) in commands(world, files).items():
