@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from anshin.errors import InvalidInput
 from anshin.i18n import N_
+from anshin.inputs import parse_id
 
 MAX_PAGE = 100_000
 
@@ -21,11 +22,12 @@ def page_number(value: str | None) -> int:
     text = (value or "").strip()
     if not text:
         return 1
-    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
+    number = parse_id(text)
+    if number is None or number > MAX_PAGE:
         raise InvalidInput(
             N_("The page must be a whole number from 1 to {n}."), field="page", n=MAX_PAGE
         )
-    return int(text)
+    return number
 
 
 @dataclass(frozen=True)
