@@ -44,6 +44,7 @@ class World:
     message_id: int
     delivery_id: int
     token_id: int
+    user_id: int
 
     def headers(self, lang: str = "en") -> dict[str, str]:
         """A signed-in admin's cookie and CSRF header (the console's and the API's cookie way)."""
@@ -130,6 +131,7 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
             message_id=message.id,
             delivery_id=delivery.id,
             token_id=token.id,
+            user_id=admin.id,
         )
 
 

@@ -211,6 +211,21 @@ def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]
             {"state": "text", "message": "navigation"},
         ),
         ("POST", "/console/deliveries/retry-dead"): ("/console/deliveries/retry-dead", {}, {}),
+        ("POST", "/console/subscribers/{subscriber_id}/remove"): (
+            f"/console/subscribers/{world.subscriber_id}/remove",
+            {"confirm": "no", "page": "1"},
+            {"confirm": "text", "q": "text", "page": "navigation", "status": "text"},
+        ),
+        ("POST", "/console/subscribers/{subscriber_id}/resend"): (
+            f"/console/subscribers/{world.subscriber_id}/resend",
+            {"page": "1"},
+            {"q": "text", "page": "navigation", "status": "text", "kind": "text"},
+        ),
+        ("POST", "/console/users/{user_id}/on-duty"): (
+            f"/console/users/{world.user_id}/on-duty",
+            {"on_duty": "1"},
+            {"on_duty": "text", "back": "text"},
+        ),
     }
 
 
@@ -296,6 +311,8 @@ def _page_url(route: RouteInfo, world: World) -> dict[str, str]:
         "token_id": str(world.token_id),
         "delivery_id": str(world.delivery_id),
         "message_id": str(world.message_id),
+        "subscriber_id": str(world.subscriber_id),
+        "user_id": str(world.user_id),
     }
 
 

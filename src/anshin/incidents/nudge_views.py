@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from anshin.errors import InvalidInput
 from anshin.i18n import N_
 from anshin.incidents import nudges
+from anshin.inputs import DbId
 from anshin.notify.recipients import mask_address
 from anshin.team import duty
 from anshin.web.auth import DbSession, Operator
@@ -45,7 +46,7 @@ def on_duty_page(request: Request, session: DbSession, user: Operator) -> Respon
 
 @router.post("/console/users/{user_id}/on-duty")
 def set_on_duty(
-    request: Request, session: DbSession, user: Operator, user_id: int, form: PostedForm
+    request: Request, session: DbSession, user: Operator, user_id: DbId, form: PostedForm
 ) -> Response:
     """Put someone on or off duty (``on_duty`` = 1 or 0); recorded as an event."""
     value = form.get("on_duty")

@@ -24,6 +24,7 @@ from anshin.errors import InvalidInput, NotFound
 from anshin.i18n import N_
 from anshin.incidents import components, rules
 from anshin.incidents.models import Incident, IncidentComponent, IncidentUpdate
+from anshin.inputs import check_storable
 
 QUERY_MAX = 200
 MAX_WORDS = 8
@@ -50,7 +51,7 @@ class Filters:
 
 def words(query: str) -> list[str]:
     """The words of a query, NFKC-normalised, at most MAX_WORDS; too long is refused."""
-    text = unicodedata.normalize("NFKC", query or "")
+    text = unicodedata.normalize("NFKC", check_storable(query or "", field="q"))
     if len(text) > QUERY_MAX:
         raise InvalidInput(
             N_("The search is too long (at most {n} characters)."), field="q", n=QUERY_MAX

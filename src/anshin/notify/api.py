@@ -120,7 +120,9 @@ def list_subscribers(
     kind: str | None = None,
     status: str | None = None,
     locale: Annotated[str | None, Query(max_length=5)] = None,
-    q: Annotated[str | None, Query(max_length=320, description="part of the address")] = None,
+    q: Annotated[
+        str | None, Query(max_length=subscribers.QUERY_MAX, description="part of the address")
+    ] = None,
     limit: int = Query(default=100, ge=1, le=1000),
     offset: int = Query(default=0, ge=0, le=BIGINT_MAX),
 ) -> dict[str, Any]:

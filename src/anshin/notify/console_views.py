@@ -158,7 +158,7 @@ def message_recipients(
     request: Request,
     session: DbSession,
     user: Operator,
-    message_id: int,
+    message_id: DbId,
     state: str = "",
     page_asked: Annotated[str, Query(alias="page", max_length=10)] = "",
 ) -> Response:

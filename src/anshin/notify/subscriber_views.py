@@ -21,9 +21,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from anshin.errors import AnshinError
+from anshin.errors import AnshinError, InvalidInput
 from anshin.i18n import N_, translate
 from anshin.incidents import components as components_service
+from anshin.inputs import DbId
 from anshin.notify import recipients, rules, subscribers
 from anshin.team.models import User
 from anshin.web.auth import DbSession, Senior
@@ -40,10 +41,20 @@ FILTERS = ("q", "status", "kind", "locale")
 def _filters(values: dict[str, str]) -> dict[str, str]:
     """The list's filters that are set, checked (an unknown value is a 422)."""
     chosen = {name: " ".join((values.get(name) or "").split()) for name in FILTERS}
+    if len(chosen["q"]) > subscribers.QUERY_MAX:
+        raise InvalidInput(
+            N_("The search is too long (at most {n} characters)."),
+            field="q",
+            n=subscribers.QUERY_MAX,
+        )
     if chosen["status"]:
         rules.check_subscriber_status(chosen["status"])
     if chosen["locale"]:
         rules.check_locale(chosen["locale"])
+    if chosen["kind"] and chosen["kind"] not in rules.SUBSCRIBER_KINDS:
+        raise InvalidInput(
+            N_("Unknown subscriber kind: {value}."), field="kind", value=chosen["kind"][:20]
+        )
     return {name: value for name, value in chosen.items() if value}
 
 
@@ -78,7 +89,7 @@ class ListQuery:
 
 
 def list_query(
-    q: Annotated[str, Query(max_length=320)] = "",
+    q: Annotated[str, Query(max_length=subscribers.QUERY_MAX)] = "",
     status: Annotated[str, Query(max_length=20)] = "",
     kind: Annotated[str, Query(max_length=10)] = "",
     locale: Annotated[str, Query(max_length=5)] = "",
@@ -143,7 +154,7 @@ def _confirm_page(
 
 @router.get("/console/subscribers/{subscriber_id}/remove", response_class=HTMLResponse)
 def remove_confirm(
-    request: Request, session: DbSession, user: Senior, subscriber_id: int, asked: ListParams
+    request: Request, session: DbSession, user: Senior, subscriber_id: DbId, asked: ListParams
 ) -> Response:
     """The confirmation step before a subscriber is removed for good."""
     return _confirm_page(request, session, user, subscriber_id, asdict(asked))
@@ -151,7 +162,7 @@ def remove_confirm(
 
 @router.post("/console/subscribers/{subscriber_id}/remove")
 def remove(
-    request: Request, session: DbSession, user: Senior, subscriber_id: int, form: PostedForm
+    request: Request, session: DbSession, user: Senior, subscriber_id: DbId, form: PostedForm
 ) -> Response:
     """Remove the subscriber and their address once confirmed; past deliveries stay."""
     if form.get("confirm") != "yes":
@@ -166,7 +177,7 @@ def remove(
 
 @router.post("/console/subscribers/{subscriber_id}/resend")
 def resend(
-    request: Request, session: DbSession, user: Senior, subscriber_id: int, form: PostedForm
+    request: Request, session: DbSession, user: Senior, subscriber_id: DbId, form: PostedForm
 ) -> Response:
     """Send the confirmation mail of a pending subscription again."""
     back = _back(form)

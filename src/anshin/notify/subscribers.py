@@ -23,7 +23,7 @@ from anshin.db import LIKE_ESCAPE, contains_pattern, utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import N_, translate
 from anshin.incidents.models import Component
-from anshin.inputs import parse_id
+from anshin.inputs import check_storable, parse_id
 from anshin.notify import rules, service, tokens
 from anshin.notify.models import Subscriber, SubscriberComponent
 from anshin.notify.rules import SubscriberStatus
@@ -318,6 +318,10 @@ def delete(session: Session, subscriber_id: int, *, actor: str) -> None:
     session.flush()
 
 
+# The longest address search: an email address is at most 320 characters.
+QUERY_MAX = 320
+
+
 def list_subscribers(
     session: Session,
     *,
@@ -343,7 +347,11 @@ def list_subscribers(
         where.append(Subscriber.status == rules.check_subscriber_status(status))
     if locale:
         where.append(Subscriber.locale == rules.check_locale(locale))
-    words = " ".join((q or "").split())
+    words = " ".join(check_storable(q or "", field="q").split())
+    if len(words) > QUERY_MAX:
+        raise InvalidInput(
+            N_("The search is too long (at most {n} characters)."), field="q", n=QUERY_MAX
+        )
     if words:
         where.append(
             func.lower(Subscriber.address).like(contains_pattern(words.lower()), escape=LIKE_ESCAPE)
