@@ -346,3 +346,4 @@ def test_lint_corpus_runs_end_to_end() -> None:
     )
     assert "Speed: checking all" in report
     assert "recall" in report
+    assert "| ja-20000 | 20,000 |" in report
