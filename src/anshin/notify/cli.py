@@ -87,6 +87,8 @@ def import_subscribers(
                     err=True,
                 )
             raise fail(exc.msgid, **exc.params) from None
+        except csvio.Unreadable as exc:
+            raise _usage(exc.msgid, **exc.params) from None
         session.commit()
     typer.echo(
         t(

@@ -277,17 +277,53 @@ def anshin_payload(
     }
 
 
+def slack_escape(text: str) -> str:
+    """``&``, ``<`` and ``>`` as Slack's entities, so a text is shown, never obeyed.
+
+    Slack reads ``<!channel>`` as a mention of everyone and ``<https://x|label>``
+    as a link whose target the reader does not see; in an incident text both
+    would be an injection. Only these three characters are special to Slack.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def slack_payload(texts: Mapping[str, Mapping[str, Any]], locale: str, url: str | None) -> dict:
-    """A Slack incoming-webhook body: ``text`` (notifications) and ``blocks`` (the message)."""
+    """A Slack incoming-webhook body: ``text`` (notifications) and ``blocks`` (the message).
+
+    Every text field is escaped (:func:`slack_escape`); the only markup is the
+    link to the incident, which anshin writes itself. Teams reads ``text``.
+    """
     chosen = pick_texts(texts, locale)
     subject = str(chosen.get("subject", ""))
     body = str(chosen.get("short") or chosen.get("text", ""))
     if len(body) > 2900:  # Slack's section text limit is 3000 characters
         body = body[:2899] + "…"
+    header = subject[:150] or "-"
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": subject[:150] or "-"}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": body or subject}},
+        {"type": "header", "text": {"type": "plain_text", "text": slack_escape(header)}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": slack_escape(body or subject)}},
     ]
     if url:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{url}>"}]})
-    return {"text": f"{subject}\n{body}".strip(), "blocks": blocks}
+        link = f"<{slack_escape(url)}>"
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": link}]})
+    return {"text": slack_escape(f"{subject}\n{body}".strip()), "blocks": blocks}
+
+
+# --- CSV cells ----------------------------------------------------------------
+
+# A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
+CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# The mark that keeps such a cell text; import takes it off again (export → import works).
+CSV_TEXT_MARK = "'"
+
+
+def csv_cell(value: str) -> str:
+    """A cell for an exported CSV: a leading formula character is kept text with ``'``."""
+    return CSV_TEXT_MARK + value if value.startswith(CSV_FORMULA_PREFIXES) else value
+
+
+def csv_uncell(value: str) -> str:
+    """An imported cell as it was before :func:`csv_cell` (only a mark it added is removed)."""
+    if value.startswith(CSV_TEXT_MARK) and value[1:].startswith(CSV_FORMULA_PREFIXES):
+        return value[1:]
+    return value
