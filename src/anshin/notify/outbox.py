@@ -70,7 +70,7 @@ class Senders:
 
     def __post_init__(self) -> None:
         self.mail = smtp.SmtpSender(self.settings)
-        self.hooks = webhook.WebhookSender()
+        self.hooks = webhook.WebhookSender(self.settings)
 
     def marks(self, engine: Engine) -> Marks:
         """This run's own database connection for the per-delivery marks."""

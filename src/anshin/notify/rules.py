@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
+import ipaddress
 import random
 import re
 from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -126,6 +128,10 @@ def check_webhook_url(value: str | None) -> str:
     """An absolute http(s) URL with a host."""
     url = (value or "").strip()
     parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - reading it is the check (":99999" raises)
+    except ValueError:
+        parts = parts._replace(scheme="")
     if len(url) > URL_MAX or parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput(
             N_("Enter a webhook URL that starts with https:// or http://."), field="url"
@@ -161,6 +167,43 @@ def check_subscriber_status(value: str | None) -> str:
 def split_components(value: str | None) -> list[str]:
     """The components cell of a CSV row: names or ids separated by ``;`` (empty = all)."""
     return [part.strip() for part in (value or "").split(";") if part.strip()]
+
+
+# --- where a webhook may go (SSRF guard) ------------------------------------
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@lru_cache(maxsize=16)
+def networks(cidrs: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    """``ANSHIN_WEBHOOK_ALLOWED_NETWORKS`` parsed once."""
+    return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
+
+
+def address_allowed(address: str | IPAddress, allowed: Sequence[IPNetwork] = ()) -> bool:
+    """May a webhook connect to ``address``? Public unicast addresses yes; others only if allowed.
+
+    A webhook URL is typed by staff but fetched by the server, inside the
+    network: without this guard it could reach the database, a cloud metadata
+    service (169.254.169.254) or an admin page on localhost (SSRF). Loopback,
+    private, link-local, shared, reserved and multicast addresses are refused
+    unless an admin allowed their network. An IPv4 address written as IPv6
+    (``::ffff:10.0.0.1``) is judged as the IPv4 address it is.
+    """
+    ip = ipaddress.ip_address(address.split("%")[0] if isinstance(address, str) else address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if any(ip in net for net in allowed if net.version == ip.version):
+        return True
+    return ip.is_global and not ip.is_multicast
+
+
+def url_host_port(url: str) -> tuple[str, int]:
+    """The host and port a webhook URL connects to (checked by ``check_webhook_url``)."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.hostname or "", port
 
 
 # --- retry policy -----------------------------------------------------------
