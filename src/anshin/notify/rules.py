@@ -225,6 +225,22 @@ def backoff_seconds(
     return float(rand(0.0, ceiling)) if ceiling > 0 else 0.0
 
 
+def endpoint_backoff_seconds(
+    failures: int,
+    *,
+    base: float,
+    maximum: float,
+    rand: Callable[[float, float], float] = random.uniform,
+) -> float:
+    """How long a failing webhook endpoint rests: half the exponential step, plus jitter.
+
+    Unlike a delivery's retry (full jitter, may be 0) an endpoint that just
+    failed always waits a while, so its queue of deliveries is not spent on it.
+    """
+    ceiling = min(maximum, base * (2 ** max(failures - 1, 0)))
+    return ceiling / 2 + float(rand(0.0, ceiling / 2)) if ceiling > 0 else 0.0
+
+
 def smtp_is_transient(code: int | None) -> bool:
     """SMTP 4xx and no code at all (connection trouble) are worth retrying; 5xx is final."""
     return code is None or 400 <= code < 500
