@@ -135,3 +135,33 @@ def test_staff_see_no_answer_body_in_the_delivery(session: Session, guarded: Set
     session.refresh(delivery)
     assert delivery.last_error == "HTTP 500"
     assert SECRET_ANSWER not in (delivery.last_error or "")
+
+
+def test_the_cli_refuses_an_inside_webhook_with_exit_2(
+    settings: Settings, session: Session
+) -> None:
+    from typer.testing import CliRunner
+
+    from anshin.notify.__main__ import app
+
+    env = {
+        "ANSHIN_DATABASE_URL": settings.database_url,
+        "ANSHIN_SECRET_KEY": settings.secret_key,
+        "LANG": "en_US.UTF-8",
+        "LC_ALL": "",
+        "LC_MESSAGES": "",
+    }
+    runner = CliRunner()
+    refused = runner.invoke(app, ["subscribers", "add-webhook", "http://10.9.8.7/x"], env=env)
+    assert refused.exit_code == 2
+    lines = refused.output.strip().splitlines()
+    assert len(lines) == 1 and "private or local network (10.9.8.7)" in lines[0]
+    ja = runner.invoke(
+        app, ["subscribers", "add-webhook", "http://[::1]/x"], env={**env, "LANG": "ja_JP.UTF-8"}
+    )
+    assert ja.exit_code == 2 and "社内・ローカルのネットワーク" in ja.output
+    assert session.scalars(select(Subscriber)).all() == []
+    allowed = {**env, "ANSHIN_WEBHOOK_ALLOWED_NETWORKS": '["10.9.0.0/16"]'}
+    added = runner.invoke(app, ["subscribers", "add-webhook", "http://10.9.8.7/x"], env=allowed)
+    assert added.exit_code == 0, added.output
+    assert '"secret"' in added.output

@@ -29,6 +29,7 @@ from anshin.db import utcnow
 from anshin.errors import AnshinError, InvalidInput
 from anshin.i18n import N_
 from anshin.incidents.models import Component
+from anshin.inputs import BadInput
 from anshin.notify import rules
 from anshin.notify.models import Subscriber, SubscriberComponent
 from anshin.notify.rules import SubscriberStatus
@@ -40,7 +41,7 @@ MAX_ROWS = 500_000
 FIELD_MAX_KIB = 128
 
 
-class Unreadable(InvalidInput):
+class Unreadable(BadInput):
     """The file cannot be read as CSV (a field too long, a broken quote): nothing is imported.
 
     Unlike :class:`ImportFailed` (rows that read but are wrong) this is a file the

@@ -23,7 +23,7 @@ from anshin.db import LIKE_ESCAPE, contains_pattern, utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import N_, translate
 from anshin.incidents.models import Component
-from anshin.inputs import check_storable, parse_id
+from anshin.inputs import BadInput, check_storable, parse_id
 from anshin.notify import rules, service, tokens, webhook
 from anshin.notify.models import Subscriber, SubscriberComponent
 from anshin.notify.rules import SubscriberStatus
@@ -247,7 +247,7 @@ def check_webhook_target(settings: Settings, url: str) -> str:
     address = rules.check_webhook_url(url)
     blocked = webhook.blocked_addresses(address, settings.webhook_networks(), RESOLVE_SECONDS)
     if blocked:
-        raise InvalidInput(
+        raise BadInput(  # the URL or the allowed networks must change (HTTP 422, CLI exit 2)
             N_(
                 "The webhook URL leads to an address inside a private or local network "
                 "({address}). Use a public address, or ask an administrator to allow "
