@@ -4,6 +4,9 @@
   delivery in flight (``busy_by``, ``busy_until``), consecutive failures and
   when the endpoint may be tried again (``next_attempt_at``). Rows are written
   by the workers as webhook work appears; none are needed at upgrade time.
+- ``notify_deliveries.last_error`` of webhooks: an answer's body was kept after
+  its status (``HTTP 500 <body>``); only the status stays, so staff never see
+  what a receiver answered.
 
 Revision ID: 0007_webhook_endpoints
 Revises: 0006
@@ -34,6 +37,14 @@ def upgrade() -> None:
         sa.Column("last_failure_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(["subscriber_id"], ["notify_subscribers.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("subscriber_id"),
+    )
+    deliveries = sa.table(
+        "notify_deliveries", sa.column("channel", sa.String), sa.column("last_error", sa.Text)
+    )
+    op.execute(
+        deliveries.update()
+        .where(deliveries.c.channel == "webhook", deliveries.c.last_error.like("HTTP ___ %"))
+        .values(last_error=sa.func.substr(deliveries.c.last_error, 1, 8))
     )
 
 
