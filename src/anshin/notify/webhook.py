@@ -82,7 +82,7 @@ class Refused(Exception):
 
 
 # Name lookups run here so a lookup that hangs still ends at the attempt's deadline.
-_resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="anshin-webhook-dns")
+_resolver = ThreadPoolExecutor(max_workers=8, thread_name_prefix="anshin-webhook-dns")
 
 
 def resolve(host: str, port: int, timeout: float) -> list[tuple[Any, ...]]:
