@@ -149,6 +149,7 @@ def run_product(args: argparse.Namespace, work: Path, url: str) -> tuple[Run, by
             smtp_port=ports["smtp"],
             queue_url=queue_url,
             delivery_batch_size=args.batch_size,
+            webhook_allowed_networks=["127.0.0.1/32"],  # the local webhook receiver
         )
         engine = make_engine(url)
         factory = make_sessionmaker(engine)

@@ -116,6 +116,8 @@ def worker_env(settings: Settings) -> dict[str, str]:
             "ANSHIN_SMTP_PORT": str(settings.smtp_port),
             "ANSHIN_SMTP_FROM": settings.smtp_from,
             "ANSHIN_DELIVERY_BATCH_SIZE": str(settings.delivery_batch_size),
+            # The benchmark's webhook receiver listens on 127.0.0.1 (SSRF guard, docs/delivery.md).
+            "ANSHIN_WEBHOOK_ALLOWED_NETWORKS": json.dumps(settings.webhook_allowed_networks),
         }
     )
     if settings.queue_url:

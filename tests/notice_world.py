@@ -51,8 +51,9 @@ def build(session: Session, settings: Settings, hook_url: str) -> World:
     en = subscribers.subscribe_email(
         session, settings, email="en@example.com", locale="en", confirmed=True, actor=ACTOR
     )
-    hook = subscribers.add_webhook(
-        session, settings, url=hook_url, component_ids=[login.id], actor=ACTOR
+    local = settings.model_copy(update={"webhook_allowed_networks": ["127.0.0.1/32"]})
+    hook = subscribers.add_webhook(  # the receivers of the tests listen on 127.0.0.1
+        session, local, url=hook_url, component_ids=[login.id], actor=ACTOR
     )
     payments_only = subscribers.subscribe_email(
         session,

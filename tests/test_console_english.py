@@ -130,6 +130,7 @@ def demo(settings: Settings) -> Iterator[Settings]:
     with SmtpSink(MailSink(reject={"user1@example.com"})) as sink:
         demo_settings = settings.model_copy(
             update={
+                "webhook_allowed_networks": ["127.0.0.1/32"],  # the test receivers listen here
                 "site_name": "安心デモ",
                 "smtp_host": "127.0.0.1",
                 "smtp_port": sink.port,

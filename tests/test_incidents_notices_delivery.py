@@ -85,6 +85,7 @@ def test_the_notice_reaches_a_real_mail_server_and_webhook_exactly_once(
 ) -> None:
     live = settings.model_copy(
         update={
+            "webhook_allowed_networks": ["127.0.0.1/32"],  # the test receivers listen here
             "smtp_host": "127.0.0.1",
             "smtp_port": sink.port,
             "smtp_from": "安心ステータス <status@example.com>",

@@ -143,6 +143,10 @@ def commands(
         ),
         "serve": ({}, {"host": "text", "port": "integer"}),
         "status export": ({"directory": files["dir"]}, {"directory": "output"}),
+        "subscribers add-webhook": (
+            {"url": "https://93.184.215.14/hook"},
+            {"url": "text", "fmt": "choice", "locale": "choice", "component": "id"},
+        ),
         "subscribers export": ({"output": files["csv_out"]}, {"output": "output"}),
         "subscribers import": ({"path": files["csv"]}, {"path": "file"}),
         "template edit": (

@@ -256,12 +256,8 @@ def test_hostile_path_and_query_parameters(
     assert not runner.found.problems, runner.found.report()
 
 
-@pytest.mark.xfail(
-    reason="unknown fields on /api/subscribers are refused on the `delivery` branch",
-    strict=False,
-)
 def test_unknown_fields_on_subscribers_are_refused(
-    client: TestClient, world: World, sessions: sessionmaker[Session]
+    client: TestClient, world: World, sessions: sessionmaker[Session], app: FastAPI
 ) -> None:
     runner = Runner(app, client, world, sessions)
     body = {"email": "typo@example.com", "locale": "ja", "confirmd": True}
@@ -300,9 +296,6 @@ def test_hostile_csv_imports(
     assert not runner.found.problems, runner.found.report()
 
 
-@pytest.mark.xfail(
-    reason="CSV fields over 128 KiB are refused by line on the `delivery` branch", strict=False
-)
 def test_a_csv_field_over_128_kib_is_refused(
     client: TestClient, world: World, sessions: sessionmaker[Session], app: FastAPI
 ) -> None:

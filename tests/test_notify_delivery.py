@@ -56,6 +56,7 @@ def fast(settings: Settings, sink: SmtpSink) -> Settings:
     """Settings with the SMTP sink and short retry timings, so the tests stay fast."""
     return settings.model_copy(
         update={
+            "webhook_allowed_networks": ["127.0.0.1/32"],  # the test receivers listen here
             "smtp_host": "127.0.0.1",
             "smtp_port": sink.port,
             "smtp_from": "安心ステータス <status@example.com>",

@@ -62,7 +62,12 @@ def sink() -> Iterator[SmtpSink]:
 @pytest.fixture
 def web_settings(settings: Settings, sink: SmtpSink) -> Settings:
     return settings.model_copy(
-        update={"smtp_port": sink.port, "site_name": "安心テスト", "smtp_from": "s@example.com"}
+        update={
+            "webhook_allowed_networks": ["127.0.0.1/32"],  # the test receivers listen here
+            "smtp_port": sink.port,
+            "site_name": "安心テスト",
+            "smtp_from": "s@example.com",
+        }
     )
 
 
@@ -432,3 +437,22 @@ def test_requests_older_than_an_hour_no_longer_count_and_are_deleted(
     assert _subscribe(free, "b@example.com").status_code == 200  # 0 turns the limit off
     for each in (app, unlimited):
         each.state.engine.dispose()
+
+
+def test_a_webhook_inside_the_network_is_refused_in_the_users_language(
+    client: TestClient, staff: dict[str, str], sessions: sessionmaker[Session]
+) -> None:
+    senior = {"Authorization": f"Bearer {staff['senior']}"}
+    body = {"kind": "webhook", "url": "http://10.0.0.5/hook"}
+    ja = client.post("/api/subscribers", json=body, headers=senior)
+    assert ja.status_code == 422
+    assert "社内・ローカルのネットワーク" in ja.json()["error"]["message"]
+    assert "10.0.0.5" in ja.json()["error"]["message"]
+    en = client.post("/api/subscribers", json=body, headers={**senior, "Accept-Language": "en"})
+    assert en.status_code == 422
+    assert en.json()["error"]["message"].startswith(
+        "The webhook URL leads to an address inside a private or local network (10.0.0.5)."
+    )
+    metadata = {"kind": "webhook", "url": "http://169.254.169.254/latest/meta-data/"}
+    assert client.post("/api/subscribers", json=metadata, headers=senior).status_code == 422
+    assert subscriber_rows(sessions) == []

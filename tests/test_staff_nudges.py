@@ -59,6 +59,7 @@ def hooks() -> Iterator[WebhookReceiver]:
 def nudge_settings(settings: Settings, sink: SmtpSink, hooks: WebhookReceiver) -> Settings:
     return settings.model_copy(
         update={
+            "webhook_allowed_networks": ["127.0.0.1/32"],  # the test receivers listen here
             "smtp_host": "127.0.0.1",
             "smtp_port": sink.port,
             "smtp_from": "anshin <status@example.com>",

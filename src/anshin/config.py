@@ -7,6 +7,7 @@ cadence per severity (R5).
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from anshin.errors import InvalidInput
-from anshin.notify.rules import WebhookFormat, check_webhook_url
+from anshin.notify.rules import IPNetwork, WebhookFormat, check_webhook_url, networks
 
 DEV_SECRET = "anshin-development-secret-change-me"
 
@@ -60,6 +61,14 @@ class Settings(BaseSettings):
     delivery_batch_size: int = Field(default=200, ge=1)
     delivery_claim_seconds: int = Field(default=120, ge=1)
     sweep_after_seconds: int = Field(default=300, ge=1)
+    # Webhooks (notify.webhook, docs/delivery.md): one attempt, from connect to the
+    # last byte of the answer, ends failed after this long; this many webhook sends
+    # run at once per process, at most one per endpoint, beside the mail.
+    webhook_deadline_seconds: float = Field(default=15.0, gt=0, le=300)
+    webhook_workers: int = Field(default=4, ge=1, le=64)
+    # Networks a webhook may reach although they are not public (loopback, private,
+    # link-local…): CIDRs an admin allows, e.g. ["10.20.0.0/16"]. Empty: public only.
+    webhook_allowed_networks: list[str] = Field(default_factory=list)
     # Accepted requests of the public subscribe form per client address and hour
     # (each one mails a confirmation; notify.ratelimit). 0: no limit.
     subscribe_rate_per_hour: int = Field(default=20, ge=0)
@@ -101,6 +110,19 @@ class Settings(BaseSettings):
             return check_webhook_url(value)
         except InvalidInput:
             raise ValueError("must start with https:// or http://") from None
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        """A mistyped network stops the start instead of refusing webhooks later."""
+        try:
+            return [str(ipaddress.ip_network(v.strip(), strict=False)) for v in value]
+        except ValueError as exc:
+            raise ValueError(f"must be a list of CIDRs such as 10.0.0.0/8: {exc}") from None
+
+    def webhook_networks(self) -> tuple[IPNetwork, ...]:
+        """The allowed networks, parsed (see ``rules.address_allowed``)."""
+        return networks(tuple(self.webhook_allowed_networks))
 
     def cadence_minutes(self) -> dict[str, int]:
         """Update interval per severity, the input of incidents.rules (R5)."""

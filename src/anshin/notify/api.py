@@ -13,12 +13,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from anshin.errors import AnshinError, InvalidInput
 from anshin.i18n import N_
-from anshin.inputs import BIGINT_MAX, DbId, Text
+from anshin.inputs import BIGINT_MAX, DbId, StrictInput, Text
 from anshin.notify import csvio, recipients, service, subscribers
 from anshin.notify.models import Delivery, OutboxMessage, Subscriber
 from anshin.team import rules as team_rules
@@ -36,14 +36,13 @@ class TooLarge(AnshinError):
     status = 413
 
 
-class SubscriberIn(BaseModel):
+class SubscriberIn(StrictInput):
     """A subscriber staff add: an email address (double opt-in unless confirmed) or a webhook.
 
-    Types are not coerced (``true`` is not a component id, ``1`` is not ``true``)
-    and text must be storable (anshin.inputs).
+    Types are not coerced (``true`` is not a component id, ``1`` is not ``true``),
+    text must be storable and a typo'd field (``confirmd``) is a 422, not silently
+    ignored (anshin.inputs.StrictInput).
     """
-
-    model_config = ConfigDict(strict=True)
 
     kind: Literal["email", "webhook"] = "email"
     email: Text | None = Field(default=None, max_length=320)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Dialect, Engine, Table, Update, and_, bindparam, func, select, update
+from sqlalchemy import Dialect, Engine, Table, Update, and_, bindparam, func, or_, select, update
 from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
 from sqlalchemy.pool import PoolProxiedConnection
 
@@ -90,18 +90,24 @@ def _recover_expired(
     return int(recovered or 0), int(dead or 0)
 
 
+# The mail lane: mail, and any delivery whose subscriber is gone (it is only cancelled).
+# Webhooks are claimed one per endpoint by ``notify.endpoints`` (issue 7).
+MAIL_LANE = or_(D.c.channel != "webhook", D.c.subscriber_id.is_(None))
+
+
 def claim(
     engine: Engine, settings: Settings, worker: str, now: dt.datetime | None = None
 ) -> list[int]:
-    """Take up to ``delivery_batch_size`` due deliveries for ``worker``; returns their ids.
+    """Take up to ``delivery_batch_size`` due mail deliveries for ``worker``; returns their ids.
 
     Each claim counts as an attempt, so a message that kills every worker
     that touches it still ends as a dead letter instead of looping forever.
+    Webhooks are not taken here: a slow endpoint must never hold mail back.
     """
     now = now or utcnow()
     due = _locked(
         select(D.c.id)
-        .where(D.c.status.in_(rules.DUE_STATUSES), D.c.next_attempt_at <= now)
+        .where(D.c.status.in_(rules.DUE_STATUSES), D.c.next_attempt_at <= now, MAIL_LANE)
         .order_by(D.c.next_attempt_at, D.c.id)
         .limit(settings.delivery_batch_size),
         engine,
@@ -301,12 +307,15 @@ class Marks:
 
 
 def seconds_until_next_due(engine: Engine, now: dt.datetime | None = None) -> float | None:
-    """How long until a retry falls due or a claim expires; None when nothing is waiting."""
+    """How long until a mail retry falls due or a claim expires; None when nothing is waiting.
+
+    Webhooks wait on their endpoints too: ``endpoints.seconds_until_next_due``.
+    """
     now = now or utcnow()
     with engine.connect() as conn:
         next_retry = conn.execute(
             select(func.min(D.c.next_attempt_at)).where(
-                D.c.status.in_(rules.DUE_STATUSES), D.c.next_attempt_at > now
+                D.c.status.in_(rules.DUE_STATUSES), D.c.next_attempt_at > now, MAIL_LANE
             )
         ).scalar()
         next_expiry = conn.execute(

@@ -14,9 +14,11 @@ from pathlib import Path
 import typer
 
 from anshin.cliutil import actor, db_id, fail, load_settings, open_session, print_json, t
-from anshin.i18n import N_
+from anshin.errors import InvalidInput
+from anshin.i18n import N_, Locale
 from anshin.inputs import text_problem
-from anshin.notify import csvio, queue, service
+from anshin.notify import csvio, queue, service, subscribers
+from anshin.notify.rules import WebhookFormat
 
 subscribers_app = typer.Typer(
     help="Email subscribers: import and export as CSV (R26).", no_args_is_help=True
@@ -87,6 +89,8 @@ def import_subscribers(
                     err=True,
                 )
             raise fail(exc.msgid, **exc.params) from None
+        except csvio.Unreadable as exc:
+            raise _usage(exc.msgid, **exc.params) from None
         session.commit()
     typer.echo(
         t(
@@ -96,6 +100,40 @@ def import_subscribers(
             unchanged=report.unchanged,
         )
     )
+
+
+@subscribers_app.command("add-webhook")
+def add_webhook(
+    url: str = typer.Argument(..., help="The receiver's https:// (or http://) URL."),
+    fmt: WebhookFormat = typer.Option(
+        WebhookFormat.ANSHIN, "--format", help="anshin (signed JSON) or slack."
+    ),
+    locale: Locale = typer.Option(Locale.JA, "--locale", help="Language of the texts sent."),
+    component: list[int] = typer.Option(
+        [], "--component", parser=db_id, help="A component id (repeat; none = all)."
+    ),
+) -> None:
+    """Add a webhook subscriber; its signing secret is printed once, here.
+
+    A URL whose host is inside a private or local network is refused (exit 2)
+    unless ANSHIN_WEBHOOK_ALLOWED_NETWORKS allows it.
+    """
+    settings = load_settings()
+    with open_session(settings) as session:
+        try:
+            subscriber = subscribers.add_webhook(
+                session,
+                settings,
+                url=url,
+                fmt=fmt.value,
+                locale=locale.value,
+                component_ids=component,
+                actor=actor(),
+            )
+        except InvalidInput as exc:  # the URL (or a component) must change: used wrongly
+            raise _usage(exc.msgid, **exc.params) from None
+        session.commit()
+        print_json({"id": subscriber.id, "url": subscriber.address, "secret": subscriber.secret})
 
 
 @subscribers_app.command("export")

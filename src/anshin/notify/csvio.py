@@ -5,6 +5,11 @@ by ``;`` — empty means every component. Import checks every row before it
 writes anything: one bad row and the whole file is refused with the list of
 problems, so a list is never half-imported. An address already present is
 updated (export, edit, import back is the intended round trip).
+
+Output safety: an exported cell that starts with ``=``, ``+``, ``-``, ``@``, a
+tab or a carriage return is written with a leading ``'`` so a spreadsheet shows
+it as text instead of running it as a formula (import takes the mark off). A
+field longer than 128 KiB refuses the whole file before anything is checked.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from anshin.db import utcnow
 from anshin.errors import AnshinError, InvalidInput
 from anshin.i18n import N_
 from anshin.incidents.models import Component
+from anshin.inputs import BadInput
 from anshin.notify import rules
 from anshin.notify.models import Subscriber, SubscriberComponent
 from anshin.notify.rules import SubscriberStatus
@@ -31,6 +37,16 @@ from anshin.notify.subscribers import set_components
 
 COLUMNS: tuple[str, ...] = ("email", "locale", "components", "status")
 MAX_ROWS = 500_000
+# The longest field a row may hold (the csv module's own limit, said in the user's words).
+FIELD_MAX_KIB = 128
+
+
+class Unreadable(BadInput):
+    """The file cannot be read as CSV (a field too long, a broken quote): nothing is imported.
+
+    Unlike :class:`ImportFailed` (rows that read but are wrong) this is a file the
+    caller must fix before anything can be checked: HTTP 422, CLI exit 2.
+    """
 
 
 @dataclass(frozen=True)
@@ -80,9 +96,39 @@ def _component_index(session: Session) -> dict[str, int]:
     return index
 
 
+def _records(reader: csv.DictReader[str]) -> Iterator[dict[str, str]]:
+    """The rows of ``reader`` with export's formula marks taken off; a field too long stops it."""
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            line = reader.reader.line_num  # the line that broke (DictReader's lags a row)
+            if "field limit" in str(exc):
+                raise Unreadable(
+                    N_("Line {line}: a field is longer than {n} KiB. Nothing was imported."),
+                    line=line,
+                    n=FIELD_MAX_KIB,
+                ) from None
+            raise Unreadable(
+                N_("Line {line} is not valid CSV. Nothing was imported."), line=line
+            ) from None
+        yield {k: rules.csv_uncell(v) if isinstance(v, str) else v for k, v in record.items()}
+
+
 def _parse(session: Session, text: str) -> list[_Row]:
+    csv.field_size_limit(FIELD_MAX_KIB * 1024)
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error:
+        raise Unreadable(
+            N_("Line {line}: a field is longer than {n} KiB. Nothing was imported."),
+            line=1,
+            n=FIELD_MAX_KIB,
+        ) from None
+    header = [h.strip().lower() for h in (fieldnames or [])]
     if "email" not in header:
         raise ImportFailed(
             [RowError(1, InvalidInput(N_("The header row must name an email column.")))]
@@ -106,7 +152,7 @@ def _parse(session: Session, text: str) -> list[_Row]:
     rows: list[_Row] = []
     errors: list[RowError] = []
     seen: dict[str, int] = {}
-    for record in reader:
+    for record in _records(reader):
         line = reader.line_num
         if len(rows) + len(errors) >= MAX_ROWS:
             errors.append(
@@ -224,7 +270,7 @@ def export_csv(session: Session) -> Iterator[str]:
     names = {c.id: c.name for c in session.scalars(select(Component))}
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(COLUMNS)  # every cell below goes through rules.csv_cell (CSV injection)
     stmt = (
         select(Subscriber)
         .where(Subscriber.kind == "email", Subscriber.status != SubscriberStatus.STAFF)
@@ -233,7 +279,8 @@ def export_csv(session: Session) -> Iterator[str]:
     )
     for count, subscriber in enumerate(session.scalars(stmt), start=1):
         chosen = ";".join(names.get(c, str(c)) for c in subscriber.component_ids)
-        writer.writerow((subscriber.address, subscriber.locale, chosen, subscriber.status))
+        row = (subscriber.address, subscriber.locale, chosen, subscriber.status)
+        writer.writerow([rules.csv_cell(cell) for cell in row])
         if count % 1000 == 0:
             yield buffer.getvalue()
             buffer.seek(0)

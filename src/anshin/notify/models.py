@@ -163,3 +163,26 @@ class SubscribeRequest(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class WebhookEndpoint(Base):
+    """How one webhook endpoint is doing, shared by every worker through the database.
+
+    One row per webhook subscriber (its URL). ``busy_until`` is the lease of the
+    one delivery in flight to it (at most one at a time, so a slow endpoint
+    holds one sending thread, not all of them); ``failures`` counts
+    consecutive failed attempts and ``next_attempt_at`` is when the endpoint
+    may be tried again: while it backs off, its deliveries wait without being
+    claimed, so they keep their attempts (docs/delivery.md, issue 7).
+    """
+
+    __tablename__ = "notify_webhook_endpoints"
+
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("notify_subscribers.id", ondelete="CASCADE"), primary_key=True
+    )
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    busy_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    busy_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_failure_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -33,7 +33,7 @@ from sqlalchemy import (
 
 from anshin.config import Settings
 from anshin.db import utcnow
-from anshin.notify import rules, smtp, tokens, webhook
+from anshin.notify import endpoints, rules, smtp, tokens, webhook
 from anshin.notify.claims import Marks, claim, release, renew
 from anshin.notify.models import Delivery, OutboxMessage, Subscriber
 
@@ -70,7 +70,7 @@ class Senders:
 
     def __post_init__(self) -> None:
         self.mail = smtp.SmtpSender(self.settings)
-        self.hooks = webhook.WebhookSender()
+        self.hooks = webhook.WebhookSender(self.settings)
 
     def marks(self, engine: Engine) -> Marks:
         """This run's own database connection for the per-delivery marks."""
@@ -232,15 +232,65 @@ def process_batch(
     *,
     stopping: Callable[[], bool] = lambda: False,
 ) -> int:
-    """Claim one batch and send it; returns how many deliveries were claimed (0 = nothing due)."""
+    """Claim one batch of mail and send it; returns how many were claimed (0 = nothing due)."""
     ids = claim(engine, settings, worker)
     if not ids:
         return 0
+    handle(engine, settings, worker, senders, ids, stopping=stopping)
+    return len(ids)
+
+
+def send_hooks(
+    engine: Engine,
+    settings: Settings,
+    worker: str,
+    senders: Senders,
+    ids: list[int],
+    *,
+    stopping: Callable[[], bool] = lambda: False,
+) -> int:
+    """Send webhook deliveries claimed with their endpoints' leases, then free each endpoint.
+
+    A transient failure moves the endpoint's next attempt out (``endpoints.finished``).
+    """
+    done = handle(engine, settings, worker, senders, ids, stopping=stopping)
+    handled = {work.delivery_id for work, _ in done}
+    for work, outcome in done:
+        if work.subscriber_id is None:
+            continue
+        if outcome is None:  # cancelled before sending: the endpoint was not tried
+            endpoints.release(engine, worker, [work.subscriber_id])
+        else:
+            endpoints.finished(
+                engine, settings, work.subscriber_id, failed=not outcome.ok and outcome.transient
+            )
+    left = [i for i in ids if i not in handled]
+    if left:  # released unsent (stopping): their endpoints are free again
+        for work in load_work(engine, left):
+            if work.subscriber_id is not None:
+                endpoints.release(engine, worker, [work.subscriber_id])
+    return len(ids)
+
+
+def handle(
+    engine: Engine,
+    settings: Settings,
+    worker: str,
+    senders: Senders,
+    ids: list[int],
+    *,
+    stopping: Callable[[], bool] = lambda: False,
+) -> list[tuple[Work, smtp.Outcome | None]]:
+    """Send claimed deliveries and mark each one; returns what happened to each one handled.
+
+    The outcome is None for a delivery cancelled because its recipient left.
+    """
     works = load_work(engine, ids)
     _messages(engine, senders.messages, {w.message_id for w in works})
     held = set(ids)
     renew_at = time.monotonic() + settings.delivery_claim_seconds / 2
     marks = senders.marks(engine)
+    done: list[tuple[Work, smtp.Outcome | None]] = []
     for index, work in enumerate(works):
         if stopping():
             release(engine, worker, [w.delivery_id for w in works[index:] if w.delivery_id in held])
@@ -254,14 +304,16 @@ def process_batch(
         reason = _left(work, message["kind"])
         if reason:
             mark_cancelled(marks, work, worker, reason)
+            done.append((work, None))
             continue
         outcome = _send(settings, senders, work, message)
         if outcome.ok:
             mark_sent(marks, work.delivery_id)
         else:
             mark_failed(marks, settings, work, worker, outcome)
+        done.append((work, outcome))
     finish_messages(engine, {w.message_id for w in works})
-    return len(ids)
+    return done
 
 
 def finish_messages(engine: Engine, message_ids: Iterable[int]) -> None:

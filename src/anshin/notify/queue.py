@@ -195,6 +195,7 @@ def stop_embedded_consumer(timeout: float = 10.0) -> None:
     consumer.stop(graceful=True)
     for tasks in list(_queues.values()):
         if tasks.huey is consumer.huey:
+            tasks.lane.wait_idle(timeout)  # webhook threads end their current send
             tasks.attach(None)
 
 
@@ -214,6 +215,7 @@ def run_worker(settings: Settings, workers: int = 2) -> None:
     tasks.attach(consumer.stop_flag)
     tasks.sweep_now()
     consumer.run()
+    tasks.lane.wait_idle(30.0)  # webhook threads end their current send
 
 
 def describe(settings: Settings) -> dict[str, Any]:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
+import ipaddress
 import random
 import re
 from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -126,6 +128,10 @@ def check_webhook_url(value: str | None) -> str:
     """An absolute http(s) URL with a host."""
     url = (value or "").strip()
     parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - reading it is the check (":99999" raises)
+    except ValueError:
+        parts = parts._replace(scheme="")
     if len(url) > URL_MAX or parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput(
             N_("Enter a webhook URL that starts with https:// or http://."), field="url"
@@ -163,6 +169,43 @@ def split_components(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(";") if part.strip()]
 
 
+# --- where a webhook may go (SSRF guard) ------------------------------------
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@lru_cache(maxsize=16)
+def networks(cidrs: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    """``ANSHIN_WEBHOOK_ALLOWED_NETWORKS`` parsed once."""
+    return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
+
+
+def address_allowed(address: str | IPAddress, allowed: Sequence[IPNetwork] = ()) -> bool:
+    """May a webhook connect to ``address``? Public unicast addresses yes; others only if allowed.
+
+    A webhook URL is typed by staff but fetched by the server, inside the
+    network: without this guard it could reach the database, a cloud metadata
+    service (169.254.169.254) or an admin page on localhost (SSRF). Loopback,
+    private, link-local, shared, reserved and multicast addresses are refused
+    unless an admin allowed their network. An IPv4 address written as IPv6
+    (``::ffff:10.0.0.1``) is judged as the IPv4 address it is.
+    """
+    ip = ipaddress.ip_address(address.split("%")[0] if isinstance(address, str) else address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if any(ip in net for net in allowed if net.version == ip.version):
+        return True
+    return ip.is_global and not ip.is_multicast
+
+
+def url_host_port(url: str) -> tuple[str, int]:
+    """The host and port a webhook URL connects to (checked by ``check_webhook_url``)."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.hostname or "", port
+
+
 # --- retry policy -----------------------------------------------------------
 
 
@@ -180,6 +223,22 @@ def backoff_seconds(
     """
     ceiling = min(maximum, base * (2 ** max(attempt - 1, 0)))
     return float(rand(0.0, ceiling)) if ceiling > 0 else 0.0
+
+
+def endpoint_backoff_seconds(
+    failures: int,
+    *,
+    base: float,
+    maximum: float,
+    rand: Callable[[float, float], float] = random.uniform,
+) -> float:
+    """How long a failing webhook endpoint rests: half the exponential step, plus jitter.
+
+    Unlike a delivery's retry (full jitter, may be 0) an endpoint that just
+    failed always waits a while, so its queue of deliveries is not spent on it.
+    """
+    ceiling = min(maximum, base * (2 ** max(failures - 1, 0)))
+    return ceiling / 2 + float(rand(0.0, ceiling / 2)) if ceiling > 0 else 0.0
 
 
 def smtp_is_transient(code: int | None) -> bool:
@@ -277,17 +336,53 @@ def anshin_payload(
     }
 
 
+def slack_escape(text: str) -> str:
+    """``&``, ``<`` and ``>`` as Slack's entities, so a text is shown, never obeyed.
+
+    Slack reads ``<!channel>`` as a mention of everyone and ``<https://x|label>``
+    as a link whose target the reader does not see; in an incident text both
+    would be an injection. Only these three characters are special to Slack.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def slack_payload(texts: Mapping[str, Mapping[str, Any]], locale: str, url: str | None) -> dict:
-    """A Slack incoming-webhook body: ``text`` (notifications) and ``blocks`` (the message)."""
+    """A Slack incoming-webhook body: ``text`` (notifications) and ``blocks`` (the message).
+
+    Every text field is escaped (:func:`slack_escape`); the only markup is the
+    link to the incident, which anshin writes itself. Teams reads ``text``.
+    """
     chosen = pick_texts(texts, locale)
     subject = str(chosen.get("subject", ""))
     body = str(chosen.get("short") or chosen.get("text", ""))
     if len(body) > 2900:  # Slack's section text limit is 3000 characters
         body = body[:2899] + "…"
+    header = subject[:150] or "-"
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": subject[:150] or "-"}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": body or subject}},
+        {"type": "header", "text": {"type": "plain_text", "text": slack_escape(header)}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": slack_escape(body or subject)}},
     ]
     if url:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{url}>"}]})
-    return {"text": f"{subject}\n{body}".strip(), "blocks": blocks}
+        link = f"<{slack_escape(url)}>"
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": link}]})
+    return {"text": slack_escape(f"{subject}\n{body}".strip()), "blocks": blocks}
+
+
+# --- CSV cells ----------------------------------------------------------------
+
+# A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
+CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# The mark that keeps such a cell text; import takes it off again (export → import works).
+CSV_TEXT_MARK = "'"
+
+
+def csv_cell(value: str) -> str:
+    """A cell for an exported CSV: a leading formula character is kept text with ``'``."""
+    return CSV_TEXT_MARK + value if value.startswith(CSV_FORMULA_PREFIXES) else value
+
+
+def csv_uncell(value: str) -> str:
+    """An imported cell as it was before :func:`csv_cell` (only a mark it added is removed)."""
+    if value.startswith(CSV_TEXT_MARK) and value[1:].startswith(CSV_FORMULA_PREFIXES):
+        return value[1:]
+    return value

@@ -23,8 +23,8 @@ from anshin.db import LIKE_ESCAPE, contains_pattern, utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import N_, translate
 from anshin.incidents.models import Component
-from anshin.inputs import check_storable, parse_id
-from anshin.notify import rules, service, tokens
+from anshin.inputs import BadInput, check_storable, parse_id
+from anshin.notify import rules, service, tokens, webhook
 from anshin.notify.models import Subscriber, SubscriberComponent
 from anshin.notify.rules import SubscriberStatus
 from anshin.notify.tokens import BadToken
@@ -233,6 +233,32 @@ def unsubscribe(
     return subscriber
 
 
+# How long adding a webhook waits for its host's name to resolve.
+RESOLVE_SECONDS = 5.0
+
+
+def check_webhook_target(settings: Settings, url: str) -> str:
+    """A webhook URL whose host resolves to no address a webhook may not reach (SSRF guard).
+
+    Loopback, private, link-local and other non-public addresses are refused
+    unless ``ANSHIN_WEBHOOK_ALLOWED_NETWORKS`` allows them; the same check is
+    made again at every send on the address connected to (DNS rebinding).
+    """
+    address = rules.check_webhook_url(url)
+    blocked = webhook.blocked_addresses(address, settings.webhook_networks(), RESOLVE_SECONDS)
+    if blocked:
+        raise BadInput(  # the URL or the allowed networks must change (HTTP 422, CLI exit 2)
+            N_(
+                "The webhook URL leads to an address inside a private or local network "
+                "({address}). Use a public address, or ask an administrator to allow "
+                "that network (ANSHIN_WEBHOOK_ALLOWED_NETWORKS)."
+            ),
+            field="url",
+            address=", ".join(blocked[:3]),
+        )
+    return address
+
+
 def add_webhook(
     session: Session,
     settings: Settings,
@@ -247,7 +273,7 @@ def add_webhook(
 ) -> Subscriber:
     """A webhook subscriber, active at once; a secret is generated unless one is given."""
     now = now or utcnow()
-    address = rules.check_webhook_url(url)
+    address = check_webhook_target(settings, url)
     fmt = rules.check_webhook_format(fmt)
     locale = rules.check_locale(locale)
     chosen = check_components(session, component_ids)

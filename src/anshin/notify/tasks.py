@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from anshin.config import Settings
 from anshin.db import make_engine
-from anshin.notify import claims, outbox
+from anshin.notify import claims, endpoints, outbox
 
 log = logging.getLogger("anshin.notify.tasks")
 
@@ -33,6 +33,77 @@ RUN_BUDGET_SECONDS = 120.0
 SWEEP_HOOKS: tuple[str, ...] = ("anshin.incidents.nudges:sweep",)
 
 
+class WebhookLane:
+    """The webhook lane of one process: up to ``webhook_workers`` threads, one endpoint each.
+
+    Mail is sent by the queue's worker threads; webhooks by these threads, so a
+    receiver that hangs until its deadline holds one of them, never a mail
+    thread (issue 7: one slow receiver must not delay every customer's notice).
+    Each thread claims one delivery with its endpoint's lease, sends it, and
+    claims the next until no endpoint has work it may take; the last one to
+    stop books the next wake-up (a retry, or an endpoint's backoff ending).
+    """
+
+    def __init__(self, tasks: DeliveryTasks) -> None:
+        self._tasks = tasks
+        self._cond = threading.Condition()
+        self._running = 0
+        self.handled = 0
+
+    def kick(self) -> int:
+        """Claim work for the idle threads and start them (returns at once); how many started."""
+        tasks = self._tasks
+        with self._cond:
+            free = tasks.settings.webhook_workers - self._running
+            if free <= 0:
+                return 0
+            self._running += free  # reserved while claiming
+        worker = claims.worker_id()
+        ids: list[int] = []
+        try:
+            ids = endpoints.claim(tasks.engine, tasks.settings, worker, free)
+        finally:
+            with self._cond:
+                self._running -= free - len(ids)
+                self._cond.notify_all()
+        for delivery_id in ids:
+            threading.Thread(
+                target=self._run, args=(worker, [delivery_id]), name="anshin-webhook", daemon=True
+            ).start()
+        return len(ids)
+
+    def _run(self, worker: str, ids: list[int]) -> None:
+        tasks = self._tasks
+        try:
+            with outbox.Senders(tasks.settings) as senders:
+                while ids:
+                    outbox.send_hooks(
+                        tasks.engine, tasks.settings, worker, senders, ids, stopping=tasks.stopping
+                    )
+                    with self._cond:
+                        self.handled += len(ids)
+                    if tasks.stopping():
+                        break
+                    ids = endpoints.claim(tasks.engine, tasks.settings, worker, 1)
+        except Exception:  # the claims expire and return to the queue; the sweeper wakes us
+            log.exception("a webhook sending thread failed")
+        finally:
+            with self._cond:
+                self._running -= 1
+                last = self._running == 0
+                self._cond.notify_all()
+            if last and not tasks.stopping():
+                try:
+                    tasks.book_next_wake()
+                except Exception:
+                    log.exception("could not book the next wake-up")
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Until no webhook is being sent (True), or ``timeout`` passed (False)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._running == 0, timeout)
+
+
 class DeliveryTasks:
     """The delivery tasks registered on one Huey instance, for one database."""
 
@@ -42,13 +113,14 @@ class DeliveryTasks:
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
         self._stop: threading.Event | None = None
+        self.lane = WebhookLane(self)
 
         @huey.task(name="anshin.notify.deliver")
         def deliver(wake_key: str | None = None) -> None:
             """Claim and send due deliveries until none is left, then book the next wake-up."""
             if wake_key:
                 huey.get(wake_key)  # consume this slot so a later wake can take it
-            self.deliver_now()
+            self.deliver_now(wait=False)
 
         @huey.periodic_task(crontab(minute="*"), name="anshin.notify.sweep")
         def sweep() -> None:
@@ -88,11 +160,18 @@ class DeliveryTasks:
         """Enqueue one wake-up (a ``deliver`` task)."""
         return self._deliver()
 
-    def deliver_now(self, budget: float = RUN_BUDGET_SECONDS) -> int:
-        """Send in this thread until nothing is due; returns how many deliveries were handled."""
+    def deliver_now(self, budget: float = RUN_BUDGET_SECONDS, *, wait: bool = True) -> int:
+        """Send mail in this thread and start the webhook lane; how many deliveries were handled.
+
+        The queue's task does not ``wait`` for the webhooks (they have their own
+        threads); a direct call (``anshin deliveries``, tests) waits until the
+        lane has nothing left it may send, and counts its deliveries too.
+        """
         started = time.monotonic()
         worker = claims.worker_id()
         handled = 0
+        lane_before = self.lane.handled
+        self.lane.kick()
         with outbox.Senders(self.settings) as senders:
             while not self.stopping():
                 claimed = outbox.process_batch(
@@ -104,15 +183,27 @@ class DeliveryTasks:
                 if time.monotonic() - started > budget:
                     self._deliver()  # hand over to a fresh task; keep going there
                     return handled
+        if wait:
+            while self.lane.wait_idle() and not self.stopping() and self.lane.kick():
+                pass
+            handled += self.lane.handled - lane_before
         if not self.stopping():
             self.book_next_wake()
         return handled
 
     def book_next_wake(self) -> None:
-        """Schedule one wake-up for the next retry or claim expiry (one per second at most)."""
-        delay = claims.seconds_until_next_due(self.engine)
-        if delay is None:
+        """One wake-up for the next retry, endpoint rest or claim expiry (one a second at most)."""
+        delays = [
+            d
+            for d in (
+                claims.seconds_until_next_due(self.engine),
+                endpoints.seconds_until_next_due(self.engine),
+            )
+            if d is not None
+        ]
+        if not delays:
             return
+        delay = min(delays)
         due_at = math.ceil(time.time() + delay)
         key = f"anshin.notify.wake.{due_at}"
         if self.huey.put_if_empty(key, "1"):
