@@ -238,7 +238,7 @@ def test_db_revision_writes_the_next_numbered_script(
     assert invoke(url, "db", "upgrade").exit_code == 0
     before = sorted(p.name for p in (copy / "versions").glob("*.py"))
     number = f"{max(int(name[:4]) for name in before) + 1:04d}"  # after the highest, gaps or not
-    (head,) = migrations.heads()  # "0006", or a branch's "0007_webhook_endpoints"
+    (head,) = migrations.heads()  # the newest numbered revision
     result = invoke(url, "db", "revision", "-m", "add widgets", "--empty")
     assert result.exit_code == 0, result.output
     written = copy / "versions" / f"{number}_add_widgets.py"

@@ -8,7 +8,7 @@
   its status (``HTTP 500 <body>``); only the status stays, so staff never see
   what a receiver answered.
 
-Revision ID: 0007_webhook_endpoints
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-06 04:00:00.000000
 """
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_webhook_endpoints"
+revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
