@@ -4,8 +4,9 @@ An editor calls this on every pause in typing and underlines
 ``text[start:end]`` of each finding, so the route does nothing but validate
 and call the pure check. Like every staff route under ``/api/`` it needs a
 signed-in operator or an API token (issue 7: it answered anonymous callers,
-and its body was read before anything else was checked). Unknown kinds and locales are answered with 422 and
-the list of valid values, like any other invalid field. A word-list file in
+and its body was read before anything else was checked). Unknown kinds and
+locales are answered with 422 and the list of valid values, like any other
+invalid field. A word-list file in
 ``ANSHIN_LINT_EXTRA_DIR`` that was broken after start-up (the app refuses to
 start with one) is a 503 naming the file, never a 500.
 
