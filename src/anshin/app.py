@@ -54,6 +54,7 @@ from anshin.web.deps import (
     request_locale,
     user_for_error_page,
 )
+from anshin.web.headers import SecurityHeaders
 from anshin.web.limits import no_body, plain_error
 from anshin.web.templating import render
 
@@ -469,12 +470,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         RequestGate, limit=settings.threads, wait=settings.request_queue_timeout_seconds
     )
-    # Outermost: a body too large is refused before it waits or is read.
+    # A body too large is refused before it waits or is read.
     limits.install(
         app,
         default=settings.max_body_bytes,
         routes={"/api/subscribers/import": settings.max_import_bytes},
     )
+    # Outermost: every answer, refusals included, carries the security headers.
+    app.add_middleware(SecurityHeaders)
     _install_error_handlers(app)
     _install_storage_error_handler(app)
     static_dir = Path(__file__).parent / "web" / "static"
