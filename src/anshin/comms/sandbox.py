@@ -33,7 +33,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import nodes
+from jinja2 import StrictUndefined, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -185,8 +185,6 @@ def _guarded(iterable: nodes.Node) -> nodes.Call:
 
 def environment() -> ImmutableSandboxedEnvironment:
     """A fresh sandbox: plain text out (no autoescape), unknown variables are errors."""
-    from jinja2 import StrictUndefined
-
     env = _Sandbox(
         undefined=StrictUndefined,
         autoescape=False,
