@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -110,7 +111,9 @@ def test_the_status_page_fast_path_carries_them_once(settings: Settings) -> None
             return await http.get(path)
 
     for path in ("/", "/en/", "/api/v2/status.json", "/history.atom", "/login"):
-        response = asyncio.run(get(path))
+        # In a thread of its own: a browser test's Playwright may hold this thread's loop.
+        with ThreadPoolExecutor(1) as pool:
+            response = pool.submit(asyncio.run, get(path)).result()
         assert response.status_code == 200, path
         assert_secured(response)
     create_app(settings).state.engine.dispose()
