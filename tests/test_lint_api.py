@@ -1,21 +1,23 @@
-"""``POST /api/lint``, mounted into a bare FastAPI app as the main app will mount it; and
-through the real app, what a malformed word list in ``ANSHIN_LINT_EXTRA_DIR`` does."""
+"""``POST /api/lint`` through the real app with an operator's API token (the route needs a
+signed-in operator, issue 7), and what a malformed word list in ``ANSHIN_LINT_EXTRA_DIR`` does."""
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
 from anshin.app import create_app
 from anshin.comms.lint import EXTRA_DIR_ENV, LexiconError
-from anshin.comms.lint_api import TEXT_MAX, avoid_expressions, router
+from anshin.comms.lint_api import TEXT_MAX, avoid_expressions
 from anshin.config import Settings
+from anshin.team import service as team_service
 from test_console_support import client_for, login, seed, text_of
 
 GOOD = (
@@ -25,15 +27,27 @@ GOOD = (
 
 
 @pytest.fixture()
-def app() -> FastAPI:
-    application = FastAPI()
-    application.include_router(router)
-    return application
+def app(settings: Settings) -> Iterator[FastAPI]:
+    application = create_app(settings)
+    yield application
+    application.state.engine.dispose()
 
 
 @pytest.fixture()
-def client(app: FastAPI) -> TestClient:
-    return TestClient(app)
+def token(sessions: sessionmaker[Session]) -> str:
+    """An operator's API token: the least a caller of the message check needs."""
+    with sessions() as session:
+        user = team_service.create_user(
+            session, email="op@example.com", name="op", role="operator", password="long enough"
+        )
+        raw, _ = team_service.create_token(session, user=user, name="editor", actor="test")
+        session.commit()
+    return raw
+
+
+@pytest.fixture()
+def client(app: FastAPI, token: str) -> TestClient:
+    return TestClient(app, headers={"Authorization": f"Bearer {token}"})
 
 
 def test_clean_text(client: TestClient) -> None:
@@ -77,16 +91,16 @@ def test_facts_enable_the_unconfirmed_as_fact_rule(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("payload", "complaint"),
     [
-        ({"text": "x", "kind": "tweet"}, "unknown kind 'tweet'"),
-        ({"text": "x", "kind": "update", "locale": "fr"}, "unknown locale 'fr'"),
-        ({"text": "x" * (TEXT_MAX + 1), "kind": "update"}, "20000"),
-        ({"kind": "update"}, "Field required"),
+        ({"text": "x", "kind": "tweet"}, "Unknown template kind: tweet. Choose one of: first"),
+        ({"text": "x", "kind": "update", "locale": "fr"}, "Unknown language: fr. Choose one of"),
+        ({"text": "x" * (TEXT_MAX + 1), "kind": "update"}, "Too long."),
+        ({"kind": "update"}, "This field is required."),
     ],
 )
 def test_invalid_requests_are_422_with_a_clear_message(
     client: TestClient, payload: dict[str, object], complaint: str
 ) -> None:
-    response = client.post("/api/lint", json=payload)
+    response = client.post("/api/lint", json=payload, headers={"Accept-Language": "en"})
     assert response.status_code == 422
     assert complaint in response.text
 
@@ -96,12 +110,14 @@ def test_text_at_the_limit_is_accepted(client: TestClient) -> None:
     assert response.status_code == 200
 
 
-def test_knowledge_base_expressions_come_through_the_dependency(app: FastAPI) -> None:
+def test_knowledge_base_expressions_come_through_the_dependency(
+    app: FastAPI, client: TestClient
+) -> None:
     def from_knowledge_base() -> Sequence[tuple[str, str]]:
         return [("対応中です", "現在、決済画面の復旧作業を行っております")]
 
     app.dependency_overrides[avoid_expressions] = from_knowledge_base
-    response = TestClient(app).post(
+    response = client.post(
         "/api/lint", json={"text": "引き続き対応中です。", "kind": "report_notice"}
     )
     findings = response.json()["findings"]
@@ -165,14 +181,14 @@ def _write(path: Path, text: str) -> None:
 
 
 def test_a_file_broken_while_running_is_503_naming_it_then_fixed_is_200(
-    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, token: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     extra = tmp_path / "lint-extra"
     extra.mkdir()
     data = extra / "team.toml"
     _write(data, 'locale = "ja"\n[[jargon]]\nwords = ["テナント"]\n')
     monkeypatch.setenv(EXTRA_DIR_ENV, str(extra))
-    client = TestClient(create_app(settings))
+    client = TestClient(create_app(settings), headers={"Authorization": f"Bearer {token}"})
     payload = {"text": "テナントの設定を見直しています。", "kind": "report_notice"}
     first = client.post("/api/lint", json=payload)
     assert first.status_code == 200
@@ -222,3 +238,33 @@ def test_findings_come_in_the_order_of_the_text(client: TestClient) -> None:
     starts = [f["start"] for f in response.json()["findings"]]
     assert len(starts) >= 4
     assert starts == sorted(starts)
+
+
+def test_anonymous_and_wrong_credentials_are_refused_before_the_check(app: FastAPI) -> None:
+    anonymous = TestClient(app)
+    payload = {"text": GOOD, "kind": "update"}
+    response = anonymous.post("/api/lint", json=payload, headers={"Accept-Language": "en"})
+    assert response.status_code == 401
+    assert response.json()["error"]["message"] == "Sign in to continue."
+    wrong = anonymous.post("/api/lint", json=payload, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+
+
+def test_a_signed_in_console_session_needs_its_csrf_token(settings: Settings) -> None:
+    seed(settings)
+    client = client_for(settings)
+    csrf = login(client, "operator")
+    payload = {"text": GOOD, "kind": "update"}
+    assert client.post("/api/lint", json=payload).status_code == 403
+    response = client.post("/api/lint", json=payload, headers={"X-CSRF-Token": csrf})
+    assert response.status_code == 200
+    assert response.json() == {"findings": [], "has_errors": False}
+
+
+@pytest.mark.parametrize(
+    "extra", [{"txt": "typo"}, {"facts": {"recovery_confirmed": True, "eta": "soon"}}]
+)
+def test_unknown_fields_are_422(client: TestClient, extra: dict[str, object]) -> None:
+    response = client.post("/api/lint", json={"text": GOOD, "kind": "update", **extra})
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["message"] == "不明な項目です。"

@@ -27,6 +27,7 @@ from anshin.db import utcnow
 from anshin.incidents import service
 from anshin.statuspage import service as statuspage
 from anshin.statuspage.views import ARTEFACT_PATHS
+from anshin.web.headers import CSP
 from notice_texts import notice_ja
 from status_helpers import ACTOR, build_world
 
@@ -206,6 +207,8 @@ http {{
             assert ja.content == (folder / "index.html").read_bytes()
             assert ja.headers["content-type"].startswith("text/html")
             assert ja.headers["vary"] == "Accept-Language, Cookie"
+            assert ja.headers["content-security-policy"] == CSP
+            assert ja.headers["x-frame-options"] == "DENY"
             en = http.get("/", headers={"Accept-Language": "en-US,en;q=0.9"})
             assert en.content == (folder / "en" / "index.html").read_bytes()
             by_cookie = http.get("/", headers={"Cookie": "anshin_lang=en", "Accept-Language": "ja"})
@@ -219,6 +222,7 @@ http {{
             summary = http.get("/api/v2/summary.json")
             assert summary.headers["content-type"].startswith("application/json")
             assert summary.headers["access-control-allow-origin"] == "*"
+            assert summary.headers["x-content-type-options"] == "nosniff"
             assert summary.content == (folder / "api/v2/summary.json").read_bytes()
             atom = http.get("/history.atom")
             assert atom.headers["content-type"].startswith("application/atom+xml")

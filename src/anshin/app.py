@@ -45,6 +45,7 @@ from anshin.i18n import N_, SUPPORTED_LOCALES, translate
 from anshin.inputs import ERROR_MESSAGES as INPUT_MESSAGES
 from anshin.inputs import printable
 from anshin.team.service import HASHING_SLOTS
+from anshin.web import limits
 from anshin.web.deps import (
     LOCALE_COOKIE,
     LoginRequired,
@@ -53,6 +54,8 @@ from anshin.web.deps import (
     request_locale,
     user_for_error_page,
 )
+from anshin.web.headers import SecurityHeaders
+from anshin.web.limits import no_body, plain_error
 from anshin.web.templating import render
 
 log = logging.getLogger("anshin")
@@ -373,22 +376,15 @@ class RequestGate:
     async def _busy(self, scope: Scope, send: Send) -> None:
         """503 with Retry-After in the request's language: the server is full right now."""
         request = Request(scope)
-        locale = request_locale(request)
-        text = translate(locale, BUSY_MESSAGE)
-        headers = {"Retry-After": str(RETRY_AFTER_BUSY), "Cache-Control": "no-store"}
-        response: Response
-        if _is_api(request):
-            payload = {"error": {"code": "Busy", "message": text, "retry_after": RETRY_AFTER_BUSY}}
-            response = JSONResponse(payload, status_code=503, headers=headers)
-        else:
-            context = {"request": request, "locale": locale, "user": None}
-            body = render("error.html", {**context, "status": 503, "message": text})
-            response = HTMLResponse(body, status_code=503, headers=headers)
-        await response(scope, _no_body, send)
-
-
-async def _no_body() -> Message:
-    return {"type": "http.disconnect"}
+        response = plain_error(
+            request,
+            503,
+            translate(request_locale(request), BUSY_MESSAGE),
+            code="Busy",
+            headers={"Retry-After": str(RETRY_AFTER_BUSY), "Cache-Control": "no-store"},
+            extra={"retry_after": RETRY_AFTER_BUSY},
+        )
+        await response(scope, no_body, send)
 
 
 @asynccontextmanager
@@ -470,10 +466,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     app.add_middleware(RememberLanguage)
-    # Outermost: a request waiting for its turn holds nothing, not even a decoded session.
+    # A request waiting for its turn holds nothing, not even a decoded session.
     app.add_middleware(
         RequestGate, limit=settings.threads, wait=settings.request_queue_timeout_seconds
     )
+    # A body too large is refused before it waits or is read.
+    limits.install(
+        app,
+        default=settings.max_body_bytes,
+        routes={"/api/subscribers/import": settings.max_import_bytes},
+    )
+    # Outermost: every answer, refusals included, carries the security headers.
+    app.add_middleware(SecurityHeaders)
     _install_error_handlers(app)
     _install_storage_error_handler(app)
     static_dir = Path(__file__).parent / "web" / "static"

@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     # anshin's signed JSON. Unset: mail to on-duty staff only.
     staff_webhook_url: str | None = None
     staff_webhook_format: WebhookFormat = WebhookFormat.SLACK
+    # Request bodies (anshin.web.limits): larger ones are refused with 413 before they
+    # are read; the CSV subscriber import (POST /api/subscribers/import) has its own.
+    max_body_bytes: int = Field(default=2**20, ge=1024)
+    max_import_bytes: int = Field(default=50 * 2**20, ge=1024)
     # Console: warn before a no-news update follows a real update this recent (R5).
     no_news_warn_minutes: int = Field(default=10, ge=0, le=240)
 

@@ -290,6 +290,9 @@ ERROR_MESSAGES: dict[str, str] = {
     "time_too_late": LATE_MSGID,
     "id_range": ID_MSGID,
     "ref_format": REF_MSGID,
+    # A message kind or a language outside the vocabulary, naming the valid ones.
+    "kind_unknown": N_("Unknown template kind: {value}. Choose one of: {choices}."),
+    "locale_unknown": N_("Unknown language: {value}. Choose one of: {choices}."),
 }
 
 

@@ -1,9 +1,12 @@
 """``POST /api/lint``: the message check for the editor as the user types.
 
-The compose pages call this on every pause in typing and underline
+An editor calls this on every pause in typing and underlines
 ``text[start:end]`` of each finding, so the route does nothing but validate
-and call the pure check. Unknown kinds and locales are answered with 422 and
-the list of valid values, like any other invalid field. A word-list file in
+and call the pure check. Like every staff route under ``/api/`` it needs a
+signed-in operator or an API token (issue 7: it answered anonymous callers,
+and its body was read before anything else was checked). Unknown kinds and
+locales are answered with 422 and the list of valid values, like any other
+invalid field. A word-list file in
 ``ANSHIN_LINT_EXTRA_DIR`` that was broken after start-up (the app refuses to
 start with one) is a 503 naming the file, never a 500.
 
@@ -21,11 +24,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from anshin.comms.lint import KINDS, LOCALES, IncidentFacts, LexiconError, check, has_errors
 from anshin.errors import AnshinError
 from anshin.i18n import N_
 from anshin.inputs import StrictInput, Text
+from anshin.web.auth import Operator
 
 TEXT_MAX = 20_000
 log = logging.getLogger("anshin.lint")
@@ -72,14 +77,22 @@ class LintRequest(StrictInput):
     @classmethod
     def _known_kind(cls, value: str) -> str:
         if value not in KINDS:
-            raise ValueError(f"unknown kind {value!r}; expected one of: {', '.join(KINDS)}")
+            raise PydanticCustomError(
+                "kind_unknown",
+                "unknown kind {value!r}",
+                {"value": value, "choices": ", ".join(KINDS)},
+            )
         return value
 
     @field_validator("locale")
     @classmethod
     def _known_locale(cls, value: str) -> str:
         if value not in LOCALES:
-            raise ValueError(f"unknown locale {value!r}; expected one of: {', '.join(LOCALES)}")
+            raise PydanticCustomError(
+                "locale_unknown",
+                "unknown locale {value!r}",
+                {"value": value, "choices": ", ".join(LOCALES)},
+            )
         return value
 
 
@@ -104,6 +117,7 @@ class LintResponse(BaseModel):
 @router.post("/api/lint", response_model=LintResponse)
 def lint(
     body: LintRequest,
+    user: Operator,
     avoid: Annotated[Sequence[tuple[str, str]], Depends(avoid_expressions)],
 ) -> LintResponse:
     """Check one draft message and return its findings."""

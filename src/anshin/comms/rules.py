@@ -16,10 +16,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
+from jinja2 import TemplateSyntaxError, UndefinedError, meta
 from jinja2.exceptions import SecurityError, TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from anshin.comms import sandbox
 from anshin.comms.kinds import KINDS as KINDS
 from anshin.comms.kinds import MessageKind as MessageKind
 from anshin.errors import InvalidInput
@@ -66,13 +66,6 @@ AFTER_RECOVERY = frozenset({"resolution", "report_notice", "key_client_followup"
 SHORT_LIMITS: dict[str, int] = {"ja": 140, "en": 280}
 BODY_MAX = 20_000
 SUBJECT_MAX = 300
-# Guards against a template that tries to exhaust memory ("x" * 10**9).
-MAX_REPEAT = 10_000
-MAX_EXPONENT = 100
-# No message is this long; a template producing more is looping out of control.
-MAX_OUTPUT = 100_000
-# Globals a message never needs and a template could use to burn CPU or memory.
-_REMOVED_GLOBALS = ("range", "lipsum")
 
 SUBJECT_HEADERS: dict[str, str] = {"ja": "件名:", "en": "Subject:"}
 _SUBJECT_LINE = re.compile(r"^\s*(subject|件名)\s*[:：]\s?(.*)$", re.IGNORECASE)
@@ -146,40 +139,7 @@ def all_keys() -> list[tuple[str, str, str]]:
     ]
 
 
-class _Sandbox(ImmutableSandboxedEnvironment):
-    """Jinja's sandbox, also refusing huge repetitions and powers (memory exhaustion)."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
-            raise SecurityError("exponent too large")
-        if operator == "*":
-            for seq, count in ((left, right), (right, left)):
-                if (
-                    isinstance(seq, str | list | tuple)
-                    and isinstance(count, int)
-                    and count * max(len(seq), 1) > MAX_REPEAT
-                ):
-                    raise SecurityError("repetition too large")
-        return super().call_binop(context, operator, left, right)
-
-
-def environment() -> ImmutableSandboxedEnvironment:
-    """A fresh sandbox: plain text out (no autoescape), unknown variables are errors."""
-    env = _Sandbox(
-        undefined=StrictUndefined,
-        autoescape=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=False,
-    )
-    for name in _REMOVED_GLOBALS:
-        env.globals.pop(name, None)
-    return env
-
-
-_ENV = environment()
+_ENV = sandbox.environment()
 
 
 def _syntax_error(error: TemplateSyntaxError, part: str) -> InvalidInput:
@@ -238,16 +198,22 @@ def validate(source: Source, *, kind: str, channel: str, allowed: frozenset[str]
 
 
 def render_text(source: str, context: dict[str, Any], *, part: str = "body") -> str:
-    """Render one template string in the sandbox; every failure is a clear InvalidInput."""
+    """Render one template string in the sandbox; every failure is a clear InvalidInput.
+
+    The render is bounded (comms.sandbox): at most ``MAX_OUTPUT`` characters,
+    ``MAX_STEPS`` steps and ``MAX_SECONDS`` seconds, so a save or a preview of a
+    runaway template answers at once with the reason instead of hanging.
+    """
     try:
         template = _ENV.from_string(source)
         chunks: list[str] = []
         size = 0
-        for chunk in template.generate(context):
-            size += len(chunk)
-            if size > MAX_OUTPUT:
-                raise SecurityError("the message would be longer than any message can be")
-            chunks.append(chunk)
+        with sandbox.budget():
+            for chunk in template.generate(context):
+                size += len(chunk)
+                if size > sandbox.MAX_OUTPUT:
+                    raise SecurityError("the message would be longer than any message can be")
+                chunks.append(chunk)
         raw = "".join(chunks)
     except TemplateSyntaxError as error:
         raise _syntax_error(error, part) from None
@@ -258,6 +224,16 @@ def render_text(source: str, context: dict[str, Any], *, part: str = "body") -> 
             field=part,
             name=found.group(1) if found else str(error),
             choices=", ".join(sorted(context)),
+        ) from None
+    except sandbox.TooMuchWork:
+        raise InvalidInput(
+            N_(
+                "The template does too much work to render: at most {steps} steps and "
+                "{seconds} seconds. Look for loops inside loops, or loops over long texts."
+            ),
+            field=part,
+            steps=f"{sandbox.MAX_STEPS:,}",
+            seconds=f"{sandbox.MAX_SECONDS:g}",
         ) from None
     except SecurityError as error:
         raise InvalidInput(

@@ -27,7 +27,6 @@ from anshin.web.auth import DbSession, Operator, Senior
 from anshin.web.deps import message, settings_of
 
 router = APIRouter(prefix="/api")
-CSV_MAX_BYTES = 50 * 1024 * 1024
 
 
 class TooLarge(AnshinError):
@@ -177,12 +176,17 @@ def delete_subscriber(
 
 
 async def csv_body(request: Request) -> bytes:
-    """The uploaded CSV, read on the event loop up to its size limit (413 past it)."""
+    """The uploaded CSV, read on the event loop up to its size limit (413 past it).
+
+    The limit is ``ANSHIN_MAX_IMPORT_BYTES``; anshin.web.limits enforces the same
+    one on this route before the body is read.
+    """
+    limit = settings_of(request).max_import_bytes
     raw = bytearray()
     async for chunk in request.stream():
         raw += chunk
-        if len(raw) > CSV_MAX_BYTES:
-            raise TooLarge(N_("The file is too large (at most {n} MB)."), n=CSV_MAX_BYTES // 2**20)
+        if len(raw) > limit:
+            raise TooLarge(N_("The file is too large (at most {n} MB)."), n=limit // 2**20)
     return bytes(raw)
 
 

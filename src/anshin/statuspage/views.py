@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from anshin.i18n import negotiate
 from anshin.statuspage.serving import ArtefactCache, Stored
 from anshin.web.deps import LOCALE_COOKIE
+from anshin.web.headers import with_security_headers
 
 log = logging.getLogger("anshin.statuspage")
 
@@ -101,6 +102,8 @@ def page_for(
 async def _send(
     send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes = b""
 ) -> None:
+    # The security headers here too: the fast path answers before the app's middleware.
+    headers = with_security_headers(headers)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
