@@ -194,25 +194,18 @@ class Override:
 def overrides(incident: Incident, history: list[Event]) -> dict[int, Override]:
     """Check overrides by the update they let through (event ``message.check_overridden``).
 
-    ``history`` is the incident's event log, oldest first, as the page already
-    loaded it. The override is recorded just before the update's own event in
-    the same transaction, so it belongs to the next event that names an update.
+    ``history`` is the incident's event log, as the page already loaded it.
+    Each override names its update (``update_id``), so two overrides in a row,
+    or an override recorded after its update's event, still land on the right
+    update.
     """
-    resolution = next((u.id for u in incident.public_updates if u.kind == "resolution"), None)
     found: dict[int, Override] = {}
-    pending: Override | None = None
     for event in history:
         after = event.after or {}
-        if event.action == "message.check_overridden":
-            names = [rule for items in (after.get("findings") or {}).values() for rule in items]
-            pending = Override(event.actor, str(after.get("reason") or ""), sorted(set(names)))
+        if event.action != "message.check_overridden" or after.get("update_id") is None:
             continue
-        if pending is None:
-            continue
-        update_id = after.get("update_id")
-        if update_id is None and event.action == "incident.resolved":
-            update_id = resolution
-        if update_id is not None:
-            found[int(update_id)] = pending
-            pending = None
+        names = [rule for items in (after.get("findings") or {}).values() for rule in items]
+        found[int(after["update_id"])] = Override(
+            event.actor, str(after.get("reason") or ""), sorted(set(names))
+        )
     return found

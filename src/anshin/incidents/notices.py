@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -88,20 +89,56 @@ def check_texts(
     return found
 
 
+@dataclass(frozen=True)
+class Checked:
+    """What the gate let through: the findings, and the senior's override if one was needed."""
+
+    kind: str
+    findings: dict[str, list[Finding]]
+    reason: str | None = None
+
+    def record_override(
+        self, session: Session, incident: Incident, update: IncidentUpdate, *, actor: str
+    ) -> None:
+        """Keep the override as an event naming the update it let through (by its id).
+
+        Recorded once the update has its id, so the incident page pairs each
+        override with its update by that id, never by the order of events.
+        """
+        if self.reason is None:
+            return
+        events.record(
+            session,
+            actor=actor,
+            entity_type="incident",
+            entity_id=incident.id,
+            action="message.check_overridden",
+            after={
+                "kind": self.kind,
+                "update_id": update.id,
+                "reason": self.reason,
+                "findings": {
+                    locale: [f.rule for f in items if f.severity == "error"]
+                    for locale, items in self.findings.items()
+                    if has_errors(items)
+                },
+            },
+        )
+
+
 def gate(
-    session: Session,
     incident: Incident,
     kind: str,
     texts: Mapping[str, str | None],
     *,
-    actor: str,
     actor_role: str,
     override_reason: str | None,
-) -> dict[str, list[Finding]]:
+) -> Checked:
     """Refuse a public text with error findings unless a senior overrides with a reason.
 
     R3, R6, R12–R16: the check runs on every customer-facing text before it is
-    published. The override is recorded (who, why, which findings) in the same
+    published. The caller records the override (who, why, which findings,
+    which update) with :meth:`Checked.record_override` in the same
     transaction as the update it lets through.
     """
     found = check_texts(incident, kind, texts)
@@ -119,25 +156,10 @@ def gate(
             n=OVERRIDE_REASON_MAX,
         )
     if not errors:
-        return found
+        return Checked(kind, found)
     if not reason:
         raise MessageCheckFailed(found)
-    events.record(
-        session,
-        actor=actor,
-        entity_type="incident",
-        entity_id=incident.id,
-        action="message.check_overridden",
-        after={
-            "kind": kind,
-            "reason": reason,
-            "findings": {
-                locale: [f.rule for f in items if f.severity == "error"]
-                for locale, items in errors.items()
-            },
-        },
-    )
-    return found
+    return Checked(kind, found, reason)
 
 
 def _message_texts(

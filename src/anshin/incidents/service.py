@@ -164,13 +164,12 @@ def publish_update(
         kind = "first_notice" if not incident.public_updates and audience == "public" else "update"
     if kind not in rules.UPDATE_KINDS or kind == "resolution":
         raise InvalidInput(N_("Unknown update kind: {value}."), field="kind", value=kind)
+    checked = None
     if audience == "public":
-        notices.gate(
-            session,
+        checked = notices.gate(
             incident,
             kind,
             {"ja": text_ja, "en": text_en},
-            actor=actor,
             actor_role=actor_role,
             override_reason=override_reason,
         )
@@ -190,6 +189,8 @@ def publish_update(
     incident.status = new_status
     incident.updated_at = now
     session.flush()
+    if checked is not None:
+        checked.record_override(session, incident, update, actor=actor)
     events.record(
         session,
         actor=actor,
@@ -234,12 +235,10 @@ def resolve(
         raise Conflict(N_("This incident is already resolved; it takes no more updates."))
     text_ja = rules.check_text(body_ja, field="body_ja", limit=rules.TEXT_MAX, required=True)
     text_en = rules.check_text(body_en, field="body_en", limit=rules.TEXT_MAX)
-    notices.gate(
-        session,
+    checked = notices.gate(
         incident,
         "resolution",
         {"ja": text_ja, "en": text_en},
-        actor=actor,
         actor_role=actor_role,
         override_reason=override_reason,
     )
@@ -260,6 +259,7 @@ def resolve(
     incident.resolved_at = now
     incident.updated_at = now
     session.flush()
+    checked.record_override(session, incident, update, actor=actor)
     events.record(
         session,
         actor=actor,
