@@ -64,7 +64,7 @@ def test_defaults_are_active_until_edited(session: Session) -> None:
     assert all(t.is_default and t.version == 0 for t in texts)
     active = service.get_active(session, "first_notice", "ja", "email")
     assert (
-        active.is_default and active.subject and active.subject.startswith("【障害発生のお知らせ】")
+        active.is_default and active.subject and active.subject.startswith("【{{ notice_label }}】障害発生のお知らせ")
     )
 
 
@@ -215,10 +215,10 @@ def test_compose_uses_the_active_text_and_the_stored_incident(
     """The compose box starts from the right template, filled from the shared record (R2, R4)."""
     assert service.suggest_kind(incident) == "first_notice"
     first = service.compose(session, settings, incident, "first_notice", "ja", "email", NOW)
-    assert first.subject == "【障害発生のお知らせ】ログインできない障害（INC-2026-0001）"
-    assert "2026/11/22 13:40 (JST)頃から、ログインがご利用いただけない状態" in first.text
+    assert first.subject == "【第1報】障害発生のお知らせ：ログインできない障害（11月22日 14:00）"
+    assert "11月22日 13:40頃から、ログインがご利用いただけない状態" in first.text
     # sev1: the next update is due 30 minutes from now, shown in Tokyo time (R5)
-    assert "次回は2026/11/22 14:30 (JST)までに" in first.text
+    assert "次回は11月22日 14:30までに" in first.text
     session.add(
         IncidentUpdate(
             incident=incident,
@@ -261,7 +261,7 @@ def test_a_resolution_drafted_on_an_open_incident_names_a_recovery_time(
         draft = service.compose(
             session, settings, incident, "resolution", locale, "status_page", NOW
         )
-        stamp = "2026/11/22 14:00 (JST)" if locale == "ja" else "2026-11-22 14:00 JST"
+        stamp = "11月22日 14:00" if locale == "ja" else "22 November, 14:00 JST"
         assert stamp in draft.text, draft.text
     assert (
         "、に復旧"

@@ -11,9 +11,13 @@ Publishing an update is the moment the product promises two things:
   everyone, or not at all (DESIGN.md "outbox").
 
 The email frame (subject, greeting, status-page link, signature) comes from the
-``email`` template of the update's kind; the agent's checked text goes in as
-``{{ message_body }}``. A locale the agent did not write gets that template's
-own text, rendered from the incident record.
+``email`` template of the update's kind; the checked text goes in as
+``{{ message_body }}``. What customers read is what was checked, in every
+language: a locale the agent left empty is written first from the kind's
+status-page template (the text the compose box shows), checked with the rest
+and stored with the update, so the status page, the mail and the webhook carry
+exactly that text. English readers never get a Japanese fragment; when
+confirmed subscribers read English, the incident needs an English title.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from anshin import events
@@ -35,7 +39,7 @@ from anshin.errors import Forbidden, InvalidInput
 from anshin.i18n import N_
 from anshin.incidents.models import Incident, IncidentUpdate, Maintenance
 from anshin.notify import service as notify
-from anshin.notify.models import OutboxMessage
+from anshin.notify.models import OutboxMessage, Subscriber, SubscriberComponent
 from anshin.team import rules as team_rules
 
 OVERRIDE_REASON_MAX = 2000
@@ -75,6 +79,68 @@ class MessageCheckFailed(InvalidInput):
 def status_url(settings: Settings) -> str:
     """Where a notice's reader follows the incident: the public status page (webhook ``url``)."""
     return settings.base_url.rstrip("/") + "/"
+
+
+def english_readers(session: Session, incident: Incident) -> int:
+    """How many confirmed subscribers of the incident's components read English (R26)."""
+    ids = [ic.component_id for ic in incident.components]
+    chose_nothing = ~exists().where(SubscriberComponent.subscriber_id == Subscriber.id)
+    chose_one = exists().where(
+        SubscriberComponent.subscriber_id == Subscriber.id,
+        SubscriberComponent.component_id.in_(ids),
+    )
+    matches = or_(chose_nothing, chose_one) if ids else true()
+    stmt = select(func.count()).where(
+        Subscriber.status == "active", Subscriber.locale == "en", matches
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def require_english_title(session: Session, incident: Incident) -> None:
+    """Refuse to send English readers a subject in Japanese: ask for the English title first."""
+    if incident.title_en or not english_readers(session, incident):
+        return
+    raise InvalidInput(
+        N_(
+            "Subscribers who read English will get this notice: "
+            "give the incident an English title first."
+        ),
+        field="title_en",
+    )
+
+
+def complete_texts(
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    kind: str,
+    texts: Mapping[str, str | None],
+    *,
+    next_update_at: dt.datetime | None,
+    now: dt.datetime,
+) -> dict[str, str]:
+    """Every locale that is published (the status page has both), none left empty.
+
+    A locale the agent did not write is written from the kind's status-page
+    template with the record's facts (the text the compose box offers), so it
+    is checked and stored like a typed one and nothing is rebuilt later.
+    """
+    found: dict[str, str] = {}
+    for locale in LOCALES:
+        text = (texts.get(locale) or "").strip()
+        if not text:
+            text = comms.compose(
+                session,
+                settings,
+                incident,
+                kind,
+                locale,
+                "status_page",
+                now,
+                options={"next_update_at": next_update_at},
+            ).text
+        found[locale] = text
+    return found
 
 
 def check_texts(
@@ -211,6 +277,8 @@ def send_update(
 ) -> OutboxMessage:
     """Queue a published public update for every subscriber of its components (R4, R7)."""
     bodies = {"ja": update.body_ja, "en": update.body_en}
+    public = [u.id for u in incident.public_updates]
+    number = public.index(update.id) + 1 if update.id in public else len(public) + 1
     texts = _message_texts(
         session,
         settings,
@@ -219,7 +287,11 @@ def send_update(
         fallback_subject=incident.title,
         incident=incident,
         options={
-            locale: {"message_body": bodies[locale] or "", "next_update_at": update.next_update_at}
+            locale: {
+                "message_body": bodies[locale] or "",
+                "next_update_at": update.next_update_at,
+                "notice_number": number,
+            }
             for locale in LOCALES
         },
     )

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from anshin import events
 from anshin.comms import service as comms
+from anshin.comms.context import promised_next_update_at
 from anshin.comms.rules import LOCALES
 from anshin.config import Settings
 from anshin.db import lock_for_update, utcnow
@@ -118,6 +119,7 @@ def publish_update(
     actor: str,
     actor_role: str = "operator",
     override_reason: str | None = None,
+    title_en: str | None = None,
     now: dt.datetime | None = None,
 ) -> IncidentUpdate:
     """Post a message on an open incident: the first notice, an update, a no-news update.
@@ -126,7 +128,11 @@ def publish_update(
     unless the author promises earlier. A resolved incident takes no updates.
     A public text passes the message check first (or a senior overrides it with
     ``override_reason``), and is queued for every subscriber in this transaction
-    (R4, see :mod:`anshin.incidents.notices`).
+    (R4, see :mod:`anshin.incidents.notices`). Every published locale is
+    written before the check (an empty English text from the kind's template),
+    so what is checked is what the status page and every subscriber get;
+    ``title_en`` gives the incident its English title when English readers
+    need one.
     """
     now = now or utcnow()
     # Concurrency: decide first notice or update, and resolved or not, on the row as
@@ -147,6 +153,7 @@ def publish_update(
             actor=actor,
             actor_role=actor_role,
             override_reason=override_reason,
+            title_en=title_en,
             now=now,
         )
         return update
@@ -166,6 +173,17 @@ def publish_update(
         raise InvalidInput(N_("Unknown update kind: {value}."), field="kind", value=kind)
     checked = None
     if audience == "public":
+        _english_title(session, incident, title_en, actor=actor)
+        texts = notices.complete_texts(
+            session,
+            settings,
+            incident,
+            kind,
+            {"ja": text_ja, "en": text_en},
+            next_update_at=promised,
+            now=now,
+        )
+        text_ja, text_en = texts["ja"], texts["en"]
         checked = notices.gate(
             incident,
             kind,
@@ -221,6 +239,7 @@ def resolve(
     actor: str,
     actor_role: str = "operator",
     override_reason: str | None = None,
+    title_en: str | None = None,
     now: dt.datetime | None = None,
 ) -> IncidentUpdate:
     """Close the incident with a resolution notice and restore its components (R7).
@@ -235,6 +254,17 @@ def resolve(
         raise Conflict(N_("This incident is already resolved; it takes no more updates."))
     text_ja = rules.check_text(body_ja, field="body_ja", limit=rules.TEXT_MAX, required=True)
     text_en = rules.check_text(body_en, field="body_en", limit=rules.TEXT_MAX)
+    _english_title(session, incident, title_en, actor=actor)
+    texts = notices.complete_texts(
+        session,
+        settings,
+        incident,
+        "resolution",
+        {"ja": text_ja, "en": text_en},
+        next_update_at=None,
+        now=now,
+    )
+    text_ja, text_en = texts["ja"], texts["en"]
     checked = notices.gate(
         incident,
         "resolution",
@@ -275,6 +305,27 @@ def resolve(
     notices.send_update(session, settings, incident, update, actor=actor, now=now)
     statuspage.publish(session, settings, now=now)
     return update
+
+
+def _english_title(
+    session: Session, incident: Incident, title_en: str | None, *, actor: str
+) -> None:
+    """Take the English title given with a notice, then require one if English readers exist."""
+    clean = rules.check_text(title_en, field="title_en", limit=rules.TITLE_MAX)
+    if clean and not incident.title_en:
+        before = {"title_en": incident.title_en}
+        incident.title_en = clean
+        session.flush()
+        events.record(
+            session,
+            actor=actor,
+            entity_type="incident",
+            entity_id=incident.id,
+            action="incident.edited",
+            before=before,
+            after={"title_en": clean},
+        )
+    notices.require_english_title(session, incident)
 
 
 def edit(
@@ -348,11 +399,13 @@ def no_news_draft(
 ) -> tuple[dict[str, str], dt.datetime]:
     """R5: the "引き続き対応中です" texts (ja, en) and the next-update time they promise.
 
+    The time is the cadence's, down to the quarter hour (a time a person writes).
+
     Rendered from the ``no_news_update`` template (R11), so a lead's edit of it
     reaches the console, the API and the CLI alike.
     """
     now = now or utcnow()
-    next_at = next_update_at or rules.default_next_update_at(
+    next_at = next_update_at or promised_next_update_at(
         now, incident.severity, settings.cadence_minutes()
     )
     texts = {
