@@ -64,7 +64,9 @@ def test_defaults_are_active_until_edited(session: Session) -> None:
     assert all(t.is_default and t.version == 0 for t in texts)
     active = service.get_active(session, "first_notice", "ja", "email")
     assert (
-        active.is_default and active.subject and active.subject.startswith("【{{ notice_label }}】障害発生のお知らせ")
+        active.is_default
+        and active.subject
+        and active.subject.startswith("【{{ notice_label }}】障害発生のお知らせ")
     )
 
 

@@ -164,7 +164,7 @@ def test_render_previews_with_an_incident_a_sample_or_a_draft(
     assert "■ 回避策：アプリからはログインできます。" in out["text"]
     # The estimate is published only when the lead chooses to, in the compose box.
     assert "約300名" not in out["text"] and "■ 復旧の見込み：現在確認中" in out["text"]
-    assert out["html"].startswith("<!DOCTYPE html>")
+    assert out["html"].startswith("<p>")
     assert out["has_errors"] is False
     short = client.post(
         "/api/templates/render",

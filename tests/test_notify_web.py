@@ -261,6 +261,11 @@ def test_english_readers_can_subscribe_on_the_page_and_through_the_api(
     mail = sink.handler.received[0].parse()
     assert mail["Subject"] == "[安心テスト] Please confirm your subscription"
     assert mail["Content-Language"] == "en"
+    # The link in the mail is a real link, in one well-formed document that wraps on a phone.
+    markup = mail.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert markup.count("<html") == 1 and markup.count("<body") == 1
+    assert re.search(r'<a href="http://127\.0\.0\.1:8000/subscribe/confirm/[^"]+">', markup)
+    assert "overflow-wrap:anywhere" in markup
     assert client.get(confirmation_link(sink, 0)).status_code == 200
     assert subscriber_rows(sessions)[0] == ("reader@example.com", "active", "en")
 
