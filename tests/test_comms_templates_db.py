@@ -108,6 +108,9 @@ def test_editing_adds_versions_and_keeps_the_old_one_with_its_author(
     assert logged[1].after is not None and logged[1].after["body"] == BODY_V2
 
 
+TOY = "A test text, not a customer message."
+
+
 def test_saving_the_same_text_adds_nothing(session: Session, settings: Settings) -> None:
     service.save(
         session,
@@ -118,6 +121,7 @@ def test_saving_the_same_text_adds_nothing(session: Session, settings: Settings)
         subject=None,
         body="x {{ title }} sorry",
         actor=LEAD,
+        override_reason=TOY,
     )
     session.commit()
     text, changed = service.save(
@@ -129,6 +133,7 @@ def test_saving_the_same_text_adds_nothing(session: Session, settings: Settings)
         subject=None,
         body="x {{ title }} sorry\n",
         actor=LEAD,
+        override_reason=TOY,
     )
     session.commit()
     assert not changed and text.version == 1
@@ -290,6 +295,7 @@ def test_concurrent_editors_get_distinct_versions(
                     service.save(
                         own, settings, "update", "en", "status_page",
                         subject=None, body=body, actor=f"t:{number}",
+                        override_reason="a concurrency test text",
                     )  # fmt: skip
                     own.commit()
         except BaseException as exc:  # pragma: no cover - reported below

@@ -20,8 +20,10 @@ from sqlalchemy.orm import Session
 from anshin import events
 from anshin.comms import rules
 from anshin.comms.context import build_context
+from anshin.comms.facts import lint_facts
+from anshin.comms.lint import Finding, check
 from anshin.comms.models import MessageTemplate, MessageTemplateVersion
-from anshin.comms.samples import sample_contexts
+from anshin.comms.samples import sample_contexts, sample_incident
 from anshin.comms.variables import allowed_names
 from anshin.config import Settings
 from anshin.db import utcnow
@@ -32,6 +34,30 @@ from anshin.timefmt import iso_local
 
 DEFAULTS_DIR = Path(__file__).resolve().parent / "templates_default"
 NOTE_MAX = 500
+OVERRIDE_REASON_MAX = 2000
+
+
+class TemplateCheckFailed(InvalidInput):
+    """The template, rendered on the sample facts, has error findings (HTTP 422).
+
+    A template is the text every operator starts from, so it is gated like a
+    notice (R3, R6, R11-R16): refused, unless the saver gives a reason, which
+    the version's event keeps. ``findings`` lists each sample's findings.
+    """
+
+    def __init__(self, findings: list[Finding]) -> None:
+        super().__init__(
+            N_(
+                "On the sample facts this template fails the message check. "
+                "Fix the findings, or give a reason to save it anyway."
+            ),
+            field="body",
+        )
+        self.findings = list(findings)
+
+    def details(self) -> dict[str, object]:
+        """The findings as JSON, for the API's error body."""
+        return {"findings": [finding.as_dict() for finding in self.findings]}
 
 
 @dataclass(frozen=True)
@@ -237,6 +263,35 @@ def validate(
     return rendered
 
 
+def sample_findings(
+    settings: Settings,
+    kind: str,
+    locale: str,
+    channel: str,
+    source: rules.Source,
+    now: dt.datetime,
+) -> list[Finding]:
+    """The message check on the template rendered with each sample's facts (R3, R12-R16).
+
+    The same samples the save renders (nothing confirmed, everything
+    confirmed), each checked with what that sample lets a text state as fact.
+    """
+    found: list[Finding] = []
+    for confirmed, values in zip(
+        (False, True), sample_contexts(settings, kind, locale, now), strict=False
+    ):
+        rendered = rules.render(source, values, kind=kind, locale=locale, channel=channel)
+        incident = (
+            sample_incident(now, confirmed=confirmed, kind=kind)
+            if values.get("has_incident") and kind != "maintenance_notice"
+            else None
+        )
+        found.extend(
+            check(rendered.text, kind=kind, locale=locale, facts=lint_facts(incident, kind))
+        )
+    return found
+
+
 def save(
     session: Session,
     settings: Settings,
@@ -250,11 +305,15 @@ def save(
     note: str | None = None,
     now: dt.datetime | None = None,
     action: str = "template.edited",
+    override_reason: str | None = None,
 ) -> tuple[TemplateText, bool]:
     """Save a new version after checking it; (active text, whether a version was added).
 
     A text identical to the active one adds nothing (saving twice is harmless).
-    A refused text writes nothing.
+    A refused text writes nothing. A text that fails the message check on the
+    sample facts is refused (:class:`TemplateCheckFailed`) unless
+    ``override_reason`` says why it is right; the event keeps the reason and
+    the rules overridden.
     """
     now = now or utcnow()
     rules.check_key(kind, locale, channel)
@@ -268,6 +327,17 @@ def save(
             N_("Too long: at most {limit} characters."), field="note", limit=NOTE_MAX
         )
     validate(settings, kind, locale, channel, source, now)
+    reason = (override_reason or "").strip()
+    if len(reason) > OVERRIDE_REASON_MAX:
+        raise InvalidInput(
+            N_("The reason must be at most {n} characters."),
+            field="override_reason",
+            n=OVERRIDE_REASON_MAX,
+        )
+    findings = sample_findings(settings, kind, locale, channel, source, now)
+    errors = sorted({f.rule for f in findings if f.severity == "error"})
+    if errors and not reason:
+        raise TemplateCheckFailed(findings)
     for _attempt in range(5):
         try:
             with session.begin_nested():
@@ -315,6 +385,7 @@ def save(
             "subject": source.subject,
             "body": source.body,
             "note": clean_note,
+            **({"check_overridden": {"reason": reason, "rules": errors}} if errors else {}),
         },
     )
     return _from_row(row, slot), True
