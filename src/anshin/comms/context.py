@@ -351,7 +351,8 @@ def maintenance_context(
     values.update(_components(names, locale))
     values.update(
         reference=maintenance.reference,
-        title=_localized(maintenance.title, maintenance.title_en, locale),
+        title=_localized(maintenance.title, maintenance.title_en, locale)
+        or "Scheduled maintenance",
         summary=_localized(maintenance.body, maintenance.body_en, locale),
         starts_at=format_local(maintenance.scheduled_start, zone, locale),
         ends_at=format_local(maintenance.scheduled_end, zone, locale),
