@@ -37,6 +37,7 @@ from anshin.comms.rules import LOCALES
 from anshin.config import Settings
 from anshin.errors import Forbidden, InvalidInput
 from anshin.i18n import N_
+from anshin.incidents import rules as incident_rules
 from anshin.incidents.models import Incident, IncidentUpdate, Maintenance
 from anshin.notify import service as notify
 from anshin.notify.models import OutboxMessage, Subscriber, SubscriberComponent
@@ -107,6 +108,27 @@ def require_english_title(session: Session, incident: Incident) -> None:
         ),
         field="title_en",
     )
+
+
+def take_english_title(
+    session: Session, incident: Incident, title_en: str | None, *, actor: str
+) -> None:
+    """Take the English title given with a notice, then require one if English readers exist."""
+    clean = incident_rules.check_text(title_en, field="title_en", limit=incident_rules.TITLE_MAX)
+    if clean and not incident.title_en:
+        before = {"title_en": incident.title_en}
+        incident.title_en = clean
+        session.flush()
+        events.record(
+            session,
+            actor=actor,
+            entity_type="incident",
+            entity_id=incident.id,
+            action="incident.edited",
+            before=before,
+            after={"title_en": clean},
+        )
+    require_english_title(session, incident)
 
 
 def complete_texts(

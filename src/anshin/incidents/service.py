@@ -173,7 +173,7 @@ def publish_update(
         raise InvalidInput(N_("Unknown update kind: {value}."), field="kind", value=kind)
     checked = None
     if audience == "public":
-        _english_title(session, incident, title_en, actor=actor)
+        notices.take_english_title(session, incident, title_en, actor=actor)
         texts = notices.complete_texts(
             session,
             settings,
@@ -254,7 +254,7 @@ def resolve(
         raise Conflict(N_("This incident is already resolved; it takes no more updates."))
     text_ja = rules.check_text(body_ja, field="body_ja", limit=rules.TEXT_MAX, required=True)
     text_en = rules.check_text(body_en, field="body_en", limit=rules.TEXT_MAX)
-    _english_title(session, incident, title_en, actor=actor)
+    notices.take_english_title(session, incident, title_en, actor=actor)
     texts = notices.complete_texts(
         session,
         settings,
@@ -305,27 +305,6 @@ def resolve(
     notices.send_update(session, settings, incident, update, actor=actor, now=now)
     statuspage.publish(session, settings, now=now)
     return update
-
-
-def _english_title(
-    session: Session, incident: Incident, title_en: str | None, *, actor: str
-) -> None:
-    """Take the English title given with a notice, then require one if English readers exist."""
-    clean = rules.check_text(title_en, field="title_en", limit=rules.TITLE_MAX)
-    if clean and not incident.title_en:
-        before = {"title_en": incident.title_en}
-        incident.title_en = clean
-        session.flush()
-        events.record(
-            session,
-            actor=actor,
-            entity_type="incident",
-            entity_id=incident.id,
-            action="incident.edited",
-            before=before,
-            after={"title_en": clean},
-        )
-    notices.require_english_title(session, incident)
 
 
 def edit(
