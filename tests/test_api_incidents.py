@@ -257,7 +257,10 @@ def test_updates_first_notice_then_update_then_no_news(
     assert "引き続き" in last["body_ja"]
     assert last["body_en"].startswith("We are still working")
     promised = dt.datetime.fromisoformat(last["next_update_at"])
-    assert promised - dt.datetime.fromisoformat(last["published_at"]) == dt.timedelta(minutes=60)
+    # The cadence's time down to the quarter hour: never later, at most 15 minutes earlier.
+    early = dt.datetime.fromisoformat(last["published_at"]) + dt.timedelta(minutes=60) - promised
+    assert dt.timedelta(0) <= early < dt.timedelta(minutes=15)
+    assert promised.minute % 15 == 0 or early == dt.timedelta(0)
     assert f"{promised:%H:%M}" in last["body_ja"]
 
 
@@ -268,7 +271,9 @@ def test_no_news_draft(client: TestClient, tokens: dict[str, str]) -> None:
     data = draft.json()
     next_at = dt.datetime.fromisoformat(data["next_update_at"])
     assert data["next_update_at"].endswith("+09:00")
-    assert 29 * 60 < (next_at - dt.datetime.now(dt.UTC)).total_seconds() <= 30 * 60
+    # sev1: the cadence's 30 minutes, down to the quarter hour (a time a person writes).
+    assert 14 * 60 < (next_at - dt.datetime.now(dt.UTC)).total_seconds() <= 30 * 60
+    assert next_at.minute % 15 == 0 and next_at.second == 0
     assert "引き続き" in data["body_ja"] and f"{next_at:%H:%M}" in data["body_ja"]
     assert "still working" in data["body_en"]
 

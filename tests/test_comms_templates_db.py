@@ -64,7 +64,9 @@ def test_defaults_are_active_until_edited(session: Session) -> None:
     assert all(t.is_default and t.version == 0 for t in texts)
     active = service.get_active(session, "first_notice", "ja", "email")
     assert (
-        active.is_default and active.subject and active.subject.startswith("【障害発生のお知らせ】")
+        active.is_default
+        and active.subject
+        and active.subject.startswith("【{{ notice_label }}】障害発生のお知らせ")
     )
 
 
@@ -106,6 +108,9 @@ def test_editing_adds_versions_and_keeps_the_old_one_with_its_author(
     assert logged[1].after is not None and logged[1].after["body"] == BODY_V2
 
 
+TOY = "A test text, not a customer message."
+
+
 def test_saving_the_same_text_adds_nothing(session: Session, settings: Settings) -> None:
     service.save(
         session,
@@ -116,6 +121,7 @@ def test_saving_the_same_text_adds_nothing(session: Session, settings: Settings)
         subject=None,
         body="x {{ title }} sorry",
         actor=LEAD,
+        override_reason=TOY,
     )
     session.commit()
     text, changed = service.save(
@@ -127,6 +133,7 @@ def test_saving_the_same_text_adds_nothing(session: Session, settings: Settings)
         subject=None,
         body="x {{ title }} sorry\n",
         actor=LEAD,
+        override_reason=TOY,
     )
     session.commit()
     assert not changed and text.version == 1
@@ -215,10 +222,10 @@ def test_compose_uses_the_active_text_and_the_stored_incident(
     """The compose box starts from the right template, filled from the shared record (R2, R4)."""
     assert service.suggest_kind(incident) == "first_notice"
     first = service.compose(session, settings, incident, "first_notice", "ja", "email", NOW)
-    assert first.subject == "【障害発生のお知らせ】ログインできない障害（INC-2026-0001）"
-    assert "2026/11/22 13:40 (JST)頃から、ログインがご利用いただけない状態" in first.text
+    assert first.subject == "【第1報】障害発生のお知らせ：ログインできない障害（11月22日 14:00）"
+    assert "11月22日 13:40頃から、ログインがご利用いただけない状態" in first.text
     # sev1: the next update is due 30 minutes from now, shown in Tokyo time (R5)
-    assert "次回は2026/11/22 14:30 (JST)までに" in first.text
+    assert "次回は11月22日 14:30までに" in first.text
     session.add(
         IncidentUpdate(
             incident=incident,
@@ -261,7 +268,7 @@ def test_a_resolution_drafted_on_an_open_incident_names_a_recovery_time(
         draft = service.compose(
             session, settings, incident, "resolution", locale, "status_page", NOW
         )
-        stamp = "2026/11/22 14:00 (JST)" if locale == "ja" else "2026-11-22 14:00 JST"
+        stamp = "11月22日 14:00" if locale == "ja" else "22 November, 14:00 JST"
         assert stamp in draft.text, draft.text
     assert (
         "、に復旧"
@@ -288,6 +295,7 @@ def test_concurrent_editors_get_distinct_versions(
                     service.save(
                         own, settings, "update", "en", "status_page",
                         subject=None, body=body, actor=f"t:{number}",
+                        override_reason="a concurrency test text",
                     )  # fmt: skip
                     own.commit()
         except BaseException as exc:  # pragma: no cover - reported below

@@ -82,7 +82,7 @@ def test_api_requires_a_user_and_lists_every_template(
         "/api/templates/update/en/email",
         headers={**_token(settings, "operator"), "Accept-Language": "en"},
     ).json()
-    assert detail["subject"].startswith("[Update]") and detail["version"] == 0
+    assert detail["subject"].startswith("{{ notice_label }}:") and detail["version"] == 0
     assert detail["variables"]["workaround"] == "workaround, else empty"
 
 
@@ -160,10 +160,11 @@ def test_render_previews_with_an_incident_a_sample_or_a_draft(
     )
     assert rendered.status_code == 200, rendered.text
     out = rendered.json()
-    assert out["subject"] == f"【障害発生のお知らせ】ログインできない障害（{reference}）"
+    assert out["subject"].startswith("【第1報】障害発生のお知らせ：ログインできない障害（")
     assert "■ 回避策：アプリからはログインできます。" in out["text"]
-    assert "約300名" in out["text"] and "■ 復旧の見込み：現在確認中" in out["text"]
-    assert out["html"].startswith("<!DOCTYPE html>")
+    # The estimate is published only when the lead chooses to, in the compose box.
+    assert "約300名" not in out["text"] and "■ 復旧の見込み：現在確認中" in out["text"]
+    assert out["html"].startswith("<p>")
     assert out["has_errors"] is False
     short = client.post(
         "/api/templates/render",
@@ -214,7 +215,7 @@ def test_console_list_and_edit_pages(client: TestClient, settings: Settings) -> 
     page = client.get("/console/templates/first_notice/ja/email")
     assert page.status_code == 200
     body = text_of(page.text)
-    assert "【障害発生のお知らせ】" in body  # the subject field and the preview
+    assert "障害発生のお知らせ：" in body  # the subject field and the preview
     assert "驚かれたことと存じます" in body  # the preview on sample facts
     assert "変更を保存できるのはシニア以上の方です" in body
     assert "新しい版として保存" not in body

@@ -174,7 +174,7 @@ def test_first_notice_update_no_news_and_resolve(client: TestClient, settings: S
     assert "認証サーバー" not in draft  # an unconfirmed cause is never stated
     assert "次回は" in draft
     draft_en = textarea(detail, "body_en")
-    assert "Login" in draft_en and "We will post the next update by" in draft_en
+    assert "Login" in draft_en and "We will post the next update" in draft_en
     next_at = re.search(
         r'id="next_update_at" name="next_update_at" type="datetime-local" value="([^"]+)"', detail
     )

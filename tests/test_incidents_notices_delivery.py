@@ -43,14 +43,15 @@ def test_the_email_carries_the_agents_text_in_its_template_frame(
     message = notices.message_for_update(session, update.id)
     assert message is not None
     ja = message.texts["ja"]
-    reference = world.incident.reference
-    assert ja["subject"] == f"【障害発生のお知らせ】ログインできない障害（{reference}）"
+    assert ja["subject"].startswith("【第1報】障害発生のお知らせ：ログインできない障害（")
     assert FIRST_NOTICE_JA in ja["text"]
     assert settings.base_url.rstrip("/") + "/" in ja["text"]
     assert "驚かれたことと存じます" not in ja["text"]  # the template's own wording gives way
-    # No English was written: the English subscriber gets the template's own English text.
+    # No English was written: publishing wrote it from the template, checked it and
+    # stored it; the English subscriber gets exactly that text.
     en = message.texts["en"]
-    assert en["subject"] == f"[Service disruption] Sign-in failures ({reference})"
+    assert update.body_en and update.body_en in en["text"]
+    assert en["subject"].startswith("[Service disruption] First notice: Sign-in failures (")
     assert "we are sorry that it is not working as it should" in en["text"]
     assert FIRST_NOTICE_JA not in en["text"]
     assert settings.base_url.rstrip("/") + "/" in en["text"]
@@ -108,14 +109,14 @@ def test_the_notice_reaches_a_real_mail_server_and_webhook_exactly_once(
     assert max(sink.handler.copies().values()) == 1
     reference = world.incident.reference
     ja = mails["ja@example.com"]
-    assert ja["Subject"] == f"【障害発生のお知らせ】ログインできない障害（{reference}）"
+    assert ja["Subject"].startswith("【第1報】障害発生のお知らせ：ログインできない障害（")
     ja_text = ja.get_body(("plain",))
     assert ja_text is not None
     body = ja_text.get_content()
     assert FIRST_NOTICE_JA in body and "安心テスト" in body
     assert live.base_url.rstrip("/") + "/" in body
     en = mails["en@example.com"]
-    assert en["Subject"] == f"[Service disruption] Sign-in failures ({reference})"
+    assert en["Subject"].startswith("[Service disruption] First notice: Sign-in failures (")
     en_text = en.get_body(("plain",))
     assert en_text is not None
     assert "we are sorry that it is not working as it should" in en_text.get_content()
@@ -147,7 +148,9 @@ def test_resolving_sends_a_resolution_notice(
     message = notices.message_for_update(session, resolution.id)
     assert message is not None and message.kind == "resolution"
     assert message.data["status"] == "resolved" and message.data["next_update_at"] is None
-    assert message.texts["ja"]["subject"].startswith("【復旧のお知らせ】ログインできない障害")
+    assert message.texts["ja"]["subject"].startswith(
+        "【第2報・復旧のお知らせ】ログインできない障害"
+    )
     assert RESOLUTION_JA in message.texts["ja"]["text"]
     assert RESOLUTION_EN in message.texts["en"]["text"]
     assert recipients(session, message) == {world.ja.id, world.en.id, world.hook.id}

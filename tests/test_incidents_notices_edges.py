@@ -23,7 +23,7 @@ from anshin.app import create_app
 from anshin.cli import app as cli_app
 from anshin.config import Settings
 from anshin.events import Event
-from anshin.incidents import components, service
+from anshin.incidents import components, detail, service
 from anshin.incidents.models import IncidentUpdate
 from anshin.notify import subscribers
 from anshin.notify.models import Delivery, OutboxMessage
@@ -158,6 +158,40 @@ def test_api_answers_422_with_the_findings_and_only_a_senior_may_override(
     assert after["reason"] == REASON and set(after["findings"]["ja"]) == {"speculation"}
     updates, messages, deliveries, _ = state(sessions)
     assert (updates, messages, deliveries) == (1, 1, 1)
+
+
+def test_each_override_names_its_update_and_the_page_pairs_them_by_that_id(
+    client: TestClient,
+    tokens: dict[str, tuple[str, str]],
+    sessions: sessionmaker[Session],
+    reference: str,
+) -> None:
+    """Issue 7 point 6: pairing by event order put an override on the wrong update."""
+    senior, senior_actor = tokens["senior"]
+    url = f"/api/incidents/{reference}/updates"
+    for reason in (REASON, "Second wording agreed with legal."):
+        published = client.post(
+            url,
+            json={"body_ja": SPECULATIVE_JA, "override_reason": reason},
+            headers=bearer(senior),
+        )
+        assert published.status_code == 201, published.text
+    with sessions() as session:
+        incident = service.get(session, reference)
+        first, second = (u.id for u in incident.public_updates)
+        history = events.history(session, "incident", incident.id)
+        recorded = [e for e in history if e.action == "message.check_overridden"]
+        assert [e.after["update_id"] for e in recorded] == [first, second]
+        # Events of two publishes that interleaved (two seniors at once): both
+        # overrides first, then both updates. Each still lands on its own update.
+        others = [e for e in history if e not in recorded]
+        shuffled = [*reversed(recorded), *others]
+        paired = detail.overrides(incident, shuffled)
+    assert {k: v.reason for k, v in paired.items()} == {
+        first: REASON,
+        second: "Second wording agreed with legal.",
+    }
+    assert paired[first].actor == senior_actor and paired[first].rules == ["speculation"]
 
 
 def test_api_publishes_a_good_text_for_an_operator(

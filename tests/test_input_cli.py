@@ -151,7 +151,7 @@ def commands(
         "subscribers import": ({"path": files["csv"]}, {"path": "file"}),
         "template edit": (
             {"path": files["good"], **key},
-            {"path": "file", **TEMPLATE_KEY, "note": "text"},
+            {"path": "file", **TEMPLATE_KEY, "note": "text", "override_reason": "text"},
         ),
         "template list": ({}, {"format": "choice"}),
         "template render": (
@@ -318,7 +318,8 @@ def test_times_printed_are_in_the_teams_zone(settings: Settings, tmp_path: Path)
     env = {"ANSHIN_DATABASE_URL": settings.database_url, "LANG": "ja_JP.UTF-8", "LC_ALL": ""}
     draft = tmp_path / "update.ja.short.txt"
     draft.write_text("{{ title }}: 対応中です。", encoding="utf-8")
-    assert runner.invoke(app, ["template", "edit", str(draft)], env=env).exit_code == 0
+    reason = ["--override-reason", "a test text, not a customer message"]
+    assert runner.invoke(app, ["template", "edit", str(draft), *reason], env=env).exit_code == 0
     key = ["template", "versions", "update", "ja", "short"]
     listed = json.loads(runner.invoke(app, [*key, "--format", "json"], env=env).stdout)
     assert listed["versions"][0]["created_at"].endswith("+09:00")

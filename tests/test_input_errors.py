@@ -234,7 +234,7 @@ def test_every_time_in_an_api_answer_is_in_the_teams_zone(
         ).raise_for_status()
         client.put(
             "/api/templates/update/ja/short",
-            json={"body": "{{ title }}: 対応中です。"},
+            json={"body": "{{ title }}: 対応中です。", "override_reason": "a test text"},
             headers=headers,
         ).raise_for_status()
         answers = {

@@ -484,12 +484,22 @@ def test_embedded_consumer_delivers_in_the_background(
     assert statuses(session, again.id) == {"sent": 25}
 
 
-def test_subscribing_twice_is_refused_and_changes_nothing(session: Session, fast: Settings) -> None:
+def test_subscribing_twice_is_refused_for_staff_and_resends_for_the_public(
+    session: Session, fast: Settings
+) -> None:
     subscribers.subscribe_email(session, fast, email="Hanako@Example.com", locale="ja")
     session.commit()
     with pytest.raises(Conflict):
-        subscribers.subscribe_email(session, fast, email="hanako@example.com", locale="en")
+        subscribers.subscribe_email(
+            session, fast, email="hanako@example.com", locale="en", actor="staff"
+        )
     session.rollback()
     row = session.scalars(select(Subscriber)).one()
     assert (row.address, row.locale, row.status) == ("hanako@example.com", "ja", "pending")
     assert session.scalar(select(func.count()).select_from(Delivery)) == 1  # one confirmation
+    # The public form says nothing about the address; a pending one gets the mail again.
+    subscribers.subscribe_email(session, fast, email="hanako@example.com", locale="en")
+    session.commit()
+    row = session.scalars(select(Subscriber)).one()
+    assert (row.locale, row.status) == ("en", "pending")
+    assert session.scalar(select(func.count()).select_from(Delivery)) == 2

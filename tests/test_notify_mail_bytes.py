@@ -40,8 +40,10 @@ def whole(
     text = texts.get("text", "").rstrip() + "\n"
     markup = (
         f'<!DOCTYPE html><html lang="{locale}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(subject)}</title></head>"
-        f'<body style="font-family:sans-serif;line-height:1.6">'
+        '<body style="font-family:sans-serif;line-height:1.6;'
+        'overflow-wrap:anywhere;word-break:break-word">'
         f"{texts.get('html') or rules.text_to_html(texts.get('text', ''))}"
     )
     token = tokens.unsubscribe_token(settings, 7, to)

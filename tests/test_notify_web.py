@@ -216,10 +216,6 @@ def test_duplicates_unknown_components_and_missing_csrf_change_nothing(
     first = client.post("/subscribe", data={"csrf_token": token, "email": "a@example.com"})
     assert first.status_code == 200
     before = subscriber_rows(sessions)
-    again = client.post(
-        "/subscribe", data={"csrf_token": token, "email": "A@example.com", "locale": "en"}
-    )
-    assert again.status_code == 409 and "確認メールをお送り済み" in again.text
     unknown = client.post(
         "/subscribe",
         data={"csrf_token": token, "email": "b@example.com", "components": ["99999"]},
@@ -230,6 +226,130 @@ def test_duplicates_unknown_components_and_missing_csrf_change_nothing(
     assert subscriber_rows(sessions) == before
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Delivery)) == 1
+
+
+def confirmation_link(sink: SmtpSink, index: int) -> str:
+    body = sink.handler.received[index].parse().get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    link = re.search(r"http://127\.0\.0\.1:8000(/subscribe/confirm/\S+)", body)
+    assert link, body
+    return link.group(1)
+
+
+def test_english_readers_can_subscribe_on_the_page_and_through_the_api(
+    client: TestClient,
+    web_settings: Settings,
+    sink: SmtpSink,
+    sessions: sessionmaker[Session],
+    staff: dict[str, str],
+) -> None:
+    """Issue 7 point 1: choosing English was a 422 「日本語の文面が必要です」."""
+    token = csrf(client, "en")
+    sent = client.post(
+        "/subscribe",
+        data={"csrf_token": token, "email": "reader@example.com", "locale": "en"},
+        headers={"Accept-Language": "en"},
+    )
+    assert sent.status_code == 200, sent.text
+    assert "a confirmation mail is on its way" in sent.text
+    api_sent = client.post(
+        "/api/subscribers",
+        json={"kind": "email", "email": "api-reader@example.com", "locale": "en"},
+        headers={"Authorization": f"Bearer {staff['senior']}"},
+    )
+    assert api_sent.status_code == 201, api_sent.text
+    assert subscriber_rows(sessions) == [
+        ("reader@example.com", "pending", "en"),
+        ("api-reader@example.com", "pending", "en"),
+    ]
+    drain(web_settings)
+    assert sink.handler.accepted() == 2
+    mail = sink.handler.received[0].parse()
+    assert mail["Subject"] == "[安心テスト] Please confirm your subscription"
+    assert mail["Content-Language"] == "en"
+    # The link in the mail is a real link, in one well-formed document that wraps on a phone.
+    markup = mail.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert markup.count("<html") == 1 and markup.count("<body") == 1
+    assert re.search(r'<a href="http://127\.0\.0\.1:8000/subscribe/confirm/[^"]+">', markup)
+    assert "overflow-wrap:anywhere" in markup
+    assert client.get(confirmation_link(sink, 0)).status_code == 200
+    assert subscriber_rows(sessions)[0] == ("reader@example.com", "active", "en")
+
+
+def test_the_form_does_not_tell_whether_an_address_is_subscribed(
+    client: TestClient,
+    web_settings: Settings,
+    sink: SmtpSink,
+    sessions: sessionmaker[Session],
+) -> None:
+    """Issue 7 point 7: new, pending and confirmed addresses get the same answer."""
+    token = csrf(client)
+
+    def ask(email: str) -> Response:
+        return client.post("/subscribe", data={"csrf_token": token, "email": email, "locale": "ja"})
+
+    new = ask("new@example.com")
+    drain(web_settings)
+    assert client.get(confirmation_link(sink, 0)).status_code == 200
+    assert subscriber_rows(sessions) == [("new@example.com", "active", "ja")]
+    pending = ask("pending@example.com")
+    confirmed = ask("New@example.com")
+    fresh = ask("fresh@example.com")
+    answers = [
+        (r.status_code, r.text.replace(address, "ADDRESS"))
+        for r, address in (
+            (new, "new@example.com"),
+            (pending, "pending@example.com"),
+            (confirmed, "new@example.com"),
+            (fresh, "fresh@example.com"),
+        )
+    ]
+    assert {status for status, _ in answers} == {200}
+    assert len({text for _, text in answers}) == 1
+    assert "確認メールをお送りしました" in answers[0][1]
+    # The confirmed address changed nothing and got no mail; asking again while
+    # pending sends a new confirmation mail with a link that works.
+    again = ask("pending@example.com")
+    assert again.status_code == 200 and again.text.replace("pending@example.com", "A") == (
+        pending.text.replace("pending@example.com", "A")
+    )
+    drain(web_settings)
+    to = [m.parse()["To"] for m in sink.handler.received]
+    assert to == [
+        "new@example.com",
+        "pending@example.com",
+        "fresh@example.com",
+        "pending@example.com",
+    ]
+    assert client.get(confirmation_link(sink, 3)).status_code == 200
+    assert subscriber_rows(sessions) == [
+        ("new@example.com", "active", "ja"),
+        ("pending@example.com", "active", "ja"),
+        ("fresh@example.com", "pending", "ja"),
+    ]
+    with sessions() as session:
+        actions = [
+            e.action
+            for e in session.scalars(
+                select(Event).where(Event.entity_type == "notify_subscriber").order_by(Event.id)
+            )
+        ]
+    assert actions.count("notify.subscriber.confirmation_resent") == 1
+
+
+def test_resending_is_bounded_by_the_per_client_limit(
+    client: TestClient, web_settings: Settings, sink: SmtpSink
+) -> None:
+    token = csrf(client)
+    limit = web_settings.subscribe_rate_per_hour
+    answers = [
+        client.post(
+            "/subscribe", data={"csrf_token": token, "email": "p@example.com", "locale": "ja"}
+        ).status_code
+        for _ in range(limit + 1)
+    ]
+    assert answers == [200] * limit + [429]
+    drain(web_settings)
+    assert sink.handler.accepted() == limit
 
 
 def test_one_click_unsubscribe_and_tampered_tokens(

@@ -59,6 +59,13 @@ def test_compose_check_publish_and_watch_delivery(
     expect(page.locator("#check")).to_contain_text("指摘はありません。")
     expect(page.locator("#first-notice")).to_contain_text("宣言から15分以内")
     template = body.input_value()
+    # The estimate of affected customers is left out until the lead chooses to publish it.
+    assert "1,200" not in template and "1,200" not in page.locator("#body_en").input_value()
+    page.get_by_label(re.compile("推定影響顧客数（1,200）を公開する")).check()
+    expect(page.locator("#body_ja")).to_have_value(re.compile("推定）：約1,200名"))
+    expect(page.locator("#body_en")).to_have_value(re.compile("about 1,200"))
+    page.get_by_label(re.compile("推定影響顧客数（1,200）を公開する")).uncheck()
+    expect(page.locator("#body_ja")).to_have_value(template)
 
     # A guess typed into the text is flagged while typing (no submit).
     body.press("End")

@@ -76,6 +76,15 @@ def test_template_list_edit_live_check_preview_and_save(
     with live_server.session() as session:  # typing saved nothing
         assert comms.get_active(session, "first_notice", "ja", "email").is_default
 
+    # Saving it is refused like a notice (every operator would start from it), text kept.
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.get_by_role("button", name="新しい版として保存").click()
+    assert answer.value.status == 422
+    expect(page.locator("main")).to_contain_text("このテンプレートは伝え方チェックを通りません")
+    expect(page.locator("#body")).to_have_value(re.compile("おそらく"))
+    with live_server.session() as session:
+        assert comms.get_active(session, "first_notice", "ja", "email").is_default
+
     # The guess taken out, previewed on other facts with the button: no findings.
     body.fill(shipped)
     page.get_by_label("プレビューに使う内容").select_option("confirmed")

@@ -71,6 +71,11 @@ class TemplateIn(_In):
     subject: Text | None = Field(default=None, max_length=rules.SUBJECT_MAX)
     body: Text = Field(max_length=rules.BODY_MAX)
     note: Text | None = Field(default=None, max_length=service.NOTE_MAX)
+    override_reason: Text | None = Field(
+        default=None,
+        max_length=service.OVERRIDE_REASON_MAX,
+        description="why a text that fails the message check on the sample facts is right",
+    )
 
 
 class RestoreIn(_In):
@@ -177,6 +182,7 @@ def put_template(
         body=body.body,
         note=body.note,
         actor=user.actor,
+        override_reason=body.override_reason,
     )
     session.commit()
     return _detail(request, text, changed)

@@ -165,6 +165,11 @@ def edit(
     locale: str | None = typer.Option(None, "--locale", help="Language (default: from the path)."),
     channel: str | None = typer.Option(None, "--channel", help="Channel (default: file name)."),
     note: str | None = typer.Option(None, "--note", help="Why the wording changed."),
+    override_reason: str | None = typer.Option(
+        None,
+        "--override-reason",
+        help="Save although the message check finds errors on the sample facts, and why.",
+    ),
 ) -> None:
     """Save a file as the template's new version; the old version stays in the history."""
     guessed = key_from_path(Path(path)) if path != "-" else (None, None, None)
@@ -193,6 +198,7 @@ def edit(
             body=source.body,
             actor=actor(),
             note=note,
+            override_reason=override_reason,
         )
         session.commit()
     if changed:

@@ -20,7 +20,17 @@ import datetime as dt
 from typing import Any
 
 from anshin.comms import rules
-from anshin.comms.formatting import format_date, format_duration, format_short_time, join_names
+from anshin.comms.formatting import (
+    format_date,
+    format_duration,
+    format_human,
+    format_short_time,
+    format_stamp,
+    has_japanese,
+    join_names,
+    round_down,
+    round_up,
+)
 from anshin.comms.variables import INCIDENT_VARIABLES
 from anshin.config import Settings
 from anshin.errors import InvalidInput
@@ -34,6 +44,10 @@ from anshin.timefmt import format_local
 
 # R7: the report is promised for this many days after the resolution notice.
 REPORT_DAYS = 7
+# A promised next update is a time a person would write: down to the quarter hour
+# (never later than the cadence allows, R5); an estimate up to the half hour.
+PROMISE_ROUNDING_MINUTES = 15
+ESTIMATE_ROUNDING_MINUTES = 30
 # R15/R18: an acknowledged inquiry gets its reply by this time unless the agent says otherwise.
 INQUIRY_REPLY_HOURS = 2
 
@@ -93,17 +107,35 @@ SENDER: dict[str, str] = {"ja": "{site} サポート窓口", "en": "{site} Suppo
 
 
 def _localized(ja: str | None, en: str | None, locale: str) -> str:
-    """The English text when there is one, else the Japanese (the record's first language)."""
-    if locale == "en" and en:
+    """The text in the reader's language; never Japanese for an English reader.
+
+    An English reader gets the English text, else the record's text only when
+    it has no Japanese script, else nothing (the template leaves the line out).
+    """
+    if locale != "en":
+        return ja or ""
+    if en:
         return en
-    return ja or ""
+    return "" if has_japanese(ja) else (ja or "")
+
+
+def promised_next_update_at(
+    now: dt.datetime, severity: str, cadence_minutes: dict[str, int] | None = None
+) -> dt.datetime:
+    """The next update a prefilled text promises: the cadence's time, down to the quarter hour.
+
+    R5: never later than the cadence allows; a person writes 「13:30まで」, not 13:37.
+    """
+    due = incident_rules.default_next_update_at(now, severity, cadence_minutes)
+    rounded = round_down(due, PROMISE_ROUNDING_MINUTES)
+    return rounded if rounded > now + dt.timedelta(minutes=5) else due
 
 
 def _base(settings: Settings, locale: str, now: dt.datetime, customer_name: str) -> dict[str, Any]:
     return {
         "site_name": settings.site_name,
         "status_url": settings.base_url.rstrip("/") + "/",
-        "now": format_local(now, settings.timezone, locale),
+        "now": format_human(now, settings.timezone, locale, now),
         "sender_name": SENDER[locale].format(site=settings.site_name),
         "customer_name": customer_name.strip(),
     }
@@ -133,17 +165,24 @@ def _recovery_short(
 
 
 def _recovery(incident: Incident, zone: str, locale: str, now: dt.datetime) -> dict[str, Any]:
-    """R3: a confirmed time is a fact; an unconfirmed one is 見込み・確認中; none is 現在確認中."""
+    """R3: a confirmed time is a fact; an unconfirmed one is 見込み・確認中; none is 現在確認中.
+
+    An unconfirmed estimate reads as a person would say it: up to the half hour.
+    """
     at = incident.estimated_recovery_at
     confirmed = bool(incident.recovery_confirmed and at is not None)
-    when = format_local(at, zone, locale) if at is not None else ""
+    if at is not None and not confirmed:
+        at = round_up(at, ESTIMATE_ROUNDING_MINUTES)
+    when = format_human(at, zone, locale, now) if at is not None else ""
     if confirmed:
         text = when
     elif at is not None:
         text = (
-            f"{when}頃（見込みです。現在確認中のため、前後する可能性があります）"
+            f"{format_human(at, zone, locale, now, around=True)}"
+            "（見込みです。現在確認中のため、前後する可能性があります）"
             if locale == "ja"
-            else f"around {when} (an estimate still being confirmed; it may change)"
+            else f"{format_human(at, zone, locale, now, around=True)}"
+            " (an estimate still being confirmed; it may change)"
         )
     else:
         text = UNCONFIRMED[locale]
@@ -164,6 +203,8 @@ def _blank_incident(locale: str) -> dict[str, Any]:
         affected_customers=UNCONFIRMED[locale],
         affected_customers_known=False,
         recovery_confirmed=False,
+        notice_label="",
+        notice_time="",
         recovery_text=UNCONFIRMED[locale],
         recovery_short=UNCONFIRMED[locale],
         cause_confirmed=False,
@@ -183,19 +224,27 @@ def incident_context(
     support_plan: str = "",
     message_body: str = "",
     resolving: bool = False,
+    publish_affected: bool = False,
+    notice_number: int | None = None,
 ) -> dict[str, Any]:
     """Every variable an incident message may use, from the shared record (R1, R2, R3).
 
-    ``next_update_at`` defaults to the cadence for the incident's severity
-    (R5); ``report_due_at`` to REPORT_DAYS after the recovery (R7). With
-    ``resolving`` (a resolution drafted while the incident is still open) the
-    recovery time is "now", for the author to correct, never a blank.
+    ``next_update_at`` defaults to the cadence for the incident's severity,
+    down to the quarter hour (R5); ``report_due_at`` to REPORT_DAYS after the
+    recovery (R7). With ``resolving`` (a resolution drafted while the incident
+    is still open) the recovery time is "now", for the author to correct,
+    never a blank. The estimated number of affected customers is given only
+    when the lead chooses to publish it (``publish_affected``). An English
+    reader never gets a Japanese fragment: a fact the record holds only in
+    Japanese is left out of the English text. ``notice_number`` is which
+    public notice this is (default: the next one), for the mail subject.
     """
     zone = settings.timezone
     names = [
-        _localized(ic.component.name, ic.component.name_en, locale)
+        name
         for ic in incident.components
         if ic.component is not None
+        and (name := _localized(ic.component.name, ic.component.name_en, locale))
     ]
     impacts = [ic.impact for ic in incident.components]
     worst = incident_rules.worst_component_status(impacts) if impacts else "major_outage"
@@ -203,13 +252,11 @@ def incident_context(
         worst = incident_rules.DEFAULT_IMPACT.get(incident.severity, "major_outage")
     open_incident = incident.status != "resolved"
     if next_update_at is None and open_incident:
-        next_update_at = incident_rules.default_next_update_at(
-            now, incident.severity, settings.cadence_minutes()
-        )
+        next_update_at = promised_next_update_at(now, incident.severity, settings.cadence_minutes())
     end = incident.resolved_at or now
     report_due_at = report_due_at or end + dt.timedelta(days=REPORT_DAYS)
     public = incident.public_updates
-    count = incident.estimated_affected_customers
+    count = incident.estimated_affected_customers if publish_affected else None
     if count is None:
         affected = UNCONFIRMED[locale]
     else:
@@ -217,29 +264,33 @@ def incident_context(
     values = _base(settings, locale, now, customer_name)
     values.update(_components(names, locale))
     values.update(_recovery(incident, zone, locale, now))
+    number = notice_number or len(public) + 1
+    title = _localized(incident.title, incident.title_en, locale)
+    if not title:
+        title = f"Service disruption affecting {values['components_text']}"
+    resolved = incident.resolved_at or (now if resolving else None)
     values.update(
         has_incident=True,
         reference=incident.reference,
-        title=_localized(incident.title, incident.title_en, locale),
+        title=title,
         summary=_localized(incident.summary, incident.summary_en, locale),
         impact_text=IMPACT_TEXT[locale].get(worst, IMPACT_TEXT[locale]["major_outage"]),
         severity=incident.severity,
         severity_label=SEVERITY_LABELS[locale].get(incident.severity, incident.severity),
         status=incident.status,
         status_label=STATUS_LABELS[locale].get(incident.status, incident.status),
-        started_at=format_local(incident.started_at, zone, locale),
-        detected_at=format_local(incident.detected_at, zone, locale),
-        declared_at=format_local(incident.declared_at, zone, locale),
-        resolved_at=format_local(
-            incident.resolved_at or (now if resolving else None), zone, locale
-        ),
+        started_at=format_human(incident.started_at, zone, locale, now),
+        started_around=format_human(incident.started_at, zone, locale, now, around=True),
+        detected_at=format_human(incident.detected_at, zone, locale, now),
+        declared_at=format_human(incident.declared_at, zone, locale, now),
+        resolved_at=format_human(resolved, zone, locale, now) if resolved else "",
         duration=format_duration(end - incident.started_at, locale),
         affected_customers=affected,
         affected_customers_known=count is not None,
         cause_confirmed=bool(incident.cause_confirmed and incident.cause),
-        cause=(incident.cause or "") if incident.cause_confirmed else "",
+        cause=_localized(incident.cause, None, locale) if incident.cause_confirmed else "",
         workaround=_localized(incident.workaround, incident.workaround_en, locale),
-        next_update_at=format_local(next_update_at, zone, locale) if next_update_at else "",
+        next_update_at=format_human(next_update_at, zone, locale, now) if next_update_at else "",
         next_update_short=(
             format_short_time(next_update_at, zone, locale, now) if next_update_at else ""
         ),
@@ -247,6 +298,12 @@ def incident_context(
         latest_update=public[-1].body(locale) if public else "",
         support_plan=support_plan.strip(),
         message_body=message_body.strip(),
+        notice_label=(
+            f"第{number}報"
+            if locale == "ja"
+            else ("First notice" if number == 1 else f"Update {number}")
+        ),
+        notice_time=format_stamp(now, zone, locale),
     )
     return values
 
@@ -294,7 +351,8 @@ def maintenance_context(
     values.update(_components(names, locale))
     values.update(
         reference=maintenance.reference,
-        title=_localized(maintenance.title, maintenance.title_en, locale),
+        title=_localized(maintenance.title, maintenance.title_en, locale)
+        or "Scheduled maintenance",
         summary=_localized(maintenance.body, maintenance.body_en, locale),
         starts_at=format_local(maintenance.scheduled_start, zone, locale),
         ends_at=format_local(maintenance.scheduled_end, zone, locale),
@@ -317,7 +375,8 @@ def build_context(
     """The variables for one kind of message from the record it is about.
 
     ``options`` carries the values no record holds: customer_name,
-    support_plan, next_update_at, report_due_at, message_body (incident kinds);
+    support_plan, next_update_at, report_due_at, message_body, publish_affected,
+    notice_number (incident kinds);
     inquiry_reference, received_at, reply_by, answer (inquiry kinds).
     """
     opts = dict(options or {})
@@ -352,4 +411,6 @@ def build_context(
         support_plan=str(opts.get("support_plan") or ""),
         message_body=str(opts.get("message_body") or ""),
         resolving=kind in rules.AFTER_RECOVERY,
+        publish_affected=bool(opts.get("publish_affected")),
+        notice_number=opts.get("notice_number"),
     )

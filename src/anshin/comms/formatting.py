@@ -8,6 +8,7 @@ vague deadlines). Pure functions the template context uses; kept apart so a word
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from anshin.timefmt import to_zone
 
@@ -72,3 +73,59 @@ def format_duration(delta: dt.timedelta, locale: str) -> str:
         if amount:
             parts.append(f"{amount} {unit}{'s' if amount != 1 else ''}")
     return "about " + " ".join(parts)
+
+
+# Japanese script in a text meant for English readers: kana, kanji, full-width
+# punctuation and forms (「」、。（）：).
+_JAPANESE = re.compile(
+    r"[\u3000-\u303f\u3041-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]"
+)
+
+
+def has_japanese(text: str | None) -> bool:
+    """True when the text has Japanese script: it must not reach an English reader as is."""
+    return bool(text and _JAPANESE.search(text))
+
+
+def format_human(
+    value: dt.datetime, zone: str, locale: str, now: dt.datetime, *, around: bool = False
+) -> str:
+    """A time as a person writes it: 「12月2日 13:00」 / "2 December, 13:00 JST".
+
+    The year is added only when it is not this year. ``around`` makes it an
+    approximate time (「12月2日 13:00頃」 / "2 December, around 13:00 JST").
+    """
+    local, today = to_zone(value, zone), to_zone(now, zone)
+    assert local is not None and today is not None
+    if locale == "ja":
+        year = "" if local.year == today.year else f"{local.year}年"
+        return f"{year}{local.month}月{local.day}日 {local:%H:%M}" + ("頃" if around else "")
+    year = "" if local.year == today.year else f" {local.year}"
+    approx = "around " if around else ""
+    zone_name = local.tzname() or zone
+    return f"{local.day} {_MONTHS[local.month - 1]}{year}, {approx}{local:%H:%M} {zone_name}"
+
+
+def format_stamp(value: dt.datetime, zone: str, locale: str) -> str:
+    """A short time stamp for a mail subject: 「12月2日 13:30」 / "2 Dec 13:30"."""
+    local = to_zone(value, zone)
+    assert local is not None
+    if locale == "ja":
+        return f"{local.month}月{local.day}日 {local:%H:%M}"
+    return f"{local.day} {_MONTHS[local.month - 1][:3]} {local:%H:%M}"
+
+
+def round_down(value: dt.datetime, minutes: int) -> dt.datetime:
+    """A promised time a person would write: down to the quarter or half hour (never later)."""
+    step = minutes * 60
+    seconds = int(value.timestamp())
+    return dt.datetime.fromtimestamp(seconds - seconds % step, dt.UTC).astimezone(value.tzinfo)
+
+
+def round_up(value: dt.datetime, minutes: int) -> dt.datetime:
+    """An estimate a person would write: up to the half hour (never sooner than thought)."""
+    step = minutes * 60
+    seconds = int(value.timestamp())
+    rest = seconds % step
+    rounded = seconds if rest == 0 and value.microsecond == 0 else seconds - rest + step
+    return dt.datetime.fromtimestamp(rounded, dt.UTC).astimezone(value.tzinfo)

@@ -11,7 +11,6 @@ stores templates, this module decides whether one is valid and renders it.
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from anshin.comms.kinds import KINDS as KINDS
 from anshin.comms.kinds import MessageKind as MessageKind
 from anshin.errors import InvalidInput
 from anshin.i18n import N_, SUPPORTED_LOCALES
+from anshin.notify import rules as notify_rules
 
 LOCALES = SUPPORTED_LOCALES
 CHANNELS: tuple[str, ...] = ("status_page", "email", "short", "script")
@@ -274,23 +274,12 @@ def one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-_URL = re.compile(r"https?://[^\s<>\"'　、。）)]+")
-
-
 def text_to_html(text: str) -> str:
-    """The email's HTML part from its text: escaped, paragraphs, links — never markup from data."""
-    paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
-    parts: list[str] = []
-    for paragraph in paragraphs:
-        escaped = html.escape(paragraph, quote=True)
-        linked = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
-        parts.append("<p>" + linked.replace("\n", "<br>\n") + "</p>")
-    body = "\n".join(parts)
-    return (
-        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head>\n'
-        '<body style="font-family: sans-serif; line-height: 1.7;">\n'
-        f"{body}\n</body></html>"
-    )
+    """The email's HTML part from its text: escaped paragraphs and links, never markup from data.
+
+    A fragment: the mail wraps it in its one document (``notify.smtp``).
+    """
+    return notify_rules.text_to_html(text)
 
 
 def render(

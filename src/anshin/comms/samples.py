@@ -111,7 +111,7 @@ def sample_contexts(
                 locale,
                 now,
                 incident=incident,
-                options=sample_options(kind, locale),
+                options={**sample_options(kind, locale), "publish_affected": confirmed},
             )
         )
     return contexts

@@ -20,6 +20,9 @@ from sqlalchemy.orm import Session
 from anshin import events
 from anshin.comms import rules
 from anshin.comms.context import build_context
+from anshin.comms.gate import OVERRIDE_REASON_MAX as OVERRIDE_REASON_MAX
+from anshin.comms.gate import TemplateCheckFailed as TemplateCheckFailed
+from anshin.comms.gate import sample_findings
 from anshin.comms.models import MessageTemplate, MessageTemplateVersion
 from anshin.comms.samples import sample_contexts
 from anshin.comms.variables import allowed_names
@@ -250,11 +253,15 @@ def save(
     note: str | None = None,
     now: dt.datetime | None = None,
     action: str = "template.edited",
+    override_reason: str | None = None,
 ) -> tuple[TemplateText, bool]:
     """Save a new version after checking it; (active text, whether a version was added).
 
     A text identical to the active one adds nothing (saving twice is harmless).
-    A refused text writes nothing.
+    A refused text writes nothing. A text that fails the message check on the
+    sample facts is refused (:class:`TemplateCheckFailed`) unless
+    ``override_reason`` says why it is right; the event keeps the reason and
+    the rules overridden.
     """
     now = now or utcnow()
     rules.check_key(kind, locale, channel)
@@ -268,6 +275,17 @@ def save(
             N_("Too long: at most {limit} characters."), field="note", limit=NOTE_MAX
         )
     validate(settings, kind, locale, channel, source, now)
+    reason = (override_reason or "").strip()
+    if len(reason) > OVERRIDE_REASON_MAX:
+        raise InvalidInput(
+            N_("The reason must be at most {n} characters."),
+            field="override_reason",
+            n=OVERRIDE_REASON_MAX,
+        )
+    findings = sample_findings(settings, kind, locale, channel, source, now)
+    errors = sorted({f.rule for f in findings if f.severity == "error"})
+    if errors and not reason:
+        raise TemplateCheckFailed(findings)
     for _attempt in range(5):
         try:
             with session.begin_nested():
@@ -315,6 +333,7 @@ def save(
             "subject": source.subject,
             "body": source.body,
             "note": clean_note,
+            **({"check_overridden": {"reason": reason, "rules": errors}} if errors else {}),
         },
     )
     return _from_row(row, slot), True

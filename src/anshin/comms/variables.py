@@ -34,16 +34,23 @@ INCIDENT_VARIABLES: dict[str, tuple[str, str]] = {
     "severity_label": ("重大度の表示名", "severity label"),
     "status": ("状況コード", "status code"),
     "status_label": ("状況の表示名（調査中など）", "status label"),
-    "started_at": ("発生時刻", "time it started"),
+    "started_at": ("発生時刻（「12月2日 13:00」）", "time it started ('2 December, 13:00 JST')"),
+    "started_around": (
+        "発生時刻のおおよそ（「12月2日 13:00頃」）",
+        "time it started, approximately ('2 December, around 13:00 JST')",
+    ),
     "detected_at": ("検知時刻", "time it was detected"),
     "declared_at": ("障害として登録した時刻", "time it was declared"),
     "resolved_at": ("復旧時刻（未復旧なら空）", "recovery time, empty while open"),
     "duration": ("発生から復旧（または現在）までの時間", "time from start to recovery (or now)"),
     "affected_customers": (
-        "推定影響顧客数（不明なら「現在確認中」）",
-        "estimated affected customers",
+        "推定影響顧客数（公開すると決めたときだけ。ほかは「現在確認中」）",
+        "estimated affected customers, only when the lead chose to publish it",
     ),
-    "affected_customers_known": ("推定影響顧客数が分かっているか", "whether that number is known"),
+    "affected_customers_known": (
+        "推定影響顧客数を公開するか（分かっていて、公開すると決めたとき）",
+        "whether that number is known and chosen to be published",
+    ),
     "recovery_confirmed": ("復旧見込みが確定しているか", "whether the recovery time is confirmed"),
     "recovery_at": (
         "確定した復旧見込み時刻（未確定なら空）",
@@ -65,6 +72,11 @@ INCIDENT_VARIABLES: dict[str, tuple[str, str]] = {
     "next_update_short": ("次回のお知らせ時刻（短い形）", "time of the next update, short form"),
     "report_due": ("報告書をお届けする期日", "date by which the report is promised"),
     "latest_update": ("最新の公開済みお知らせ本文", "latest published update"),
+    "notice_label": ("何報目か（「第2報」）", "which notice it is ('Update 2')"),
+    "notice_time": (
+        "お知らせの時刻（件名用「12月2日 13:30」）",
+        "time of the notice ('2 Dec 13:30')",
+    ),
     "message_body": (
         "コンソールで書いて公開する本文（メール用。試し表示では空）",
         "the text the agent publishes (for email; empty in previews)",

@@ -179,7 +179,12 @@ def edit_page(
 
 
 def _form_values(form: FormData) -> dict[str, str]:
-    return {"subject": form.get("subject"), "body": form.raw("body"), "note": form.get("note")}
+    return {
+        "subject": form.get("subject"),
+        "body": form.raw("body"),
+        "note": form.get("note"),
+        "override_reason": form.get("override_reason"),
+    }
 
 
 @router.post("/console/templates/{kind}/{locale}/{channel}", response_class=HTMLResponse)
@@ -206,6 +211,7 @@ def save(
             body=values["body"],
             note=values["note"],
             actor=user.actor,
+            override_reason=values["override_reason"],
         )
     except AnshinError as exc:
         session.rollback()

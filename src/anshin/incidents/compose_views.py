@@ -38,15 +38,31 @@ def _open(session: Session, ref: str) -> Incident:
 
 @router.get("/console/incidents/{ref}/compose", response_class=HTMLResponse)
 def compose_fragment(
-    request: Request, session: DbSession, user: Operator, ref: str, kind: str = ""
+    request: Request,
+    session: DbSession,
+    user: Operator,
+    ref: str,
+    kind: str = "",
+    publish_affected: str = "",
 ) -> Response:
-    """The compose box prefilled from the chosen kind's template, checked (R11)."""
+    """The compose box prefilled from the chosen kind's template, checked (R11).
+
+    ``publish_affected`` (the lead's checkbox) puts the estimated number of
+    affected customers in the text; it is left out otherwise.
+    """
     incident = _open(session, ref)
     kinds = detail.compose_kinds(incident)
     if kind and kind not in kinds:
         raise InvalidInput(N_("Choose one of the allowed values."), field="kind")
     kind = kind or detail.chosen_kind(incident, None)
-    values = detail.compose_values(session, settings_of(request), incident, kind, utcnow())
+    values = detail.compose_values(
+        session,
+        settings_of(request),
+        incident,
+        kind,
+        utcnow(),
+        publish_affected=bool(publish_affected),
+    )
     findings = detail.check(incident, values)
     return partial(
         request,
@@ -55,7 +71,7 @@ def compose_fragment(
         incident=incident,
         values=values,
         errors={},
-        **detail.compose_context(user, incident, values, findings),
+        **detail.compose_context(session, user, incident, values, findings),
     )
 
 
@@ -73,7 +89,7 @@ def check_fragment(
         "incidents/_check.html",
         incident=incident,
         values=values,
-        **detail.compose_context(user, incident, values, findings),
+        **detail.compose_context(session, user, incident, values, findings),
     )
 
 

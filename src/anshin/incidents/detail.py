@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from anshin.comms import service as comms
+from anshin.comms.context import promised_next_update_at
 from anshin.comms.lint import Finding, has_errors
 from anshin.comms.rules import LOCALES
 from anshin.config import Settings
@@ -54,15 +55,29 @@ def chosen_kind(incident: Incident, wanted: str | None) -> str:
 
 
 def compose_values(
-    session: Session, settings: Settings, incident: Incident, kind: str, now: dt.datetime
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    kind: str,
+    now: dt.datetime,
+    *,
+    publish_affected: bool = False,
 ) -> dict[str, Any]:
-    """The compose box's starting values: the kind's template in both languages (R11).
+    """The compose box's starting values: the kind's template in every published language (R11).
 
-    The promised next-update time is the cadence's (R5), the same time the
-    rendered text names.
+    The promised next-update time is the cadence's, down to the quarter hour
+    (R5), the same time the rendered text names. The estimated number of
+    affected customers is in the text only when the lead ticks the box for it.
     """
+    next_at = promised_next_update_at(now, incident.severity, settings.cadence_minutes())
+    options = {
+        "publish_affected": publish_affected,
+        "next_update_at": next_at if kind != "resolution" else None,
+    }
     texts = {
-        locale: comms.compose(session, settings, incident, kind, locale, COMPOSE_CHANNEL, now).text
+        locale: comms.compose(
+            session, settings, incident, kind, locale, COMPOSE_CHANNEL, now, options=options
+        ).text
         for locale in LOCALES
     }
     values: dict[str, Any] = {
@@ -71,9 +86,9 @@ def compose_values(
         "body_en": texts["en"],
         "audience": "public",
         "status": incident.status if incident.status in forms.UPDATE_STATUSES else "investigating",
+        "publish_affected": "1" if publish_affected else "",
     }
     if kind != "resolution":
-        next_at = rules.default_next_update_at(now, incident.severity, settings.cadence_minutes())
         values["next_update_at"] = forms.input_value(next_at, settings.timezone)
     return values
 
@@ -93,6 +108,7 @@ def blocking(findings: dict[str, list[Finding]]) -> bool:
 
 
 def compose_context(
+    session: Session,
     user: User,
     incident: Incident,
     values: dict[str, Any],
@@ -105,6 +121,7 @@ def compose_context(
     """
     kind = chosen_kind(incident, values.get("kind"))
     base = f"/console/incidents/{incident.reference}"
+    english_readers = notices.english_readers(session, incident)
     return {
         "kind": kind,
         "kinds": compose_kinds(incident),
@@ -114,6 +131,10 @@ def compose_context(
         "internal": values.get("audience") == "internal" and kind != "resolution",
         "can_override": team_rules.can(user.role, "message.override_check"),
         "statuses": forms.UPDATE_STATUSES,
+        # English subscribers get the title as their subject: ask for it in the box.
+        "english_readers": english_readers,
+        "ask_title_en": english_readers > 0 and not incident.title_en,
+        "affected_known": incident.estimated_affected_customers is not None,
     }
 
 
@@ -194,25 +215,18 @@ class Override:
 def overrides(incident: Incident, history: list[Event]) -> dict[int, Override]:
     """Check overrides by the update they let through (event ``message.check_overridden``).
 
-    ``history`` is the incident's event log, oldest first, as the page already
-    loaded it. The override is recorded just before the update's own event in
-    the same transaction, so it belongs to the next event that names an update.
+    ``history`` is the incident's event log, as the page already loaded it.
+    Each override names its update (``update_id``), so two overrides in a row,
+    or an override recorded after its update's event, still land on the right
+    update.
     """
-    resolution = next((u.id for u in incident.public_updates if u.kind == "resolution"), None)
     found: dict[int, Override] = {}
-    pending: Override | None = None
     for event in history:
         after = event.after or {}
-        if event.action == "message.check_overridden":
-            names = [rule for items in (after.get("findings") or {}).values() for rule in items]
-            pending = Override(event.actor, str(after.get("reason") or ""), sorted(set(names)))
+        if event.action != "message.check_overridden" or after.get("update_id") is None:
             continue
-        if pending is None:
-            continue
-        update_id = after.get("update_id")
-        if update_id is None and event.action == "incident.resolved":
-            update_id = resolution
-        if update_id is not None:
-            found[int(update_id)] = pending
-            pending = None
+        names = [rule for items in (after.get("findings") or {}).values() for rule in items]
+        found[int(after["update_id"])] = Override(
+            event.actor, str(after.get("reason") or ""), sorted(set(names))
+        )
     return found

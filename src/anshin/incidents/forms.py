@@ -186,6 +186,7 @@ class UpdateInput:
     audience: str
     kind: str | None = None
     override_reason: str | None = None
+    title_en: str | None = None
 
 
 def parse_update(form: FormData, zone: str) -> tuple[UpdateInput | None, Parsed]:
@@ -217,6 +218,7 @@ def parse_update(form: FormData, zone: str) -> tuple[UpdateInput | None, Parsed]
             # An internal note is never a first notice or a no-news update: the service decides.
             kind=kind if public else None,
             override_reason=form.raw("override_reason").strip() or None,
+            title_en=form.raw("title_en").strip() or None,
         ),
         parsed,
     )

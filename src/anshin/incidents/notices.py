@@ -11,17 +11,22 @@ Publishing an update is the moment the product promises two things:
   everyone, or not at all (DESIGN.md "outbox").
 
 The email frame (subject, greeting, status-page link, signature) comes from the
-``email`` template of the update's kind; the agent's checked text goes in as
-``{{ message_body }}``. A locale the agent did not write gets that template's
-own text, rendered from the incident record.
+``email`` template of the update's kind; the checked text goes in as
+``{{ message_body }}``. What customers read is what was checked, in every
+language: a locale the agent left empty is written first from the kind's
+status-page template (the text the compose box shows), checked with the rest
+and stored with the update, so the status page, the mail and the webhook carry
+exactly that text. English readers never get a Japanese fragment; when
+confirmed subscribers read English, the incident needs an English title.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from anshin import events
@@ -32,9 +37,10 @@ from anshin.comms.rules import LOCALES
 from anshin.config import Settings
 from anshin.errors import Forbidden, InvalidInput
 from anshin.i18n import N_
+from anshin.incidents import rules as incident_rules
 from anshin.incidents.models import Incident, IncidentUpdate, Maintenance
 from anshin.notify import service as notify
-from anshin.notify.models import OutboxMessage
+from anshin.notify.models import OutboxMessage, Subscriber, SubscriberComponent
 from anshin.team import rules as team_rules
 
 OVERRIDE_REASON_MAX = 2000
@@ -76,6 +82,89 @@ def status_url(settings: Settings) -> str:
     return settings.base_url.rstrip("/") + "/"
 
 
+def english_readers(session: Session, incident: Incident) -> int:
+    """How many confirmed subscribers of the incident's components read English (R26)."""
+    ids = [ic.component_id for ic in incident.components]
+    chose_nothing = ~exists().where(SubscriberComponent.subscriber_id == Subscriber.id)
+    chose_one = exists().where(
+        SubscriberComponent.subscriber_id == Subscriber.id,
+        SubscriberComponent.component_id.in_(ids),
+    )
+    matches = or_(chose_nothing, chose_one) if ids else true()
+    stmt = select(func.count()).where(
+        Subscriber.status == "active", Subscriber.locale == "en", matches
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def require_english_title(session: Session, incident: Incident) -> None:
+    """Refuse to send English readers a subject in Japanese: ask for the English title first."""
+    if incident.title_en or not english_readers(session, incident):
+        return
+    raise InvalidInput(
+        N_(
+            "Subscribers who read English will get this notice: "
+            "give the incident an English title first."
+        ),
+        field="title_en",
+    )
+
+
+def take_english_title(
+    session: Session, incident: Incident, title_en: str | None, *, actor: str
+) -> None:
+    """Take the English title given with a notice, then require one if English readers exist."""
+    clean = incident_rules.check_text(title_en, field="title_en", limit=incident_rules.TITLE_MAX)
+    if clean and not incident.title_en:
+        before = {"title_en": incident.title_en}
+        incident.title_en = clean
+        session.flush()
+        events.record(
+            session,
+            actor=actor,
+            entity_type="incident",
+            entity_id=incident.id,
+            action="incident.edited",
+            before=before,
+            after={"title_en": clean},
+        )
+    require_english_title(session, incident)
+
+
+def complete_texts(
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    kind: str,
+    texts: Mapping[str, str | None],
+    *,
+    next_update_at: dt.datetime | None,
+    now: dt.datetime,
+) -> dict[str, str]:
+    """Every locale that is published (the status page has both), none left empty.
+
+    A locale the agent did not write is written from the kind's status-page
+    template with the record's facts (the text the compose box offers), so it
+    is checked and stored like a typed one and nothing is rebuilt later.
+    """
+    found: dict[str, str] = {}
+    for locale in LOCALES:
+        text = (texts.get(locale) or "").strip()
+        if not text:
+            text = comms.compose(
+                session,
+                settings,
+                incident,
+                kind,
+                locale,
+                "status_page",
+                now,
+                options={"next_update_at": next_update_at},
+            ).text
+        found[locale] = text
+    return found
+
+
 def check_texts(
     incident: Incident | None, kind: str, texts: Mapping[str, str | None]
 ) -> dict[str, list[Finding]]:
@@ -88,20 +177,56 @@ def check_texts(
     return found
 
 
+@dataclass(frozen=True)
+class Checked:
+    """What the gate let through: the findings, and the senior's override if one was needed."""
+
+    kind: str
+    findings: dict[str, list[Finding]]
+    reason: str | None = None
+
+    def record_override(
+        self, session: Session, incident: Incident, update: IncidentUpdate, *, actor: str
+    ) -> None:
+        """Keep the override as an event naming the update it let through (by its id).
+
+        Recorded once the update has its id, so the incident page pairs each
+        override with its update by that id, never by the order of events.
+        """
+        if self.reason is None:
+            return
+        events.record(
+            session,
+            actor=actor,
+            entity_type="incident",
+            entity_id=incident.id,
+            action="message.check_overridden",
+            after={
+                "kind": self.kind,
+                "update_id": update.id,
+                "reason": self.reason,
+                "findings": {
+                    locale: [f.rule for f in items if f.severity == "error"]
+                    for locale, items in self.findings.items()
+                    if has_errors(items)
+                },
+            },
+        )
+
+
 def gate(
-    session: Session,
     incident: Incident,
     kind: str,
     texts: Mapping[str, str | None],
     *,
-    actor: str,
     actor_role: str,
     override_reason: str | None,
-) -> dict[str, list[Finding]]:
+) -> Checked:
     """Refuse a public text with error findings unless a senior overrides with a reason.
 
     R3, R6, R12–R16: the check runs on every customer-facing text before it is
-    published. The override is recorded (who, why, which findings) in the same
+    published. The caller records the override (who, why, which findings,
+    which update) with :meth:`Checked.record_override` in the same
     transaction as the update it lets through.
     """
     found = check_texts(incident, kind, texts)
@@ -119,25 +244,10 @@ def gate(
             n=OVERRIDE_REASON_MAX,
         )
     if not errors:
-        return found
+        return Checked(kind, found)
     if not reason:
         raise MessageCheckFailed(found)
-    events.record(
-        session,
-        actor=actor,
-        entity_type="incident",
-        entity_id=incident.id,
-        action="message.check_overridden",
-        after={
-            "kind": kind,
-            "reason": reason,
-            "findings": {
-                locale: [f.rule for f in items if f.severity == "error"]
-                for locale, items in errors.items()
-            },
-        },
-    )
-    return found
+    return Checked(kind, found, reason)
 
 
 def _message_texts(
@@ -189,6 +299,8 @@ def send_update(
 ) -> OutboxMessage:
     """Queue a published public update for every subscriber of its components (R4, R7)."""
     bodies = {"ja": update.body_ja, "en": update.body_en}
+    public = [u.id for u in incident.public_updates]
+    number = public.index(update.id) + 1 if update.id in public else len(public) + 1
     texts = _message_texts(
         session,
         settings,
@@ -197,7 +309,11 @@ def send_update(
         fallback_subject=incident.title,
         incident=incident,
         options={
-            locale: {"message_body": bodies[locale] or "", "next_update_at": update.next_update_at}
+            locale: {
+                "message_body": bodies[locale] or "",
+                "next_update_at": update.next_update_at,
+                "notice_number": number,
+            }
             for locale in LOCALES
         },
     )

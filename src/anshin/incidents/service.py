@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from anshin import events
 from anshin.comms import service as comms
+from anshin.comms.context import promised_next_update_at
 from anshin.comms.rules import LOCALES
 from anshin.config import Settings
 from anshin.db import lock_for_update, utcnow
@@ -118,6 +119,7 @@ def publish_update(
     actor: str,
     actor_role: str = "operator",
     override_reason: str | None = None,
+    title_en: str | None = None,
     now: dt.datetime | None = None,
 ) -> IncidentUpdate:
     """Post a message on an open incident: the first notice, an update, a no-news update.
@@ -126,7 +128,11 @@ def publish_update(
     unless the author promises earlier. A resolved incident takes no updates.
     A public text passes the message check first (or a senior overrides it with
     ``override_reason``), and is queued for every subscriber in this transaction
-    (R4, see :mod:`anshin.incidents.notices`).
+    (R4, see :mod:`anshin.incidents.notices`). Every published locale is
+    written before the check (an empty English text from the kind's template),
+    so what is checked is what the status page and every subscriber get;
+    ``title_en`` gives the incident its English title when English readers
+    need one.
     """
     now = now or utcnow()
     # Concurrency: decide first notice or update, and resolved or not, on the row as
@@ -147,6 +153,7 @@ def publish_update(
             actor=actor,
             actor_role=actor_role,
             override_reason=override_reason,
+            title_en=title_en,
             now=now,
         )
         return update
@@ -164,13 +171,23 @@ def publish_update(
         kind = "first_notice" if not incident.public_updates and audience == "public" else "update"
     if kind not in rules.UPDATE_KINDS or kind == "resolution":
         raise InvalidInput(N_("Unknown update kind: {value}."), field="kind", value=kind)
+    checked = None
     if audience == "public":
-        notices.gate(
+        notices.take_english_title(session, incident, title_en, actor=actor)
+        texts = notices.complete_texts(
             session,
+            settings,
             incident,
             kind,
             {"ja": text_ja, "en": text_en},
-            actor=actor,
+            next_update_at=promised,
+            now=now,
+        )
+        text_ja, text_en = texts["ja"], texts["en"]
+        checked = notices.gate(
+            incident,
+            kind,
+            {"ja": text_ja, "en": text_en},
             actor_role=actor_role,
             override_reason=override_reason,
         )
@@ -190,6 +207,8 @@ def publish_update(
     incident.status = new_status
     incident.updated_at = now
     session.flush()
+    if checked is not None:
+        checked.record_override(session, incident, update, actor=actor)
     events.record(
         session,
         actor=actor,
@@ -220,6 +239,7 @@ def resolve(
     actor: str,
     actor_role: str = "operator",
     override_reason: str | None = None,
+    title_en: str | None = None,
     now: dt.datetime | None = None,
 ) -> IncidentUpdate:
     """Close the incident with a resolution notice and restore its components (R7).
@@ -234,12 +254,21 @@ def resolve(
         raise Conflict(N_("This incident is already resolved; it takes no more updates."))
     text_ja = rules.check_text(body_ja, field="body_ja", limit=rules.TEXT_MAX, required=True)
     text_en = rules.check_text(body_en, field="body_en", limit=rules.TEXT_MAX)
-    notices.gate(
+    notices.take_english_title(session, incident, title_en, actor=actor)
+    texts = notices.complete_texts(
         session,
+        settings,
         incident,
         "resolution",
         {"ja": text_ja, "en": text_en},
-        actor=actor,
+        next_update_at=None,
+        now=now,
+    )
+    text_ja, text_en = texts["ja"], texts["en"]
+    checked = notices.gate(
+        incident,
+        "resolution",
+        {"ja": text_ja, "en": text_en},
         actor_role=actor_role,
         override_reason=override_reason,
     )
@@ -260,6 +289,7 @@ def resolve(
     incident.resolved_at = now
     incident.updated_at = now
     session.flush()
+    checked.record_override(session, incident, update, actor=actor)
     events.record(
         session,
         actor=actor,
@@ -348,11 +378,13 @@ def no_news_draft(
 ) -> tuple[dict[str, str], dt.datetime]:
     """R5: the "引き続き対応中です" texts (ja, en) and the next-update time they promise.
 
+    The time is the cadence's, down to the quarter hour (a time a person writes).
+
     Rendered from the ``no_news_update`` template (R11), so a lead's edit of it
     reaches the console, the API and the CLI alike.
     """
     now = now or utcnow()
-    next_at = next_update_at or rules.default_next_update_at(
+    next_at = next_update_at or promised_next_update_at(
         now, incident.severity, settings.cadence_minutes()
     )
     texts = {

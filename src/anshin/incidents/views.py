@@ -216,7 +216,7 @@ def _detail(
         first=not incident.public_updates,
         values=values,
         errors=errors or {},
-        **detail.compose_context(user, incident, values, findings or {}),
+        **detail.compose_context(session, user, incident, values, findings or {}),
         no_news=no_news,
         counts=counts,
         **detail.clock_context(settings, incident, counts),
@@ -293,6 +293,7 @@ def publish_update(
             actor=user.actor,
             actor_role=user.role,
             override_reason=data.override_reason,
+            title_en=data.title_en,
         )
     except AnshinError as exc:
         return _refused(request, session, user, ref, exc, parsed.values)
@@ -364,6 +365,7 @@ def resolve_incident(
             actor=user.actor,
             actor_role=user.role,
             override_reason=form.raw("override_reason").strip() or None,
+            title_en=form.raw("title_en").strip() or None,
         )
     except AnshinError as exc:
         return _refused(request, session, user, ref, exc, values)

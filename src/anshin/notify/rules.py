@@ -294,13 +294,22 @@ def address_tag(address: str) -> str:
 # --- rendering helpers ------------------------------------------------------
 
 
+# A web address in a text: up to a space, a quote, or Japanese punctuation.
+_URL = re.compile(r"https?://[^\s<>\"'　、。）)」]+")
+
+
 def text_to_html(text: str) -> str:
-    """Plain text as simple HTML paragraphs, for messages published without an HTML part."""
+    """Plain text as HTML paragraphs with real links: escaped, never markup from data.
+
+    A fragment for a mail's ``<body>`` (the mail adds the one document around it).
+    """
     paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
-    return "\n".join(
-        "<p>" + "<br>\n".join(html.escape(line) for line in p.splitlines()) + "</p>"
-        for p in paragraphs
-    )
+    parts = []
+    for paragraph in paragraphs:
+        escaped = html.escape(paragraph, quote=True)
+        linked = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
+        parts.append("<p>" + linked.replace("\n", "<br>\n") + "</p>")
+    return "\n".join(parts)
 
 
 def pick_texts(texts: Mapping[str, Mapping[str, Any]], locale: str) -> Mapping[str, Any]:

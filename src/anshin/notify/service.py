@@ -54,7 +54,14 @@ class MessageTexts:
     short: str | None = None
 
 
-def _clean_texts(texts: Mapping[str, MessageTexts | Mapping[str, Any]]) -> dict[str, Any]:
+def _clean_texts(
+    texts: Mapping[str, MessageTexts | Mapping[str, Any]], *, require_ja: bool = True
+) -> dict[str, Any]:
+    """Each locale's texts, checked; a notice to everyone needs Japanese (R26).
+
+    A message to chosen recipients (``queue_to``: the confirmation mail in the
+    language the person chose) needs only the locales it is written in.
+    """
     cleaned: dict[str, Any] = {}
     for locale, value in texts.items():
         rules.check_locale(locale)
@@ -74,7 +81,7 @@ def _clean_texts(texts: Mapping[str, MessageTexts | Mapping[str, Any]]) -> dict[
             "html": item.html or rules.text_to_html(item.text),
             "short": (item.short or subject).strip(),
         }
-    if "ja" not in cleaned:
+    if (require_ja and "ja" not in cleaned) or not cleaned:
         raise InvalidInput(N_("A Japanese text is required."), field="texts")
     return cleaned
 
@@ -217,7 +224,7 @@ def queue_to(
     message = OutboxMessage(
         kind=kind,
         incident_id=incident_id,
-        texts=_clean_texts(texts),
+        texts=_clean_texts(texts, require_ja=False),
         data=dict(data or {}),
         component_ids=[],
         recipients=len(recipients),

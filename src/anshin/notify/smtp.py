@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
+import re
 import secrets
 import smtplib
 import ssl
@@ -131,12 +132,13 @@ class MailTemplate:
         headers["From"] = settings.smtp_from
         head = headers.as_bytes().split(b"\r\n\r\n", 1)[0] + b"\r\n"
         text = str(texts.get("text", ""))
-        body_html = str(texts.get("html") or rules.text_to_html(text))
+        body_html = _fragment(str(texts.get("html") or rules.text_to_html(text)))
         text = text.rstrip() + "\n"
         markup = (
             f'<!DOCTYPE html><html lang="{locale}"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(subject)}</title></head>"
-            f'<body style="font-family:sans-serif;line-height:1.6">{body_html}'
+            f'<body style="{_BODY_STYLE}">{body_html}'
         )
         footer = kind not in ("confirmation", rules.STAFF_NUDGE)
         if footer:
@@ -214,6 +216,21 @@ class MailTemplate:
 
 
 _HTML_TAIL = "</body></html>\n"
+# Long URLs wrap on a phone instead of widening the mail past the screen.
+_BODY_STYLE = "font-family:sans-serif;line-height:1.6;overflow-wrap:anywhere;word-break:break-word"
+_BODY = re.compile(r"<body[^>]*>(.*?)</body>", re.S | re.I)
+
+
+def _fragment(markup: str) -> str:
+    """The inside of ``<body>`` when a whole document was given, so the mail has one document.
+
+    Messages queued before the HTML part became a fragment still hold whole
+    documents; they are sent well-formed too.
+    """
+    found = _BODY.search(markup)
+    return found.group(1).strip() if found else markup
+
+
 _PART = 'Content-Type: text/{}; charset="utf-8"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
 _PLAIN_PART = _PART.format("plain").encode("ascii")
 _HTML_PART = _PART.format("html").encode("ascii")

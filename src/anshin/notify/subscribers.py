@@ -142,20 +142,28 @@ def subscribe_email(
     """Start an email subscription: ``pending`` plus a confirmation mail (double opt-in).
 
     ``confirmed=True`` is for staff who already hold the person's consent.
-    An address that is already subscribed, or waiting for a confirmation that
-    has not expired, is refused with 409 and nothing changes.
+    From the public form (``actor`` public) the answer never tells whether the
+    address is known (R26, no address probing): a confirmed address changes
+    nothing and gets nothing; a pending one gets its confirmation mail again
+    with a fresh link (the per-client limit of ``notify.ratelimit`` bounds how
+    often). Staff adding an address already subscribed or waiting for a
+    confirmation that has not expired get 409 and nothing changes.
     """
     now = now or utcnow()
     address = rules.normalise_email(email)
     locale = rules.check_locale(locale)
     chosen = check_components(session, component_ids)
+    public = actor == ACTOR_PUBLIC
     subscriber = find(session, "email", address)
+    again = subscriber is not None and subscriber.status == "pending"
     if subscriber is not None:
         if subscriber.status == "active":
+            if public and not confirmed:
+                return subscriber
             raise Conflict(N_("This address is already subscribed."), field="email")
         sent = subscriber.confirmation_sent_at
         fresh = sent is not None and (now - sent).total_seconds() < rules.CONFIRM_MAX_AGE_SECONDS
-        if subscriber.status == "pending" and fresh and not confirmed:
+        if subscriber.status == "pending" and fresh and not confirmed and not public:
             raise Conflict(
                 N_(
                     "A confirmation mail was already sent to this address. "
@@ -170,6 +178,10 @@ def subscribe_email(
                 session.add(subscriber)
                 session.flush()
         except IntegrityError:  # the same address, subscribed at the same instant
+            if public:
+                existing = find(session, "email", address)
+                if existing is not None:
+                    return existing
             raise Conflict(N_("This address is already subscribed."), field="email") from None
     subscriber.locale = locale
     subscriber.source = "public" if actor == ACTOR_PUBLIC else "staff"
@@ -183,7 +195,12 @@ def subscribe_email(
         session.flush()
         send_confirmation(session, settings, subscriber, now)
     session.flush()
-    _record(session, subscriber, "notify.subscriber.subscribed", actor, components=chosen)
+    action = (
+        "notify.subscriber.confirmation_resent"
+        if again and public
+        else "notify.subscriber.subscribed"
+    )
+    _record(session, subscriber, action, actor, components=chosen)
     return subscriber
 
 

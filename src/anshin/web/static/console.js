@@ -29,7 +29,8 @@
 /* The compose box asks before a template replaces texts only once the agent has typed. */
 document.addEventListener("input", function (e) {
   var form = e.target.closest && e.target.closest("[data-compose]");
-  if (form) { form.dataset.edited = "1"; }
+  /* A switch (kind, the affected-customers choice) is no typed text. */
+  if (form && !e.target.hasAttribute("data-compose-switch")) { form.dataset.edited = "1"; }
 });
 document.addEventListener("htmx:confirm", function (e) {
   var elt = e.detail.elt, form = document.querySelector("[data-compose]");

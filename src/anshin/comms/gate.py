@@ -1,0 +1,74 @@
+"""Templates are gated like notices: every operator starts from them (R3, R6, R11-R16).
+
+A template is rendered on the sample facts (nothing confirmed, everything
+confirmed) and each rendering runs the message check with what that sample
+lets a text state as fact. A text with an error finding is not saved unless
+the saver gives a reason (``comms.service.save`` keeps it in the event).
+Pure apart from rendering: no I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from anshin.comms import rules
+from anshin.comms.facts import lint_facts
+from anshin.comms.lint import Finding, check
+from anshin.comms.samples import sample_contexts, sample_incident
+from anshin.config import Settings
+from anshin.errors import InvalidInput
+from anshin.i18n import N_
+
+OVERRIDE_REASON_MAX = 2000
+
+
+class TemplateCheckFailed(InvalidInput):
+    """The template, rendered on the sample facts, has error findings (HTTP 422).
+
+    A template is the text every operator starts from, so it is gated like a
+    notice (R3, R6, R11-R16): refused, unless the saver gives a reason, which
+    the version's event keeps. ``findings`` lists each sample's findings.
+    """
+
+    def __init__(self, findings: list[Finding]) -> None:
+        super().__init__(
+            N_(
+                "On the sample facts this template fails the message check. "
+                "Fix the findings, or give a reason to save it anyway."
+            ),
+            field="body",
+        )
+        self.findings = list(findings)
+
+    def details(self) -> dict[str, object]:
+        """The findings as JSON, for the API's error body."""
+        return {"findings": [finding.as_dict() for finding in self.findings]}
+
+
+def sample_findings(
+    settings: Settings,
+    kind: str,
+    locale: str,
+    channel: str,
+    source: rules.Source,
+    now: dt.datetime,
+) -> list[Finding]:
+    """The message check on the template rendered with each sample's facts (R3, R12-R16).
+
+    The same samples the save renders (nothing confirmed, everything
+    confirmed), each checked with what that sample lets a text state as fact.
+    """
+    found: list[Finding] = []
+    for confirmed, values in zip(
+        (False, True), sample_contexts(settings, kind, locale, now), strict=False
+    ):
+        rendered = rules.render(source, values, kind=kind, locale=locale, channel=channel)
+        incident = (
+            sample_incident(now, confirmed=confirmed, kind=kind)
+            if values.get("has_incident") and kind != "maintenance_notice"
+            else None
+        )
+        found.extend(
+            check(rendered.text, kind=kind, locale=locale, facts=lint_facts(incident, kind))
+        )
+    return found
