@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
-from base64 import b64encode
 from dataclasses import dataclass
-from typing import Any
 
-import itsdangerous
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +23,7 @@ from anshin.notify import subscribers
 from anshin.notify.models import Delivery, OutboxMessage
 from anshin.team import service as team_service
 from notice_texts import FIRST_NOTICE_EN, FIRST_NOTICE_JA
+from session_support import console_cookie
 
 CSRF = "c" * 43
 ACTOR = "user:fuzz"
@@ -53,12 +50,6 @@ class World:
             "X-CSRF-Token": CSRF,
             "Accept-Language": lang,
         }
-
-
-def session_cookie(settings: Settings, data: dict[str, Any]) -> str:
-    """The cookie the console's login sets (Starlette's signed session)."""
-    signer = itsdangerous.TimestampSigner(settings.secret_key)
-    return signer.sign(b64encode(json.dumps(data).encode())).decode()
 
 
 def build(sessions: sessionmaker[Session], settings: Settings) -> World:
@@ -123,7 +114,7 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
         delivery.status = "dead"
         session.commit()
         return World(
-            cookie=session_cookie(settings, {"user_id": admin.id, "csrf": CSRF}),
+            cookie=console_cookie(session, settings, admin.id, CSRF),
             incident=incident.reference,
             to_resolve=other.reference,
             maintenance=window.reference,
