@@ -64,6 +64,7 @@ log = logging.getLogger("anshin")
 ROUTER_MODULES: tuple[str, ...] = (
     "anshin.statuspage.views",
     "anshin.team.views",
+    "anshin.team.user_views",
     "anshin.incidents.views",
     "anshin.incidents.api",
     "anshin.team.api",

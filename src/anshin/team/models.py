@@ -52,6 +52,14 @@ class ApiToken(Base):
 
     user: Mapped[User] = relationship(lazy="joined")
 
+    @property
+    def creator(self) -> str:
+        """Who made it, for people: the email of a console user, ``cli:<os user>`` as is."""
+        by = self.created_by or ""
+        if by.startswith("user:"):
+            return by.split(":", 2)[-1]
+        return by
+
 
 class ConsoleSession(Base):
     """A signed-in console session, kept on the server so it can be ended (issue 7).

@@ -44,7 +44,8 @@ def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _limits(settings: Settings) -> tuple[dt.timedelta, dt.timedelta]:
+def limits(settings: Settings) -> tuple[dt.timedelta, dt.timedelta]:
+    """(idle, absolute) lifetime of a console session, from the settings."""
     return (
         dt.timedelta(minutes=settings.session_idle_minutes),
         dt.timedelta(hours=settings.session_max_hours),
@@ -53,7 +54,7 @@ def _limits(settings: Settings) -> tuple[dt.timedelta, dt.timedelta]:
 
 def expired(settings: Settings, row: ConsoleSession, now: dt.datetime) -> bool:
     """True when the session went idle too long or is past its absolute lifetime."""
-    idle, lifetime = _limits(settings)
+    idle, lifetime = limits(settings)
     return now - row.last_seen_at > idle or now - row.created_at > lifetime
 
 
@@ -64,7 +65,7 @@ def start(session: Session, settings: Settings, user: User, now: dt.datetime | N
     stays as small as the number of people signed in.
     """
     now = now or utcnow()
-    idle, lifetime = _limits(settings)
+    idle, lifetime = limits(settings)
     stale = or_(
         ConsoleSession.last_seen_at < now - idle, ConsoleSession.created_at < now - lifetime
     )

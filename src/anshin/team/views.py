@@ -20,7 +20,7 @@ from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.errors import AnshinError
 from anshin.i18n import N_, translate
-from anshin.inputs import DbId, parse_id
+from anshin.inputs import DbId, parse_count, parse_id
 from anshin.team import rules, throttle
 from anshin.team import service as team_service
 from anshin.team import sessions as console_sessions
@@ -165,6 +165,7 @@ def _tokens_page(
         "team/tokens.html",
         status=status,
         tokens=team_service.list_tokens(session),
+        now=utcnow(),
         users=[u for u in team_service.list_users(session) if u.active],
         created=created,
         created_name=created_name,
@@ -194,8 +195,16 @@ def create_token(request: Request, session: DbSession, user: Admin, form: Posted
             )
         owner = chosen
     try:
+        days_text = form.get("expires_in_days")
+        days = parse_count(days_text) if days_text else None
+        if days_text and days is None:
+            days = 0  # not a number: refused with the range below
         raw, token = team_service.create_token(
-            session, user=owner, name=form.get("name"), actor=user.actor
+            session,
+            user=owner,
+            name=form.get("name"),
+            actor=user.actor,
+            expires_at=team_service.token_expiry(days),
         )
     except AnshinError as exc:
         return _tokens_page(
