@@ -32,7 +32,7 @@ class TooManySignIns(AnshinError):
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(
-            N_("Too many failed sign-ins. Please wait {minutes} minutes and try again."),
+            N_("Too many failed sign-ins. Please wait {minutes} min and try again."),
             minutes=max(1, math.ceil(retry_after / 60)),
         )
         self.retry_after = retry_after
