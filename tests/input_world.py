@@ -42,6 +42,7 @@ class World:
     delivery_id: int
     token_id: int
     user_id: int
+    person_id: int  # an operator the admin manages (role, password, deactivation)
 
     def headers(self, lang: str = "en") -> dict[str, str]:
         """A signed-in admin's cookie and CSRF header (the console's and the API's cookie way)."""
@@ -60,6 +61,9 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
             session, email="admin@example.com", name="Admin", role="admin", password="long enough"
         )
         _raw, token = team_service.create_token(session, user=admin, name="ci", actor=ACTOR)
+        person = team_service.create_user(
+            session, email="agent@example.com", name="Agent", role="operator", password="x" * 12
+        )
         login = components.add_component(session, "ログイン", name_en="Sign-in", actor=ACTOR)
         components.add_component(session, "決済", name_en="Payments", actor=ACTOR)
         subscriber = subscribers.subscribe_email(
@@ -123,6 +127,7 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
             delivery_id=delivery.id,
             token_id=token.id,
             user_id=admin.id,
+            person_id=person.id,
         )
 
 

@@ -68,11 +68,18 @@ def check(
 
 def failed(
     session: Session, settings: Settings, email: str, address: str | None, now: dt.datetime
-) -> None:
-    """Count a failed sign-in against the account and the address (caller commits)."""
+) -> bool:
+    """Count a failed sign-in against the account and the address (caller commits).
+
+    False when both limits are off: nothing was written, there is nothing to commit.
+    """
+    keys = _keys(settings, email, address)
+    if not keys:
+        return False
     ratelimit.prune(session, now)
-    for key, _limit in _keys(settings, email, address):
+    for key, _limit in keys:
         ratelimit.record(session, key, now)
+    return True
 
 
 def succeeded(session: Session, settings: Settings, email: str) -> None:

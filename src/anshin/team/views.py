@@ -127,8 +127,8 @@ def _count_failure(
 ) -> None:
     """Count a failed sign-in, best effort: a database refusing writes still answers 401."""
     try:
-        throttle.failed(session, settings, email, address, now)
-        session.commit()
+        if throttle.failed(session, settings, email, address, now):
+            session.commit()
     except SQLAlchemyError:
         session.rollback()
         log.warning("could not count a failed sign-in", exc_info=True)
