@@ -237,6 +237,7 @@ def test_db_revision_writes_the_next_numbered_script(
     url = f"sqlite:///{tmp_path / 'rev.db'}"
     assert invoke(url, "db", "upgrade").exit_code == 0
     before = sorted(p.name for p in (copy / "versions").glob("*.py"))
+    (head,) = migrations.heads()  # the new script chains onto it, whatever its id reads
     number = f"{max(int(name[:4]) for name in before) + 1:04d}"  # after the highest, gaps or not
     result = invoke(url, "db", "revision", "-m", "add widgets", "--empty")
     assert result.exit_code == 0, result.output
@@ -244,7 +245,7 @@ def test_db_revision_writes_the_next_numbered_script(
     assert result.stdout.strip().splitlines()[-1] == f"Wrote {written}. Read it before committing."
     script = written.read_text(encoding="utf-8")
     assert f'revision: str = "{number}"' in script
-    assert f'down_revision: str | None = "{before[-1][:4]}"' in script
+    assert f'down_revision: str | None = "{head}"' in script
     assert "def upgrade() -> None:\n    pass" in script
 
 
