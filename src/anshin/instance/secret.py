@@ -54,20 +54,22 @@ def stored_key(engine: Engine) -> str:
     Two processes starting together both try to insert; the primary key lets one
     win and the other reads the winner's, so every process signs with the same key.
     """
-    table = InstanceSetting.__table__
+    query = select(InstanceSetting.value).where(InstanceSetting.name == KEY_NAME)
     with engine.connect() as conn:
-        found = conn.scalar(select(table.c.value).where(table.c.name == KEY_NAME))
+        found = conn.scalar(query)
     if found:
         return str(found)
     candidate = secrets.token_urlsafe(48)
     try:
         with engine.begin() as conn:
-            conn.execute(insert(table).values(name=KEY_NAME, value=candidate, created_at=utcnow()))
+            conn.execute(
+                insert(InstanceSetting).values(name=KEY_NAME, value=candidate, created_at=utcnow())
+            )
         log.info("generated the signing key and stored it in the database")
         return candidate
     except IntegrityError:
         with engine.connect() as conn:
-            return str(conn.scalar(select(table.c.value).where(table.c.name == KEY_NAME)))
+            return str(conn.scalar(query))
 
 
 def ensure_secret(settings: Settings, engine: Engine) -> str:
