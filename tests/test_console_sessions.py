@@ -164,3 +164,27 @@ def test_the_cookie_is_httponly_lax_and_secure_over_https(settings: Settings) ->
 def test_a_setting_marks_the_cookie_secure_behind_a_proxy(settings: Settings) -> None:
     client = client_for(settings.model_copy(update={"session_cookie_secure": True}))
     assert "; secure" in client.get("/login").headers["set-cookie"].lower()
+
+
+def test_a_post_that_only_reads_records_activity_too(
+    client: TestClient, settings: Settings
+) -> None:
+    """The template editor's live preview never commits; typing in it still counts."""
+    token = login(client, "operator")
+    with database(settings) as session:
+        session.execute(
+            update(ConsoleSession).values(last_seen_at=utcnow() - dt.timedelta(minutes=10))
+        )
+        session.commit()
+    preview = client.post(
+        "/console/templates/update/ja/email/preview",
+        data={
+            "subject": "【続報】{{ title }}",
+            "body": "引き続き対応しております。",
+            "csrf_token": token,
+        },
+    )
+    assert preview.status_code == 200, preview.text
+    with database(settings) as session:
+        seen = session.scalar(select(ConsoleSession.last_seen_at))
+        assert seen is not None and utcnow() - seen < dt.timedelta(minutes=1)

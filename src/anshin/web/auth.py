@@ -50,8 +50,13 @@ def _lookup(minimum: Role) -> Callable[[Request, Session], User]:
             team_service.record_token_use(request.app.state.sessions, token, session=session)
         live = getattr(request.state, "console_session", None)
         if live is not None:
-            # The same two ways for a cookie session's last request (idle expiry).
-            own = None if request.method in SAFE_METHODS else session
+            # The same two ways for a cookie session's last request (idle expiry), decided
+            # as web.deps.db_session decides: a POST that only reads (@lock_when_writing,
+            # e.g. the compose box's check, which never commits) holds no write lock, so
+            # its time of use is kept apart and is not lost with its rollback.
+            endpoint = request.scope.get("endpoint")
+            reads = request.method in SAFE_METHODS or getattr(endpoint, "lock_when_writing", False)
+            own = None if reads else session
             console_sessions.touch(request.app.state.sessions, live, session=own)
         return user
 
