@@ -21,7 +21,7 @@ from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.team import users
 from anshin.team.models import ConsoleSession, User
-from test_console_support import USERS, client_for, database, login, seed
+from test_console_support import PASSWORD, USERS, client_for, database, login, seed
 
 
 @pytest.fixture
@@ -188,3 +188,37 @@ def test_a_post_that_only_reads_records_activity_too(
     with database(settings) as session:
         seen = session.scalar(select(ConsoleSession.last_seen_at))
         assert seen is not None and utcnow() - seen < dt.timedelta(minutes=1)
+
+
+def test_changing_ones_own_password_ends_the_other_sessions(
+    client: TestClient, settings: Settings
+) -> None:
+    token = login(client, "operator")
+    thief = copy_of(client, settings)
+    other = client_for(settings)
+    login(other, "operator")
+    wrong = client.post(
+        "/console/account/password",
+        data={
+            "current_password": "guess-guess",
+            "new_password": "a-new-password",
+            "csrf_token": token,
+        },
+    )
+    assert wrong.status_code == 422
+    assert "現在のパスワードが正しくありません。" in wrong.text
+    assert signed_in(thief) and signed_in(other)  # a refusal changes nothing
+    short = client.post(
+        "/console/account/password",
+        data={"current_password": PASSWORD, "new_password": "short", "csrf_token": token},
+    )
+    assert short.status_code == 422 and "パスワードは 8 文字以上にしてください。" in short.text
+    changed = client.post(
+        "/console/account/password",
+        data={"current_password": PASSWORD, "new_password": "a-new-password", "csrf_token": token},
+    )
+    assert changed.status_code == 303, changed.text
+    assert "パスワードを変更しました。" in client.get(changed.headers["location"]).text
+    assert signed_in(client)  # this browser goes on in a new session
+    assert not signed_in(thief)
+    assert not signed_in(other)

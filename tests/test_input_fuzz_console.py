@@ -139,6 +139,12 @@ def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]
             {"password": "a-new-password"},
             {"password": "text"},
         ),
+        ("POST", "/console/account/password"): (
+            "/console/account/password",
+            # Not the admin's password: every case is refused, and the world's session lives on.
+            {"current_password": "not-the-password", "new_password": "a-new-password"},
+            {"current_password": "text", "new_password": "text"},
+        ),
         ("POST", "/console/components"): (
             "/console/components",
             {"name": "新しい部品"},

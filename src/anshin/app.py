@@ -65,6 +65,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.statuspage.views",
     "anshin.team.views",
     "anshin.team.user_views",
+    "anshin.team.account_views",
     "anshin.incidents.views",
     "anshin.incidents.api",
     "anshin.team.api",

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import USERS, LiveServer
+from browser_support import PASSWORD, USERS, LiveServer
 from playwright.sync_api import expect
 from test_console_browser import shot, sign_in
 
@@ -57,3 +57,23 @@ def test_an_admin_changes_a_role_and_the_person_is_signed_out(
         expect(page.get_by_role("button", name="再び有効にする")).to_be_visible()
     finally:
         person.close()
+
+
+def test_a_person_changes_their_own_password(
+    live_server: LiveServer, context: Any, shots: Path
+) -> None:
+    page = context.new_page()
+    sign_in(page, live_server, "operator")
+    page.locator(".who-name").click()
+    expect(page.locator("h1")).to_have_text("アカウント")
+    page.get_by_label("現在のパスワード").fill("not-my-password")
+    page.get_by_label("新しいパスワード").fill("a-new-password-1")
+    page.get_by_role("button", name="パスワードを変更").click()
+    expect(page.locator(".error").first).to_contain_text("現在のパスワードが正しくありません。")
+    page.get_by_label("現在のパスワード").fill(PASSWORD)
+    page.get_by_label("新しいパスワード").fill("a-new-password-1")
+    page.get_by_role("button", name="パスワードを変更").click()
+    expect(page.locator(".flash")).to_have_text(
+        "パスワードを変更しました。ほかのセッションは終了しました。"
+    )
+    shot(page, shots, "account.png")

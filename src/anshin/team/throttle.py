@@ -15,14 +15,18 @@ key, each with a prefix of its own so they never meet the subscribe form's.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from anshin.config import Settings
 from anshin.errors import AnshinError
 from anshin.i18n import N_
 from anshin.notify import ratelimit
+
+log = logging.getLogger("anshin.team")
 
 
 class TooManySignIns(AnshinError):
@@ -88,3 +92,19 @@ def succeeded(session: Session, settings: Settings, email: str) -> None:
         ratelimit.forget(
             session, ratelimit.client_key(settings, "sign-in account:" + email.strip().lower())
         )
+
+
+def count_failure(
+    session: Session, settings: Settings, email: str, address: str | None, now: dt.datetime
+) -> None:
+    """Count a failed password check and commit it, best effort.
+
+    A database that refuses writes still lets the caller answer its 401/422:
+    the refusal is logged and rolled back.
+    """
+    try:
+        if failed(session, settings, email, address, now):
+            session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        log.warning("could not count a failed sign-in", exc_info=True)

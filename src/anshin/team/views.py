@@ -7,16 +7,13 @@ CSRF token; a new session gets a new one after sign-in and sign-out.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import secrets
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.errors import AnshinError
 from anshin.i18n import N_, translate
@@ -105,7 +102,7 @@ def login(request: Request, session: DbSession, form: PostedForm) -> Response:
     user = team_service.authenticate(session, email, password) if email and password else None
     if user is None:
         if email and password:
-            _count_failure(session, settings, email, address, now)
+            throttle.count_failure(session, settings, email, address, now)
         return _login_page(
             request,
             status=401,
@@ -120,18 +117,6 @@ def login(request: Request, session: DbSession, form: PostedForm) -> Response:
     request.session[console_sessions.SID] = sid
     request.session["csrf"] = secrets.token_urlsafe(32)
     return redirect(next_url or "/console")
-
-
-def _count_failure(
-    session: Session, settings: Settings, email: str, address: str | None, now: dt.datetime
-) -> None:
-    """Count a failed sign-in, best effort: a database refusing writes still answers 401."""
-    try:
-        if throttle.failed(session, settings, email, address, now):
-            session.commit()
-    except SQLAlchemyError:
-        session.rollback()
-        log.warning("could not count a failed sign-in", exc_info=True)
 
 
 @router.post("/logout")
