@@ -160,13 +160,16 @@ def user_password(
 def token_create(
     user: str = typer.Option(..., "--user", help="Email of the user the token acts as."),
     name: str = typer.Option(..., "--name", help="What the token is for (e.g. monitoring)."),
-    expires_in_days: str | None = typer.Option(
-        None, "--expires-in-days", help="Refuse the token after this many days (default: never)."
+    expires_in_days: int | None = typer.Option(
+        None,
+        "--expires-in-days",
+        parser=count,
+        help="Refuse the token after this many days, 1 to 3650 (default: never).",
     ),
     fmt: str = FORMAT,
 ) -> None:
     """Create an API token; its secret is shown once, keep it now."""
-    days = count(expires_in_days) if expires_in_days is not None else None
+    days = expires_in_days
     settings = load_settings()
     with open_session(settings) as session:
         owner = team_service.get_user_by_email(session, user)

@@ -17,9 +17,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from anshin import events
-from anshin.db import transaction, utcnow
+from anshin.db import storage_cause, transaction, utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import DEFAULT_LOCALE, N_, SUPPORTED_LOCALES
+from anshin.inputs import BadInput
 from anshin.team import rules
 from anshin.team.models import ApiToken, User
 
@@ -130,7 +131,7 @@ def token_expiry(days: int | None, now: dt.datetime | None = None) -> dt.datetim
     if days is None:
         return None
     if not 1 <= days <= TOKEN_MAX_DAYS:
-        raise InvalidInput(
+        raise BadInput(
             N_("Enter a number of days from 1 to {max}, or leave it empty."),
             field="expires_in_days",
             max=TOKEN_MAX_DAYS,
@@ -248,8 +249,11 @@ def record_token_use(
             session.execute(
                 update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
             )
-    except SQLAlchemyError:
-        log.warning("could not record the use of API token %s", token.prefix, exc_info=True)
+    except SQLAlchemyError as exc:
+        # One line: under a burst this is expected now and then (SQLite's write lock).
+        log.warning(
+            "could not record the use of API token %s: %s", token.prefix, storage_cause(exc)
+        )
         return
     token.last_used_at = now
 

@@ -31,7 +31,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from anshin.config import Settings
-from anshin.db import transaction, utcnow
+from anshin.db import storage_cause, transaction, utcnow
 from anshin.team.models import ConsoleSession, User
 
 COOKIE = "anshin_session"
@@ -131,8 +131,8 @@ def touch(
             own.execute(
                 update(ConsoleSession).where(ConsoleSession.id == row.id).values(last_seen_at=now)
             )
-    except SQLAlchemyError:
-        log.warning("could not record the last use of a console session", exc_info=True)
+    except SQLAlchemyError as exc:
+        log.warning("could not record the last use of a console session: %s", storage_cause(exc))
         return
     row.last_seen_at = now
 

@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from anshin.config import Settings
+from anshin.db import storage_cause
 from anshin.errors import AnshinError
 from anshin.i18n import N_
 from anshin.notify import ratelimit
@@ -105,6 +106,6 @@ def count_failure(
     try:
         if failed(session, settings, email, address, now):
             session.commit()
-    except SQLAlchemyError:
+    except SQLAlchemyError as exc:
         session.rollback()
-        log.warning("could not count a failed sign-in", exc_info=True)
+        log.warning("could not count a failed sign-in: %s", storage_cause(exc))
