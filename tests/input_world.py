@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
-from base64 import b64encode
 from dataclasses import dataclass
-from typing import Any
 
-import itsdangerous
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +23,7 @@ from anshin.notify import subscribers
 from anshin.notify.models import Delivery, OutboxMessage
 from anshin.team import service as team_service
 from notice_texts import FIRST_NOTICE_EN, FIRST_NOTICE_JA
+from session_support import console_cookie
 
 CSRF = "c" * 43
 ACTOR = "user:fuzz"
@@ -45,6 +42,7 @@ class World:
     delivery_id: int
     token_id: int
     user_id: int
+    person_id: int  # an operator the admin manages (role, password, deactivation)
 
     def headers(self, lang: str = "en") -> dict[str, str]:
         """A signed-in admin's cookie and CSRF header (the console's and the API's cookie way)."""
@@ -55,12 +53,6 @@ class World:
         }
 
 
-def session_cookie(settings: Settings, data: dict[str, Any]) -> str:
-    """The cookie the console's login sets (Starlette's signed session)."""
-    signer = itsdangerous.TimestampSigner(settings.secret_key)
-    return signer.sign(b64encode(json.dumps(data).encode())).decode()
-
-
 def build(sessions: sessionmaker[Session], settings: Settings) -> World:
     """Seed the world through the services, as the console would."""
     now = utcnow()
@@ -69,6 +61,9 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
             session, email="admin@example.com", name="Admin", role="admin", password="long enough"
         )
         _raw, token = team_service.create_token(session, user=admin, name="ci", actor=ACTOR)
+        person = team_service.create_user(
+            session, email="agent@example.com", name="Agent", role="operator", password="x" * 12
+        )
         login = components.add_component(session, "ログイン", name_en="Sign-in", actor=ACTOR)
         components.add_component(session, "決済", name_en="Payments", actor=ACTOR)
         subscriber = subscribers.subscribe_email(
@@ -123,7 +118,7 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
         delivery.status = "dead"
         session.commit()
         return World(
-            cookie=session_cookie(settings, {"user_id": admin.id, "csrf": CSRF}),
+            cookie=console_cookie(session, settings, admin.id, CSRF),
             incident=incident.reference,
             to_resolve=other.reference,
             maintenance=window.reference,
@@ -132,6 +127,7 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
             delivery_id=delivery.id,
             token_id=token.id,
             user_id=admin.id,
+            person_id=person.id,
         )
 
 

@@ -6,12 +6,8 @@ Also components, maintenance and ``/api/me``, on real SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
-import json
-from base64 import b64encode
 from collections.abc import Iterator
-from typing import Any
 
-import itsdangerous
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -24,6 +20,7 @@ from anshin.incidents import components
 from anshin.incidents.models import Component, Incident, Maintenance
 from anshin.team import service as team_service
 from anshin.team.models import User
+from session_support import console_cookie
 
 
 @pytest.fixture
@@ -55,10 +52,12 @@ def bearer(token: str, lang: str = "ja") -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", "Accept-Language": lang}
 
 
-def session_cookie(settings: Settings, data: dict[str, Any]) -> str:
-    """The cookie the console's login would set (Starlette's signed session)."""
-    signer = itsdangerous.TimestampSigner(settings.secret_key)
-    return signer.sign(b64encode(json.dumps(data).encode())).decode()
+def session_cookie(
+    settings: Settings, sessions: sessionmaker[Session], user_id: int, csrf: str | None = None
+) -> str:
+    """The cookie the console's login would set: a live server-side session of the user."""
+    with sessions() as session:
+        return console_cookie(session, settings, user_id, csrf)
 
 
 def counts(sessions: sessionmaker[Session]) -> tuple[int, int, int, int]:
@@ -114,7 +113,7 @@ def test_cookie_sessions_need_the_csrf_header_for_writes(
     settings: Settings,
     sessions: sessionmaker[Session],
 ) -> None:
-    cookie = session_cookie(settings, {"user_id": team["operator"][0], "csrf": "k" * 43})
+    cookie = session_cookie(settings, sessions, team["operator"][0], "k" * 43)
     client.cookies.set("anshin_session", cookie)
     assert client.get("/api/incidents").status_code == 200
     assert client.get("/api/me").json()["email"] == "operator@example.com"
@@ -238,10 +237,13 @@ def test_inactive_user_cookie_is_refused(
     settings: Settings,
     sessions: sessionmaker[Session],
 ) -> None:
+    cookie = session_cookie(settings, sessions, team["operator"][0])
+    client.cookies.set("anshin_session", cookie)
+    assert client.get("/api/me").status_code == 200
     with sessions() as session:
         user = session.get(User, team["operator"][0])
         assert user is not None
         user.active = False
         session.commit()
-    client.cookies.set("anshin_session", session_cookie(settings, {"user_id": team["operator"][0]}))
+    client.cookies.set("anshin_session", cookie)
     assert client.get("/api/me").status_code == 401

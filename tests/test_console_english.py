@@ -191,6 +191,7 @@ def _paths(settings: Settings, session: Session) -> list[str]:
         "message_id": [str(m) for m in messages],
         "subscriber_id": [str(s) for s in subscriber_ids[:2]],
         "kind/{locale}/{channel": templates,
+        "user_id": [str(u) for u in session.scalars(select(User.id))][:2],
     }
     from anshin.app import create_app
 

@@ -172,7 +172,7 @@ def commands(
         "template versions": (key, {**TEMPLATE_KEY, "format": "choice"}),
         "token create": (
             {"user": "admin@example.com", "name": "ci"},
-            {"user": "text", "name": "text", **FORMAT},
+            {"user": "text", "name": "text", "expires_in_days": "count", **FORMAT},
         ),
         "token revoke": ({"token_id": str(world.token_id)}, {"token_id": "id"}),
         "user add": (
@@ -187,6 +187,16 @@ def commands(
             },
         ),
         "user list": ({}, FORMAT),
+        "user role": (
+            {"email": "agent@example.com", "role": "senior"},
+            {"email": "text", "role": "text"},
+        ),
+        "user deactivate": ({"email": "agent@example.com"}, {"email": "text"}),
+        "user activate": ({"email": "agent@example.com"}, {"email": "text"}),
+        "user password": (
+            {"email": "agent@example.com", "password": "x" * 12},
+            {"email": "text", "password": "text"},
+        ),
         "worker": ({}, {"workers": "integer"}),
     }
 
@@ -268,6 +278,8 @@ def test_hostile_arguments_exit_2_in_one_line(
     monkeypatch.setattr("typer.testing._get_command", lambda _app: command)
     env = {
         "ANSHIN_DATABASE_URL": settings.database_url,
+        # Set, as in a deployment: no generated key is stored by the first command.
+        "ANSHIN_SECRET_KEY": settings.secret_key,
         "LANG": "en_US.UTF-8",
         "LC_ALL": "",
         "LC_MESSAGES": "",

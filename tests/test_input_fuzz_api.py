@@ -73,6 +73,8 @@ def valid_bodies() -> dict[tuple[str, str], dict[str, Any]]:
             "sample": "unconfirmed",
         },
         ("POST", "/api/subscribers"): {"email": "new@example.com", "locale": "ja"},
+        ("PATCH", "/api/users/{user_id}"): {"role": "senior", "active": True},
+        ("POST", "/api/users/{user_id}/password"): {"password": "a-new-password"},
     }
 
 
@@ -96,6 +98,7 @@ def path_values(world: World, method: str, path: str) -> dict[str, str]:
         "message_id": str(world.message_id),
         "delivery_id": str(world.delivery_id),
         "token": "no-such-token",
+        "user_id": str(world.person_id),
     }
 
 

@@ -112,7 +112,7 @@ def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]
         ("POST", "/console/tokens"): (
             "/console/tokens",
             {"name": "monitoring"},
-            {"name": "text", "user_id": "number"},
+            {"name": "text", "user_id": "number", "expires_in_days": "number"},
         ),
         ("POST", "/console/tokens/{token_id}/revoke"): (
             f"/console/tokens/{world.token_id}/revoke",
@@ -123,6 +123,27 @@ def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]
             "/console/users",
             {"email": "new@example.com", "name": "New", "role": "operator", "password": "x" * 12},
             {"email": "text", "name": "text", "role": "text", "password": "text", "locale": "text"},
+        ),
+        ("POST", "/console/users/{user_id}/role"): (
+            f"/console/users/{world.person_id}/role",
+            {"role": "senior"},
+            {"role": "text"},
+        ),
+        ("POST", "/console/users/{user_id}/active"): (
+            f"/console/users/{world.person_id}/active",
+            {"active": "1"},
+            {"active": "text"},
+        ),
+        ("POST", "/console/users/{user_id}/password"): (
+            f"/console/users/{world.person_id}/password",
+            {"password": "a-new-password"},
+            {"password": "text"},
+        ),
+        ("POST", "/console/account/password"): (
+            "/console/account/password",
+            # Not the admin's password: every case is refused, and the world's session lives on.
+            {"current_password": "not-the-password", "new_password": "a-new-password"},
+            {"current_password": "text", "new_password": "text"},
         ),
         ("POST", "/console/components"): (
             "/console/components",
@@ -245,7 +266,10 @@ def _page_routes(app: FastAPI) -> list[RouteInfo]:
 
 @pytest.fixture
 def app(settings: Settings) -> Iterator[FastAPI]:
-    application = create_app(settings)
+    # The sign-in throttle off: a refused sign-in then writes nothing, and hundreds of
+    # them do not lock the account (the throttle's own writes: test_login_throttle.py).
+    off = {"login_failures_per_account": 0, "login_failures_per_address": 0}
+    application = create_app(settings.model_copy(update=off))
     yield application
     application.state.engine.dispose()
 

@@ -11,6 +11,7 @@ database set read-only (``default_transaction_read_only``).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,20 +19,28 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, event, func, make_url, select, text
+from sqlalchemy import create_engine, event, func, make_url, select, text, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from anshin.app import STORAGE_MESSAGE, create_app
 from anshin.cli import app as cli
 from anshin.config import Settings
-from anshin.db import Base, import_all_models, make_engine, make_sessionmaker, normalise_url
+from anshin.db import (
+    Base,
+    import_all_models,
+    make_engine,
+    make_sessionmaker,
+    normalise_url,
+    utcnow,
+)
 from anshin.events import Event
 from anshin.i18n import translate
 from anshin.incidents import components
 from anshin.incidents.models import Component, Incident
 from anshin.team import service as team_service
-from anshin.team.models import ApiToken
+from anshin.team.models import ApiToken, ConsoleSession
+from session_support import console_cookie
 from test_console_support import PASSWORD, USERS, csrf_from, page_csrf, password_hash
 
 JA = translate("ja", STORAGE_MESSAGE)
@@ -117,17 +126,33 @@ def test_a_read_only_sqlite_database_serves_reads_and_refuses_writes_with_503(
     sqlite_settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     token = seed(sqlite_settings)
+    # A console session from before the database went read-only, last seen a while ago.
+    engine = make_engine(sqlite_settings.database_url)
+    with make_sessionmaker(engine)() as session:
+        senior = team_service.get_user_by_email(session, USERS["senior"][0])
+        assert senior is not None
+        cookie = console_cookie(session, sqlite_settings, senior.id)
+        session.execute(
+            update(ConsoleSession).values(last_seen_at=utcnow() - dt.timedelta(minutes=5))
+        )
+        session.commit()
+    engine.dispose()
     app = create_app(read_only(sqlite_settings))
     caplog.set_level(logging.WARNING, logger="anshin")
     with TestClient(app, follow_redirects=False) as client:
         reads_work_and_writes_are_refused(client, token, sqlite_settings.database_url)
-        # The console: signing in only reads; a form that writes gets the error page.
+        # The console: signing in has to store its session, so it is refused like a write.
         login_token = csrf_from(client.get("/login").text)
         signed_in = client.post(
             "/login",
             data={"email": USERS["senior"][0], "password": PASSWORD, "csrf_token": login_token},
         )
-        assert signed_in.status_code == 303, signed_in.text
+        assert signed_in.status_code == 503, signed_in.text
+        # The earlier session still reads (its last-seen time is best effort); a form
+        # that writes gets the error page.
+        client.cookies.clear()
+        client.cookies.set("anshin_session", cookie)
+        assert client.get("/console").status_code == 200
         form = {"name": "決済", "csrf_token": page_csrf(client, "/console/components")}
         page = client.post("/console/components", data=form, headers={"Accept-Language": "ja"})
         assert page.status_code == 503
@@ -139,10 +164,12 @@ def test_a_read_only_sqlite_database_serves_reads_and_refuses_writes_with_503(
     assert errors, "the operator is told the cause"
     assert "readonly database" in errors[0].getMessage()
     assert all(r.exc_info is None for r in errors), "one line, no traceback"
-    # The token's last use could not be written; the reads did not fail for it.
+    # The token's and the session's last use could not be written; the reads did not fail.
     engine = make_engine(sqlite_settings.database_url)
     with Session(engine) as session:
         assert session.scalar(select(ApiToken.last_used_at)) is None
+        seen = session.scalar(select(ConsoleSession.last_seen_at))
+        assert seen is not None and utcnow() - seen > dt.timedelta(minutes=4)
     engine.dispose()
 
 

@@ -38,13 +38,16 @@ from anshin import __version__
 from anshin.comms.lint.lexicon import LexiconError
 from anshin.comms.lint.lexicon import validate as validate_word_lists
 from anshin.comms.lint_api import word_lists_unavailable
-from anshin.config import DEV_SECRET, Settings, get_settings
+from anshin.config import Settings, get_settings
 from anshin.db import is_busy, is_storage_error, make_engine, make_sessionmaker, storage_cause
 from anshin.errors import AnshinError
 from anshin.i18n import N_, SUPPORTED_LOCALES, translate
 from anshin.inputs import ERROR_MESSAGES as INPUT_MESSAGES
 from anshin.inputs import printable
+from anshin.instance.secret import ensure_secret
 from anshin.team.service import HASHING_SLOTS
+from anshin.team.sessions import COOKIE as SESSION_COOKIE
+from anshin.team.sessions import SecureCookieOnHttps
 from anshin.web import limits
 from anshin.web.deps import (
     LOCALE_COOKIE,
@@ -64,6 +67,8 @@ log = logging.getLogger("anshin")
 ROUTER_MODULES: tuple[str, ...] = (
     "anshin.statuspage.views",
     "anshin.team.views",
+    "anshin.team.user_views",
+    "anshin.team.account_views",
     "anshin.incidents.views",
     "anshin.incidents.api",
     "anshin.team.api",
@@ -433,9 +438,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """
     settings = settings or get_settings()
     validate_word_lists()
-    if settings.secret_key == DEV_SECRET:
-        log.warning("ANSHIN_SECRET_KEY is not set; using the development secret")
     engine = make_engine(settings.database_url, settings)
+    ensure_secret(settings, engine)  # the configured key, else the installation's generated one
     if settings.db_pool_size + settings.db_max_overflow <= settings.threads:
         log.warning(
             "ANSHIN_DB_POOL_SIZE + ANSHIN_DB_MAX_OVERFLOW (%d) should be above ANSHIN_THREADS "
@@ -459,11 +463,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
-        session_cookie="anshin_session",
+        session_cookie=SESSION_COOKIE,
         same_site="lax",
         https_only=settings.session_cookie_secure,
-        max_age=12 * 3600,
+        max_age=settings.session_max_hours * 3600,
     )
+    app.add_middleware(SecureCookieOnHttps)
 
     app.add_middleware(RememberLanguage)
     # A request waiting for its turn holds nothing, not even a decoded session.

@@ -83,9 +83,18 @@ def serve(
 
     from anshin.app import create_asgi
     from anshin.comms.lint.lexicon import validate as validate_word_lists
+    from anshin.instance.secret import MIN_SECRET_LENGTH, is_loopback, weak_key_problem
     from anshin.notify import queue as notify_queue
 
     settings = load_settings()
+    # A key anyone can read (the old development constant, an example) or guess signs
+    # cookies and unsubscribe links anyone could forge: not off this machine (issue 7).
+    problem = weak_key_problem(settings)
+    if problem is not None:
+        if not is_loopback(host):
+            typer.echo(t(problem, n=MIN_SECRET_LENGTH), err=True)
+            raise typer.Exit(code=2)
+        typer.echo(t(problem, n=MIN_SECRET_LENGTH), err=True)
     # A malformed ANSHIN_LINT_EXTRA_DIR file refuses the start (AnshinGroup: exit 2 and
     # the file and entry on stderr) rather than failing a user's message check later.
     validate_word_lists()

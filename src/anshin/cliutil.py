@@ -41,6 +41,7 @@ from anshin.errors import AnshinError
 from anshin.i18n import N_, translate
 from anshin.inputs import BIGINT_MAX, BadInput, parse_count, parse_id, printable, text_problem
 from anshin.inputs import parse_time as parse_input_time
+from anshin.instance.secret import ensure_secret
 
 FORMATS: tuple[str, ...] = ("text", "json")
 FORMAT_HELP = "Output: text (a table for people) or json (the stored record, for scripts)."
@@ -98,8 +99,14 @@ def load_settings() -> Settings:
 
 @contextmanager
 def open_session(settings: Settings) -> Iterator[Session]:
-    """A session on the configured database; the command commits, the rest is rolled back."""
+    """A session on the configured database; the command commits, the rest is rolled back.
+
+    The signing key is resolved first (anshin.instance.secret), so links the
+    command prints are signed with the installation's key and no second
+    connection is opened for it while this one holds SQLite's write lock.
+    """
     engine = make_engine(settings.database_url, settings)
+    ensure_secret(settings, engine)
     session = make_sessionmaker(engine)()
     try:
         yield session

@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from anshin.errors import InvalidInput
 from anshin.notify.rules import IPNetwork, WebhookFormat, check_webhook_url, networks
 
+# The key earlier versions signed with when none was set. Public, so never used any more:
+# anshin.instance.secret generates a key per installation and refuses this one off loopback.
 DEV_SECRET = "anshin-development-secret-change-me"
 
 
@@ -26,14 +28,28 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ANSHIN_", extra="ignore")
 
     database_url: str = "sqlite:///./anshin.db"
-    secret_key: str = DEV_SECRET
+    # Signs session cookies, subscriber links and client-address digests. Empty: a random
+    # key generated once and kept in the database (anshin.instance.secret).
+    secret_key: str = ""
     timezone: str = "Asia/Tokyo"
     default_locale: str = "ja"
     site_name: str = "anshin"
     base_url: str = "http://127.0.0.1:8000"
     status_export_dir: Path | None = None
     queue_url: str | None = None
+    # The session cookie is Secure on HTTPS requests anyway; True marks it Secure always
+    # (a site served over HTTPS behind a proxy that does not say so).
     session_cookie_secure: bool = False
+    # Console sessions (team.sessions, issue 7): ended after this long without a request,
+    # and this long after sign-in whatever happens.
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_max_hours: int = Field(default=12, ge=1)
+    # Sign-in throttle (team.throttle): this many failed sign-ins within the window, per
+    # account and per client address, and further attempts get a 429 until it passes.
+    # 0 turns a limit off. The window is at most an hour (the rows share notify.ratelimit's).
+    login_failures_per_account: int = Field(default=5, ge=0)
+    login_failures_per_address: int = Field(default=20, ge=0)
+    login_failure_window_minutes: int = Field(default=15, ge=1, le=60)
 
     # R4: first notice within 15 minutes of declaring the incident.
     first_notice_minutes: int = Field(default=15, ge=1)

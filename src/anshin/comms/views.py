@@ -26,7 +26,7 @@ from anshin.inputs import parse_count
 from anshin.team import rules as team_rules
 from anshin.team.models import User
 from anshin.web.auth import DbSession, Operator, Senior
-from anshin.web.deps import request_locale, settings_of
+from anshin.web.deps import lock_when_writing, request_locale, settings_of
 from anshin.web.views_helpers import (
     FormData,
     PostedForm,
@@ -236,6 +236,7 @@ def save(
 
 
 @router.post("/console/templates/{kind}/{locale}/{channel}/preview", response_class=HTMLResponse)
+@lock_when_writing  # only reads: no write lock while rendering; the session's last use kept apart
 def preview_fragment(
     request: Request,
     session: DbSession,

@@ -23,7 +23,7 @@ from anshin.i18n import N_
 from anshin.incidents import detail, service
 from anshin.incidents.models import Incident
 from anshin.web.auth import DbSession, Operator
-from anshin.web.deps import settings_of
+from anshin.web.deps import lock_when_writing, settings_of
 from anshin.web.views_helpers import PostedForm, partial
 
 router = APIRouter(include_in_schema=False)
@@ -76,6 +76,7 @@ def compose_fragment(
 
 
 @router.post("/console/incidents/{ref}/check", response_class=HTMLResponse)
+@lock_when_writing  # only reads: no write lock while checking; the session's last use kept apart
 def check_fragment(
     request: Request, session: DbSession, user: Operator, ref: str, form: PostedForm
 ) -> Response:

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from anshin.config import Settings
 from anshin.errors import AnshinError
 from anshin.i18n import N_
+from anshin.instance.secret import signing_key
 from anshin.notify.models import SubscribeRequest
 
 WINDOW = dt.timedelta(hours=1)
@@ -43,8 +44,41 @@ class TooManyRequests(AnshinError):
 
 def client_key(settings: Settings, address: str | None) -> str:
     """The stored form of a client address: an HMAC, so the address itself is not kept."""
-    key = settings.secret_key.encode()
+    key = signing_key(settings).encode()
     return hmac.new(key, (address or "unknown").encode(), hashlib.sha256).hexdigest()
+
+
+def prune(session: Session, now: dt.datetime) -> None:
+    """Delete the rows older than the longest window any limit uses (an hour)."""
+    session.execute(delete(SubscribeRequest).where(SubscribeRequest.created_at < now - WINDOW))
+
+
+def recent(session: Session, client: str, since: dt.datetime) -> tuple[int, dt.datetime | None]:
+    """How many rows ``client`` has since ``since``, and the oldest one's time.
+
+    Shared with the sign-in throttle (team.throttle), whose keys are HMACs of
+    their own: one table counts any per-client limit across processes.
+    """
+    used, oldest = session.execute(
+        select(func.count(), func.min(SubscribeRequest.created_at)).where(
+            SubscribeRequest.client == client, SubscribeRequest.created_at >= since
+        )
+    ).one()
+    if isinstance(oldest, str):  # SQLite's min() of a timestamp column comes back as text
+        oldest = dt.datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=dt.UTC)
+    return int(used or 0), oldest
+
+
+def record(session: Session, client: str, now: dt.datetime) -> None:
+    """Count one request of ``client`` (in the caller's transaction)."""
+    session.add(SubscribeRequest(client=client, created_at=now))
+
+
+def forget(session: Session, client: str) -> None:
+    """Start ``client``'s count afresh (a successful sign-in clears its failures)."""
+    session.execute(delete(SubscribeRequest).where(SubscribeRequest.client == client))
 
 
 def check_and_count(session: Session, settings: Settings, client: str, now: dt.datetime) -> None:
@@ -56,18 +90,13 @@ def check_and_count(session: Session, settings: Settings, client: str, now: dt.d
     limit = settings.subscribe_rate_per_hour
     if limit == 0:
         return
-    since = now - WINDOW
-    session.execute(delete(SubscribeRequest).where(SubscribeRequest.created_at < since))
-    used = session.scalar(
-        select(func.count())
-        .select_from(SubscribeRequest)
-        .where(SubscribeRequest.client == client, SubscribeRequest.created_at >= since)
-    )
-    if (used or 0) >= limit:
+    prune(session, now)
+    used, _oldest = recent(session, client, now - WINDOW)
+    if used >= limit:
         raise TooManyRequests(
             N_(
                 "Many subscription requests have come from your network in the last hour. "
                 "Please try again later."
             )
         )
-    session.add(SubscribeRequest(client=client, created_at=now))
+    record(session, client, now)

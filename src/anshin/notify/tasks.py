@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from anshin.config import Settings
 from anshin.db import make_engine
+from anshin.instance.secret import ensure_secret
 from anshin.notify import claims, endpoints, outbox
 
 log = logging.getLogger("anshin.notify.tasks")
@@ -141,6 +142,8 @@ class DeliveryTasks:
         with self._engine_lock:
             if self._engine is None:
                 self._engine = make_engine(self.settings.database_url)
+                # Sign unsubscribe links with the installation's key from the first mail on.
+                ensure_secret(self.settings, self._engine)
             return self._engine
 
     def attach(self, stop_flag: threading.Event | None) -> None:

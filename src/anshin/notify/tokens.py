@@ -1,6 +1,7 @@
 """Signed links in subscriber mail: confirm a subscription, unsubscribe in one click.
 
-Both are signed with ``settings.secret_key`` (itsdangerous) and carry the
+Both are signed with the installation's key (itsdangerous; ``ANSHIN_SECRET_KEY`` or
+the generated one, anshin.instance.secret) and carry the
 subscriber's id plus a digest of the address, so a tampered or recycled token
 is refused without a database lookup deciding anything. Confirmation links
 expire (double opt-in must be fresh); unsubscribe links never do, because an
@@ -16,6 +17,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLS
 from anshin.config import Settings
 from anshin.errors import AnshinError
 from anshin.i18n import N_
+from anshin.instance.secret import signing_key
 from anshin.notify import rules
 
 _CONFIRM_SALT = "anshin.notify.confirm"
@@ -43,13 +45,13 @@ def _unsubscribe_serializer(secret_key: str) -> URLSafeSerializer:
 
 def confirm_token(settings: Settings, subscriber_id: int, address: str) -> str:
     """The token in the confirmation mail's link."""
-    serializer = _confirm_serializer(settings.secret_key)
+    serializer = _confirm_serializer(signing_key(settings))
     return str(serializer.dumps([subscriber_id, rules.address_tag(address)]))
 
 
 def unsubscribe_token(settings: Settings, subscriber_id: int, address: str) -> str:
     """The token in every mail's unsubscribe link and List-Unsubscribe header."""
-    serializer = _unsubscribe_serializer(settings.secret_key)
+    serializer = _unsubscribe_serializer(signing_key(settings))
     return str(serializer.dumps([subscriber_id, rules.address_tag(address)]))
 
 
@@ -68,7 +70,7 @@ def read_confirm_token(
     settings: Settings, token: str, *, max_age: int = rules.CONFIRM_MAX_AGE_SECONDS
 ) -> tuple[int, str]:
     """(subscriber id, address tag) from a confirmation token, or BadToken."""
-    serializer = _confirm_serializer(settings.secret_key)
+    serializer = _confirm_serializer(signing_key(settings))
     try:
         return _parse(serializer.loads(token, max_age=max_age))
     except SignatureExpired:
@@ -79,7 +81,7 @@ def read_confirm_token(
 
 def read_unsubscribe_token(settings: Settings, token: str) -> tuple[int, str]:
     """(subscriber id, address tag) from an unsubscribe token, or BadToken."""
-    serializer = _unsubscribe_serializer(settings.secret_key)
+    serializer = _unsubscribe_serializer(signing_key(settings))
     try:
         return _parse(serializer.loads(token))
     except BadSignature:

@@ -1,4 +1,4 @@
-"""Agents and API tokens (DESIGN.md "team")."""
+"""Agents, their console sessions and API tokens (DESIGN.md "team")."""
 
 from __future__ import annotations
 
@@ -45,5 +45,38 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Optional end of validity, set at creation; a token past it is refused like a revoked one.
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Who made it (the event log's actor: ``user:<id>:<email>`` or ``cli:<os user>``).
+    created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    @property
+    def creator(self) -> str:
+        """Who made it, for people: the email of a console user, ``cli:<os user>`` as is."""
+        by = self.created_by or ""
+        if by.startswith("user:"):
+            return by.split(":", 2)[-1]
+        return by
+
+
+class ConsoleSession(Base):
+    """A signed-in console session, kept on the server so it can be ended (issue 7).
+
+    The cookie carries a random session id; only its SHA-256 is stored, so the
+    table cannot be replayed as cookies. A session ends when its user signs out,
+    after ``ANSHIN_SESSION_IDLE_MINUTES`` without a request or
+    ``ANSHIN_SESSION_MAX_HOURS`` after sign-in, and when an administrator changes
+    the user's role or password or deactivates them (team.sessions).
+    """
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sid_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     user: Mapped[User] = relationship(lazy="joined")

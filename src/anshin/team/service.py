@@ -17,9 +17,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from anshin import events
-from anshin.db import transaction, utcnow
+from anshin.db import storage_cause, transaction, utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import DEFAULT_LOCALE, N_, SUPPORTED_LOCALES
+from anshin.inputs import BadInput
 from anshin.team import rules
 from anshin.team.models import ApiToken, User
 
@@ -120,12 +121,47 @@ def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def create_token(session: Session, *, user: User, name: str, actor: str) -> tuple[str, ApiToken]:
-    """A new API token; the raw secret is returned once and only its hash is kept."""
+# A token may be made to expire after 1 day to 10 years (no default: integrations
+# that break at a surprising moment are a risk of their own; the admin chooses).
+TOKEN_MAX_DAYS = 3650
+
+
+def token_expiry(days: int | None, now: dt.datetime | None = None) -> dt.datetime | None:
+    """When a token made now for ``days`` days expires (None: it does not)."""
+    if days is None:
+        return None
+    if not 1 <= days <= TOKEN_MAX_DAYS:
+        raise BadInput(
+            N_("Enter a number of days from 1 to {max}, or leave it empty."),
+            field="expires_in_days",
+            max=TOKEN_MAX_DAYS,
+        )
+    return (now or utcnow()) + dt.timedelta(days=days)
+
+
+def create_token(
+    session: Session,
+    *,
+    user: User,
+    name: str,
+    actor: str,
+    expires_at: dt.datetime | None = None,
+) -> tuple[str, ApiToken]:
+    """A new API token; the raw secret is returned once and only its hash is kept.
+
+    ``expires_at``: refused from then on (issue 7); ``actor`` is kept as its creator.
+    """
     if not name.strip() or len(name) > 200:
         raise InvalidInput(N_("Enter a name of 1 to 200 characters."), field="name")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(name=name.strip(), prefix=raw[:12], token_hash=_digest(raw), user_id=user.id)
+    token = ApiToken(
+        name=name.strip(),
+        prefix=raw[:12],
+        token_hash=_digest(raw),
+        user_id=user.id,
+        expires_at=expires_at,
+        created_by=actor[:200],
+    )
     session.add(token)
     session.flush()
     events.record(
@@ -134,7 +170,12 @@ def create_token(session: Session, *, user: User, name: str, actor: str) -> tupl
         entity_type="api_token",
         entity_id=token.id,
         action="token.created",
-        after={"name": token.name, "prefix": token.prefix, "user_id": user.id},
+        after={
+            "name": token.name,
+            "prefix": token.prefix,
+            "user_id": user.id,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
     )
     return raw, token
 
@@ -162,7 +203,7 @@ def revoke_token(session: Session, token_id: int, *, actor: str) -> ApiToken:
 
 
 def token_for(session: Session, raw: str) -> ApiToken | None:
-    """The usable token behind a bearer secret (not revoked, owner active), or None.
+    """The usable token behind a bearer secret (not revoked or expired, owner active), or None.
 
     Only reads: the time of use is written apart by :func:`record_token_use`, so
     a GET with a token stays a read even when the database refuses writes.
@@ -171,6 +212,8 @@ def token_for(session: Session, raw: str) -> ApiToken | None:
         return None
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw)))
     if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    if token.expires_at is not None and token.expires_at <= utcnow():
         return None
     return token
 
@@ -206,8 +249,11 @@ def record_token_use(
             session.execute(
                 update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
             )
-    except SQLAlchemyError:
-        log.warning("could not record the use of API token %s", token.prefix, exc_info=True)
+    except SQLAlchemyError as exc:
+        # One line: under a burst this is expected now and then (SQLite's write lock).
+        log.warning(
+            "could not record the use of API token %s: %s", token.prefix, storage_cause(exc)
+        )
         return
     token.last_used_at = now
 

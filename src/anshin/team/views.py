@@ -7,17 +7,20 @@ CSRF token; a new session gets a new one after sign-in and sign-out.
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from anshin.db import utcnow
 from anshin.errors import AnshinError
 from anshin.i18n import N_, translate
-from anshin.inputs import DbId, parse_id
-from anshin.team import rules
+from anshin.inputs import DbId, parse_count, parse_id
+from anshin.team import rules, throttle
 from anshin.team import service as team_service
+from anshin.team import sessions as console_sessions
 from anshin.team.models import User
 from anshin.web.auth import Admin, DbSession
 from anshin.web.deps import (
@@ -25,11 +28,13 @@ from anshin.web.deps import (
     current_user,
     lock_when_writing,
     request_locale,
+    settings_of,
     verify_csrf,
 )
 from anshin.web.views_helpers import PostedForm, error_for, flash, page, redirect, safe_next
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("anshin.team")
 
 
 def _login_page(
@@ -77,8 +82,27 @@ def login(request: Request, session: DbSession, form: PostedForm) -> Response:
             request, status=403, error=translate(locale, exc.msgid), email=email, next_url=next_url
         )
     password = form.raw("password")
+    settings = settings_of(request)
+    address = request.client.host if request.client else None
+    now = utcnow()
+    if email and password:
+        try:
+            # Before the password is hashed: a guesser must not be able to buy argon2's CPU.
+            throttle.check(session, settings, email, address, now)
+        except throttle.TooManySignIns as exc:
+            refused = _login_page(
+                request,
+                status=exc.status,
+                error=translate(locale, exc.msgid, **exc.params),
+                email=email,
+                next_url=next_url,
+            )
+            refused.headers["Retry-After"] = str(exc.retry_after)
+            return refused
     user = team_service.authenticate(session, email, password) if email and password else None
     if user is None:
+        if email and password:
+            throttle.count_failure(session, settings, email, address, now)
         return _login_page(
             request,
             status=401,
@@ -86,17 +110,24 @@ def login(request: Request, session: DbSession, form: PostedForm) -> Response:
             email=email,
             next_url=next_url,
         )
-    session.commit()  # a rehashed password is kept
+    throttle.succeeded(session, settings, email)
+    sid = console_sessions.start(session, settings, user, now)
+    session.commit()  # the session, and a rehashed password
     request.session.clear()
-    request.session["user_id"] = user.id
+    request.session[console_sessions.SID] = sid
     request.session["csrf"] = secrets.token_urlsafe(32)
     return redirect(next_url or "/console")
 
 
 @router.post("/logout")
-def logout(request: Request, form: PostedForm) -> Response:
-    """End the session (CSRF-checked, so another site cannot sign a person out)."""
+def logout(request: Request, session: DbSession, form: PostedForm) -> Response:
+    """End the session on the server (CSRF-checked, so another site cannot sign a person out).
+
+    A copy of the cookie signs nobody in afterwards (team.sessions).
+    """
     verify_csrf(request, form.get("csrf_token") or request.headers.get("x-csrf-token"))
+    console_sessions.end(session, str(request.session.get(console_sessions.SID) or ""))
+    session.commit()
     request.session.clear()
     flash(request, N_("You have signed out."))
     return redirect("/login")
@@ -119,6 +150,7 @@ def _tokens_page(
         "team/tokens.html",
         status=status,
         tokens=team_service.list_tokens(session),
+        now=utcnow(),
         users=[u for u in team_service.list_users(session) if u.active],
         created=created,
         created_name=created_name,
@@ -148,8 +180,16 @@ def create_token(request: Request, session: DbSession, user: Admin, form: Posted
             )
         owner = chosen
     try:
+        days_text = form.get("expires_in_days")
+        days = parse_count(days_text) if days_text else None
+        if days_text and days is None:
+            days = 0  # not a number: refused with the range below
         raw, token = team_service.create_token(
-            session, user=owner, name=form.get("name"), actor=user.actor
+            session,
+            user=owner,
+            name=form.get("name"),
+            actor=user.actor,
+            expires_at=team_service.token_expiry(days),
         )
     except AnshinError as exc:
         return _tokens_page(

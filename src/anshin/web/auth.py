@@ -6,14 +6,14 @@ A route names the lowest role it allows by the type of one parameter::
     def add_component(request: Request, session: DbSession, user: Senior, form: PostedForm): ...
 
 ``Operator``, ``Senior``, ``Supervisor`` and ``Admin`` resolve to the signed-in
-user (session cookie) or the owner of a bearer API token who ranks at least that
-role (R22: L1 operator, L2 senior, L3 supervisor; admin manages people and
-tokens), or refuse with 401 (pages redirect to /login) or 403. For a method
-that changes state (anything but GET, HEAD, OPTIONS) a cookie session must also
-send its CSRF token; bearer requests carry no cookie and need none. Keeping the
-CSRF check inside the alias means a write route cannot forget it, and the
-authorisation matrix test (tests/test_authz_matrix.py) reads the alias of every
-route from the route table.
+user (a server-side session named by the cookie, anshin.team.sessions) or the
+owner of a bearer API token who ranks at least that role (R22: L1 operator, L2
+senior, L3 supervisor; admin manages people and tokens), or refuse with 401
+(pages redirect to /login) or 403. For a method that changes state (anything
+but GET, HEAD, OPTIONS) a cookie session must also send its CSRF token; bearer
+requests carry no cookie and need none. Keeping the CSRF check inside the alias
+means a write route cannot forget it, and the authorisation matrix test
+(tests/test_authz_matrix.py) reads the alias of every route from the route table.
 
 The lookup runs in the thread pool (it reads the database); only the CSRF check,
 which may have to read the form body, awaits on the event loop.
@@ -28,6 +28,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from anshin.team import service as team_service
+from anshin.team import sessions as console_sessions
 from anshin.team.models import User
 from anshin.team.rules import Role
 from anshin.web.deps import SAFE_METHODS, check_csrf, db_session, require_role
@@ -47,6 +48,16 @@ def _lookup(minimum: Role) -> Callable[[Request, Session], User]:
             # A write: kept in the request's own transaction, which on SQLite holds the
             # write lock already (a second connection would wait for it in vain).
             team_service.record_token_use(request.app.state.sessions, token, session=session)
+        live = getattr(request.state, "console_session", None)
+        if live is not None:
+            # The same two ways for a cookie session's last request (idle expiry), decided
+            # as web.deps.db_session decides: a POST that only reads (@lock_when_writing,
+            # e.g. the compose box's check, which never commits) holds no write lock, so
+            # its time of use is kept apart and is not lost with its rollback.
+            endpoint = request.scope.get("endpoint")
+            reads = request.method in SAFE_METHODS or getattr(endpoint, "lock_when_writing", False)
+            own = None if reads else session
+            console_sessions.touch(request.app.state.sessions, live, session=own)
         return user
 
     lookup.__name__ = f"signed_in_{minimum}"

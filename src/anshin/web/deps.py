@@ -18,6 +18,7 @@ from anshin.errors import AnshinError
 from anshin.i18n import N_, negotiate, translate
 from anshin.team import rules as team_rules
 from anshin.team import service as team_service
+from anshin.team import sessions as console_sessions
 from anshin.team.models import User
 from anshin.team.rules import Role
 
@@ -146,20 +147,25 @@ async def check_csrf(request: Request) -> None:
 
 
 def current_user(request: Request, session: Session) -> User | None:
-    """The signed-in user (session cookie) or the owner of a bearer token, else None."""
+    """The signed-in user (a live server-side session) or the owner of a bearer token, else None.
+
+    The cookie only names a session (team.sessions); a cookie without a live
+    session behind it — signed out, expired, forged with the key — is nobody.
+    """
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         token = team_service.token_for(session, auth[7:].strip())
         request.state.api_token = token
         return token.user if token is not None else None
-    user_id = request.session.get("user_id")
-    if not user_id:
+    raw = request.session.get(console_sessions.SID)
+    if not raw:
         return None
-    user = session.get(User, int(user_id))
-    if user is None or not user.active:
+    live = console_sessions.lookup(session, settings_of(request), str(raw))
+    if live is None:  # signed out, expired, ended by an administrator, or never issued
         request.session.clear()
         return None
-    return user
+    request.state.console_session = live
+    return live.user
 
 
 def user_for_error_page(request: Request) -> User | None:
@@ -173,7 +179,7 @@ def user_for_error_page(request: Request) -> User | None:
     """
     if "session" not in request.scope:
         return None
-    signed_in = bool(request.session.get("user_id"))
+    signed_in = bool(request.session.get(console_sessions.SID))
     if not signed_in and not request.headers.get("authorization", "").lower().startswith("bearer "):
         return None
     try:
