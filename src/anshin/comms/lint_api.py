@@ -19,13 +19,14 @@ import logging
 from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, field_validator
 
 from anshin.comms.lint import KINDS, LOCALES, IncidentFacts, LexiconError, check, has_errors
+from anshin.config import Settings
 from anshin.errors import AnshinError
 from anshin.i18n import N_
-from anshin.inputs import StrictInput, Text
+from anshin.inputs import StrictInput, Text, Time
 
 TEXT_MAX = 20_000
 log = logging.getLogger("anshin.lint")
@@ -53,11 +54,20 @@ def avoid_expressions() -> Sequence[tuple[str, str]]:
     return ()
 
 
+def _team_zone(request: Request) -> str:
+    """The zone the text's clock times are read in: the app's, or the default one when
+    this router runs on its own (the editor's tests mount it alone)."""
+    settings = getattr(request.app.state, "settings", None)
+    return settings.timezone if isinstance(settings, Settings) else Settings().timezone
+
+
 class FactsIn(StrictInput):
-    """What the incident record says is confirmed (enables ``unconfirmed-as-fact``)."""
+    """What the incident record says is confirmed (enables ``unconfirmed-as-fact``), and
+    the next-update time the text will be published with (enables ``next-update-mismatch``)."""
 
     recovery_confirmed: bool = False
     cause_confirmed: bool = False
+    next_update_at: Time | None = None
 
 
 class LintRequest(StrictInput):
@@ -103,6 +113,7 @@ class LintResponse(BaseModel):
 
 @router.post("/api/lint", response_model=LintResponse)
 def lint(
+    request: Request,
     body: LintRequest,
     avoid: Annotated[Sequence[tuple[str, str]], Depends(avoid_expressions)],
 ) -> LintResponse:
@@ -112,6 +123,8 @@ def lint(
         facts = IncidentFacts(
             recovery_confirmed=body.facts.recovery_confirmed,
             cause_confirmed=body.facts.cause_confirmed,
+            next_update_at=body.facts.next_update_at,
+            timezone=_team_zone(request),
         )
     try:
         findings = check(

@@ -47,7 +47,7 @@ def compose_fragment(
         raise InvalidInput(N_("Choose one of the allowed values."), field="kind")
     kind = kind or detail.chosen_kind(incident, None)
     values = detail.compose_values(session, settings_of(request), incident, kind, utcnow())
-    findings = detail.check(incident, values)
+    findings = detail.check(incident, values, settings_of(request).timezone)
     return partial(
         request,
         user,
@@ -66,7 +66,7 @@ def check_fragment(
     """The message check on the typed texts, for the compose box as the agent types."""
     incident = _open(session, ref)
     values = form.values()
-    findings = detail.check(incident, values)
+    findings = detail.check(incident, values, settings_of(request).timezone)
     return partial(
         request,
         user,

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from anshin import inputs
 from anshin.comms import service as comms
 from anshin.comms.lint import Finding, has_errors
 from anshin.comms.rules import LOCALES
@@ -78,13 +79,31 @@ def compose_values(
     return values
 
 
-def check(incident: Incident, values: dict[str, Any]) -> dict[str, list[Finding]]:
-    """The message check on the compose box's texts; internal notes are not checked."""
+def typed_next_update(values: dict[str, Any], zone: str) -> dt.datetime | None:
+    """The compose box's next-update time, or None while it is blank or not a time yet."""
+    text = str(values.get("next_update_at") or "").strip()
+    if not text:
+        return None
+    try:
+        return inputs.parse_time(text, zone, field="next_update_at")
+    except inputs.BadInput:
+        return None
+
+
+def check(
+    incident: Incident, values: dict[str, Any], zone: str = "Asia/Tokyo"
+) -> dict[str, list[Finding]]:
+    """The message check on the compose box's texts; internal notes are not checked.
+
+    The typed next-update time goes with it, so a text promising another time
+    is marked while it is typed (``next-update-mismatch``, R5).
+    """
     if values.get("audience") == "internal" and values.get("kind") != "resolution":
         return {}
     kind = chosen_kind(incident, values.get("kind"))
     texts = {locale: str(values.get(f"body_{locale}") or "") for locale in LOCALES}
-    return notices.check_texts(incident, kind, texts)
+    next_at = typed_next_update(values, zone) if kind != "resolution" else None
+    return notices.check_texts(incident, kind, texts, next_update_at=next_at, zone=zone)
 
 
 def blocking(findings: dict[str, list[Finding]]) -> bool:

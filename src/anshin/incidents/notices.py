@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -77,14 +78,24 @@ def status_url(settings: Settings) -> str:
 
 
 def check_texts(
-    incident: Incident | None, kind: str, texts: Mapping[str, str | None]
+    incident: Incident | None,
+    kind: str,
+    texts: Mapping[str, str | None],
+    *,
+    next_update_at: dt.datetime | None = None,
+    zone: str = "Asia/Tokyo",
 ) -> dict[str, list[Finding]]:
-    """The message check on each written locale, with the record's confirmed facts (R3)."""
+    """The message check on each written locale, with the record's confirmed facts (R3).
+
+    ``next_update_at`` is the time the message goes out with (R5): the time
+    the text promises must be the same (``next-update-mismatch``), read in ``zone``.
+    """
+    facts = replace(lint_facts(incident, kind), next_update_at=next_update_at, timezone=zone)
     found: dict[str, list[Finding]] = {}
     for locale in LOCALES:
         text = texts.get(locale)
         if text and text.strip():
-            found[locale] = check(text, kind=kind, locale=locale, facts=lint_facts(incident, kind))
+            found[locale] = check(text, kind=kind, locale=locale, facts=facts)
     return found
 
 
@@ -97,14 +108,17 @@ def gate(
     actor: str,
     actor_role: str,
     override_reason: str | None,
+    next_update_at: dt.datetime | None = None,
+    zone: str = "Asia/Tokyo",
 ) -> dict[str, list[Finding]]:
     """Refuse a public text with error findings unless a senior overrides with a reason.
 
     R3, R6, R12–R16: the check runs on every customer-facing text before it is
-    published. The override is recorded (who, why, which findings) in the same
-    transaction as the update it lets through.
+    published, with the ``next_update_at`` it will carry (R5). The override is
+    recorded (who, why, which findings) in the same transaction as the update
+    it lets through.
     """
-    found = check_texts(incident, kind, texts)
+    found = check_texts(incident, kind, texts, next_update_at=next_update_at, zone=zone)
     errors = {locale: items for locale, items in found.items() if has_errors(items)}
     reason = (override_reason or "").strip()
     if reason and not team_rules.can(actor_role, "message.override_check"):

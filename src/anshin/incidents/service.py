@@ -173,6 +173,8 @@ def publish_update(
             actor=actor,
             actor_role=actor_role,
             override_reason=override_reason,
+            next_update_at=promised,
+            zone=settings.timezone,
         )
     before = snapshot(incident)
     update = IncidentUpdate(

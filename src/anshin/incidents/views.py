@@ -197,7 +197,7 @@ def _detail(
         values = detail.compose_values(session, settings, incident, wanted, now)
     values = values or {}
     if findings is None and open_:
-        findings = detail.check(incident, values)
+        findings = detail.check(incident, values, settings.timezone)
     counts = detail.deliveries(session, incident)
     history = events.history(session, "incident", incident.id)
     no_news = (

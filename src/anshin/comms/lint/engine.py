@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from anshin.comms.kinds import KINDS
-from anshin.comms.lint import rules
+from anshin.comms.lint import promise, rules
 from anshin.comms.lint.finding import Finding, IncidentFacts
 from anshin.comms.lint.lexicon import LOCALES, Entry, compile_pattern, load, word_pattern
 from anshin.comms.lint.segment import prepare
@@ -71,6 +72,8 @@ def check(
     rules apply; ``locale`` (``"ja"`` or ``"en"``) picks the word lists and the
     language of the messages. ``facts`` enables ``unconfirmed-as-fact`` (R3):
     without the incident record we cannot tell an estimate from a fact.
+    ``facts.next_update_at`` enables ``next-update-mismatch`` (R3/R5): the
+    time the text promises must be the one the message is published with.
     ``avoid_expressions`` are (expression, recommended alternative) pairs from
     the knowledge base (R17), checked on top of the shipped list.
 
@@ -93,6 +96,9 @@ def check(
         findings.extend(rules.missing_apology(prep, lex))
     if kind in NEXT_UPDATE_KINDS:
         findings.extend(rules.missing_next_update(prep, lex))
+        if facts is not None and facts.next_update_at is not None:
+            local = facts.next_update_at.astimezone(ZoneInfo(facts.timezone))
+            findings.extend(promise.next_update_mismatch(prep, lex, local))
     if kind in EMPATHY_KINDS:
         findings.extend(rules.missing_empathy(prep, lex))
     findings.extend(rules.long_sentences(prep, lex))
