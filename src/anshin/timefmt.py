@@ -28,3 +28,9 @@ def format_local(value: dt.datetime | None, zone: str, locale: str = "ja") -> st
     if locale == "ja":
         return f"{local:%Y/%m/%d %H:%M} ({abbreviation})"
     return f"{local:%Y-%m-%d %H:%M} {abbreviation}"
+
+
+def clock_local(value: dt.datetime | None, zone: str) -> str:
+    """HH:MM in the team's zone: the clock time a notice promised (「13:45までに」)."""
+    local = to_zone(value, zone)
+    return f"{local:%H:%M}" if local else ""

@@ -34,7 +34,7 @@ from anshin.notify import service as notify
 from anshin.notify.service import POLL_SECONDS, DeliveryCounts
 from anshin.team import rules as team_rules
 from anshin.team.models import User
-from anshin.timefmt import to_zone
+from anshin.timefmt import clock_local
 
 COMPOSE_CHANNEL = "status_page"
 
@@ -181,8 +181,7 @@ def first_notice(
 
 def clock_time(value: dt.datetime | None, zone: str) -> str:
     """HH:MM in the team's zone, for the first-notice sentence."""
-    local = to_zone(value, zone)
-    return f"{local:%H:%M}" if local else ""
+    return clock_local(value, zone)
 
 
 def clock_context(
