@@ -52,6 +52,9 @@ def valid_bodies() -> dict[tuple[str, str], dict[str, Any]]:
             "status": "identified",
         },
         ("POST", "/api/incidents/{ref}/resolve"): {"body_ja": RESOLUTION_JA},
+        ("POST", "/api/incidents/{ref}/times"): {
+            "started_at": (NEXT_WEEK - dt.timedelta(days=14)).isoformat()
+        },
         ("POST", "/api/components"): {"name": "新しい部品"},
         ("POST", "/api/maintenances"): {
             "title": "定期メンテナンス",

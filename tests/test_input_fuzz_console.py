@@ -172,7 +172,17 @@ def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]
         ("POST", "/console/incidents/{ref}/resolve"): (
             f"/console/incidents/{other}/resolve",
             {"body_ja": RESOLUTION_JA},
-            {"body_ja": "text", "body_en": "text", "override_reason": "text"},
+            {
+                "body_ja": "text",
+                "body_en": "text",
+                "override_reason": "text",
+                "resolved_at": "time",
+            },
+        ),
+        ("POST", "/console/incidents/{ref}/times"): (
+            f"/console/incidents/{ref}/times",
+            {"started_at": (NEXT_WEEK - dt.timedelta(days=14)).strftime("%Y-%m-%dT%H:%M")},
+            {"started_at": "time", "resolved_at": "time"},
         ),
         ("POST", "/console/incidents/{ref}/edit"): (
             f"/console/incidents/{ref}/edit",

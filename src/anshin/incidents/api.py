@@ -19,8 +19,8 @@ from anshin.db import utcnow
 from anshin.errors import InvalidInput
 from anshin.i18n import N_
 from anshin.incidents import components as component_service
+from anshin.incidents import lifecycle, rules, search, service
 from anshin.incidents import maintenance as maintenance_service
-from anshin.incidents import rules, search, service
 from anshin.incidents.arguments import patched_input, update_arguments
 from anshin.incidents.schemas import (
     ComponentCreate,
@@ -36,6 +36,7 @@ from anshin.incidents.schemas import (
     MaintenanceStatusIn,
     NoNewsDraftOut,
     ResolveCreate,
+    TimesPatch,
     UpdateCreate,
     component_out,
     incident_out,
@@ -208,6 +209,27 @@ def resolve(
         actor=user.actor,
         actor_role=user.role,
         override_reason=body.override_reason,
+        resolved_at=to_utc(body.resolved_at, settings.timezone, field="resolved_at", happened=True),
+    )
+    session.commit()
+    return incident_out(incident, settings)
+
+
+@router.post("/incidents/{ref}/times", response_model=IncidentOut)
+def correct_times(
+    request: Request, session: DbSession, user: Operator, ref: Ref, body: TimesPatch
+) -> IncidentOut:
+    """Correct when the outage started and when it recovered (R1, R7); each change is an event."""
+    settings = _settings(request)
+    zone = settings.timezone
+    incident = service.get(session, ref)
+    lifecycle.correct_times(
+        session,
+        settings,
+        incident,
+        started_at=to_utc(body.started_at, zone, field="started_at", happened=True),
+        resolved_at=to_utc(body.resolved_at, zone, field="resolved_at", happened=True),
+        actor=user.actor,
     )
     session.commit()
     return incident_out(incident, settings)

@@ -299,10 +299,14 @@ def resolve(
     body_ja: str = typer.Option(..., "--body-ja", help="The resolution notice in Japanese (R7)."),
     body_en: str | None = typer.Option(None, "--body-en", help="The notice in English."),
     override_reason: str | None = OVERRIDE_REASON,
+    resolved_at: str | None = typer.Option(
+        None, "--resolved-at", help="When the service actually recovered (default: now)."
+    ),
     fmt: str = FORMAT,
 ) -> None:
     """Resolve the incident with a resolution notice; its components recover (R7)."""
     settings = load_settings()
+    recovered = parse_time(resolved_at, settings, "--resolved-at", happened=True)
     with open_session(settings) as session:
         incident = service.get(session, ref)
         service.resolve(
@@ -314,6 +318,7 @@ def resolve(
             actor=actor(),
             actor_role=CLI_ROLE,
             override_reason=override_reason,
+            resolved_at=recovered,
         )
         session.commit()
         result = incident_out(incident, settings)
@@ -362,7 +367,10 @@ def show(ref: str = REF, fmt: str = FORMAT) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add ``incident``, ``component`` and ``maintenance`` to the root command."""
+    from anshin.incidents import lifecycle_cli
     from anshin.incidents.setup_cli import component_app, maintenance_app
+
+    lifecycle_cli.add_commands(incident_app)
 
     app.add_typer(incident_app, name="incident")
     app.add_typer(component_app, name="component")

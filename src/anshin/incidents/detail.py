@@ -76,6 +76,9 @@ def compose_values(
     if kind != "resolution":
         next_at = rules.default_next_update_at(now, incident.severity, settings.cadence_minutes())
         values["next_update_at"] = forms.input_value(next_at, settings.timezone)
+    else:
+        # R7: when the service actually recovered; now unless the writer corrects it.
+        values["resolved_at"] = forms.input_value(now, settings.timezone)
     return values
 
 

@@ -109,11 +109,22 @@ class UpdateCreate(_In):
 
 
 class ResolveCreate(_In):
-    """The resolution notice (R7): Japanese required, English optional."""
+    """The resolution notice (R7): Japanese required, English optional.
+
+    ``resolved_at`` is when the service actually recovered; now when not sent.
+    """
 
     body_ja: Text = _text(default=...)
     body_en: Text | None = _text()
     override_reason: Text | None = _text()
+    resolved_at: Time | None = None
+
+
+class TimesPatch(_In):
+    """Corrected start and recovery times (R1, R7): only the times sent change."""
+
+    started_at: Time | None = None
+    resolved_at: Time | None = None
 
 
 class ComponentCreate(_In):

@@ -19,7 +19,7 @@ from anshin.config import Settings
 from anshin.db import lock_for_update, utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import N_
-from anshin.incidents import notices, rules
+from anshin.incidents import notices, rules, time_rules
 from anshin.incidents.components import (
     recompute_component_statuses,
     resolve_components,
@@ -222,18 +222,24 @@ def resolve(
     actor: str,
     actor_role: str = "operator",
     override_reason: str | None = None,
+    resolved_at: dt.datetime | None = None,
     now: dt.datetime | None = None,
 ) -> IncidentUpdate:
     """Close the incident with a resolution notice and restore its components (R7).
 
     The notice is checked (R12: it apologises) and queued for every
-    subscriber in this transaction, like any public update.
+    subscriber in this transaction, like any public update. ``resolved_at`` is
+    when the service actually recovered (not before the start, not in the
+    future); the moment of publishing when not given.
     """
     now = now or utcnow()
     # Concurrency: two resolves at once give one resolution notice (see publish_update).
     lock_for_update(session, incident)
     if incident.status == "resolved":
         raise Conflict(N_("This incident is already resolved; it takes no more updates."))
+    recovered = time_rules.check_recovery_time(
+        resolved_at or now, started_at=incident.started_at, now=now
+    )
     text_ja = rules.check_text(body_ja, field="body_ja", limit=rules.TEXT_MAX, required=True)
     text_en = rules.check_text(body_en, field="body_en", limit=rules.TEXT_MAX)
     notices.gate(
@@ -259,7 +265,7 @@ def resolve(
     )
     session.add(update)
     incident.status = "resolved"
-    incident.resolved_at = now
+    incident.resolved_at = recovered
     incident.updated_at = now
     session.flush()
     events.record(
