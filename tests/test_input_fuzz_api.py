@@ -52,6 +52,7 @@ def valid_bodies() -> dict[tuple[str, str], dict[str, Any]]:
             "status": "identified",
         },
         ("POST", "/api/incidents/{ref}/resolve"): {"body_ja": RESOLUTION_JA},
+        ("POST", "/api/incidents/{ref}/reopen"): {"status": "investigating"},
         ("POST", "/api/incidents/{ref}/times"): {
             "started_at": (NEXT_WEEK - dt.timedelta(days=14)).isoformat()
         },

@@ -179,6 +179,17 @@ def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]
                 "resolved_at": "time",
             },
         ),
+        ("POST", "/console/incidents/{ref}/reopen"): (
+            f"/console/incidents/{ref}/reopen",
+            {"status": "investigating", "body_ja": UPDATE_JA, "confirm": "yes"},
+            {
+                "status": "text",
+                "body_ja": "text",
+                "body_en": "text",
+                "next_update_at": "time",
+                "override_reason": "text",
+            },
+        ),
         ("POST", "/console/incidents/{ref}/times"): (
             f"/console/incidents/{ref}/times",
             {"started_at": (NEXT_WEEK - dt.timedelta(days=14)).strftime("%Y-%m-%dT%H:%M")},

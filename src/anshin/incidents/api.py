@@ -35,6 +35,7 @@ from anshin.incidents.schemas import (
     MaintenanceOut,
     MaintenanceStatusIn,
     NoNewsDraftOut,
+    ReopenCreate,
     ResolveCreate,
     TimesPatch,
     UpdateCreate,
@@ -213,6 +214,36 @@ def resolve(
     )
     session.commit()
     return incident_out(incident, settings)
+
+
+@router.post("/incidents/{ref}/reopen", response_model=IncidentOut)
+def reopen(
+    request: Request, session: DbSession, user: Senior, ref: Ref, body: ReopenCreate
+) -> IncidentOut:
+    """Reopen a resolved incident that came back (senior or above); the cadence restarts (R5)."""
+    settings = _settings(request)
+    now = utcnow()
+    incident = service.get(session, ref)
+    promised = to_utc(body.next_update_at, settings.timezone, field="next_update_at")
+    body_ja, body_en = body.body_ja, body.body_en
+    if body_ja is None:
+        texts, _ = lifecycle.reopen_draft(session, settings, incident, now, promised)
+        body_ja, body_en = texts["ja"], body_en or texts["en"]
+    lifecycle.reopen(
+        session,
+        settings,
+        incident,
+        body_ja=body_ja,
+        body_en=body_en,
+        status=body.status,
+        next_update_at=promised,
+        actor=user.actor,
+        actor_role=user.role,
+        override_reason=body.override_reason,
+        now=now,
+    )
+    session.commit()
+    return incident_out(incident, settings, now)
 
 
 @router.post("/incidents/{ref}/times", response_model=IncidentOut)

@@ -28,7 +28,7 @@ FieldErrors = dict[str, tuple[str, dict[str, Any]]]
 IMPACT_CHOICES: tuple[str, ...] = rules.IMPACTS
 UPDATE_STATUSES: tuple[str, ...] = rules.OPEN_STATUSES
 # The kinds the update form may publish; the resolution notice has its own route.
-UPDATE_KINDS: tuple[str, ...] = tuple(k for k in rules.UPDATE_KINDS if k != "resolution")
+UPDATE_KINDS: tuple[str, ...] = rules.OPEN_UPDATE_KINDS
 
 
 @dataclass

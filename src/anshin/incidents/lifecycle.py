@@ -7,6 +7,9 @@ steps recorded when the facts turn out otherwise:
   recovery happened before someone clicked publish — both are facts a person
   corrects (R1, R7), each change kept as an event with the times before and
   after;
+* a resolved incident that comes back is reopened by a senior: its
+  components are down again, customers get a ``reopened`` notice (checked
+  like any other, R3, R12–R16), and the update cadence starts again (R5).
 
 Each function takes the caller's session, writes rows and an event in one
 transaction and republishes the status page; the caller commits.
@@ -19,13 +22,25 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from anshin import events
+from anshin.comms import service as comms
+from anshin.comms.kinds import MessageKind
+from anshin.comms.rules import LOCALES
 from anshin.config import Settings
 from anshin.db import lock_for_update, utcnow
-from anshin.errors import InvalidInput
+from anshin.errors import Conflict, Forbidden, InvalidInput
 from anshin.i18n import N_
-from anshin.incidents import time_rules
-from anshin.incidents.models import Incident
+from anshin.incidents import notices, rules, time_rules
+from anshin.incidents.components import recompute_component_statuses
+from anshin.incidents.models import Incident, IncidentUpdate
+from anshin.incidents.record import snapshot
 from anshin.statuspage import service as statuspage
+from anshin.team import rules as team_rules
+
+# Where a reopened incident stands again: still looking, or the cause already known.
+REOPEN_STATUSES: tuple[str, ...] = (
+    rules.IncidentStatus.INVESTIGATING,
+    rules.IncidentStatus.IDENTIFIED,
+)
 
 
 def _times(incident: Incident) -> dict[str, dt.datetime | None]:
@@ -87,3 +102,118 @@ def correct_times(
     )
     statuspage.publish(session, settings, now=now)
     return incident
+
+
+def reopen(
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    *,
+    body_ja: str,
+    body_en: str | None = None,
+    status: str = rules.IncidentStatus.INVESTIGATING,
+    next_update_at: dt.datetime | None = None,
+    actor: str,
+    actor_role: str,
+    override_reason: str | None = None,
+    now: dt.datetime | None = None,
+) -> IncidentUpdate:
+    """A resolved incident came back: reopen it with a ``reopened`` notice (R5, R7, R22).
+
+    Senior or above (``incident.reopen``). The components go back to the
+    incident's impact, the recovery time is cleared, the notice is checked and
+    queued for every subscriber, and its ``next_update_at`` (the cadence's,
+    or earlier) restarts the clock the dashboard counts down to.
+    """
+    now = now or utcnow()
+    if not team_rules.can(actor_role, "incident.reopen"):
+        raise Forbidden(N_("Only a senior or above can reopen an incident."))
+    lock_for_update(session, incident)
+    if incident.status != rules.IncidentStatus.RESOLVED:
+        raise Conflict(N_("Only a resolved incident can be reopened."))
+    if status not in REOPEN_STATUSES:
+        raise InvalidInput(
+            N_("A reopened incident is investigating or identified."), field="status"
+        )
+    text_ja = rules.check_text(body_ja, field="body_ja", limit=rules.TEXT_MAX, required=True)
+    text_en = rules.check_text(body_en, field="body_en", limit=rules.TEXT_MAX)
+    promised = rules.choose_next_update_at(
+        next_update_at,
+        published_at=now,
+        severity=incident.severity,
+        cadence_minutes=settings.cadence_minutes(),
+    )
+    notices.gate(
+        session,
+        incident,
+        MessageKind.REOPENED,
+        {"ja": text_ja, "en": text_en},
+        actor=actor,
+        actor_role=actor_role,
+        override_reason=override_reason,
+        next_update_at=promised,
+        zone=settings.timezone,
+    )
+    before = snapshot(incident)
+    update = IncidentUpdate(
+        incident=incident,
+        kind=MessageKind.REOPENED,
+        status=status,
+        body_ja=text_ja or "",
+        body_en=text_en,
+        audience=rules.Audience.PUBLIC,
+        published_at=now,
+        next_update_at=promised,
+        author=actor,
+    )
+    session.add(update)
+    incident.status = status
+    incident.resolved_at = None
+    incident.updated_at = now
+    session.flush()
+    events.record(
+        session,
+        actor=actor,
+        entity_type="incident",
+        entity_id=incident.id,
+        action="incident.reopened",
+        before=before,
+        after={**snapshot(incident), "update_id": update.id, "next_update_at": promised},
+    )
+    recompute_component_statuses(
+        session, [ic.component_id for ic in incident.components], actor=actor, now=now
+    )
+    notices.send_update(session, settings, incident, update, actor=actor, now=now)
+    statuspage.publish(session, settings, now=now)
+    return update
+
+
+def reopen_draft(
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    now: dt.datetime,
+    next_update_at: dt.datetime | None = None,
+) -> tuple[dict[str, str], dt.datetime]:
+    """The ``reopened`` template's texts (ja, en) and the next-update time they promise (R11).
+
+    The cadence's time unless ``next_update_at`` names an earlier one: the text
+    and the recorded time always agree (``next-update-mismatch``).
+    """
+    next_at = next_update_at or rules.default_next_update_at(
+        now, incident.severity, settings.cadence_minutes()
+    )
+    texts = {
+        locale: comms.compose(
+            session,
+            settings,
+            incident,
+            MessageKind.REOPENED,
+            locale,
+            "status_page",
+            now,
+            options={"next_update_at": next_at},
+        ).text
+        for locale in LOCALES
+    }
+    return texts, next_at

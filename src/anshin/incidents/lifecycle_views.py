@@ -1,27 +1,80 @@
-"""Console routes for an incident's life after the fact: correcting its times (R1, R7).
+"""Console routes for an incident's life after the fact: correcting its times, reopening it.
 
-``POST /console/incidents/{ref}/times`` — the start and (once resolved) the
-recovery time, from the small form under the record. A refusal shows the
-record again with the typed times and the reason beside the field (422).
+* ``POST /console/incidents/{ref}/times`` — the start and (once resolved) the
+  recovery time, from the small form under the record (R1, R7);
+* ``POST /console/incidents/{ref}/reopen`` — a senior reopens a resolved
+  incident with the ``reopened`` notice, after ticking the confirmation box
+  (it goes to every subscriber and cannot be undone).
+
+A refusal shows the record again with what was typed and the reason beside
+the field (422; 403 below senior).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from anshin.comms.lint import Finding
+from anshin.db import utcnow
 from anshin.errors import AnshinError
 from anshin.i18n import N_
-from anshin.incidents import forms, lifecycle, service
+from anshin.incidents import confirm, forms, lifecycle, notices, service
+from anshin.incidents.models import Incident
+from anshin.team import rules as team_rules
 from anshin.team.models import User
-from anshin.web.auth import DbSession, Operator
+from anshin.web.auth import DbSession, Operator, Senior
 from anshin.web.deps import settings_of
 from anshin.web.views_helpers import PostedForm, error_for, flash, redirect, translate_errors
 
 router = APIRouter(include_in_schema=False)
+
+
+@dataclass
+class ReopenBox:
+    """The reopen form as typed, with why it was refused (``values`` re-fill it)."""
+
+    values: dict[str, Any]
+    errors: dict[str, str] = field(default_factory=dict)
+    findings: dict[str, list[Finding]] = field(default_factory=dict)
+
+
+def reopen_context(
+    request: Request,
+    session: Session,
+    user: User,
+    incident: Incident,
+    now: dt.datetime,
+    box: ReopenBox | None,
+) -> dict[str, Any]:
+    """What the record page needs for the reopen form: shown to seniors on a resolved incident.
+
+    Starts from the ``reopened`` template (R11) with the cadence's next update.
+    """
+    if incident.status != "resolved" or not team_rules.can(user.role, "incident.reopen"):
+        return {"reopen_values": None}
+    if box is None:
+        settings = settings_of(request)
+        texts, next_at = lifecycle.reopen_draft(session, settings, incident, now)
+        box = ReopenBox(
+            values={
+                "status": "investigating",
+                "body_ja": texts["ja"],
+                "body_en": texts["en"],
+                "next_update_at": forms.input_value(next_at, settings.timezone),
+            }
+        )
+    return {
+        "reopen_values": box.values,
+        "reopen_errors": box.errors,
+        "reopen_findings": box.findings,
+        "reopen_statuses": lifecycle.REOPEN_STATUSES,
+    }
 
 
 def _record_page(
@@ -55,9 +108,16 @@ def correct_times(
     zone = settings.timezone
     started = forms.parse_time(parsed, form, "started_at", zone, happened=True)
     recovered = forms.parse_time(parsed, form, "resolved_at", zone, happened=True)
+    # The form shows times to the minute: a time sent back as shown is not a correction.
+    if values["started_at"] == forms.input_value(incident.started_at, zone):
+        started = None
+    if values["resolved_at"] == forms.input_value(incident.resolved_at, zone):
+        recovered = None
     if not parsed.ok:
         errors = translate_errors(request, parsed.errors)
         return _record_page(request, session, user, ref, status=422, values=values, errors=errors)
+    if started is None and recovered is None:
+        return redirect(f"/console/incidents/{incident.reference}")  # nothing to correct
     try:
         lifecycle.correct_times(
             session, settings, incident, started_at=started, resolved_at=recovered, actor=user.actor
@@ -70,4 +130,47 @@ def correct_times(
         )
     session.commit()
     flash(request, N_("The times were corrected."))
+    return redirect(f"/console/incidents/{incident.reference}")
+
+
+@router.post("/console/incidents/{ref}/reopen", response_class=HTMLResponse)
+def reopen_incident(
+    request: Request, session: DbSession, user: Senior, ref: str, form: PostedForm
+) -> Response:
+    """Reopen a resolved incident that came back (senior or above, box ticked; R5, R22)."""
+    from anshin.incidents.views import record_page
+
+    settings = settings_of(request)
+    incident = service.get(session, ref)
+    values = form.values()
+    if not confirm.confirmed(form):
+        box = ReopenBox(values, errors=confirm.error(request))
+        return record_page(request, session, user, incident, status=422, reopen=box)
+    parsed = forms.Parsed(values=values)
+    promised = forms.parse_time(parsed, form, "next_update_at", settings.timezone)
+    if not parsed.ok:
+        box = ReopenBox(values, errors=translate_errors(request, parsed.errors))
+        return record_page(request, session, user, incident, status=422, reopen=box)
+    try:
+        lifecycle.reopen(
+            session,
+            settings,
+            incident,
+            body_ja=form.raw("body_ja"),
+            body_en=form.raw("body_en") or None,
+            status=form.get("status") or "investigating",
+            next_update_at=promised,
+            actor=user.actor,
+            actor_role=user.role,
+            override_reason=form.raw("override_reason").strip() or None,
+            now=utcnow(),
+        )
+    except AnshinError as exc:
+        session.rollback()
+        findings = exc.findings if isinstance(exc, notices.MessageCheckFailed) else {}
+        box = ReopenBox(values, errors=error_for(request, exc), findings=findings)
+        incident = service.get(session, ref)
+        return record_page(request, session, user, incident, status=exc.status, reopen=box)
+    session.commit()
+    flash(request, N_("Incident reopened and the reopened notice published."))
     return redirect(f"/console/incidents/{incident.reference}")

@@ -120,6 +120,19 @@ class ResolveCreate(_In):
     resolved_at: Time | None = None
 
 
+class ReopenCreate(_In):
+    """Reopen a resolved incident (senior or above): the ``reopened`` notice and the new status.
+
+    Without ``body_ja`` the ``reopened`` template's texts are used (both languages).
+    """
+
+    body_ja: Text | None = _text()
+    body_en: Text | None = _text()
+    status: Text = _choice(("investigating", "identified"), "investigating")
+    next_update_at: Time | None = None
+    override_reason: Text | None = _text()
+
+
 class TimesPatch(_In):
     """Corrected start and recovery times (R1, R7): only the times sent change."""
 

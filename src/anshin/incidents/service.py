@@ -162,7 +162,7 @@ def publish_update(
         )
     if kind is None:
         kind = "first_notice" if not incident.public_updates and audience == "public" else "update"
-    if kind not in rules.UPDATE_KINDS or kind == "resolution":
+    if kind not in rules.OPEN_UPDATE_KINDS:
         raise InvalidInput(N_("Unknown update kind: {value}."), field="kind", value=kind)
     if audience == "public":
         notices.gate(

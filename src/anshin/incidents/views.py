@@ -187,6 +187,7 @@ def _detail(
     kind: str | None = None,
     times_values: dict[str, Any] | None = None,
     times_errors: dict[str, str] | None = None,
+    reopen: lifecycle_views.ReopenBox | None = None,
 ) -> HTMLResponse:
     """The shared record (R2): facts, timeline with delivery, event log, clock, compose box.
 
@@ -230,6 +231,7 @@ def _detail(
         no_news_warning=confirm.no_news_warning(settings, incident, now) if open_ else None,
         times_values=times_values,
         times_errors=times_errors,
+        **lifecycle_views.reopen_context(request, session, user, incident, now, reopen),
     )
 
 

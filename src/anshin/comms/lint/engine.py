@@ -19,10 +19,11 @@ from anshin.comms.lint.segment import prepare
 
 # R12: messages to customers we have let down carry an apology.
 APOLOGY_KINDS = frozenset(
-    {"first_notice", "update", "no_news_update", "resolution", "inquiry_reply"}
+    {"first_notice", "update", "no_news_update", "resolution", "reopened", "inquiry_reply"}
 )
-# R3/R5: every notice and update says when the next one comes — even with no news.
-NEXT_UPDATE_KINDS = frozenset({"first_notice", "update", "no_news_update"})
+# R3/R5: every notice and update says when the next one comes — even with no news,
+# and when a resolved incident comes back (the cadence starts again).
+NEXT_UPDATE_KINDS = frozenset({"first_notice", "update", "no_news_update", "reopened"})
 # R13: kinds that speak to customers affected right now (not announcements).
 EMPATHY_KINDS = frozenset(
     {
@@ -30,6 +31,7 @@ EMPATHY_KINDS = frozenset(
         "update",
         "no_news_update",
         "resolution",
+        "reopened",
         "inquiry_ack",
         "inquiry_reply",
         "key_client_followup",
