@@ -190,6 +190,11 @@ def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]
                 "override_reason": "text",
             },
         ),
+        ("POST", "/console/incidents/{ref}/report"): (
+            f"/console/incidents/{ref}/report",
+            {"body_ja": RESOLUTION_JA, "confirm": "yes"},
+            {"body_ja": "text", "body_en": "text", "override_reason": "text"},
+        ),
         ("POST", "/console/incidents/{ref}/times"): (
             f"/console/incidents/{ref}/times",
             {"started_at": (NEXT_WEEK - dt.timedelta(days=14)).strftime("%Y-%m-%dT%H:%M")},

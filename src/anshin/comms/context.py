@@ -26,6 +26,7 @@ from anshin.config import Settings
 from anshin.errors import InvalidInput
 from anshin.i18n import N_
 from anshin.incidents import rules as incident_rules
+from anshin.incidents import time_rules
 from anshin.incidents.models import (
     Incident,
     Maintenance,
@@ -33,7 +34,7 @@ from anshin.incidents.models import (
 from anshin.timefmt import format_local
 
 # R7: the report is promised for this many days after the resolution notice.
-REPORT_DAYS = 7
+REPORT_DAYS = time_rules.REPORT_DAYS
 # R15/R18: an acknowledged inquiry gets its reply by this time unless the agent says otherwise.
 INQUIRY_REPLY_HOURS = 2
 
@@ -207,7 +208,8 @@ def incident_context(
             now, incident.severity, settings.cadence_minutes()
         )
     end = incident.resolved_at or now
-    report_due_at = report_due_at or end + dt.timedelta(days=REPORT_DAYS)
+    # The date the resolution notice promised once it is recorded (R7), else the default.
+    report_due_at = report_due_at or incident.report_due_at or end + dt.timedelta(days=REPORT_DAYS)
     public = incident.public_updates
     count = incident.estimated_affected_customers
     if count is None:

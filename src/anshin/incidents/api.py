@@ -36,6 +36,7 @@ from anshin.incidents.schemas import (
     MaintenanceStatusIn,
     NoNewsDraftOut,
     ReopenCreate,
+    ReportCreate,
     ResolveCreate,
     TimesPatch,
     UpdateCreate,
@@ -211,6 +212,7 @@ def resolve(
         actor_role=user.role,
         override_reason=body.override_reason,
         resolved_at=to_utc(body.resolved_at, settings.timezone, field="resolved_at", happened=True),
+        report_due_at=to_utc(body.report_due_at, settings.timezone, field="report_due_at"),
     )
     session.commit()
     return incident_out(incident, settings)
@@ -237,6 +239,33 @@ def reopen(
         body_en=body_en,
         status=body.status,
         next_update_at=promised,
+        actor=user.actor,
+        actor_role=user.role,
+        override_reason=body.override_reason,
+        now=now,
+    )
+    session.commit()
+    return incident_out(incident, settings, now)
+
+
+@router.post("/incidents/{ref}/report", response_model=IncidentOut)
+def publish_report(
+    request: Request, session: DbSession, user: Operator, ref: Ref, body: ReportCreate
+) -> IncidentOut:
+    """Announce the report the resolution notice promised (R8); clears the due item (R7)."""
+    settings = _settings(request)
+    now = utcnow()
+    incident = service.get(session, ref)
+    body_ja, body_en = body.body_ja, body.body_en
+    if body_ja is None:
+        texts = lifecycle.report_draft(session, settings, incident, now)
+        body_ja, body_en = texts["ja"], body_en or texts["en"]
+    lifecycle.publish_report(
+        session,
+        settings,
+        incident,
+        body_ja=body_ja,
+        body_en=body_en,
         actor=user.actor,
         actor_role=user.role,
         override_reason=body.override_reason,

@@ -302,11 +302,15 @@ def resolve(
     resolved_at: str | None = typer.Option(
         None, "--resolved-at", help="When the service actually recovered (default: now)."
     ),
+    report_due_at: str | None = typer.Option(
+        None, "--report-due-at", help="When the report is promised (default: 7 days later)."
+    ),
     fmt: str = FORMAT,
 ) -> None:
     """Resolve the incident with a resolution notice; its components recover (R7)."""
     settings = load_settings()
     recovered = parse_time(resolved_at, settings, "--resolved-at", happened=True)
+    report_due = parse_time(report_due_at, settings, "--report-due-at")
     with open_session(settings) as session:
         incident = service.get(session, ref)
         service.resolve(
@@ -319,6 +323,7 @@ def resolve(
             actor_role=CLI_ROLE,
             override_reason=override_reason,
             resolved_at=recovered,
+            report_due_at=report_due,
         )
         session.commit()
         result = incident_out(incident, settings)

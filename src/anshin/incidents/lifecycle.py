@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anshin import events
@@ -217,3 +218,105 @@ def reopen_draft(
         for locale in LOCALES
     }
     return texts, next_at
+
+
+def publish_report(
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    *,
+    body_ja: str,
+    body_en: str | None = None,
+    actor: str,
+    actor_role: str = "operator",
+    override_reason: str | None = None,
+    now: dt.datetime | None = None,
+) -> IncidentUpdate:
+    """R8: the report notice keeps the resolution notice's promise (R7) and clears the due item.
+
+    Only a resolved incident has a report to announce. The notice is checked
+    and queued for every subscriber like any public message.
+    """
+    now = now or utcnow()
+    lock_for_update(session, incident)
+    if incident.status != rules.IncidentStatus.RESOLVED:
+        raise Conflict(N_("The report notice follows the resolution; resolve the incident first."))
+    text_ja = rules.check_text(body_ja, field="body_ja", limit=rules.TEXT_MAX, required=True)
+    text_en = rules.check_text(body_en, field="body_en", limit=rules.TEXT_MAX)
+    notices.gate(
+        session,
+        incident,
+        MessageKind.REPORT_NOTICE,
+        {"ja": text_ja, "en": text_en},
+        actor=actor,
+        actor_role=actor_role,
+        override_reason=override_reason,
+    )
+    update = IncidentUpdate(
+        incident=incident,
+        kind=MessageKind.REPORT_NOTICE,
+        status=rules.IncidentStatus.RESOLVED,
+        body_ja=text_ja or "",
+        body_en=text_en,
+        audience=rules.Audience.PUBLIC,
+        published_at=now,
+        next_update_at=None,
+        author=actor,
+    )
+    session.add(update)
+    before = {"report_due_at": incident.report_due_at, "report_published_at": None}
+    incident.report_published_at = now
+    incident.updated_at = now
+    session.flush()
+    events.record(
+        session,
+        actor=actor,
+        entity_type="incident",
+        entity_id=incident.id,
+        action="incident.report_notice",
+        before=before,
+        after={
+            "report_due_at": incident.report_due_at,
+            "report_published_at": now,
+            "update_id": update.id,
+        },
+    )
+    notices.send_update(session, settings, incident, update, actor=actor, now=now)
+    statuspage.publish(session, settings, now=now)
+    return update
+
+
+def report_draft(
+    session: Session, settings: Settings, incident: Incident, now: dt.datetime
+) -> dict[str, str]:
+    """The ``report_notice`` template's texts (ja, en), from the record (R8, R11)."""
+    return {
+        locale: comms.compose(
+            session, settings, incident, MessageKind.REPORT_NOTICE, locale, "status_page", now
+        ).text
+        for locale in LOCALES
+    }
+
+
+def reports_owed(session: Session, now: dt.datetime) -> list[tuple[Incident, time_rules.ReportDue]]:
+    """Resolved incidents whose promised report is not published yet, soonest due first (R7)."""
+    rows = session.scalars(
+        select(Incident)
+        .where(
+            Incident.status == rules.IncidentStatus.RESOLVED,
+            Incident.report_due_at.is_not(None),
+            Incident.report_published_at.is_(None),
+        )
+        .order_by(Incident.report_due_at)
+        .limit(200)
+    )
+    owed: list[tuple[Incident, time_rules.ReportDue]] = []
+    for incident in rows:
+        due = time_rules.report_due(
+            report_due_at=incident.report_due_at,
+            published_at=incident.report_published_at,
+            now=now,
+        )
+        if due is not None:
+            owed.append((incident, due))
+    return owed

@@ -84,7 +84,41 @@ def reopen(
     _show_incident(result, settings, fmt)
 
 
+def report(
+    ref: str = REF,
+    body_ja: str | None = typer.Option(
+        None, "--body-ja", help="The notice in Japanese (default: the report_notice template)."
+    ),
+    body_en: str | None = typer.Option(None, "--body-en", help="The notice in English."),
+    override_reason: str | None = OVERRIDE_REASON,
+    fmt: str = FORMAT,
+) -> None:
+    """Announce the report the resolution notice promised (R8); clears the due item."""
+    settings = load_settings()
+    now = utcnow()
+    with open_session(settings) as session:
+        incident = service.get(session, ref)
+        if body_ja is None:
+            texts = lifecycle.report_draft(session, settings, incident, now)
+            body_ja, body_en = texts["ja"], body_en or texts["en"]
+        lifecycle.publish_report(
+            session,
+            settings,
+            incident,
+            body_ja=body_ja,
+            body_en=body_en,
+            actor=actor(),
+            actor_role=CLI_ROLE,
+            override_reason=override_reason,
+            now=now,
+        )
+        session.commit()
+        result = incident_out(incident, settings, now)
+    _show_incident(result, settings, fmt)
+
+
 def add_commands(app: typer.Typer) -> None:
-    """Add ``times`` and ``reopen`` to the ``incident`` group."""
+    """Add ``times``, ``reopen`` and ``report`` to the ``incident`` group."""
     app.command("times")(times)
     app.command("reopen")(reopen)
+    app.command("report")(report)

@@ -24,7 +24,7 @@ from anshin.comms.lint import Finding
 from anshin.db import utcnow
 from anshin.errors import AnshinError
 from anshin.i18n import N_
-from anshin.incidents import confirm, forms, lifecycle, notices, service
+from anshin.incidents import confirm, forms, lifecycle, notices, service, time_rules
 from anshin.incidents.models import Incident
 from anshin.team import rules as team_rules
 from anshin.team.models import User
@@ -56,10 +56,24 @@ def reopen_context(
 
     Starts from the ``reopened`` template (R11) with the cadence's next update.
     """
-    if incident.status != "resolved" or not team_rules.can(user.role, "incident.reopen"):
-        return {"reopen_values": None}
+    if incident.status != "resolved":
+        return {"reopen_values": None, "report_values": None}
+    settings = settings_of(request)
+    report = {
+        "report_due": time_rules.report_due(
+            report_due_at=incident.report_due_at,
+            published_at=incident.report_published_at,
+            now=now,
+        ),
+        "report_values": (
+            None
+            if incident.report_published_at
+            else lifecycle.report_draft(session, settings, incident, now)
+        ),
+    }
+    if not team_rules.can(user.role, "incident.reopen"):
+        return {"reopen_values": None, **report}
     if box is None:
-        settings = settings_of(request)
         texts, next_at = lifecycle.reopen_draft(session, settings, incident, now)
         box = ReopenBox(
             values={
@@ -74,6 +88,7 @@ def reopen_context(
         "reopen_errors": box.errors,
         "reopen_findings": box.findings,
         "reopen_statuses": lifecycle.REOPEN_STATUSES,
+        **report,
     }
 
 
@@ -173,4 +188,38 @@ def reopen_incident(
         return record_page(request, session, user, incident, status=exc.status, reopen=box)
     session.commit()
     flash(request, N_("Incident reopened and the reopened notice published."))
+    return redirect(f"/console/incidents/{incident.reference}")
+
+
+@router.post("/console/incidents/{ref}/report", response_class=HTMLResponse)
+def publish_report(
+    request: Request, session: DbSession, user: Operator, ref: str, form: PostedForm
+) -> Response:
+    """R8: announce the report the resolution notice promised (box ticked); clears its due item."""
+    from anshin.incidents.views import record_page
+
+    settings = settings_of(request)
+    incident = service.get(session, ref)
+    if not confirm.confirmed(form):
+        errors = confirm.error(request, "confirm_report")
+        return record_page(request, session, user, incident, status=422, errors=errors)
+    try:
+        lifecycle.publish_report(
+            session,
+            settings,
+            incident,
+            body_ja=form.raw("body_ja"),
+            body_en=form.raw("body_en") or None,
+            actor=user.actor,
+            actor_role=user.role,
+            override_reason=form.raw("override_reason").strip() or None,
+            now=utcnow(),
+        )
+    except AnshinError as exc:
+        session.rollback()
+        incident = service.get(session, ref)
+        errors = error_for(request, exc, "confirm_report")
+        return record_page(request, session, user, incident, status=exc.status, errors=errors)
+    session.commit()
+    flash(request, N_("Report notice published."))
     return redirect(f"/console/incidents/{incident.reference}")

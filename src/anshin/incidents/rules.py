@@ -73,6 +73,7 @@ UPDATE_KINDS: tuple[str, ...] = (
     MessageKind.NO_NEWS_UPDATE,
     MessageKind.RESOLUTION,
     MessageKind.REOPENED,
+    MessageKind.REPORT_NOTICE,
 )
 # What an open incident's compose box publishes (resolving and reopening have their own steps).
 OPEN_UPDATE_KINDS: tuple[str, ...] = (

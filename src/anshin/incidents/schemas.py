@@ -118,6 +118,15 @@ class ResolveCreate(_In):
     body_en: Text | None = _text()
     override_reason: Text | None = _text()
     resolved_at: Time | None = None
+    report_due_at: Time | None = None
+
+
+class ReportCreate(_In):
+    """The report notice (R8); without ``body_ja`` the ``report_notice`` template's texts."""
+
+    body_ja: Text | None = _text()
+    body_en: Text | None = _text()
+    override_reason: Text | None = _text()
 
 
 class ReopenCreate(_In):
@@ -216,6 +225,8 @@ class IncidentOut(BaseModel):
     detected_at: dt.datetime
     declared_at: dt.datetime
     resolved_at: dt.datetime | None
+    report_due_at: dt.datetime | None = None
+    report_published_at: dt.datetime | None = None
     estimated_affected_customers: int | None
     estimated_recovery_at: dt.datetime | None
     recovery_confirmed: bool
@@ -335,6 +346,8 @@ def incident_out(incident: Incident, settings: Settings, now: Time | None = None
         detected_at=_zz(incident.detected_at, zone),
         declared_at=_zz(incident.declared_at, zone),
         resolved_at=_z(incident.resolved_at, zone),
+        report_due_at=_z(incident.report_due_at, zone),
+        report_published_at=_z(incident.report_published_at, zone),
         estimated_affected_customers=incident.estimated_affected_customers,
         estimated_recovery_at=_z(incident.estimated_recovery_at, zone),
         recovery_confirmed=incident.recovery_confirmed,

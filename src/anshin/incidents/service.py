@@ -223,6 +223,7 @@ def resolve(
     actor_role: str = "operator",
     override_reason: str | None = None,
     resolved_at: dt.datetime | None = None,
+    report_due_at: dt.datetime | None = None,
     now: dt.datetime | None = None,
 ) -> IncidentUpdate:
     """Close the incident with a resolution notice and restore its components (R7).
@@ -230,7 +231,10 @@ def resolve(
     The notice is checked (R12: it apologises) and queued for every
     subscriber in this transaction, like any public update. ``resolved_at`` is
     when the service actually recovered (not before the start, not in the
-    future); the moment of publishing when not given.
+    future); the moment of publishing when not given. ``report_due_at`` is the
+    date the notice promises the report by (default: the template's, 7 days
+    after the recovery); the dashboard counts down to it until the report
+    notice is published.
     """
     now = now or utcnow()
     # Concurrency: two resolves at once give one resolution notice (see publish_update).
@@ -239,6 +243,11 @@ def resolve(
         raise Conflict(N_("This incident is already resolved; it takes no more updates."))
     recovered = time_rules.check_recovery_time(
         resolved_at or now, started_at=incident.started_at, now=now
+    )
+    report_due = (
+        time_rules.check_report_due(report_due_at, recovered_at=recovered)
+        if report_due_at is not None
+        else time_rules.report_due_at(recovered, settings.timezone)
     )
     text_ja = rules.check_text(body_ja, field="body_ja", limit=rules.TEXT_MAX, required=True)
     text_en = rules.check_text(body_en, field="body_en", limit=rules.TEXT_MAX)
@@ -266,6 +275,8 @@ def resolve(
     session.add(update)
     incident.status = "resolved"
     incident.resolved_at = recovered
+    incident.report_due_at = report_due
+    incident.report_published_at = None
     incident.updated_at = now
     session.flush()
     events.record(

@@ -33,6 +33,7 @@ from anshin.incidents import (
     confirm,
     detail,
     forms,
+    lifecycle,
     lifecycle_views,
     notices,
     nudge_views,
@@ -85,6 +86,7 @@ def _dashboard_context(session: Session, settings: Settings) -> dict[str, Any]:
     ]
     return {
         "rows": _open_rows(session, settings, now),
+        "reports": lifecycle.reports_owed(session, now),
         "resolved": resolved[:RECENTLY_RESOLVED],
         "now": now,
         "first_notice_minutes": settings.first_notice_minutes,
