@@ -226,5 +226,6 @@ def test_the_console_reopens_after_the_box_is_ticked(settings: Settings, session
     after = text_of(client.get(location).text)
     assert "インシデントを再開し、再発のお知らせを公開しました。" in after
     assert "再開・再発のお知らせを公開" in after  # the event log
+    assert '<span class="badge kind">再発のお知らせ</span>' in client.get(location).text
     session.expire_all()
     assert session.get(Incident, incident.id).status == "investigating"  # type: ignore[union-attr]

@@ -171,6 +171,8 @@ def test_the_dashboard_counts_down_to_the_report_and_turns_red(
     assert "Report notice published." in record  # the flash
     assert "Report notice published 2026" in record or "Report notice published 20" in record
     assert 'id="reports"' not in client.get("/console").text
+    page = client.get(f"/console/incidents/{incident.reference}?lang=ja").text
+    assert '<span class="badge kind">報告書公開のお知らせ</span>' in page
 
 
 def test_the_api_and_the_cli_publish_the_report(
