@@ -1,4 +1,4 @@
-"""An incident's life after the fact: correcting its start and recovery times, reopening it.
+"""An incident's life after the fact: its times, reopening it, the report it promised.
 
 ``service`` declares, publishes and resolves; this module changes what those
 steps recorded when the facts turn out otherwise:
@@ -9,7 +9,10 @@ steps recorded when the facts turn out otherwise:
   after;
 * a resolved incident that comes back is reopened by a senior: its
   components are down again, customers get a ``reopened`` notice (checked
-  like any other, R3, R12–R16), and the update cadence starts again (R5).
+  like any other, R3, R12–R16), and the update cadence starts again (R5);
+* the resolution notice promises a report by a date (R7): the report notice
+  (R8) keeps that promise and clears the dashboard's due item
+  (:func:`reports_owed`).
 
 Each function takes the caller's session, writes rows and an event in one
 transaction and republishes the status page; the caller commits.
