@@ -183,3 +183,55 @@ def test_publishing_a_text_whose_time_differs_is_refused_with_a_clear_message(
         now=now,
     )
     assert update.next_update_at == AT_1345
+
+
+def test_the_promised_time_becomes_the_next_such_moment() -> None:
+    from anshin.comms.lint.promise import text_next_update
+
+    now = dt.datetime(2026, 12, 6, 13, 4, tzinfo=JST)
+    ja, en = load("ja"), load("en")
+    assert text_next_update("次回は13:45までにお知らせします。", ja, now, "Asia/Tokyo") == AT_1345
+    assert text_next_update("Next update at 1:45 pm.", en, now, "Asia/Tokyo") == AT_1345
+    # 「9:00」 is the 24-hour clock and already past today: tomorrow morning.
+    tomorrow = text_next_update("次回は9:00までにお知らせします。", ja, now, "Asia/Tokyo")
+    assert tomorrow == dt.datetime(2026, 12, 7, 9, 0, tzinfo=JST)
+    assert text_next_update("現在確認中です。", ja, now, "Asia/Tokyo") is None
+
+
+def test_the_compose_box_offers_the_time_from_the_text(
+    session: Session, settings: Settings
+) -> None:
+    from test_console_support import client_for, login, seed
+
+    seed(settings)
+    client = client_for(settings)
+    token = login(client, "operator")
+    incident = service.declare(
+        session,
+        settings,
+        service.IncidentInput(
+            title="ログインできない障害", severity="sev2", components=["ログイン"]
+        ),
+        actor=ACTOR,
+    )
+    session.commit()
+    base = f"/console/incidents/{incident.reference}"
+    later = (dt.datetime.now(JST) + dt.timedelta(minutes=50)).replace(second=0, microsecond=0)
+    sooner = later - dt.timedelta(minutes=20)
+    text = notice_ja("ログインできません。", next_at=f"{sooner:%H:%M}")
+    form = {
+        "kind": "first_notice",
+        "status": "investigating",
+        "audience": "public",
+        "body_ja": text,
+        "next_update_at": f"{later:%Y-%m-%dT%H:%M}",
+    }
+    headers = {"X-CSRF-Token": token, "HX-Request": "true"}
+    checked = client.post(f"{base}/check", data=form, headers=headers)
+    assert checked.status_code == 200
+    assert 'data-rule="next-update-mismatch"' in checked.text or RULE in checked.text
+    assert "本文の時刻を次回の続報期限にする" in checked.text
+    taken = client.post(f"{base}/take-time", data=form, headers=headers)
+    assert taken.status_code == 200, taken.text
+    assert f'value="{sooner:%Y-%m-%dT%H:%M}"' in taken.text
+    assert "本文の時刻を次回の続報期限にする" not in taken.text  # they agree now

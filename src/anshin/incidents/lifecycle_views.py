@@ -20,17 +20,25 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from anshin.comms.lint import Finding
+from anshin.comms.lint import Finding, promise
+from anshin.comms.lint.lexicon import load
 from anshin.db import utcnow
-from anshin.errors import AnshinError
+from anshin.errors import AnshinError, Conflict
 from anshin.i18n import N_
-from anshin.incidents import confirm, forms, lifecycle, notices, service, time_rules
+from anshin.incidents import confirm, detail, forms, lifecycle, notices, service, time_rules
 from anshin.incidents.models import Incident
 from anshin.team import rules as team_rules
 from anshin.team.models import User
 from anshin.web.auth import DbSession, Operator, Senior
 from anshin.web.deps import settings_of
-from anshin.web.views_helpers import PostedForm, error_for, flash, redirect, translate_errors
+from anshin.web.views_helpers import (
+    PostedForm,
+    error_for,
+    flash,
+    partial,
+    redirect,
+    translate_errors,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -223,3 +231,37 @@ def publish_report(
     session.commit()
     flash(request, N_("Report notice published."))
     return redirect(f"/console/incidents/{incident.reference}")
+
+
+@router.post("/console/incidents/{ref}/take-time", response_class=HTMLResponse)
+def take_time_from_text(
+    request: Request, session: DbSession, user: Operator, ref: str, form: PostedForm
+) -> Response:
+    """R5: the compose box again, its next-update field set to the time the text promises.
+
+    Offered beside a ``next-update-mismatch`` finding: the text and the record
+    then agree. Nothing is written; a text promising no time leaves the field.
+    """
+    settings = settings_of(request)
+    incident = service.get(session, ref)
+    if incident.status == "resolved":
+        raise Conflict(N_("This incident is already resolved; it takes no more updates."))
+    values = form.values()
+    now = utcnow()
+    for locale in ("ja", "en"):
+        promised = promise.text_next_update(
+            str(values.get(f"body_{locale}") or ""), load(locale), now, settings.timezone
+        )
+        if promised is not None:
+            values["next_update_at"] = forms.input_value(promised, settings.timezone)
+            break
+    findings = detail.check(incident, values, settings.timezone)
+    return partial(
+        request,
+        user,
+        "incidents/_compose.html",
+        incident=incident,
+        values=values,
+        errors={},
+        **detail.compose_context(user, incident, values, findings),
+    )

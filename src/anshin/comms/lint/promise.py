@@ -20,11 +20,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from anshin.comms.lint.finding import Finding
 from anshin.comms.lint.lexicon import Lexicon
 from anshin.comms.lint.messages import default
-from anshin.comms.lint.segment import Prepared
+from anshin.comms.lint.segment import Prepared, prepare
 
 RULE = "next-update-mismatch"
 
@@ -118,7 +119,9 @@ def _ja_times(sentence: str, lex: Lexicon) -> list[tuple[int, int, int, int, boo
         hour = _hour(int(match.group("h")), match.group("ampm"))
         if hour is None or minute > 59:
             continue
-        found.append((match.start(), match.end(), hour[0], minute, hour[1]))
+        # 「9:00」 in a Japanese notice is the 24-hour clock; 「1時45分」 may mean 13:45.
+        twelve = hour[1] and match.group("m") is None
+        found.append((match.start(), match.end(), hour[0], minute, twelve))
     return found
 
 
@@ -176,3 +179,35 @@ def next_update_mismatch(
         message, suggestion = default(RULE, lex.locale, term=promised.label, expected=expected)
         findings.append(Finding(RULE, "error", promised.start, promised.end, message, suggestion))
     return findings
+
+
+def next_occurrence(promised: PromisedTime, now_local: dt.datetime) -> dt.datetime:
+    """The first moment at or after ``now_local`` showing the promised clock time.
+
+    A notice written at 13:05 saying 「13:45までに」 means today; one written
+    at 23:50 saying "by 0:30" means tomorrow. A time without a.m./p.m. takes
+    whichever half of the day comes first.
+    """
+    hours = (
+        [promised.hour % 12, promised.hour % 12 + 12] if promised.twelve_hour else [promised.hour]
+    )
+    base = now_local.replace(second=0, microsecond=0)
+    found: list[dt.datetime] = []
+    for hour in hours:
+        candidate = base.replace(hour=hour, minute=promised.minute)
+        if candidate < base:
+            candidate += dt.timedelta(days=1)
+        found.append(candidate)
+    return min(found)
+
+
+def text_next_update(text: str, lex: Lexicon, now: dt.datetime, zone: str) -> dt.datetime | None:
+    """The next-update time a text promises, as the next such moment in ``zone`` (None if none).
+
+    The compose box offers it for its next-update field, so the record and the
+    text agree (``next-update-mismatch``).
+    """
+    found = promised_times(prepare(text, lex.locale), lex)
+    if not found:
+        return None
+    return next_occurrence(found[0], now.astimezone(ZoneInfo(zone)))
