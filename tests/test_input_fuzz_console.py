@@ -195,6 +195,11 @@ def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]
             {"body_ja": RESOLUTION_JA, "confirm": "yes"},
             {"body_ja": "text", "body_en": "text", "override_reason": "text"},
         ),
+        ("POST", "/console/incidents/{ref}/take-time"): (
+            f"/console/incidents/{ref}/take-time",
+            {"body_ja": UPDATE_JA, "kind": "update"},
+            {"body_ja": "text", "body_en": "text", "kind": "text", "next_update_at": "text"},
+        ),
         ("POST", "/console/incidents/{ref}/times"): (
             f"/console/incidents/{ref}/times",
             {"started_at": (NEXT_WEEK - dt.timedelta(days=14)).strftime("%Y-%m-%dT%H:%M")},
