@@ -103,8 +103,36 @@ def commands(
                 "body_ja": "text",
                 "body_en": "text",
                 "override_reason": "text",
+                "resolved_at": "time",
+                "report_due_at": "time",
                 **FORMAT,
             },
+        ),
+        "incident reopen": (
+            {"ref": world.to_resolve},
+            {
+                "ref": "ref",
+                "body_ja": "text",
+                "body_en": "text",
+                "status": "text",
+                "next_update_at": "time",
+                "override_reason": "text",
+                **FORMAT,
+            },
+        ),
+        "incident report": (
+            {"ref": world.to_resolve},
+            {
+                "ref": "ref",
+                "body_ja": "text",
+                "body_en": "text",
+                "override_reason": "text",
+                **FORMAT,
+            },
+        ),
+        "incident times": (
+            {"ref": world.incident, "started_at": "2020-01-01T00:00"},
+            {"ref": "ref", "started_at": "time", "resolved_at": "time", **FORMAT},
         ),
         "incident show": ({"ref": world.incident}, {"ref": "ref", **FORMAT}),
         "incident update": (

@@ -51,7 +51,15 @@ def valid_bodies() -> dict[tuple[str, str], dict[str, Any]]:
             "body_en": UPDATE_EN,
             "status": "identified",
         },
-        ("POST", "/api/incidents/{ref}/resolve"): {"body_ja": RESOLUTION_JA},
+        ("POST", "/api/incidents/{ref}/resolve"): {
+            "body_ja": RESOLUTION_JA,
+            "report_due_at": NEXT_WEEK.isoformat(),
+        },
+        ("POST", "/api/incidents/{ref}/reopen"): {"status": "investigating"},
+        ("POST", "/api/incidents/{ref}/report"): {"body_ja": RESOLUTION_JA},
+        ("POST", "/api/incidents/{ref}/times"): {
+            "started_at": (NEXT_WEEK - dt.timedelta(days=14)).isoformat()
+        },
         ("POST", "/api/components"): {"name": "新しい部品"},
         ("POST", "/api/maintenances"): {
             "title": "定期メンテナンス",

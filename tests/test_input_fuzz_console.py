@@ -193,7 +193,38 @@ def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]
         ("POST", "/console/incidents/{ref}/resolve"): (
             f"/console/incidents/{other}/resolve",
             {"body_ja": RESOLUTION_JA},
+            {
+                "body_ja": "text",
+                "body_en": "text",
+                "override_reason": "text",
+                "resolved_at": "time",
+            },
+        ),
+        ("POST", "/console/incidents/{ref}/reopen"): (
+            f"/console/incidents/{ref}/reopen",
+            {"status": "investigating", "body_ja": UPDATE_JA, "confirm": "yes"},
+            {
+                "status": "text",
+                "body_ja": "text",
+                "body_en": "text",
+                "next_update_at": "time",
+                "override_reason": "text",
+            },
+        ),
+        ("POST", "/console/incidents/{ref}/report"): (
+            f"/console/incidents/{ref}/report",
+            {"body_ja": RESOLUTION_JA, "confirm": "yes"},
             {"body_ja": "text", "body_en": "text", "override_reason": "text"},
+        ),
+        ("POST", "/console/incidents/{ref}/take-time"): (
+            f"/console/incidents/{ref}/take-time",
+            {"body_ja": UPDATE_JA, "kind": "update"},
+            {"body_ja": "text", "body_en": "text", "kind": "text", "next_update_at": "text"},
+        ),
+        ("POST", "/console/incidents/{ref}/times"): (
+            f"/console/incidents/{ref}/times",
+            {"started_at": (NEXT_WEEK - dt.timedelta(days=14)).strftime("%Y-%m-%dT%H:%M")},
+            {"started_at": "time", "resolved_at": "time"},
         ),
         ("POST", "/console/incidents/{ref}/edit"): (
             f"/console/incidents/{ref}/edit",

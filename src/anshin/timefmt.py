@@ -28,3 +28,25 @@ def format_local(value: dt.datetime | None, zone: str, locale: str = "ja") -> st
     if locale == "ja":
         return f"{local:%Y/%m/%d %H:%M} ({abbreviation})"
     return f"{local:%Y-%m-%d %H:%M} {abbreviation}"
+
+
+def clock_local(value: dt.datetime | None, zone: str) -> str:
+    """HH:MM in the team's zone: the clock time a notice promised (「13:45までに」)."""
+    local = to_zone(value, zone)
+    return f"{local:%H:%M}" if local else ""
+
+
+def input_local(value: dt.datetime | None, zone: str) -> str:
+    """A stored time as a ``datetime-local`` input value in the team's zone."""
+    local = to_zone(value, zone)
+    return f"{local:%Y-%m-%dT%H:%M}" if local else ""
+
+
+def parse_stored(value: dt.datetime | str | None) -> dt.datetime | None:
+    """A time as the event log keeps it (ISO 8601 text) back as a datetime; None stays None."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None

@@ -22,9 +22,10 @@ from anshin.incidents import maintenance, service
 
 pytestmark = pytest.mark.browser
 UPDATE_TEXT = "認証サーバーの切り替えを行い、一部のお客様はログインできるようになりました。"
+# The English update promises the time in the form's next-update field (next-update-mismatch).
 UPDATE_EN = (
     "We switched the authentication servers, and some customers can sign in again. "
-    "We are sorry for the trouble this is causing. We will post the next update by 16:00 JST."
+    "We are sorry for the trouble this is causing. We will post the next update by {time} JST."
 )
 
 
@@ -108,7 +109,8 @@ def test_declare_publish_first_notice_and_update_reach_the_status_page(
     page.locator("input[name=status][value=identified]").check()
     template = page.locator("#body_ja").input_value()  # the update template, checked
     page.locator("#body_ja").fill(UPDATE_TEXT + "\n" + template)
-    page.locator("#body_en").fill(UPDATE_EN)
+    promised = page.locator("#next_update_at").input_value()[-5:]  # 2026-12-06T13:45
+    page.locator("#body_en").fill(UPDATE_EN.format(time=promised))
     page.get_by_role("button", name="続報を公開").click()
     expect(page.locator(".flash")).to_have_text("続報を公開しました。")
     expect(page.locator(".timeline > li")).to_have_count(2)

@@ -37,7 +37,7 @@ def test_template_list_edit_live_check_preview_and_save(
     expect(page.locator("h1")).to_have_text("文面テンプレート")
     first = page.locator("#kind-first_notice")
     expect(first.locator("h2")).to_contain_text("第一報")
-    expect(page.locator("section.panel[id^=kind-]")).to_have_count(10)
+    expect(page.locator("section.panel[id^=kind-]")).to_have_count(11)  # with the reopened notice
     email_ja = first.locator("tbody tr", has_text="日本語").filter(has_text="メール")
     expect(email_ja).to_have_count(1)
     expect(email_ja.locator("td").nth(1)).to_have_text("メール")  # the channel, not an address

@@ -36,6 +36,7 @@ from anshin.config import Settings
 from anshin.errors import InvalidInput
 from anshin.i18n import N_
 from anshin.incidents import rules as incident_rules
+from anshin.incidents import time_rules
 from anshin.incidents.models import (
     Incident,
     Maintenance,
@@ -43,7 +44,7 @@ from anshin.incidents.models import (
 from anshin.timefmt import format_local
 
 # R7: the report is promised for this many days after the resolution notice.
-REPORT_DAYS = 7
+REPORT_DAYS = time_rules.REPORT_DAYS
 # A promised next update is a time a person would write: down to the quarter hour
 # (never later than the cadence allows, R5); an estimate up to the half hour.
 PROMISE_ROUNDING_MINUTES = 15
@@ -254,7 +255,8 @@ def incident_context(
     if next_update_at is None and open_incident:
         next_update_at = promised_next_update_at(now, incident.severity, settings.cadence_minutes())
     end = incident.resolved_at or now
-    report_due_at = report_due_at or end + dt.timedelta(days=REPORT_DAYS)
+    # The date the resolution notice promised once it is recorded (R7), else the default.
+    report_due_at = report_due_at or incident.report_due_at or end + dt.timedelta(days=REPORT_DAYS)
     public = incident.public_updates
     count = incident.estimated_affected_customers if publish_affected else None
     if count is None:

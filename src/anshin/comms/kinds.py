@@ -18,6 +18,8 @@ class MessageKind(StrEnum):
     UPDATE = "update"
     NO_NEWS_UPDATE = "no_news_update"
     RESOLUTION = "resolution"
+    # A resolved incident that came back (the page and subscribers hear it again).
+    REOPENED = "reopened"
     REPORT_NOTICE = "report_notice"
     MAINTENANCE_NOTICE = "maintenance_notice"
     INQUIRY_ACK = "inquiry_ack"

@@ -22,14 +22,15 @@ import logging
 from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from anshin.comms.lint import KINDS, LOCALES, IncidentFacts, LexiconError, check, has_errors
+from anshin.config import Settings
 from anshin.errors import AnshinError
 from anshin.i18n import N_
-from anshin.inputs import StrictInput, Text
+from anshin.inputs import StrictInput, Text, Time
 from anshin.web.auth import Operator
 
 TEXT_MAX = 20_000
@@ -58,11 +59,20 @@ def avoid_expressions() -> Sequence[tuple[str, str]]:
     return ()
 
 
+def _team_zone(request: Request) -> str:
+    """The zone the text's clock times are read in: the app's, or the default one when
+    this router runs on its own (the editor's tests mount it alone)."""
+    settings = getattr(request.app.state, "settings", None)
+    return settings.timezone if isinstance(settings, Settings) else Settings().timezone
+
+
 class FactsIn(StrictInput):
-    """What the incident record says is confirmed (enables ``unconfirmed-as-fact``)."""
+    """What the incident record says is confirmed (enables ``unconfirmed-as-fact``), and
+    the next-update time the text will be published with (enables ``next-update-mismatch``)."""
 
     recovery_confirmed: bool = False
     cause_confirmed: bool = False
+    next_update_at: Time | None = None
 
 
 class LintRequest(StrictInput):
@@ -116,6 +126,7 @@ class LintResponse(BaseModel):
 
 @router.post("/api/lint", response_model=LintResponse)
 def lint(
+    request: Request,
     body: LintRequest,
     user: Operator,
     avoid: Annotated[Sequence[tuple[str, str]], Depends(avoid_expressions)],
@@ -126,6 +137,8 @@ def lint(
         facts = IncidentFacts(
             recovery_confirmed=body.facts.recovery_confirmed,
             cause_confirmed=body.facts.cause_confirmed,
+            next_update_at=body.facts.next_update_at,
+            timezone=_team_zone(request),
         )
     try:
         findings = check(

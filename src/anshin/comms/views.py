@@ -44,6 +44,7 @@ KIND_LABELS: dict[str, str] = {
     "update": N_("Update"),
     "no_news_update": N_("No-news update"),
     "resolution": N_("Resolution notice"),
+    "reopened": N_("Reopened"),
     "report_notice": N_("Report published"),
     "maintenance_notice": N_("Maintenance notice"),
     "inquiry_ack": N_("Inquiry received"),

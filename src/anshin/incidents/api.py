@@ -19,8 +19,8 @@ from anshin.db import utcnow
 from anshin.errors import InvalidInput
 from anshin.i18n import N_
 from anshin.incidents import components as component_service
+from anshin.incidents import lifecycle, rules, search, service
 from anshin.incidents import maintenance as maintenance_service
-from anshin.incidents import rules, search, service
 from anshin.incidents.arguments import patched_input, update_arguments
 from anshin.incidents.schemas import (
     ComponentCreate,
@@ -35,7 +35,10 @@ from anshin.incidents.schemas import (
     MaintenanceOut,
     MaintenanceStatusIn,
     NoNewsDraftOut,
+    ReopenCreate,
+    ReportCreate,
     ResolveCreate,
+    TimesPatch,
     UpdateCreate,
     component_out,
     incident_out,
@@ -208,6 +211,85 @@ def resolve(
         actor=user.actor,
         actor_role=user.role,
         override_reason=body.override_reason,
+        resolved_at=to_utc(body.resolved_at, settings.timezone, field="resolved_at", happened=True),
+        report_due_at=to_utc(body.report_due_at, settings.timezone, field="report_due_at"),
+    )
+    session.commit()
+    return incident_out(incident, settings)
+
+
+@router.post("/incidents/{ref}/reopen", response_model=IncidentOut)
+def reopen(
+    request: Request, session: DbSession, user: Senior, ref: Ref, body: ReopenCreate
+) -> IncidentOut:
+    """Reopen a resolved incident that came back (senior or above); the cadence restarts (R5)."""
+    settings = _settings(request)
+    now = utcnow()
+    incident = service.get(session, ref)
+    promised = to_utc(body.next_update_at, settings.timezone, field="next_update_at")
+    body_ja, body_en = body.body_ja, body.body_en
+    if body_ja is None:
+        texts, _ = lifecycle.reopen_draft(session, settings, incident, now, promised)
+        body_ja, body_en = texts["ja"], body_en or texts["en"]
+    lifecycle.reopen(
+        session,
+        settings,
+        incident,
+        body_ja=body_ja,
+        body_en=body_en,
+        status=body.status,
+        next_update_at=promised,
+        actor=user.actor,
+        actor_role=user.role,
+        override_reason=body.override_reason,
+        now=now,
+    )
+    session.commit()
+    return incident_out(incident, settings, now)
+
+
+@router.post("/incidents/{ref}/report", response_model=IncidentOut)
+def publish_report(
+    request: Request, session: DbSession, user: Operator, ref: Ref, body: ReportCreate
+) -> IncidentOut:
+    """Announce the report the resolution notice promised (R8); clears the due item (R7)."""
+    settings = _settings(request)
+    now = utcnow()
+    incident = service.get(session, ref)
+    body_ja, body_en = body.body_ja, body.body_en
+    if body_ja is None:
+        texts = lifecycle.report_draft(session, settings, incident, now)
+        body_ja, body_en = texts["ja"], body_en or texts["en"]
+    lifecycle.publish_report(
+        session,
+        settings,
+        incident,
+        body_ja=body_ja,
+        body_en=body_en,
+        actor=user.actor,
+        actor_role=user.role,
+        override_reason=body.override_reason,
+        now=now,
+    )
+    session.commit()
+    return incident_out(incident, settings, now)
+
+
+@router.post("/incidents/{ref}/times", response_model=IncidentOut)
+def correct_times(
+    request: Request, session: DbSession, user: Operator, ref: Ref, body: TimesPatch
+) -> IncidentOut:
+    """Correct when the outage started and when it recovered (R1, R7); each change is an event."""
+    settings = _settings(request)
+    zone = settings.timezone
+    incident = service.get(session, ref)
+    lifecycle.correct_times(
+        session,
+        settings,
+        incident,
+        started_at=to_utc(body.started_at, zone, field="started_at", happened=True),
+        resolved_at=to_utc(body.resolved_at, zone, field="resolved_at", happened=True),
+        actor=user.actor,
     )
     session.commit()
     return incident_out(incident, settings)

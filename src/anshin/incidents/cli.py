@@ -299,10 +299,18 @@ def resolve(
     body_ja: str = typer.Option(..., "--body-ja", help="The resolution notice in Japanese (R7)."),
     body_en: str | None = typer.Option(None, "--body-en", help="The notice in English."),
     override_reason: str | None = OVERRIDE_REASON,
+    resolved_at: str | None = typer.Option(
+        None, "--resolved-at", help="When the service actually recovered (default: now)."
+    ),
+    report_due_at: str | None = typer.Option(
+        None, "--report-due-at", help="When the report is promised (default: 7 days later)."
+    ),
     fmt: str = FORMAT,
 ) -> None:
     """Resolve the incident with a resolution notice; its components recover (R7)."""
     settings = load_settings()
+    recovered = parse_time(resolved_at, settings, "--resolved-at", happened=True)
+    report_due = parse_time(report_due_at, settings, "--report-due-at")
     with open_session(settings) as session:
         incident = service.get(session, ref)
         service.resolve(
@@ -314,6 +322,8 @@ def resolve(
             actor=actor(),
             actor_role=CLI_ROLE,
             override_reason=override_reason,
+            resolved_at=recovered,
+            report_due_at=report_due,
         )
         session.commit()
         result = incident_out(incident, settings)
@@ -362,7 +372,10 @@ def show(ref: str = REF, fmt: str = FORMAT) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add ``incident``, ``component`` and ``maintenance`` to the root command."""
+    from anshin.incidents import lifecycle_cli
     from anshin.incidents.setup_cli import component_app, maintenance_app
+
+    lifecycle_cli.add_commands(incident_app)
 
     app.add_typer(incident_app, name="incident")
     app.add_typer(component_app, name="component")

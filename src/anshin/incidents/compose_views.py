@@ -63,7 +63,7 @@ def compose_fragment(
         utcnow(),
         publish_affected=bool(publish_affected),
     )
-    findings = detail.check(incident, values)
+    findings = detail.check(incident, values, settings_of(request).timezone)
     return partial(
         request,
         user,
@@ -83,7 +83,7 @@ def check_fragment(
     """The message check on the typed texts, for the compose box as the agent types."""
     incident = _open(session, ref)
     values = form.values()
-    findings = detail.check(incident, values)
+    findings = detail.check(incident, values, settings_of(request).timezone)
     return partial(
         request,
         user,

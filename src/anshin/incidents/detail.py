@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from anshin import inputs
 from anshin.comms import service as comms
 from anshin.comms.context import promised_next_update_at
 from anshin.comms.lint import Finding, has_errors
@@ -34,7 +35,7 @@ from anshin.notify import service as notify
 from anshin.notify.service import POLL_SECONDS, DeliveryCounts
 from anshin.team import rules as team_rules
 from anshin.team.models import User
-from anshin.timefmt import to_zone
+from anshin.timefmt import clock_local
 
 COMPOSE_CHANNEL = "status_page"
 
@@ -90,16 +91,37 @@ def compose_values(
     }
     if kind != "resolution":
         values["next_update_at"] = forms.input_value(next_at, settings.timezone)
+    else:
+        # R7: when the service actually recovered; now unless the writer corrects it.
+        values["resolved_at"] = forms.input_value(now, settings.timezone)
     return values
 
 
-def check(incident: Incident, values: dict[str, Any]) -> dict[str, list[Finding]]:
-    """The message check on the compose box's texts; internal notes are not checked."""
+def typed_next_update(values: dict[str, Any], zone: str) -> dt.datetime | None:
+    """The compose box's next-update time, or None while it is blank or not a time yet."""
+    text = str(values.get("next_update_at") or "").strip()
+    if not text:
+        return None
+    try:
+        return inputs.parse_time(text, zone, field="next_update_at")
+    except inputs.BadInput:
+        return None
+
+
+def check(
+    incident: Incident, values: dict[str, Any], zone: str = "Asia/Tokyo"
+) -> dict[str, list[Finding]]:
+    """The message check on the compose box's texts; internal notes are not checked.
+
+    The typed next-update time goes with it, so a text promising another time
+    is marked while it is typed (``next-update-mismatch``, R5).
+    """
     if values.get("audience") == "internal" and values.get("kind") != "resolution":
         return {}
     kind = chosen_kind(incident, values.get("kind"))
     texts = {locale: str(values.get(f"body_{locale}") or "") for locale in LOCALES}
-    return notices.check_texts(incident, kind, texts)
+    next_at = typed_next_update(values, zone) if kind != "resolution" else None
+    return notices.check_texts(incident, kind, texts, next_update_at=next_at, zone=zone)
 
 
 def blocking(findings: dict[str, list[Finding]]) -> bool:
@@ -183,8 +205,7 @@ def first_notice(
 
 def clock_time(value: dt.datetime | None, zone: str) -> str:
     """HH:MM in the team's zone, for the first-notice sentence."""
-    local = to_zone(value, zone)
-    return f"{local:%H:%M}" if local else ""
+    return clock_local(value, zone)
 
 
 def clock_context(

@@ -20,7 +20,7 @@ from anshin.i18n import N_
 from anshin.incidents import rules
 from anshin.incidents.models import Incident
 from anshin.incidents.service import IncidentInput
-from anshin.timefmt import to_zone
+from anshin.timefmt import input_local
 from anshin.web.views_helpers import FormData
 
 FieldErrors = dict[str, tuple[str, dict[str, Any]]]
@@ -28,7 +28,7 @@ FieldErrors = dict[str, tuple[str, dict[str, Any]]]
 IMPACT_CHOICES: tuple[str, ...] = rules.IMPACTS
 UPDATE_STATUSES: tuple[str, ...] = rules.OPEN_STATUSES
 # The kinds the update form may publish; the resolution notice has its own route.
-UPDATE_KINDS: tuple[str, ...] = tuple(k for k in rules.UPDATE_KINDS if k != "resolution")
+UPDATE_KINDS: tuple[str, ...] = rules.OPEN_UPDATE_KINDS
 
 
 @dataclass
@@ -50,8 +50,7 @@ class Parsed:
 
 def input_value(value: dt.datetime | None, zone: str) -> str:
     """A stored time as a ``datetime-local`` input value in the team's zone."""
-    local = to_zone(value, zone)
-    return f"{local:%Y-%m-%dT%H:%M}" if local else ""
+    return input_local(value, zone)
 
 
 def parse_time(

@@ -66,6 +66,10 @@ class Incident(Base):
     detected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     declared_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # R7/R8: the resolution notice promises the report by this time; the report notice
+    # (``report_published_at``) keeps the promise and clears the dashboard's due item.
+    report_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    report_published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     estimated_affected_customers: Mapped[int | None] = mapped_column(Integer, nullable=True)
     estimated_recovery_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # R3: a recovery time or cause is only stated as fact once confirmed.

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import exists, func, or_, select, true
 from sqlalchemy.orm import Session
@@ -165,15 +165,63 @@ def complete_texts(
     return found
 
 
+def prepare_public(
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    kind: str,
+    texts: Mapping[str, str | None],
+    *,
+    title_en: str | None,
+    next_update_at: dt.datetime | None,
+    now: dt.datetime,
+    actor: str,
+    actor_role: str,
+    override_reason: str | None,
+) -> tuple[dict[str, str], Checked]:
+    """Every public notice's way to the outbox: titles, every locale written, then the gate.
+
+    One sequence for updates, resolutions, reopen and report notices, so none
+    can skip a step: the English title English readers need, each locale
+    written from the template where the agent left it empty, and the check on
+    exactly those texts (R3, R5, R26). The caller stores the texts returned and
+    records ``Checked.record_override`` once the update has its id.
+    """
+    take_english_title(session, incident, title_en, actor=actor)
+    done = complete_texts(
+        session, settings, incident, kind, texts, next_update_at=next_update_at, now=now
+    )
+    checked = gate(
+        incident,
+        kind,
+        {"ja": done["ja"], "en": done["en"]},
+        actor_role=actor_role,
+        override_reason=override_reason,
+        next_update_at=next_update_at,
+        zone=settings.timezone,
+    )
+    return done, checked
+
+
 def check_texts(
-    incident: Incident | None, kind: str, texts: Mapping[str, str | None]
+    incident: Incident | None,
+    kind: str,
+    texts: Mapping[str, str | None],
+    *,
+    next_update_at: dt.datetime | None = None,
+    zone: str = "Asia/Tokyo",
 ) -> dict[str, list[Finding]]:
-    """The message check on each written locale, with the record's confirmed facts (R3)."""
+    """The message check on each written locale, with the record's confirmed facts (R3).
+
+    ``next_update_at`` is the time the message goes out with (R5): the time
+    the text promises must be the same (``next-update-mismatch``), read in ``zone``.
+    """
+    facts = replace(lint_facts(incident, kind), next_update_at=next_update_at, timezone=zone)
     found: dict[str, list[Finding]] = {}
     for locale in LOCALES:
         text = texts.get(locale)
         if text and text.strip():
-            found[locale] = check(text, kind=kind, locale=locale, facts=lint_facts(incident, kind))
+            found[locale] = check(text, kind=kind, locale=locale, facts=facts)
     return found
 
 
@@ -221,15 +269,18 @@ def gate(
     *,
     actor_role: str,
     override_reason: str | None,
+    next_update_at: dt.datetime | None = None,
+    zone: str = "Asia/Tokyo",
 ) -> Checked:
     """Refuse a public text with error findings unless a senior overrides with a reason.
 
     R3, R6, R12–R16: the check runs on every customer-facing text before it is
-    published. The caller records the override (who, why, which findings,
-    which update) with :meth:`Checked.record_override` in the same
-    transaction as the update it lets through.
+    published, with the ``next_update_at`` it will carry (R5). The caller
+    records the override (who, why, which findings, which update) with
+    :meth:`Checked.record_override` in the same transaction as the update it
+    lets through.
     """
-    found = check_texts(incident, kind, texts)
+    found = check_texts(incident, kind, texts, next_update_at=next_update_at, zone=zone)
     errors = {locale: items for locale, items in found.items() if has_errors(items)}
     reason = (override_reason or "").strip()
     if reason and not team_rules.can(actor_role, "message.override_check"):

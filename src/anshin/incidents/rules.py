@@ -72,6 +72,14 @@ UPDATE_KINDS: tuple[str, ...] = (
     MessageKind.UPDATE,
     MessageKind.NO_NEWS_UPDATE,
     MessageKind.RESOLUTION,
+    MessageKind.REOPENED,
+    MessageKind.REPORT_NOTICE,
+)
+# What an open incident's compose box publishes (resolving and reopening have their own steps).
+OPEN_UPDATE_KINDS: tuple[str, ...] = (
+    MessageKind.FIRST_NOTICE,
+    MessageKind.UPDATE,
+    MessageKind.NO_NEWS_UPDATE,
 )
 COMPONENT_STATUSES: tuple[str, ...] = tuple(ComponentStatus)
 # What an incident can do to a component (operational and maintenance are not impacts).

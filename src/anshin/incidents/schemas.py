@@ -109,11 +109,44 @@ class UpdateCreate(_In):
 
 
 class ResolveCreate(_In):
-    """The resolution notice (R7): Japanese required, English optional."""
+    """The resolution notice (R7): Japanese required, English optional.
+
+    ``resolved_at`` is when the service actually recovered; now when not sent.
+    """
 
     body_ja: Text = _text(default=...)
     body_en: Text | None = _text()
     override_reason: Text | None = _text()
+    resolved_at: Time | None = None
+    report_due_at: Time | None = None
+
+
+class ReportCreate(_In):
+    """The report notice (R8); without ``body_ja`` the ``report_notice`` template's texts."""
+
+    body_ja: Text | None = _text()
+    body_en: Text | None = _text()
+    override_reason: Text | None = _text()
+
+
+class ReopenCreate(_In):
+    """Reopen a resolved incident (senior or above): the ``reopened`` notice and the new status.
+
+    Without ``body_ja`` the ``reopened`` template's texts are used (both languages).
+    """
+
+    body_ja: Text | None = _text()
+    body_en: Text | None = _text()
+    status: Text = _choice(("investigating", "identified"), "investigating")
+    next_update_at: Time | None = None
+    override_reason: Text | None = _text()
+
+
+class TimesPatch(_In):
+    """Corrected start and recovery times (R1, R7): only the times sent change."""
+
+    started_at: Time | None = None
+    resolved_at: Time | None = None
 
 
 class ComponentCreate(_In):
@@ -192,6 +225,8 @@ class IncidentOut(BaseModel):
     detected_at: dt.datetime
     declared_at: dt.datetime
     resolved_at: dt.datetime | None
+    report_due_at: dt.datetime | None = None
+    report_published_at: dt.datetime | None = None
     estimated_affected_customers: int | None
     estimated_recovery_at: dt.datetime | None
     recovery_confirmed: bool
@@ -311,6 +346,8 @@ def incident_out(incident: Incident, settings: Settings, now: Time | None = None
         detected_at=_zz(incident.detected_at, zone),
         declared_at=_zz(incident.declared_at, zone),
         resolved_at=_z(incident.resolved_at, zone),
+        report_due_at=_z(incident.report_due_at, zone),
+        report_published_at=_z(incident.report_published_at, zone),
         estimated_affected_customers=incident.estimated_affected_customers,
         estimated_recovery_at=_z(incident.estimated_recovery_at, zone),
         recovery_confirmed=incident.recovery_confirmed,

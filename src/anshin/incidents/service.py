@@ -20,7 +20,7 @@ from anshin.config import Settings
 from anshin.db import lock_for_update, utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import N_
-from anshin.incidents import notices, rules
+from anshin.incidents import notices, rules, time_rules
 from anshin.incidents.components import (
     recompute_component_statuses,
     resolve_components,
@@ -169,28 +169,24 @@ def publish_update(
         )
     if kind is None:
         kind = "first_notice" if not incident.public_updates and audience == "public" else "update"
-    if kind not in rules.UPDATE_KINDS or kind == "resolution":
+    if kind not in rules.OPEN_UPDATE_KINDS:
         raise InvalidInput(N_("Unknown update kind: {value}."), field="kind", value=kind)
     checked = None
     if audience == "public":
-        notices.take_english_title(session, incident, title_en, actor=actor)
-        texts = notices.complete_texts(
+        texts, checked = notices.prepare_public(
             session,
             settings,
             incident,
             kind,
             {"ja": text_ja, "en": text_en},
+            title_en=title_en,
             next_update_at=promised,
             now=now,
-        )
-        text_ja, text_en = texts["ja"], texts["en"]
-        checked = notices.gate(
-            incident,
-            kind,
-            {"ja": text_ja, "en": text_en},
+            actor=actor,
             actor_role=actor_role,
             override_reason=override_reason,
         )
+        text_ja, text_en = texts["ja"], texts["en"]
     before = snapshot(incident)
     update = IncidentUpdate(
         incident=incident,
@@ -240,38 +236,49 @@ def resolve(
     actor_role: str = "operator",
     override_reason: str | None = None,
     title_en: str | None = None,
+    resolved_at: dt.datetime | None = None,
+    report_due_at: dt.datetime | None = None,
     now: dt.datetime | None = None,
 ) -> IncidentUpdate:
     """Close the incident with a resolution notice and restore its components (R7).
 
     The notice is checked (R12: it apologises) and queued for every
-    subscriber in this transaction, like any public update.
+    subscriber in this transaction, like any public update. ``resolved_at`` is
+    when the service actually recovered (not before the start, not in the
+    future); the moment of publishing when not given. ``report_due_at`` is the
+    date the notice promises the report by (default: the template's, 7 days
+    after the recovery); the dashboard counts down to it until the report
+    notice is published.
     """
     now = now or utcnow()
     # Concurrency: two resolves at once give one resolution notice (see publish_update).
     lock_for_update(session, incident)
     if incident.status == "resolved":
         raise Conflict(N_("This incident is already resolved; it takes no more updates."))
+    recovered = time_rules.check_recovery_time(
+        resolved_at or now, started_at=incident.started_at, now=now
+    )
+    report_due = (
+        time_rules.check_report_due(report_due_at, recovered_at=recovered)
+        if report_due_at is not None
+        else time_rules.report_due_at(recovered, settings.timezone)
+    )
     text_ja = rules.check_text(body_ja, field="body_ja", limit=rules.TEXT_MAX, required=True)
     text_en = rules.check_text(body_en, field="body_en", limit=rules.TEXT_MAX)
-    notices.take_english_title(session, incident, title_en, actor=actor)
-    texts = notices.complete_texts(
+    texts, checked = notices.prepare_public(
         session,
         settings,
         incident,
         "resolution",
         {"ja": text_ja, "en": text_en},
+        title_en=title_en,
         next_update_at=None,
         now=now,
-    )
-    text_ja, text_en = texts["ja"], texts["en"]
-    checked = notices.gate(
-        incident,
-        "resolution",
-        {"ja": text_ja, "en": text_en},
+        actor=actor,
         actor_role=actor_role,
         override_reason=override_reason,
     )
+    text_ja, text_en = texts["ja"], texts["en"]
     before = snapshot(incident)
     update = IncidentUpdate(
         incident=incident,
@@ -286,7 +293,9 @@ def resolve(
     )
     session.add(update)
     incident.status = "resolved"
-    incident.resolved_at = now
+    incident.resolved_at = recovered
+    incident.report_due_at = report_due
+    incident.report_published_at = None
     incident.updated_at = now
     session.flush()
     checked.record_override(session, incident, update, actor=actor)

@@ -33,6 +33,8 @@ from anshin.incidents import (
     confirm,
     detail,
     forms,
+    lifecycle,
+    lifecycle_views,
     notices,
     nudge_views,
     rules,
@@ -60,6 +62,7 @@ router.include_router(setup_views.router)
 router.include_router(compose_views.router)
 router.include_router(search_views.router)
 router.include_router(nudge_views.router)
+router.include_router(lifecycle_views.router)
 RECENTLY_RESOLVED = 10
 
 
@@ -83,6 +86,7 @@ def _dashboard_context(session: Session, settings: Settings) -> dict[str, Any]:
     ]
     return {
         "rows": _open_rows(session, settings, now),
+        "reports": lifecycle.reports_owed(session, now),
         "resolved": resolved[:RECENTLY_RESOLVED],
         "now": now,
         "first_notice_minutes": settings.first_notice_minutes,
@@ -183,11 +187,15 @@ def _detail(
     errors: dict[str, str] | None = None,
     findings: dict[str, list[Finding]] | None = None,
     kind: str | None = None,
+    times_values: dict[str, Any] | None = None,
+    times_errors: dict[str, str] | None = None,
+    reopen: lifecycle_views.ReopenBox | None = None,
 ) -> HTMLResponse:
     """The shared record (R2): facts, timeline with delivery, event log, clock, compose box.
 
     ``values`` re-fill the compose box after a refusal (nothing typed is lost);
     without them it starts from the template of the kind owed next (R11).
+    ``times_values``/``times_errors`` do the same for the times form (``lifecycle_views``).
     """
     settings = settings_of(request)
     now = utcnow()
@@ -197,7 +205,7 @@ def _detail(
         values = detail.compose_values(session, settings, incident, wanted, now)
     values = values or {}
     if findings is None and open_:
-        findings = detail.check(incident, values)
+        findings = detail.check(incident, values, settings.timezone)
     counts = detail.deliveries(session, incident)
     history = events.history(session, "incident", incident.id)
     no_news = (
@@ -223,7 +231,14 @@ def _detail(
         overrides=detail.overrides(incident, history),
         cadence_minutes=settings.cadence_minutes()[incident.severity],
         no_news_warning=confirm.no_news_warning(settings, incident, now) if open_ else None,
+        times_values=times_values,
+        times_errors=times_errors,
+        **lifecycle_views.reopen_context(request, session, user, incident, now, reopen),
     )
+
+
+# The record page, for the routes of other modules that show it again after a refusal.
+record_page = _detail
 
 
 @router.get("/console/incidents/{ref}", response_class=HTMLResponse)
@@ -355,6 +370,11 @@ def resolve_incident(
     if incident.status != "resolved" and not confirm.confirmed(form):
         errors = confirm.error(request)
         return _detail(request, session, user, incident, status=422, values=values, errors=errors)
+    parsed = forms.Parsed(values=values)
+    recovered = forms.parse_time(parsed, form, "resolved_at", settings.timezone, happened=True)
+    if not parsed.ok:
+        errors = translate_errors(request, parsed.errors)
+        return _detail(request, session, user, incident, status=422, values=values, errors=errors)
     try:
         service.resolve(
             session,
@@ -366,6 +386,7 @@ def resolve_incident(
             actor_role=user.role,
             override_reason=form.raw("override_reason").strip() or None,
             title_en=form.raw("title_en").strip() or None,
+            resolved_at=recovered,
         )
     except AnshinError as exc:
         return _refused(request, session, user, ref, exc, values)

@@ -81,6 +81,7 @@ MESSAGE_KINDS: tuple[str, ...] = (
     MessageKind.UPDATE,
     MessageKind.NO_NEWS_UPDATE,
     MessageKind.RESOLUTION,
+    MessageKind.REOPENED,
     MessageKind.REPORT_NOTICE,
     MessageKind.MAINTENANCE_NOTICE,
     "confirmation",

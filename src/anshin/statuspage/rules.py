@@ -109,3 +109,13 @@ def maintenance_is_active(status: str) -> bool:
 def list_separator(locale: str) -> str:
     """How names are joined in running text: 、 in Japanese, a comma in English."""
     return "、" if locale == "ja" else ", "
+
+
+def next_update_late(next_update_at: dt.datetime | None, now: dt.datetime) -> bool:
+    """R5: the promised next update is due and not yet published.
+
+    The page then says the update is late instead of showing a time already
+    gone as if it were still to come (a customer reads 「13:45までに」 at 13:50
+    and must see that we know it is late).
+    """
+    return next_update_at is not None and next_update_at <= now

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, defer
 
 from anshin.config import Settings
 from anshin.db import utcnow
+from anshin.incidents.models import Incident, IncidentUpdate
 from anshin.statuspage import feeds, v2json
 from anshin.statuspage.models import Artefact, PublishState
 from anshin.statuspage.pages import render_page
@@ -236,6 +237,25 @@ def export(session: Session, settings: Settings, directory: Path) -> list[Path]:
         session.commit()
     files = {path: a.body for path, a in stored(session).items()}
     return write_files(Path(directory), files, version=version(session))
+
+
+def next_promise_after(session: Session, after: dt.datetime) -> dt.datetime | None:
+    """The earliest promised next update of an open incident still ahead of ``after`` (R5).
+
+    The page published before that time shows it as upcoming; once it passes,
+    the page must be published again to say the update is late.
+    """
+    return session.scalar(
+        select(IncidentUpdate.next_update_at)
+        .join(Incident, Incident.id == IncidentUpdate.incident_id)
+        .where(
+            Incident.status != "resolved",
+            IncidentUpdate.audience == "public",
+            IncidentUpdate.next_update_at > after,
+        )
+        .order_by(IncidentUpdate.next_update_at)
+        .limit(1)
+    )
 
 
 def version(session: Session) -> int | None:

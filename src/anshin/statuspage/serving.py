@@ -156,6 +156,9 @@ class ArtefactCache:
         self.reads = make_sessionmaker(own)
         self.version: int | None = None
         self.published_at: dt.datetime | None = None
+        # R5: a promised next update passes before the regular refresh: publish again then,
+        # so the page says the update is late instead of showing a past time as upcoming.
+        self.refresh_at: dt.datetime | None = None
         self.files: dict[str, Stored] = {}
         self._reload_lock = threading.Lock()
         self._publish_lock = threading.Lock()
@@ -185,11 +188,11 @@ class ArtefactCache:
         return self.files.get(path)
 
     def _stale(self) -> bool:
-        return (
-            self.published_at is not None
-            and utcnow() - self.published_at > REFRESH_AFTER
-            and time.monotonic() >= self._next_attempt
-        )
+        if self.published_at is None or time.monotonic() < self._next_attempt:
+            return False
+        now = utcnow()
+        due = self.refresh_at is not None and now >= self.refresh_at
+        return due or now - self.published_at > REFRESH_AFTER
 
     def _reload(self) -> None:
         """Read the version and every artefact (version first: a newer row only means a reread)."""
@@ -207,10 +210,12 @@ class ArtefactCache:
                         a.path: Stored.build(a.path, a.content_type, a.body, a.etag)
                         for a in session.scalars(select(Artefact))
                     }
+                    refresh_at = service.next_promise_after(session, state.published_at)
             except Exception:
                 log.warning("status page: reload failed; serving the bytes held", exc_info=True)
                 return
             self.files, self.version, self.published_at = files, state.version, state.published_at
+            self.refresh_at = refresh_at
 
     async def _publish_in_thread(self, *, wait: bool) -> None:
         """Publish (first request on a fresh database, or a stale page) off the event loop.

@@ -52,6 +52,18 @@ class PageSnapshot:
         """Components shown outside any group."""
         return [c for c in self.components if c.group_id is None]
 
+    def late_update_due(self, incident: Incident) -> dt.datetime | None:
+        """When an open incident's promised next update was due, once that time has passed (R5).
+
+        Only the latest public update's promise counts: an earlier one was kept
+        by the update after it.
+        """
+        public = incident.public_updates
+        if incident.status == "resolved" or not public:
+            return None
+        due = public[-1].next_update_at
+        return due if rules.next_update_late(due, self.now) else None
+
     def impact(self, incident: Incident) -> str:
         """Statuspage's impact word for an incident (its severity mapped)."""
         return STATUSPAGE_IMPACT[incident.severity]

@@ -107,6 +107,7 @@ class Documents:
         """One incident with its PUBLIC updates only, newest first (never internal ones)."""
         updates = incident.public_updates
         monitoring = [u.published_at for u in updates if u.status == "monitoring"]
+        late_due = self.snapshot.late_update_due(incident)
         rows = []
         for update in reversed(updates):
             new_status = "operational" if update.status == "resolved" else None
@@ -134,6 +135,8 @@ class Documents:
                     "tweet_id": None,
                     "body_en": update.body_en,
                     "next_update_at": self.iso(update.next_update_at),
+                    # R5: the latest update's promised time has passed with no update since.
+                    "next_update_late": late_due is not None and update is updates[-1],
                 }
             )
         return {

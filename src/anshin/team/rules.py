@@ -29,6 +29,8 @@ PERMISSIONS: dict[str, Role] = {
     "incident.declare": Role.OPERATOR,
     "incident.update": Role.OPERATOR,
     "incident.resolve": Role.OPERATOR,
+    # Reopening tells every subscriber the resolution was wrong: a senior decides (R22).
+    "incident.reopen": Role.SENIOR,
     "component.manage": Role.SENIOR,
     "maintenance.manage": Role.SENIOR,
     "message.override_check": Role.SENIOR,

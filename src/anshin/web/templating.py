@@ -16,7 +16,7 @@ from jinja2.runtime import Context
 
 from anshin.comms.lint.display import group_findings, rule_name
 from anshin.i18n import SUPPORTED_LOCALES, translations
-from anshin.timefmt import format_local
+from anshin.timefmt import clock_local, format_local, input_local, parse_stored
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -55,6 +55,13 @@ def environment() -> Environment:
         _gettext, _ngettext, newstyle=True
     )
     env.filters["localtime"] = lambda value, zone, locale="ja": format_local(value, zone, locale)
+    env.filters["clocktime"] = lambda value, zone: clock_local(value, zone)
+    # A time as an event keeps it (ISO text) or as stored, in the reader's zone.
+    env.filters["isotime"] = lambda value, zone, locale="ja": format_local(
+        parse_stored(value), zone, locale
+    )
+    # A datetime-local input's value in the team's zone.
+    env.filters["inputtime"] = lambda value, zone: input_local(value, zone)
     env.filters["isoformat"] = lambda value: value.isoformat() if value else ""
     # The languages pages loop over, from the one place they are defined.
     env.globals["LOCALES"] = SUPPORTED_LOCALES

@@ -26,6 +26,7 @@ RULE_NAMES: dict[str, str] = {
     "jargon": N_("Technical word"),
     "missing-apology": N_("No apology"),
     "missing-next-update": N_("No time for the next update"),
+    "next-update-mismatch": N_("Next update time differs from the text"),
     "vague-deadline": N_("Promise without a time"),
     "excuse": N_("Excuse or blame"),
     "vague-responsibility": N_("Vague cause"),

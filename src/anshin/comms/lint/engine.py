@@ -9,19 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from anshin.comms.kinds import KINDS
-from anshin.comms.lint import rules
+from anshin.comms.lint import promise, rules
 from anshin.comms.lint.finding import Finding, IncidentFacts
 from anshin.comms.lint.lexicon import LOCALES, Entry, compile_pattern, load, word_pattern
 from anshin.comms.lint.segment import prepare
 
 # R12: messages to customers we have let down carry an apology.
 APOLOGY_KINDS = frozenset(
-    {"first_notice", "update", "no_news_update", "resolution", "inquiry_reply"}
+    {"first_notice", "update", "no_news_update", "resolution", "reopened", "inquiry_reply"}
 )
-# R3/R5: every notice and update says when the next one comes — even with no news.
-NEXT_UPDATE_KINDS = frozenset({"first_notice", "update", "no_news_update"})
+# R3/R5: every notice and update says when the next one comes — even with no news,
+# and when a resolved incident comes back (the cadence starts again).
+NEXT_UPDATE_KINDS = frozenset({"first_notice", "update", "no_news_update", "reopened"})
 # R13: kinds that speak to customers affected right now (not announcements).
 EMPATHY_KINDS = frozenset(
     {
@@ -29,6 +31,7 @@ EMPATHY_KINDS = frozenset(
         "update",
         "no_news_update",
         "resolution",
+        "reopened",
         "inquiry_ack",
         "inquiry_reply",
         "key_client_followup",
@@ -71,6 +74,8 @@ def check(
     rules apply; ``locale`` (``"ja"`` or ``"en"``) picks the word lists and the
     language of the messages. ``facts`` enables ``unconfirmed-as-fact`` (R3):
     without the incident record we cannot tell an estimate from a fact.
+    ``facts.next_update_at`` enables ``next-update-mismatch`` (R3/R5): the
+    time the text promises must be the one the message is published with.
     ``avoid_expressions`` are (expression, recommended alternative) pairs from
     the knowledge base (R17), checked on top of the shipped list.
 
@@ -93,6 +98,9 @@ def check(
         findings.extend(rules.missing_apology(prep, lex))
     if kind in NEXT_UPDATE_KINDS:
         findings.extend(rules.missing_next_update(prep, lex))
+        if facts is not None and facts.next_update_at is not None:
+            local = facts.next_update_at.astimezone(ZoneInfo(facts.timezone))
+            findings.extend(promise.next_update_mismatch(prep, lex, local))
     if kind in EMPATHY_KINDS:
         findings.extend(rules.missing_empathy(prep, lex))
     findings.extend(rules.long_sentences(prep, lex))

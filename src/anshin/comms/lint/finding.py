@@ -6,6 +6,7 @@ them without loading any word list.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
@@ -48,7 +49,13 @@ class IncidentFacts:
     An estimated recovery time or a suspected cause may only be written as a
     fact once the record marks it confirmed; until then the text must say it
     is an estimate that is still being confirmed.
+
+    ``next_update_at`` is the time the message will be published with (R5),
+    read in ``timezone``: the text's promised time must agree with it
+    (rule ``next-update-mismatch``). None skips that rule.
     """
 
     recovery_confirmed: bool = False
     cause_confirmed: bool = False
+    next_update_at: dt.datetime | None = None
+    timezone: str = "Asia/Tokyo"

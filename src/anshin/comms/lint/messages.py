@@ -55,6 +55,16 @@ DEFAULTS: dict[str, tuple[str, str]] = {
             "example “We will send the next update by 15:30.”"
         ),
     ),
+    "next-update-mismatch": (
+        N_(
+            "The text promises the next update at {term}, but the next update time is set "
+            "to {expected}."
+        ),
+        N_(
+            "Take the time from the text: set the next update time to {term}. Or, if "
+            "{expected} is right, write {expected} in the text. Customers read both times."
+        ),
+    ),
     "vague-deadline": (
         N_("“{term}” promises something without saying by when."),
         N_(
