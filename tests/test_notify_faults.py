@@ -1,5 +1,5 @@
 """Fault tests with real worker processes: a killed worker and a flaky mail server lose
-nothing and send nothing twice (R4; DESIGN.md "outbox", "Scale-out").
+nothing and send nothing twice (R4; docs/design.md "outbox", "Scale-out").
 
 The SMTP sink answers 451 to every third message; a worker process (``python -m
 anshin.notify worker``, the same code as ``anshin worker``) is killed with SIGKILL in

@@ -1,4 +1,4 @@
-"""No route runs its work on the event loop (DESIGN.md "Requests never block the event loop").
+"""No route runs its work on the event loop (docs/design.md "Requests never block the event loop").
 
 A route that touches the database or hashes a password must be a plain ``def``
 (FastAPI runs it in its thread pool): an ``async def`` route that blocks holds

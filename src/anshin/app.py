@@ -1,4 +1,4 @@
-"""FastAPI factory: one app that mounts every domain's routers (DESIGN.md "Architecture").
+"""FastAPI factory: one app that mounts every domain's routers (docs/design.md "Architecture").
 
 Errors a user can cause become a 4xx with a message in the request's language
 (JSON under /api/, a page elsewhere); nothing becomes a 500 with a traceback.

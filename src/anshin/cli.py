@@ -1,4 +1,4 @@
-"""``anshin``: the command line (Typer + Rich; DESIGN.md "CLI").
+"""``anshin``: the command line (Typer + Rich; docs/design.md "CLI").
 
 The root app holds the process-level commands — ``serve``, ``db``, ``demo``,
 ``status export`` — and each domain adds its own (``incident``, ``component``,
@@ -108,7 +108,7 @@ def serve(
             have=", ".join(sorted(have)) or "-",
             want=", ".join(sorted(want)),
         )
-    # DESIGN.md "background work": with the SQLite queue, deliveries are sent by
+    # docs/design.md "background work": with the SQLite queue, deliveries are sent by
     # threads inside this process; with Redis, by `anshin worker` processes.
     notify_queue.start_embedded_consumer(settings)
     try:

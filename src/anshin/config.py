@@ -1,7 +1,7 @@
-"""Settings from ``ANSHIN_*`` environment variables (twelve-factor; DESIGN.md "settings").
+"""Settings from ``ANSHIN_*`` environment variables (twelve-factor; docs/design.md "settings").
 
 Every number a guide gives is a default here and stays configurable
-(REQUIREMENTS.md preamble): the 15-minute first notice (R4) and the update
+(docs/requirements.md, introduction): the 15-minute first notice (R4) and the update
 cadence per severity (R5).
 """
 
@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = 10.0
     smtp_message_id_domain: str = "anshin.local"
 
-    # Delivery through the outbox (DESIGN.md "outbox"): retries with backoff and
+    # Delivery through the outbox (docs/design.md "outbox"): retries with backoff and
     # jitter, claims that expire so a killed worker loses nothing.
     delivery_max_attempts: int = Field(default=6, ge=1)
     delivery_backoff_base_seconds: float = Field(default=30.0, ge=0)

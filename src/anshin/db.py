@@ -1,7 +1,7 @@
 """Engine, sessions and the declarative Base shared by every domain.
 
 SQLite runs in WAL mode with foreign keys on (the embedded default); PostgreSQL
-through psycopg 3 when several app servers share data (DESIGN.md "data").
+through psycopg 3 when several app servers share data (docs/design.md "data").
 Times are stored in UTC and always come back timezone-aware.
 
 Concurrency (docs/decisions/0004-concurrency-and-storage-errors.md):

@@ -1,6 +1,6 @@
 """The event log: every state change, written in the same transaction as the change.
 
-DESIGN.md: the audit log, the incident timeline and the review metrics are all
+docs/design.md: the audit log, the incident timeline and the review metrics are all
 read from events, never reconstructed by guesswork. R20 (record every handling:
 date and time, content, status) rests on this table too.
 """

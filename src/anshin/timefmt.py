@@ -1,4 +1,4 @@
-"""Times as people read them: stored in UTC, shown in the team's zone (DESIGN.md)."""
+"""Times as people read them: stored in UTC, shown in the team's zone (docs/design.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Catalogs and locale negotiation: Japanese first, English complete (DESIGN.md "i18n").
+"""Catalogs and locale negotiation: Japanese first, English complete (docs/design.md "i18n").
 
 msgids are English; Japanese lives in ``locales/ja/LC_MESSAGES/*.po``. Each
 domain keeps its own ``.po`` file (``incidents.po``, ``team.po``…) and all of a

@@ -6,7 +6,7 @@ operational. Resolving an incident therefore restores exactly the components
 no other incident still holds down.
 
 Adding a component republishes the status page in the same transaction, as
-every incident and maintenance change does (DESIGN.md "published artefact"):
+every incident and maintenance change does (docs/design.md "published artefact"):
 customers see the new component at once, not after the next incident change.
 """
 

@@ -187,7 +187,7 @@ class IncidentNudge(Base):
 
     The unique key is the "once": every app and worker process runs the
     sweeper, and whichever inserts the row first sends the nudge; the others
-    hit the key and send nothing (DESIGN.md "Scale-out").
+    hit the key and send nothing (docs/design.md "Scale-out").
     """
 
     __tablename__ = "incident_nudges"

@@ -8,7 +8,7 @@ Publishing an update is the moment the product promises two things:
 * every subscriber of the affected components gets it (R4, R26) — the email,
   chat text and webhook payload are written to the outbox in the same
   transaction as the update, so the update is either published and queued for
-  everyone, or not at all (DESIGN.md "outbox").
+  everyone, or not at all (docs/design.md "outbox").
 
 The email frame (subject, greeting, status-page link, signature) comes from the
 ``email`` template of the update's kind; the checked text goes in as

@@ -2,7 +2,7 @@
 
 The CLI prints exactly what the API returns, so a script can move between the
 two without learning a second format. Times go out in ISO 8601 with the team's
-offset (stored UTC, DESIGN.md); times coming in are ISO 8601 text within a
+offset (stored UTC, docs/design.md); times coming in are ISO 8601 text within a
 sane range, and without an offset are in the team's zone (``anshin.inputs``:
 one strict input layer for the API, the console and the CLI). Internal notes
 and internal updates appear here because every caller of the staff API is

@@ -5,7 +5,7 @@ everyone answers from the one record). Words are matched as substrings,
 case-insensitively, in the reference, the titles, the summaries and every
 update's text (Japanese and English); each word must match somewhere. The
 query is NFKC-normalised (full-width ＡＢＣ and half-width kana become what
-people usually store). A Japanese-aware index (DESIGN.md: SudachiPy, FTS5,
+people usually store). A Japanese-aware index (docs/design.md: SudachiPy, FTS5,
 pg_trgm) replaces the substring match in a later issue; the filters stay.
 """
 

@@ -2,7 +2,7 @@
 
 Each function takes the caller's session, checks input through ``rules``,
 writes rows and an event in the same transaction, and republishes the status
-page (DESIGN.md "published artefact"). The caller commits.
+page (docs/design.md "published artefact"). The caller commits.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The migration scripts ship inside the package (``migrations/versions``), so an
 installed anshin needs no ``alembic.ini``; the database URL comes from
 settings (``ANSHIN_DATABASE_URL``). SQLite runs in batch mode, because it can
-only alter a table by copying it (DESIGN.md "data").
+only alter a table by copying it (docs/design.md "data").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Claims: how workers share deliveries through the database (DESIGN.md "Scale-out").
+"""Claims: how workers share deliveries through the database (docs/design.md "Scale-out").
 
 A worker takes a batch with one ``UPDATE … RETURNING``: on PostgreSQL the rows
 are chosen ``FOR UPDATE SKIP LOCKED``, so workers never wait for each other and

@@ -1,4 +1,4 @@
-"""Subscribers and the outbox of deliveries (R4, R26; DESIGN.md "outbox").
+"""Subscribers and the outbox of deliveries (R4, R26; docs/design.md "outbox").
 
 Publishing a notice writes one :class:`OutboxMessage` and one :class:`Delivery`
 per recipient in the publisher's transaction; workers claim deliveries through
@@ -151,7 +151,7 @@ class SubscribeRequest(Base):
     """One accepted request of the public subscribe form, kept for its hourly limit.
 
     A row per request rather than a counter in memory: any number of app
-    processes share the limit through the database (DESIGN.md). ``client`` is
+    processes share the limit through the database (docs/design.md). ``client`` is
     an HMAC of the client's address, enough to count by, not to recover it;
     rows older than the window are deleted as new ones arrive
     (``notify.ratelimit``).

@@ -1,6 +1,6 @@
 """The worker side of the outbox: claim a batch (see ``claims``), send, mark each one.
 
-DESIGN.md "outbox", "Scale-out": nothing assumes one process; claims go
+docs/design.md "outbox", "Scale-out": nothing assumes one process; claims go
 through the database and expire, so the work of a killed worker returns to the
 queue by itself.
 

@@ -1,4 +1,4 @@
-"""The wake-up queue (DESIGN.md "background work"): Huey on SQLite or Redis.
+"""The wake-up queue (docs/design.md "background work"): Huey on SQLite or Redis.
 
 The queue carries no deliveries, only "there is work": a woken task claims
 deliveries through the database. So a lost queue message costs a delay (the

@@ -5,7 +5,7 @@ one client could make anshin mail any number of strangers. The limit is
 ``ANSHIN_SUBSCRIBE_RATE_PER_HOUR`` accepted requests per client address in the
 last hour (0 turns it off).
 
-Nothing may assume one process (DESIGN.md), so the count lives in the
+Nothing may assume one process (docs/design.md), so the count lives in the
 database: one :class:`~anshin.notify.models.SubscribeRequest` row per accepted
 request, written in the same transaction as the subscription — a refused or
 failed request leaves no row and does not count. Two requests racing at the

@@ -1,6 +1,6 @@
 """The outbox: publish a notice to every matching subscriber in the caller's transaction.
 
-DESIGN.md "outbox": publishing writes ONE message row and ONE delivery row per
+docs/design.md "outbox": publishing writes ONE message row and ONE delivery row per
 recipient in the same transaction as the update itself, so a notice is either
 published and queued for everyone, or not at all (R4). The deliveries are
 written by a single ``INSERT … SELECT`` from the subscribers table: 100,000

@@ -30,7 +30,7 @@ RUN_BUDGET_SECONDS = 120.0
 
 # Periodic work of the domains above notify, run by the sweeper every minute as
 # ``function(engine, settings)``. Named, not imported: notify sits below them
-# (DESIGN.md "dependency direction"), like app.ROUTER_MODULES.
+# (docs/design.md "dependency direction"), like app.ROUTER_MODULES.
 SWEEP_HOOKS: tuple[str, ...] = ("anshin.incidents.nudges:sweep",)
 
 

@@ -1,4 +1,4 @@
-"""Published artefacts of the public status page (DESIGN.md "published artefact").
+"""Published artefacts of the public status page (docs/design.md "published artefact").
 
 Each publish renders the HTML, JSON and feeds once and stores them here;
 requests are served from these rows, never rendered per request.

@@ -6,7 +6,7 @@ response headers) of the last publish version it read, and asks the database
 one indexed one-row question — ``SELECT version`` on a connection kept for that
 purpose — at most once per request and at most once per tenth of a second, so
 a change published by any server reaches every server at once while the
-database stays the only truth (DESIGN.md "Scale-out"): nothing held here has
+database stays the only truth (docs/design.md "Scale-out"): nothing held here has
 to be shared between processes.
 
 When the database cannot answer, the last bytes this process holds are still

@@ -1,4 +1,4 @@
-"""Agents, their console sessions and API tokens (DESIGN.md "team")."""
+"""Agents, their console sessions and API tokens (docs/design.md "team")."""
 
 from __future__ import annotations
 

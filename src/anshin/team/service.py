@@ -42,7 +42,7 @@ MIN_PASSWORD_LENGTH = 8
 
 
 def hash_password(password: str) -> str:
-    """argon2id hash of a password (DESIGN.md "auth")."""
+    """argon2id hash of a password (docs/design.md "auth")."""
     with _hashing:
         return _hasher.hash(password)
 

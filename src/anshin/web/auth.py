@@ -1,4 +1,4 @@
-"""One way to say who may call a route: typed role aliases (DESIGN.md "auth").
+"""One way to say who may call a route: typed role aliases (docs/design.md "auth").
 
 A route names the lowest role it allows by the type of one parameter::
 

@@ -1,6 +1,6 @@
 """Request-scoped helpers every route uses: the database session, the locale, the user.
 
-Routes stay thin (DESIGN.md): they take these, call a service, commit, render.
+Routes stay thin (docs/design.md): they take these, call a service, commit, render.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What every console page route shares: render a page, read a form, flash, redirect.
 
-Routes stay thin (DESIGN.md): they read the form with these helpers, call a
+Routes stay thin (docs/design.md): they read the form with these helpers, call a
 service, commit, and either redirect (Post/Redirect/Get, with a flash message
 in the session) or re-render the form with the user's values and an error
 next to each field (status 422) so nothing typed is lost.
