@@ -18,13 +18,13 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.middleware.sessions import SessionMiddleware
 
+from anshin.app import create_app
 from anshin.config import Settings
-from anshin.db import make_engine, make_sessionmaker, utcnow
+from anshin.db import utcnow
 from anshin.events import Event
 from anshin.incidents import components
-from anshin.notify import api, models, queue, ratelimit, service, tokens, views
+from anshin.notify import models, queue, ratelimit, service, tokens
 from anshin.notify.models import Delivery, Subscriber
 from anshin.notify.service import MessageTexts
 from anshin.notify.sink import MailSink, SmtpSink
@@ -34,23 +34,8 @@ assert models
 
 
 def make_app(settings: Settings) -> FastAPI:
-    """The real app once it mounts notify's routers; until then the same parts around them."""
-    from anshin import app as app_module
-
-    if "anshin.notify.views" in app_module.ROUTER_MODULES:
-        return app_module.create_app(settings)
-    app = FastAPI()
-    engine = make_engine(settings.database_url)
-    app.state.settings = settings
-    app.state.engine = engine
-    app.state.sessions = make_sessionmaker(engine)
-    app.add_middleware(
-        SessionMiddleware, secret_key=settings.secret_key, session_cookie="anshin_session"
-    )
-    app_module._install_error_handlers(app)
-    app.include_router(views.router)
-    app.include_router(api.router)
-    return app
+    """The real app, every router and middleware mounted."""
+    return create_app(settings)
 
 
 @pytest.fixture

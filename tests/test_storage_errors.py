@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, event, func, make_url, select, text, updat
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from anshin.app import STORAGE_MESSAGE, create_app
+from anshin.app import create_app
 from anshin.cli import app as cli
 from anshin.config import Settings
 from anshin.db import (
@@ -40,6 +40,7 @@ from anshin.incidents import components
 from anshin.incidents.models import Component, Incident
 from anshin.team import service as team_service
 from anshin.team.models import ApiToken, ConsoleSession
+from anshin.web.errors import STORAGE_MESSAGE
 from session_support import console_cookie
 from test_console_support import PASSWORD, USERS, csrf_from, page_csrf, password_hash
 

@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     # (each one mails a confirmation; notify.ratelimit). 0: no limit.
     subscribe_rate_per_hour: int = Field(default=20, ge=0)
 
-    # Concurrency (README "Deployment at scale", anshin.app.RequestGate, anshin.db):
+    # Concurrency (README "Deployment at scale", anshin.web.middleware.RequestGate, anshin.db):
     # ``threads`` requests are let in at once, each running in one thread at a time
     # with one pooled connection; the others wait their turn up to
     # ``request_queue_timeout_seconds``, then get a 503 with Retry-After. The pool

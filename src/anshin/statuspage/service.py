@@ -1,4 +1,4 @@
-"""Publish the public status page once per change and store it (docs/design.md "published artefact").
+"""Publish the public status page once per change and store it (docs/design.md, "How things flow").
 
 ``publish`` runs inside the caller's transaction after every change to
 incidents, components or maintenance: the stored page can never disagree with
