@@ -9,20 +9,20 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from anshin.app import create_app
 from anshin.comms.lint import IncidentFacts, check
 from anshin.comms.lint.display import rule_name
 from anshin.comms.lint.lexicon import load
 from anshin.comms.lint.promise import promised_times
 from anshin.comms.lint.segment import prepare
-from anshin.comms.lint_api import router
 from anshin.config import Settings
 from anshin.i18n import translate
 from anshin.incidents import notices, service
 from anshin.incidents.models import IncidentUpdate
+from anshin.team import service as team_service
 from notice_texts import notice_en, notice_ja
 from notice_world import ACTOR, World, build, count
 
@@ -125,10 +125,16 @@ def test_the_rule_is_named_in_both_languages() -> None:
     assert translate("en", rule_name(RULE)) == "Next update time differs from the text"
 
 
-def test_the_lint_api_takes_the_next_update_from_the_facts() -> None:
-    app = FastAPI()
-    app.include_router(router)
-    client = TestClient(app)
+def test_the_lint_api_takes_the_next_update_from_the_facts(
+    settings: Settings, sessions: sessionmaker[Session]
+) -> None:
+    with sessions() as session:
+        user = team_service.create_user(
+            session, email="op@example.com", name="op", role="operator", password="long enough"
+        )
+        raw, _ = team_service.create_token(session, user=user, name="editor", actor="test")
+        session.commit()
+    client = TestClient(create_app(settings), headers={"Authorization": f"Bearer {raw}"})
     body = {
         "text": notice_ja("x", next_at="13:45"),
         "kind": "update",

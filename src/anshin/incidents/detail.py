@@ -29,7 +29,7 @@ from anshin.comms.lint import Finding, has_errors
 from anshin.comms.rules import LOCALES
 from anshin.config import Settings
 from anshin.events import Event
-from anshin.incidents import forms, notices, rules
+from anshin.incidents import forms, languages, notices, rules
 from anshin.incidents.models import Incident
 from anshin.notify import service as notify
 from anshin.notify.service import POLL_SECONDS, DeliveryCounts
@@ -143,7 +143,7 @@ def compose_context(
     """
     kind = chosen_kind(incident, values.get("kind"))
     base = f"/console/incidents/{incident.reference}"
-    english_readers = notices.english_readers(session, incident)
+    english_readers = languages.english_readers(session, incident)
     return {
         "kind": kind,
         "kinds": compose_kinds(incident),

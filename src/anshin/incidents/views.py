@@ -1,4 +1,4 @@
-"""The staff console for incidents (issue 2, scope 6): dashboard, declare, the shared record.
+"""The staff console for incidents (issue 2, scope 6): declare, the shared record, publish.
 
 R1 the facts are entered once when declaring; R2 every agent answers from the
 one record page; R4/R5 the dashboard and the record show a live countdown to
@@ -14,7 +14,6 @@ a refusal re-renders the page with what was typed and the error beside its field
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -23,7 +22,6 @@ from sqlalchemy.orm import Session
 
 from anshin import events
 from anshin.comms.lint import Finding
-from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.errors import AnshinError
 from anshin.i18n import N_
@@ -31,9 +29,9 @@ from anshin.incidents import components as components_service
 from anshin.incidents import (
     compose_views,
     confirm,
+    dashboard_views,
     detail,
     forms,
-    lifecycle,
     lifecycle_views,
     notices,
     nudge_views,
@@ -52,59 +50,17 @@ from anshin.web.views_helpers import (
     error_for,
     flash,
     page,
-    partial,
     redirect,
     translate_errors,
 )
 
 router = APIRouter(include_in_schema=False)
+router.include_router(dashboard_views.router)
 router.include_router(setup_views.router)
 router.include_router(compose_views.router)
 router.include_router(search_views.router)
 router.include_router(nudge_views.router)
 router.include_router(lifecycle_views.router)
-RECENTLY_RESOLVED = 10
-
-
-def _open_rows(
-    session: Session, settings: Settings, now: dt.datetime
-) -> list[tuple[Incident, rules.Due | None]]:
-    """Open incidents with what each owes next, most urgent first (R4, R5)."""
-    rows = [
-        (i, service.due(settings, i, now)) for i in service.list_incidents(session, open_only=True)
-    ]
-    far = now + dt.timedelta(days=3650)
-    return sorted(rows, key=lambda row: row[1].due_at if row[1] else far)
-
-
-def _dashboard_context(session: Session, settings: Settings) -> dict[str, Any]:
-    now = utcnow()
-    resolved = [
-        i
-        for i in service.list_incidents(session, limit=RECENTLY_RESOLVED * 5)
-        if i.status == "resolved"
-    ]
-    return {
-        "rows": _open_rows(session, settings, now),
-        "reports": lifecycle.reports_owed(session, now),
-        "resolved": resolved[:RECENTLY_RESOLVED],
-        "now": now,
-        "first_notice_minutes": settings.first_notice_minutes,
-    }
-
-
-@router.get("/console", response_class=HTMLResponse)
-def dashboard(request: Request, session: DbSession, user: Operator) -> Response:
-    """Open incidents with their due timers, and the ones resolved lately."""
-    context = _dashboard_context(session, settings_of(request))
-    return page(request, user, "incidents/dashboard.html", **context)
-
-
-@router.get("/console/partials/open-incidents", response_class=HTMLResponse)
-def open_incidents_partial(request: Request, session: DbSession, user: Operator) -> Response:
-    """The open-incidents table alone, polled by htmx every 30 seconds."""
-    context = _dashboard_context(session, settings_of(request))
-    return partial(request, user, "incidents/_open_incidents.html", **context)
 
 
 def _form_page(
@@ -334,14 +290,15 @@ def publish_no_news(
         return _detail(request, session, user, incident, status=422, errors=errors)
     now = utcnow()
     values = detail.compose_values(session, settings, incident, "no_news_update", now)
-    next_at = rules.default_next_update_at(now, incident.severity, settings.cadence_minutes())
+    # The texts and the time they promise come from one place, so they always agree.
+    texts, next_at = service.no_news_draft(session, settings, incident, now)
     try:
         service.publish_update(
             session,
             settings,
             incident,
-            body_ja=values["body_ja"],
-            body_en=values["body_en"],
+            body_ja=texts["ja"],
+            body_en=texts["en"],
             next_update_at=next_at,
             kind="no_news_update",
             actor=user.actor,
