@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from anshin import events
 from anshin.comms import service as comms
+from anshin.comms.context import promised_next_update_at
 from anshin.comms.kinds import MessageKind
 from anshin.comms.rules import LOCALES
 from anshin.config import Settings
@@ -141,6 +142,10 @@ def reopen(
         )
     text_ja = rules.check_text(body_ja, field="body_ja", limit=rules.TEXT_MAX, required=True)
     text_en = rules.check_text(body_en, field="body_en", limit=rules.TEXT_MAX)
+    if next_update_at is None:  # R5: the time the text promises, else the cadence's
+        next_update_at = notices.time_promised(
+            {"ja": text_ja, "en": text_en}, now, settings.timezone
+        )
     promised = rules.choose_next_update_at(
         next_update_at,
         published_at=now,
@@ -205,10 +210,11 @@ def reopen_draft(
 ) -> tuple[dict[str, str], dt.datetime]:
     """The ``reopened`` template's texts (ja, en) and the next-update time they promise (R11).
 
-    The cadence's time unless ``next_update_at`` names an earlier one: the text
-    and the recorded time always agree (``next-update-mismatch``).
+    The cadence's time as a person writes it (``promised_next_update_at``)
+    unless ``next_update_at`` names an earlier one: the text and the recorded
+    time always agree (``next-update-mismatch``).
     """
-    next_at = next_update_at or rules.default_next_update_at(
+    next_at = next_update_at or promised_next_update_at(
         now, incident.severity, settings.cadence_minutes()
     )
     texts = {

@@ -20,8 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from anshin.comms.lint import Finding, promise
-from anshin.comms.lint.lexicon import load
+from anshin.comms.lint import Finding
 from anshin.db import utcnow
 from anshin.errors import AnshinError, Conflict
 from anshin.i18n import N_
@@ -248,13 +247,10 @@ def take_time_from_text(
         raise Conflict(N_("This incident is already resolved; it takes no more updates."))
     values = form.values()
     now = utcnow()
-    for locale in ("ja", "en"):
-        promised = promise.text_next_update(
-            str(values.get(f"body_{locale}") or ""), load(locale), now, settings.timezone
-        )
-        if promised is not None:
-            values["next_update_at"] = forms.input_value(promised, settings.timezone)
-            break
+    texts = {locale: str(values.get(f"body_{locale}") or "") for locale in ("ja", "en")}
+    promised = notices.time_promised(texts, now, settings.timezone)
+    if promised is not None:
+        values["next_update_at"] = forms.input_value(promised, settings.timezone)
     findings = detail.check(incident, values, settings.timezone)
     return partial(
         request,

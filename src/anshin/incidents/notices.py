@@ -32,7 +32,8 @@ from sqlalchemy.orm import Session
 from anshin import events
 from anshin.comms import service as comms
 from anshin.comms.facts import lint_facts
-from anshin.comms.lint import Finding, check, has_errors
+from anshin.comms.lint import Finding, check, has_errors, promise
+from anshin.comms.lint.lexicon import load as load_lexicon
 from anshin.comms.rules import LOCALES
 from anshin.config import Settings
 from anshin.errors import Forbidden, InvalidInput
@@ -80,6 +81,24 @@ class MessageCheckFailed(InvalidInput):
 def status_url(settings: Settings) -> str:
     """Where a notice's reader follows the incident: the public status page (webhook ``url``)."""
     return settings.base_url.rstrip("/") + "/"
+
+
+def time_promised(
+    texts: Mapping[str, str | None], now: dt.datetime, zone: str
+) -> dt.datetime | None:
+    """The next-update time the texts promise (the first locale that names one), or None.
+
+    R5: when the author gives no next-update time, the one the text promises is
+    taken, so the record, the dashboard's countdown and what customers read
+    agree instead of the text being refused as ``next-update-mismatch``.
+    """
+    for locale in LOCALES:
+        text = texts.get(locale)
+        if text:
+            found = promise.text_next_update(text, load_lexicon(locale), now, zone)
+            if found is not None:
+                return found
+    return None
 
 
 def prepare_public(

@@ -161,6 +161,10 @@ def publish_update(
     text_en = rules.check_text(body_en, field="body_en", limit=rules.TEXT_MAX)
     promised: dt.datetime | None = None
     if audience == "public":
+        if next_update_at is None:  # R5: the time the text promises, else the cadence's
+            next_update_at = notices.time_promised(
+                {"ja": text_ja, "en": text_en}, now, settings.timezone
+            )
         promised = rules.choose_next_update_at(
             next_update_at,
             published_at=now,
