@@ -7,7 +7,8 @@ has neither fails :func:`test_every_route_declares_who_may_call_it` — it must
 take an alias or be added to the public list on purpose.
 
 Callers: anonymous; each role by console session cookie and by API token; a
-cookie signed with another key; a revoked token. Each request carries a
+cookie signed with another key; a revoked and an expired token; a session
+expired by idling. Each request carries a
 harmless body (empty JSON or form, ids that do not exist), so an allowed caller
 gets past sign-in and stops at validation or a 404 — that counts as allowed —
 and nothing is changed. A denied caller gets 401 (API) or the sign-in redirect
@@ -17,6 +18,7 @@ backend (SQLite, and PostgreSQL when ``ANSHIN_TEST_DATABASE_URL`` is set).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from dataclasses import dataclass
@@ -25,15 +27,16 @@ import httpx
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anshin.app import create_app
 from anshin.config import Settings
-from anshin.db import make_engine, make_sessionmaker
+from anshin.db import make_engine, make_sessionmaker, utcnow
 from anshin.statuspage.views import PATHS as STATUS_PATHS
 from anshin.team import rules as team_rules
 from anshin.team import service as team_service
-from anshin.team.models import User
+from anshin.team.models import ConsoleSession, User
 from anshin.team.rules import Role
 from anshin.web.auth import DbSession, Senior
 from route_table import RouteInfo, api_routes
@@ -182,10 +185,13 @@ def callers(settings: Settings, client: TestClient) -> list[Caller]:
         raw, revoked = team_service.create_token(
             session, user=_user(session, Role.ADMIN), name="revoked", actor="test"
         )
+        expired_raw, expired = team_service.create_token(
+            session, user=_user(session, Role.ADMIN), name="expired", actor="test"
+        )
+        expired.expires_at = utcnow() - dt.timedelta(minutes=1)
         session.commit()
         team_service.revoke_token(session, revoked.id, actor="test")
         session.commit()
-    engine.dispose()
     out = [Caller("anonymous", None)]
     for role in ROLES:
         cookie, csrf = _signed_in(client, role)
@@ -197,6 +203,16 @@ def callers(settings: Settings, client: TestClient) -> list[Caller]:
         cookie, csrf = _signed_in(forger, Role.ADMIN)
     out.append(Caller("admin cookie signed with another key", None, cookie=cookie, csrf=csrf))
     out.append(Caller("revoked admin token", None, bearer=raw))
+    out.append(Caller("expired admin token", None, bearer=expired_raw))
+    # An admin's real session, then left idle past every limit: an expired cookie.
+    cookie, csrf = _signed_in(client, Role.ADMIN)
+    with make_sessionmaker(engine)() as session:
+        newest = session.scalars(select(ConsoleSession).order_by(ConsoleSession.id.desc())).first()
+        assert newest is not None
+        newest.created_at = newest.last_seen_at = utcnow() - dt.timedelta(days=2)
+        session.commit()
+    engine.dispose()
+    out.append(Caller("expired admin session", None, cookie=cookie, csrf=csrf))
     return out
 
 
