@@ -333,3 +333,18 @@ def test_docs_describe_every_variable_and_kind() -> None:
         assert f"`{kind}`" in docs, kind
         for name in allowed_names(kind):
             assert f"`{name}`" in docs, name
+
+
+# Sentences that say nothing a customer can use (issue 7: prefilled texts a person would write).
+TAUTOLOGIES = (
+    "確認できていない点は現在確認中",
+    "原因：原因の",
+    "Anything we have not confirmed yet is still being checked",
+)
+
+
+def test_no_shipped_template_says_nothing_in_many_words() -> None:
+    texts = {str(p): p.read_text(encoding="utf-8") for p in service.DEFAULTS_DIR.rglob("*.txt")}
+    assert len(texts) > 50
+    said = {(name, t) for name, text in texts.items() for t in TAUTOLOGIES if t in text}
+    assert said == set()
