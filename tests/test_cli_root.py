@@ -127,13 +127,21 @@ def test_incidents_from_the_demo_show_their_timer(db_url: str) -> None:
     assert active["next_update_at"] == active["due"]["due_at"]
 
 
-def test_missing_schema_is_a_clear_refusal(tmp_path: Path) -> None:
+def test_missing_schema_is_a_clear_refusal(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     listed = invoke(url, "incident", "list")
     assert listed.exit_code == 1
     assert listed.stderr.startswith("The database is not ready (no such table")
     assert "anshin db upgrade" in listed.stderr
     assert "Traceback" not in listed.output
+    # The demo signs links: the missing key table is one log line, never a traceback.
+    demo = invoke(url, "demo")
+    assert demo.exit_code == 1
+    assert "anshin db upgrade" in demo.stderr
+    assert "Traceback" not in demo.output
+    assert {r.exc_info for r in caplog.records if r.name.startswith("anshin")} == {None}
     served = invoke(url, "serve", "--port", "1", lang="ja_JP.UTF-8")
     assert served.exit_code == 1
     head = ", ".join(sorted(migrations.heads()))

@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.pool import NullPool
 
 from anshin.config import DEV_SECRET, Settings
-from anshin.db import make_engine, utcnow
+from anshin.db import make_engine, storage_cause, utcnow
 from anshin.i18n import N_
 from anshin.instance.models import InstanceSetting
 
@@ -83,11 +83,13 @@ def ensure_secret(settings: Settings, engine: Engine) -> str:
         return settings.secret_key
     try:
         key = stored_key(engine)
-    except DBAPIError:
+    except DBAPIError as exc:
+        # One line with the cause: the command that follows says what to do in
+        # the reader's language (a CLI prints no traceback, issue 7).
         log.warning(
-            "the signing key could not be read from the database; using a random key "
+            "the signing key could not be read from the database (%s); using a random key "
             "for this process only (run `anshin db upgrade`, or set ANSHIN_SECRET_KEY)",
-            exc_info=True,
+            storage_cause(exc),
         )
         key = secrets.token_urlsafe(48)
     settings.secret_key = key
