@@ -193,7 +193,7 @@ def db_revision(
 @app.command()
 def demo() -> None:
     """Load demo data: components, one user per role, incidents, maintenance (idempotent)."""
-    from anshin.demo import DEMO_PASSWORD, load_demo
+    from anshin.demo import load_demo
 
     settings = load_settings()
     with open_session(settings) as session:
@@ -206,7 +206,13 @@ def demo() -> None:
         )
     else:
         out.print(t(N_("Demo data is already loaded; nothing changed.")))
-    table = Table(title=t(N_("Demo accounts (password: {password})"), password=DEMO_PASSWORD))
+    if report.password:
+        title = t(N_("Demo accounts (password: {password})"), password=report.password)
+    else:
+        title = t(
+            N_("Demo accounts (passwords as set before; a new one: anshin user password EMAIL)")
+        )
+    table = Table(title=title)
     table.add_column(t(N_("Role")))
     table.add_column(t(N_("Email")))
     table.add_column(t(N_("Name")))

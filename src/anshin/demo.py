@@ -11,6 +11,7 @@ for the rest (R3), the time of the next update (R5), a promised report (R7).
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -27,7 +28,10 @@ from anshin.incidents.models import Component, ComponentGroup, Incident, Mainten
 from anshin.team import service as team_service
 from anshin.timefmt import format_local, to_zone
 
-DEMO_PASSWORD = "anshin-demo"
+# The demo accounts get a password generated when they are created, printed once:
+# a password in the source would be a constant secret on any server the demo ran
+# against (issue 7). Lost, it is reset with `anshin user password EMAIL`.
+DEMO_PASSWORD_BYTES = 9
 
 # (role, email, name): one account per role (R22).
 ACCOUNTS: tuple[tuple[str, str, str], ...] = (
@@ -69,6 +73,8 @@ class DemoReport:
 
     created: list[str] = field(default_factory=list)
     accounts: list[tuple[str, str, str]] = field(default_factory=list)
+    # The accounts created by this run share this password; None when none was created.
+    password: str | None = None
 
 
 def _times(settings: Settings, value: dt.datetime) -> tuple[str, str]:
@@ -89,8 +95,9 @@ def _load_team(session: Session, report: DemoReport, actor: str) -> None:
     for role, email, name in ACCOUNTS:
         report.accounts.append((role, email, name))
         if team_service.get_user_by_email(session, email) is None:
+            report.password = report.password or secrets.token_urlsafe(DEMO_PASSWORD_BYTES)
             team_service.create_user(
-                session, email=email, name=name, role=role, password=DEMO_PASSWORD, actor=actor
+                session, email=email, name=name, role=role, password=report.password, actor=actor
             )
             report.created.append(email)
 
