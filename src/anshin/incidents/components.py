@@ -22,7 +22,7 @@ from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import N_
-from anshin.incidents import rules
+from anshin.incidents import page, rules
 from anshin.incidents.models import (
     Component,
     ComponentGroup,
@@ -32,7 +32,6 @@ from anshin.incidents.models import (
     MaintenanceComponent,
 )
 from anshin.inputs import check_storable, parse_id
-from anshin.statuspage import service as statuspage
 
 NAME_MAX = 200
 
@@ -98,7 +97,7 @@ def add_component(
         after={"name": clean, "group": group, "status": component.status},
     )
     if settings is not None:  # a bare seeding session (tests, bench) publishes later
-        statuspage.publish(session, settings, now=now)
+        page.republish(session, settings, now=now)
     return component
 
 

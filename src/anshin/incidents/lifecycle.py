@@ -34,11 +34,10 @@ from anshin.config import Settings
 from anshin.db import lock_for_update, utcnow
 from anshin.errors import Conflict, Forbidden, InvalidInput
 from anshin.i18n import N_
-from anshin.incidents import notices, rules, time_rules
+from anshin.incidents import notices, page, rules, time_rules
 from anshin.incidents.components import recompute_component_statuses
 from anshin.incidents.models import Incident, IncidentUpdate
 from anshin.incidents.record import snapshot
-from anshin.statuspage import service as statuspage
 from anshin.team import rules as team_rules
 
 # Where a reopened incident stands again: still looking, or the cause already known.
@@ -105,7 +104,7 @@ def correct_times(
         before=before,
         after=after,
     )
-    statuspage.publish(session, settings, now=now)
+    page.republish(session, settings, now=now)
     return incident
 
 
@@ -197,7 +196,7 @@ def reopen(
         session, [ic.component_id for ic in incident.components], actor=actor, now=now
     )
     notices.send_update(session, settings, incident, update, actor=actor, now=now)
-    statuspage.publish(session, settings, now=now)
+    page.republish(session, settings, now=now)
     return update
 
 
@@ -301,7 +300,7 @@ def publish_report(
         },
     )
     notices.send_update(session, settings, incident, update, actor=actor, now=now)
-    statuspage.publish(session, settings, now=now)
+    page.republish(session, settings, now=now)
     return update
 
 

@@ -20,7 +20,7 @@ from anshin.config import Settings
 from anshin.db import lock_for_update, utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import N_
-from anshin.incidents import notices, rules, time_rules
+from anshin.incidents import notices, page, rules, time_rules
 from anshin.incidents.components import (
     recompute_component_statuses,
     resolve_components,
@@ -29,7 +29,6 @@ from anshin.incidents.models import Incident, IncidentComponent, IncidentUpdate
 from anshin.incidents.record import IncidentInput as IncidentInput
 from anshin.incidents.record import clean_facts, next_reference, snapshot
 from anshin.inputs import record_key
-from anshin.statuspage import service as statuspage
 
 
 def declare(
@@ -78,7 +77,7 @@ def declare(
         after=snapshot(incident),
     )
     recompute_component_statuses(session, [c.id for c in components], actor=actor, now=now)
-    statuspage.publish(session, settings, now=now)
+    page.republish(session, settings, now=now)
     return incident
 
 
@@ -225,7 +224,7 @@ def publish_update(
     )
     if audience == "public":
         notices.send_update(session, settings, incident, update, actor=actor, now=now)
-        statuspage.publish(session, settings, now=now)
+        page.republish(session, settings, now=now)
     return update
 
 
@@ -316,7 +315,7 @@ def resolve(
         session, [ic.component_id for ic in incident.components], actor=actor, now=now
     )
     notices.send_update(session, settings, incident, update, actor=actor, now=now)
-    statuspage.publish(session, settings, now=now)
+    page.republish(session, settings, now=now)
     return update
 
 
@@ -364,7 +363,7 @@ def edit(
         after=snapshot(incident),
     )
     recompute_component_statuses(session, sorted(touched | set(wanted)), actor=actor, now=now)
-    statuspage.publish(session, settings, now=now)
+    page.republish(session, settings, now=now)
     return incident
 
 
