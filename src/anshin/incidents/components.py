@@ -18,6 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anshin import events
+from anshin.components.service import list_components as list_components
+from anshin.components.service import list_groups as list_groups
 from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
@@ -99,18 +101,6 @@ def add_component(
     if settings is not None:  # a bare seeding session (tests, bench) publishes later
         page.republish(session, settings, now=now)
     return component
-
-
-def list_components(session: Session) -> list[Component]:
-    """Every component in display order."""
-    return list(session.scalars(select(Component).order_by(Component.position, Component.id)))
-
-
-def list_groups(session: Session) -> list[ComponentGroup]:
-    """Every group in display order."""
-    return list(
-        session.scalars(select(ComponentGroup).order_by(ComponentGroup.position, ComponentGroup.id))
-    )
 
 
 def get_component(session: Session, name_or_id: str | int) -> Component:
