@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from anshin.comms import rules
-from anshin.comms.facts import lint_facts
+from anshin.comms import records, rules
 from anshin.comms.lint import Finding, check
-from anshin.comms.samples import sample_contexts, sample_incident
 from anshin.config import Settings
 from anshin.errors import InvalidInput
 from anshin.i18n import N_
@@ -59,16 +57,7 @@ def sample_findings(
     confirmed), each checked with what that sample lets a text state as fact.
     """
     found: list[Finding] = []
-    for confirmed, values in zip(
-        (False, True), sample_contexts(settings, kind, locale, now), strict=False
-    ):
+    for values, facts in records.sample_checks(settings, kind, locale, now):
         rendered = rules.render(source, values, kind=kind, locale=locale, channel=channel)
-        incident = (
-            sample_incident(now, confirmed=confirmed, kind=kind)
-            if values.get("has_incident") and kind != "maintenance_notice"
-            else None
-        )
-        found.extend(
-            check(rendered.text, kind=kind, locale=locale, facts=lint_facts(incident, kind))
-        )
+        found.extend(check(rendered.text, kind=kind, locale=locale, facts=facts))
     return found

@@ -2,7 +2,7 @@
 
 R11  templates for every customer message, so answers are fast and uniform.
 R2   the phone script is rendered from the same shared incident record.
-R3   the context builders (``comms.context``) give only confirmed facts; this
+R3   the context builders (``incidents.context``) give only confirmed facts; this
      module renders them in a sandbox so a template cannot reach anything else.
 
 Nothing here touches the database or the file system: the service loads and

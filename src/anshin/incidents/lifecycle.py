@@ -26,16 +26,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anshin import events
-from anshin.comms import service as comms
-from anshin.comms.context import promised_next_update_at
 from anshin.comms.kinds import MessageKind
 from anshin.comms.rules import LOCALES
 from anshin.config import Settings
 from anshin.db import lock_for_update, utcnow
 from anshin.errors import Conflict, Forbidden, InvalidInput
 from anshin.i18n import N_
+from anshin.incidents import messages as composer
 from anshin.incidents import notices, page, rules, time_rules
 from anshin.incidents.components import recompute_component_statuses
+from anshin.incidents.context import promised_next_update_at
 from anshin.incidents.models import Incident, IncidentUpdate
 from anshin.incidents.record import snapshot
 from anshin.team import rules as team_rules
@@ -217,7 +217,7 @@ def reopen_draft(
         now, incident.severity, settings.cadence_minutes()
     )
     texts = {
-        locale: comms.compose(
+        locale: composer.compose(
             session,
             settings,
             incident,
@@ -309,7 +309,7 @@ def report_draft(
 ) -> dict[str, str]:
     """The ``report_notice`` template's texts (ja, en), from the record (R8, R11)."""
     return {
-        locale: comms.compose(
+        locale: composer.compose(
             session, settings, incident, MessageKind.REPORT_NOTICE, locale, "status_page", now
         ).text
         for locale in LOCALES

@@ -30,8 +30,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anshin import events
-from anshin.comms import service as comms
-from anshin.comms.facts import lint_facts
 from anshin.comms.lint import Finding, check, has_errors, promise
 from anshin.comms.lint.lexicon import load as load_lexicon
 from anshin.comms.rules import LOCALES
@@ -39,6 +37,8 @@ from anshin.config import Settings
 from anshin.errors import Forbidden, InvalidInput
 from anshin.i18n import N_
 from anshin.incidents import languages
+from anshin.incidents import messages as composer
+from anshin.incidents.facts import lint_facts
 from anshin.incidents.models import Incident, IncidentUpdate, Maintenance
 from anshin.notify import service as notify
 from anshin.notify.models import OutboxMessage
@@ -253,7 +253,7 @@ def _message_texts(
     for locale in LOCALES:
         extra = dict((options or {}).get(locale) or {})
         email, short = (
-            comms.compose(
+            composer.compose(
                 session,
                 settings,
                 incident,

@@ -10,22 +10,16 @@ transaction, so the page and the record commit or roll back together.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
 from anshin.config import Settings
+from anshin.hooks import resolve
 
 # ``function(session, settings, *, now=...)``: render and store the page in the
 # caller's transaction. Named, not imported: statuspage sits above incidents.
 PUBLISHERS: tuple[str, ...] = ("anshin.statuspage.service:publish",)
-
-
-def _resolve(name: str) -> Callable[..., object]:
-    module_name, _, function = name.partition(":")
-    found: Callable[..., object] = getattr(importlib.import_module(module_name), function)
-    return found
 
 
 def republish(session: Session, settings: Settings, *, now: dt.datetime) -> None:
@@ -35,4 +29,5 @@ def republish(session: Session, settings: Settings, *, now: dt.datetime) -> None
     must agree, so neither commits alone.
     """
     for name in PUBLISHERS:
-        _resolve(name)(session, settings, now=now)
+        publisher: Callable[..., object] = resolve(name)
+        publisher(session, settings, now=now)

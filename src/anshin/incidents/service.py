@@ -13,18 +13,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anshin import events
-from anshin.comms import service as comms
-from anshin.comms.context import promised_next_update_at
 from anshin.comms.rules import LOCALES
 from anshin.config import Settings
 from anshin.db import lock_for_update, utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import N_
+from anshin.incidents import messages as composer
 from anshin.incidents import notices, page, rules, time_rules
 from anshin.incidents.components import (
     recompute_component_statuses,
     resolve_components,
 )
+from anshin.incidents.context import promised_next_update_at
 from anshin.incidents.models import Incident, IncidentComponent, IncidentUpdate
 from anshin.incidents.record import IncidentInput as IncidentInput
 from anshin.incidents.record import clean_facts, next_reference, snapshot
@@ -400,7 +400,7 @@ def no_news_draft(
         now, incident.severity, settings.cadence_minutes()
     )
     texts = {
-        locale: comms.compose(
+        locale: composer.compose(
             session,
             settings,
             incident,
