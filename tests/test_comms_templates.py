@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from anshin.comms import preview, rules, samples, service
-from anshin.comms.context import build_context, incident_context
+from anshin.comms import rules, service
 from anshin.comms.formatting import format_duration
 from anshin.comms.lint import check, has_errors
 from anshin.comms.variables import allowed_names
 from anshin.config import Settings
 from anshin.errors import InvalidInput
+from anshin.incidents import preview, samples
+from anshin.incidents.context import build_context, incident_context
 from anshin.incidents.models import Component, Incident, IncidentComponent
 
 NOW = dt.datetime(2026, 11, 22, 5, 0, tzinfo=dt.UTC)  # 14:00 in Tokyo

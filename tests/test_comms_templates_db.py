@@ -14,6 +14,8 @@ from anshin import events
 from anshin.comms import models, rules, service
 from anshin.config import Settings
 from anshin.errors import Conflict, InvalidInput, NotFound
+from anshin.incidents import messages
+from anshin.incidents.context import build_context
 from anshin.incidents.models import Component, Incident, IncidentComponent, IncidentUpdate
 
 NOW = dt.datetime(2026, 11, 22, 5, 0, tzinfo=dt.UTC)
@@ -220,8 +222,8 @@ def test_compose_uses_the_active_text_and_the_stored_incident(
     session: Session, settings: Settings, incident: Incident
 ) -> None:
     """The compose box starts from the right template, filled from the shared record (R2, R4)."""
-    assert service.suggest_kind(incident) == "first_notice"
-    first = service.compose(session, settings, incident, "first_notice", "ja", "email", NOW)
+    assert messages.suggest_kind(incident) == "first_notice"
+    first = messages.compose(session, settings, incident, "first_notice", "ja", "email", NOW)
     assert first.subject == "【第1報】障害発生のお知らせ：ログインできない障害（11月22日 14:00）"
     assert "11月22日 13:40頃から、ログインがご利用いただけない状態" in first.text
     # sev1: the next update is due 30 minutes from now, shown in Tokyo time (R5)
@@ -241,9 +243,9 @@ def test_compose_uses_the_active_text_and_the_stored_incident(
     )
     session.commit()
     session.refresh(incident)
-    assert service.suggest_kind(incident) == "update"
-    assert service.suggest_kind(incident, resolving=True) == "resolution"
-    script = service.compose(session, settings, incident, "phone_script", "en", "script", NOW)
+    assert messages.suggest_kind(incident) == "update"
+    assert messages.suggest_kind(incident, resolving=True) == "resolution"
+    script = messages.compose(session, settings, incident, "phone_script", "en", "script", NOW)
     assert "Sign-in is failing. We are sorry." in script.text  # the latest public update (R2)
     short_body = (
         "【続報】{{ title }}：{{ status_label }}。申し訳ございません。次回{{ next_update_short }}"
@@ -252,11 +254,11 @@ def test_compose_uses_the_active_text_and_the_stored_incident(
         session, settings, "update", "ja", "short", subject=None, body=short_body, actor=LEAD
     )
     session.commit()
-    short = service.compose(session, settings, incident, "update", "ja", "short", NOW)
+    short = messages.compose(session, settings, incident, "update", "ja", "short", NOW)
     assert short.text == "【続報】ログインできない障害：原因を調査中。申し訳ございません。次回14:30"
     assert short.limit == 140 and not short.over_limit
     with pytest.raises(InvalidInput):
-        service.compose(session, settings, None, "update", "ja", "short", NOW)
+        messages.compose(session, settings, None, "update", "ja", "short", NOW)
 
 
 def test_a_resolution_drafted_on_an_open_incident_names_a_recovery_time(
@@ -265,17 +267,17 @@ def test_a_resolution_drafted_on_an_open_incident_names_a_recovery_time(
     """The draft says "now" for the author to correct, never 「…は、に復旧いたしました」 (R7)."""
     assert incident.resolved_at is None
     for locale in ("ja", "en"):
-        draft = service.compose(
+        draft = messages.compose(
             session, settings, incident, "resolution", locale, "status_page", NOW
         )
         stamp = "11月22日 14:00" if locale == "ja" else "22 November, 14:00 JST"
         assert stamp in draft.text, draft.text
     assert (
         "、に復旧"
-        not in service.compose(session, settings, incident, "resolution", "ja", "email", NOW).text
+        not in messages.compose(session, settings, incident, "resolution", "ja", "email", NOW).text
     )
     # An update on the open incident still has no recovery time to show.
-    values = service.build_context(settings, "update", "ja", NOW, incident=incident)
+    values = build_context(settings, "update", "ja", NOW, incident=incident)
     assert values["resolved_at"] == ""
 
 

@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     session_max_hours: int = Field(default=12, ge=1)
     # Sign-in throttle (team.throttle): this many failed sign-ins within the window, per
     # account and per client address, and further attempts get a 429 until it passes.
-    # 0 turns a limit off. The window is at most an hour (the rows share notify.ratelimit's).
+    # 0 turns a limit off. The window is at most an hour (the rows share anshin.ratelimit's).
     login_failures_per_account: int = Field(default=5, ge=0)
     login_failures_per_address: int = Field(default=20, ge=0)
     login_failure_window_minutes: int = Field(default=15, ge=1, le=60)

@@ -246,7 +246,7 @@ def import_all_models() -> list[str]:
     import pkgutil
 
     import anshin
-    from anshin import events, references  # noqa: F401  (shared tables outside the domains)
+    from anshin import events, ratelimit, references  # noqa: F401  (shared tables outside the domains)
 
     found: list[str] = []
     for module in pkgutil.iter_modules(anshin.__path__):

@@ -16,9 +16,9 @@ import pytest
 from browser_support import PASSWORD, USERS, LiveServer
 from playwright.sync_api import expect
 
-from anshin.comms import service as comms
 from anshin.db import utcnow
 from anshin.incidents import maintenance, service
+from anshin.incidents import messages as comms
 
 pytestmark = pytest.mark.browser
 UPDATE_TEXT = "認証サーバーの切り替えを行い、一部のお客様はログインできるようになりました。"

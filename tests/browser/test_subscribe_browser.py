@@ -24,7 +24,7 @@ from sqlalchemy import select
 from test_compose_browser import narrow
 from test_console_browser import fits, shot
 
-from anshin.comms import service as comms
+from anshin.incidents import messages as comms
 from anshin.incidents import service
 from anshin.notify.models import Subscriber
 

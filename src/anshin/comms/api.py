@@ -15,7 +15,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from anshin.comms import preview, rules, service
+from anshin.comms import records, rules, service
 from anshin.comms.variables import variables_for
 from anshin.inputs import Count, StrictInput, Text, Time, to_utc
 from anshin.team.rules import Role
@@ -234,7 +234,7 @@ def render(request: Request, session: DbSession, user: Operator, body: RenderIn)
         "next_update_at": to_utc(body.next_update_at, settings.timezone, field="next_update_at"),
         "reply_by": to_utc(body.reply_by, settings.timezone, field="reply_by"),
     }
-    rendered, findings = preview.preview(
+    rendered, findings = records.preview(
         session,
         settings,
         body.kind,

@@ -34,10 +34,8 @@ from anshin.cliutil import (
     print_json,
     t,
 )
-from anshin.comms import preview, rules, service
+from anshin.comms import records, rules, service
 from anshin.i18n import N_
-from anshin.incidents import maintenance as maintenance_service
-from anshin.incidents import service as incident_service
 from anshin.inputs import text_problem
 from anshin.timefmt import format_local
 
@@ -281,25 +279,23 @@ def render(
     settings = load_settings()
     draft = rules.parse_file(_read(file), channel) if file else None
     with open_session(settings) as session:
-        record = incident_service.get(session, incident) if incident else None
-        window = maintenance_service.get(session, maintenance) if maintenance else None
         options: dict[str, Any] = {
             "customer_name": customer_name,
             "inquiry_reference": inquiry,
             "reply_by": parse_time(reply_by, settings, "--reply-by"),
         }
-        rendered = service.compose(
+        rendered, findings = records.preview(
             session,
             settings,
-            record,
             kind,
             locale,
             channel,
-            maintenance=window,
-            options=options,
             source=draft,
+            incident_ref=incident,
+            maintenance_ref=maintenance,
+            sample=None,
+            options=options,
         )
-        findings = preview.check_rendered(rendered, record)
     if format == "json":
         print_json(
             {

@@ -8,6 +8,7 @@ vague deadlines). Pure functions the template context uses; kept apart so a word
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 
 from anshin.timefmt import to_zone
@@ -129,3 +130,21 @@ def round_up(value: dt.datetime, minutes: int) -> dt.datetime:
     rest = seconds % step
     rounded = seconds if rest == 0 and value.microsecond == 0 else seconds - rest + step
     return dt.datetime.fromtimestamp(rounded, dt.UTC).astimezone(value.tzinfo)
+
+
+# A web address in a text: up to a space, a quote, or Japanese punctuation.
+_URL = re.compile(r"https?://[^\s<>\"'　、。）)」]+")
+
+
+def text_to_html(text: str) -> str:
+    """Plain text as HTML paragraphs with real links: escaped, never markup from data.
+
+    A fragment for a mail's ``<body>`` (the mail adds the one document around it).
+    """
+    paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+    parts = []
+    for paragraph in paragraphs:
+        escaped = html.escape(paragraph, quote=True)
+        linked = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
+        parts.append("<p>" + linked.replace("\n", "<br>\n") + "</p>")
+    return "\n".join(parts)

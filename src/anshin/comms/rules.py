@@ -2,7 +2,7 @@
 
 R11  templates for every customer message, so answers are fast and uniform.
 R2   the phone script is rendered from the same shared incident record.
-R3   the context builders (``comms.context``) give only confirmed facts; this
+R3   the context builders (``incidents.context``) give only confirmed facts; this
      module renders them in a sandbox so a template cannot reach anything else.
 
 Nothing here touches the database or the file system: the service loads and
@@ -18,12 +18,11 @@ from typing import Any
 from jinja2 import TemplateSyntaxError, UndefinedError, meta
 from jinja2.exceptions import SecurityError, TemplateError
 
-from anshin.comms import sandbox
+from anshin.comms import formatting, sandbox
 from anshin.comms.kinds import KINDS as KINDS
 from anshin.comms.kinds import MessageKind as MessageKind
 from anshin.errors import InvalidInput
 from anshin.i18n import N_, SUPPORTED_LOCALES
-from anshin.notify import rules as notify_rules
 
 LOCALES = SUPPORTED_LOCALES
 CHANNELS: tuple[str, ...] = ("status_page", "email", "short", "script")
@@ -281,7 +280,7 @@ def text_to_html(text: str) -> str:
 
     A fragment: the mail wraps it in its one document (``notify.smtp``).
     """
-    return notify_rules.text_to_html(text)
+    return formatting.text_to_html(text)
 
 
 def render(

@@ -18,19 +18,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from anshin import events
-from anshin.comms import rules
-from anshin.comms.context import build_context
+from anshin.comms import records, rules
 from anshin.comms.gate import OVERRIDE_REASON_MAX as OVERRIDE_REASON_MAX
 from anshin.comms.gate import TemplateCheckFailed as TemplateCheckFailed
 from anshin.comms.gate import sample_findings
 from anshin.comms.models import MessageTemplate, MessageTemplateVersion
-from anshin.comms.samples import sample_contexts
 from anshin.comms.variables import allowed_names
 from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import N_
-from anshin.incidents.models import Incident, Maintenance
 from anshin.timefmt import iso_local
 
 DEFAULTS_DIR = Path(__file__).resolve().parent / "templates_default"
@@ -225,7 +222,7 @@ def validate(
     now = now or utcnow()
     rendered = [
         rules.render(source, sample, kind=kind, locale=locale, channel=channel)
-        for sample in sample_contexts(settings, kind, locale, now)
+        for sample, _facts in records.sample_checks(settings, kind, locale, now)
     ]
     for result in rendered:
         if result.over_limit:
@@ -376,40 +373,25 @@ def restore(
     return text
 
 
-def suggest_kind(incident: Incident, *, resolving: bool = False) -> str:
-    """The template the compose box starts from for this incident (R4, R5, R7)."""
-    return rules.suggest_kind(
-        status=incident.status,
-        has_public_update=bool(incident.public_updates),
-        resolving=resolving,
-    )
-
-
 def compose(
     session: Session,
-    settings: Settings,
-    incident: Incident | None,
     kind: str,
     locale: str,
     channel: str,
-    now: dt.datetime | None = None,
+    values: dict[str, Any],
     *,
-    maintenance: Maintenance | None = None,
-    options: dict[str, Any] | None = None,
     source: rules.Source | None = None,
 ) -> rules.Rendered:
-    """The message to start from: the active template rendered with the record's facts.
+    """The message to start from: the active template rendered with a context the caller built.
 
+    The caller (an incident's notice, a maintenance window's, later an
+    inquiry's) builds ``values`` from its record; comms knows no record.
     ``source`` renders a draft instead of the active text (the edit page's
     preview) — checked the same way, never saved.
     """
-    now = now or utcnow()
     rules.check_key(kind, locale, channel)
     if source is None:
         source = get_active(session, kind, locale, channel).source
     else:
         rules.validate(source, kind=kind, channel=channel, allowed=allowed_names(kind))
-    values = build_context(
-        settings, kind, locale, now, incident=incident, maintenance=maintenance, options=options
-    )
     return rules.render(source, values, kind=kind, locale=locale, channel=channel)

@@ -15,13 +15,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from anshin.comms import preview, rules, service
+from anshin.comms import records, rules, service
 from anshin.comms.api import EDIT_ROLE
 from anshin.comms.variables import variables_for
 from anshin.errors import AnshinError
 from anshin.i18n import N_, translate
-from anshin.incidents import maintenance as maintenance_service
-from anshin.incidents import service as incident_service
 from anshin.inputs import parse_count
 from anshin.team import rules as team_rules
 from anshin.team.models import User
@@ -85,13 +83,7 @@ def list_page(request: Request, session: DbSession, user: Operator) -> Response:
 
 def _preview_choices(session: Session, kind: str) -> list[tuple[str, str]]:
     """Records to preview on: recent incidents, or maintenance windows."""
-    if kind == "maintenance_notice":
-        windows = maintenance_service.list_maintenances(session, include_completed=True)
-        return [(f"maintenance:{w.reference}", f"{w.reference} {w.title}") for w in windows[-20:]]
-    return [
-        (f"incident:{i.reference}", f"{i.reference} {i.title}")
-        for i in incident_service.list_incidents(session, limit=20)
-    ]
+    return records.choices(session, kind)
 
 
 def _run_preview(
@@ -106,11 +98,11 @@ def _run_preview(
     """The preview's context: the rendered message and its findings, or the refusal."""
     incident_ref = facts.split(":", 1)[1] if facts.startswith("incident:") else None
     maintenance_ref = facts.split(":", 1)[1] if facts.startswith("maintenance:") else None
-    sample = facts if facts in preview.SAMPLES else None
+    sample = facts if facts in records.SAMPLES else None
     if not (incident_ref or maintenance_ref or sample):
         sample = "unconfirmed"
     try:
-        rendered, findings = preview.preview(
+        rendered, findings = records.preview(
             session,
             settings_of(request),
             kind,

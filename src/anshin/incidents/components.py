@@ -18,11 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anshin import events
+from anshin.components.service import list_components as list_components
+from anshin.components.service import list_groups as list_groups
 from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import N_
-from anshin.incidents import rules
+from anshin.incidents import page, rules
 from anshin.incidents.models import (
     Component,
     ComponentGroup,
@@ -32,7 +34,6 @@ from anshin.incidents.models import (
     MaintenanceComponent,
 )
 from anshin.inputs import check_storable, parse_id
-from anshin.statuspage import service as statuspage
 
 NAME_MAX = 200
 
@@ -98,20 +99,8 @@ def add_component(
         after={"name": clean, "group": group, "status": component.status},
     )
     if settings is not None:  # a bare seeding session (tests, bench) publishes later
-        statuspage.publish(session, settings, now=now)
+        page.republish(session, settings, now=now)
     return component
-
-
-def list_components(session: Session) -> list[Component]:
-    """Every component in display order."""
-    return list(session.scalars(select(Component).order_by(Component.position, Component.id)))
-
-
-def list_groups(session: Session) -> list[ComponentGroup]:
-    """Every group in display order."""
-    return list(
-        session.scalars(select(ComponentGroup).order_by(ComponentGroup.position, ComponentGroup.id))
-    )
 
 
 def get_component(session: Session, name_or_id: str | int) -> Component:

@@ -23,13 +23,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from anshin import inputs
-from anshin.comms import service as comms
-from anshin.comms.context import promised_next_update_at
 from anshin.comms.lint import Finding, has_errors
 from anshin.comms.rules import LOCALES
 from anshin.config import Settings
 from anshin.events import Event
 from anshin.incidents import forms, languages, notices, rules
+from anshin.incidents import messages as composer
+from anshin.incidents.context import promised_next_update_at
 from anshin.incidents.models import Incident
 from anshin.notify import service as notify
 from anshin.notify.service import POLL_SECONDS, DeliveryCounts
@@ -52,7 +52,7 @@ def chosen_kind(incident: Incident, wanted: str | None) -> str:
     kinds = compose_kinds(incident)
     if wanted in kinds:
         return str(wanted)
-    return comms.suggest_kind(incident)
+    return composer.suggest_kind(incident)
 
 
 def compose_values(
@@ -76,7 +76,7 @@ def compose_values(
         "next_update_at": next_at if kind != "resolution" else None,
     }
     texts = {
-        locale: comms.compose(
+        locale: composer.compose(
             session, settings, incident, kind, locale, COMPOSE_CHANNEL, now, options=options
         ).text
         for locale in LOCALES

@@ -6,7 +6,7 @@ was typed (nothing lost). Times are typed in the team's zone
 (``datetime-local``) and stored in UTC.
 
 The texts the compose box starts with come from the message templates
-(``anshin.comms.service.compose``, R11), not from here.
+(``anshin.incidents.messages.compose``, R11), not from here.
 """
 
 from __future__ import annotations

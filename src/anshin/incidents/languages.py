@@ -17,11 +17,11 @@ from sqlalchemy import exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from anshin import events
-from anshin.comms import service as comms
 from anshin.comms.rules import LOCALES
 from anshin.config import Settings
 from anshin.errors import InvalidInput
 from anshin.i18n import N_
+from anshin.incidents import messages as composer
 from anshin.incidents import rules as incident_rules
 from anshin.incidents.models import Incident
 from anshin.notify.models import Subscriber, SubscriberComponent
@@ -96,7 +96,7 @@ def complete_texts(
     for locale in LOCALES:
         text = (texts.get(locale) or "").strip()
         if not text:
-            text = comms.compose(
+            text = composer.compose(
                 session,
                 settings,
                 incident,

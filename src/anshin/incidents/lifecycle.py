@@ -26,19 +26,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anshin import events
-from anshin.comms import service as comms
-from anshin.comms.context import promised_next_update_at
 from anshin.comms.kinds import MessageKind
 from anshin.comms.rules import LOCALES
 from anshin.config import Settings
 from anshin.db import lock_for_update, utcnow
 from anshin.errors import Conflict, Forbidden, InvalidInput
 from anshin.i18n import N_
-from anshin.incidents import notices, rules, time_rules
+from anshin.incidents import messages as composer
+from anshin.incidents import notices, page, rules, time_rules
 from anshin.incidents.components import recompute_component_statuses
+from anshin.incidents.context import promised_next_update_at
 from anshin.incidents.models import Incident, IncidentUpdate
 from anshin.incidents.record import snapshot
-from anshin.statuspage import service as statuspage
 from anshin.team import rules as team_rules
 
 # Where a reopened incident stands again: still looking, or the cause already known.
@@ -105,7 +104,7 @@ def correct_times(
         before=before,
         after=after,
     )
-    statuspage.publish(session, settings, now=now)
+    page.republish(session, settings, now=now)
     return incident
 
 
@@ -197,7 +196,7 @@ def reopen(
         session, [ic.component_id for ic in incident.components], actor=actor, now=now
     )
     notices.send_update(session, settings, incident, update, actor=actor, now=now)
-    statuspage.publish(session, settings, now=now)
+    page.republish(session, settings, now=now)
     return update
 
 
@@ -218,7 +217,7 @@ def reopen_draft(
         now, incident.severity, settings.cadence_minutes()
     )
     texts = {
-        locale: comms.compose(
+        locale: composer.compose(
             session,
             settings,
             incident,
@@ -301,7 +300,7 @@ def publish_report(
         },
     )
     notices.send_update(session, settings, incident, update, actor=actor, now=now)
-    statuspage.publish(session, settings, now=now)
+    page.republish(session, settings, now=now)
     return update
 
 
@@ -310,7 +309,7 @@ def report_draft(
 ) -> dict[str, str]:
     """The ``report_notice`` template's texts (ja, en), from the record (R8, R11)."""
     return {
-        locale: comms.compose(
+        locale: composer.compose(
             session, settings, incident, MessageKind.REPORT_NOTICE, locale, "status_page", now
         ).text
         for locale in LOCALES

@@ -16,11 +16,10 @@ from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import N_
-from anshin.incidents import notices, rules
+from anshin.incidents import notices, page, rules
 from anshin.incidents.components import recompute_component_statuses, resolve_components
 from anshin.incidents.models import Maintenance, MaintenanceComponent
 from anshin.inputs import record_key
-from anshin.statuspage import service as statuspage
 
 # Statuses a window may move to from each status.
 NEXT_STATUSES: dict[str, tuple[str, ...]] = {
@@ -92,7 +91,7 @@ def schedule(
     )
     if notify_subscribers:
         notices.send_maintenance(session, settings, maintenance, actor=actor, now=now)
-    statuspage.publish(session, settings, now=now)
+    page.republish(session, settings, now=now)
     return maintenance
 
 
@@ -144,7 +143,7 @@ def set_status(
     recompute_component_statuses(
         session, [mc.component_id for mc in maintenance.components], actor=actor, now=now
     )
-    statuspage.publish(session, settings, now=now)
+    page.republish(session, settings, now=now)
     return maintenance
 
 

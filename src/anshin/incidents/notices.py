@@ -24,58 +24,26 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from anshin import events
-from anshin.comms import service as comms
-from anshin.comms.facts import lint_facts
-from anshin.comms.lint import Finding, check, has_errors, promise
+from anshin.comms import gate as message_gate
+from anshin.comms.gate import OVERRIDE_REASON_MAX as OVERRIDE_REASON_MAX
+from anshin.comms.gate import Checked as Checked
+from anshin.comms.gate import MessageCheckFailed as MessageCheckFailed
+from anshin.comms.lint import Finding, promise
 from anshin.comms.lint.lexicon import load as load_lexicon
 from anshin.comms.rules import LOCALES
 from anshin.config import Settings
-from anshin.errors import Forbidden, InvalidInput
-from anshin.i18n import N_
 from anshin.incidents import languages
+from anshin.incidents import messages as composer
+from anshin.incidents.facts import lint_facts
 from anshin.incidents.models import Incident, IncidentUpdate, Maintenance
 from anshin.notify import service as notify
 from anshin.notify.models import OutboxMessage
-from anshin.team import rules as team_rules
 
-OVERRIDE_REASON_MAX = 2000
-
-
-class MessageCheckFailed(InvalidInput):
-    """The text has error findings and nobody with the right to override did (HTTP 422).
-
-    ``findings`` maps each checked locale to its findings so the page, the API
-    and the CLI can show exactly what to fix; nothing is published. ``field``
-    names the first text with an error (``body_ja`` before ``body_en``).
-    """
-
-    def __init__(self, findings: Mapping[str, list[Finding]]) -> None:
-        super().__init__(
-            N_(
-                "The message check found problems to fix before publishing. "
-                "A senior can publish anyway with a reason."
-            ),
-            field=next(
-                (f"body_{loc}" for loc, items in findings.items() if has_errors(items)),
-                "body_ja",
-            ),
-        )
-        self.findings = {locale: list(items) for locale, items in findings.items()}
-
-    def details(self) -> dict[str, object]:
-        """The findings as JSON, for the API's error body."""
-        return {
-            "findings": {
-                locale: [finding.as_dict() for finding in items]
-                for locale, items in self.findings.items()
-            }
-        }
+__all__ = ["OVERRIDE_REASON_MAX", "Checked", "MessageCheckFailed"]  # the gate, from comms
 
 
 def status_url(settings: Settings) -> str:
@@ -149,53 +117,12 @@ def check_texts(
 ) -> dict[str, list[Finding]]:
     """The message check on each written locale, with the record's confirmed facts (R3).
 
-    ``next_update_at`` is the time the message goes out with (R5): the time
-    the text promises must be the same (``next-update-mismatch``), read in ``zone``.
+    The facts come from the incident (``incidents.facts``); the check is comms'
+    (``comms.gate.check_texts``).
     """
-    facts = replace(lint_facts(incident, kind), next_update_at=next_update_at, timezone=zone)
-    found: dict[str, list[Finding]] = {}
-    for locale in LOCALES:
-        text = texts.get(locale)
-        if text and text.strip():
-            found[locale] = check(text, kind=kind, locale=locale, facts=facts)
-    return found
-
-
-@dataclass(frozen=True)
-class Checked:
-    """What the gate let through: the findings, and the senior's override if one was needed."""
-
-    kind: str
-    findings: dict[str, list[Finding]]
-    reason: str | None = None
-
-    def record_override(
-        self, session: Session, incident: Incident, update: IncidentUpdate, *, actor: str
-    ) -> None:
-        """Keep the override as an event naming the update it let through (by its id).
-
-        Recorded once the update has its id, so the incident page pairs each
-        override with its update by that id, never by the order of events.
-        """
-        if self.reason is None:
-            return
-        events.record(
-            session,
-            actor=actor,
-            entity_type="incident",
-            entity_id=incident.id,
-            action="message.check_overridden",
-            after={
-                "kind": self.kind,
-                "update_id": update.id,
-                "reason": self.reason,
-                "findings": {
-                    locale: [f.rule for f in items if f.severity == "error"]
-                    for locale, items in self.findings.items()
-                    if has_errors(items)
-                },
-            },
-        )
+    return message_gate.check_texts(
+        lint_facts(incident, kind), kind, texts, next_update_at=next_update_at, zone=zone
+    )
 
 
 def gate(
@@ -208,33 +135,20 @@ def gate(
     next_update_at: dt.datetime | None = None,
     zone: str = "Asia/Tokyo",
 ) -> Checked:
-    """Refuse a public text with error findings unless a senior overrides with a reason.
+    """Refuse a public text with error findings unless a senior overrides (``comms.gate``).
 
-    R3, R6, R12–R16: the check runs on every customer-facing text before it is
-    published, with the ``next_update_at`` it will carry (R5). The caller
-    records the override (who, why, which findings, which update) with
-    :meth:`Checked.record_override` in the same transaction as the update it
-    lets through.
+    R3, R6, R12–R16, with the incident's confirmed facts and the
+    ``next_update_at`` the text will carry (R5).
     """
-    found = check_texts(incident, kind, texts, next_update_at=next_update_at, zone=zone)
-    errors = {locale: items for locale, items in found.items() if has_errors(items)}
-    reason = (override_reason or "").strip()
-    if reason and not team_rules.can(actor_role, "message.override_check"):
-        raise Forbidden(
-            N_("Only a senior or above can publish a message the check refuses."),
-            field="override_reason",
-        )
-    if len(reason) > OVERRIDE_REASON_MAX:
-        raise InvalidInput(
-            N_("The reason must be at most {n} characters."),
-            field="override_reason",
-            n=OVERRIDE_REASON_MAX,
-        )
-    if not errors:
-        return Checked(kind, found)
-    if not reason:
-        raise MessageCheckFailed(found)
-    return Checked(kind, found, reason)
+    return message_gate.gate(
+        lint_facts(incident, kind),
+        kind,
+        texts,
+        actor_role=actor_role,
+        override_reason=override_reason,
+        next_update_at=next_update_at,
+        zone=zone,
+    )
 
 
 def _message_texts(
@@ -253,7 +167,7 @@ def _message_texts(
     for locale in LOCALES:
         extra = dict((options or {}).get(locale) or {})
         email, short = (
-            comms.compose(
+            composer.compose(
                 session,
                 settings,
                 incident,

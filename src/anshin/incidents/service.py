@@ -13,23 +13,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anshin import events
-from anshin.comms import service as comms
-from anshin.comms.context import promised_next_update_at
 from anshin.comms.rules import LOCALES
 from anshin.config import Settings
 from anshin.db import lock_for_update, utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import N_
-from anshin.incidents import notices, rules, time_rules
+from anshin.incidents import messages as composer
+from anshin.incidents import notices, page, rules, time_rules
 from anshin.incidents.components import (
     recompute_component_statuses,
     resolve_components,
 )
+from anshin.incidents.context import promised_next_update_at
 from anshin.incidents.models import Incident, IncidentComponent, IncidentUpdate
 from anshin.incidents.record import IncidentInput as IncidentInput
 from anshin.incidents.record import clean_facts, next_reference, snapshot
 from anshin.inputs import record_key
-from anshin.statuspage import service as statuspage
 
 
 def declare(
@@ -78,7 +77,7 @@ def declare(
         after=snapshot(incident),
     )
     recompute_component_statuses(session, [c.id for c in components], actor=actor, now=now)
-    statuspage.publish(session, settings, now=now)
+    page.republish(session, settings, now=now)
     return incident
 
 
@@ -225,7 +224,7 @@ def publish_update(
     )
     if audience == "public":
         notices.send_update(session, settings, incident, update, actor=actor, now=now)
-        statuspage.publish(session, settings, now=now)
+        page.republish(session, settings, now=now)
     return update
 
 
@@ -316,7 +315,7 @@ def resolve(
         session, [ic.component_id for ic in incident.components], actor=actor, now=now
     )
     notices.send_update(session, settings, incident, update, actor=actor, now=now)
-    statuspage.publish(session, settings, now=now)
+    page.republish(session, settings, now=now)
     return update
 
 
@@ -364,7 +363,7 @@ def edit(
         after=snapshot(incident),
     )
     recompute_component_statuses(session, sorted(touched | set(wanted)), actor=actor, now=now)
-    statuspage.publish(session, settings, now=now)
+    page.republish(session, settings, now=now)
     return incident
 
 
@@ -401,7 +400,7 @@ def no_news_draft(
         now, incident.severity, settings.cadence_minutes()
     )
     texts = {
-        locale: comms.compose(
+        locale: composer.compose(
             session,
             settings,
             incident,

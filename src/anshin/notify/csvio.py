@@ -25,10 +25,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from anshin import events
+from anshin.components.models import Component
 from anshin.db import utcnow
 from anshin.errors import AnshinError, InvalidInput
 from anshin.i18n import N_
-from anshin.incidents.models import Component
 from anshin.inputs import BadInput
 from anshin.notify import rules
 from anshin.notify.models import Subscriber, SubscriberComponent

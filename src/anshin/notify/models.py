@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from anshin.db import Base, UTCDateTime, utcnow
+from anshin.ratelimit import SubscribeRequest as SubscribeRequest  # the shared counts' table
 
 
 class Subscriber(Base):
@@ -145,24 +146,6 @@ class Delivery(Base):
     claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-
-
-class SubscribeRequest(Base):
-    """One accepted request of the public subscribe form, kept for its hourly limit.
-
-    A row per request rather than a counter in memory: any number of app
-    processes share the limit through the database (docs/design.md). ``client`` is
-    an HMAC of the client's address, enough to count by, not to recover it;
-    rows older than the window are deleted as new ones arrive
-    (``notify.ratelimit``).
-    """
-
-    __tablename__ = "notify_subscribe_requests"
-    __table_args__ = (Index("ix_notify_subscribe_requests_client", "client", "created_at"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    client: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
 class WebhookEndpoint(Base):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import html
 import ipaddress
 import random
 import re
@@ -20,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from anshin.comms.formatting import text_to_html as text_to_html  # the mail's HTML part
 from anshin.comms.kinds import MessageKind
 from anshin.errors import InvalidInput
 from anshin.i18n import N_, SUPPORTED_LOCALES
@@ -293,24 +293,6 @@ def address_tag(address: str) -> str:
 
 
 # --- rendering helpers ------------------------------------------------------
-
-
-# A web address in a text: up to a space, a quote, or Japanese punctuation.
-_URL = re.compile(r"https?://[^\s<>\"'　、。）)」]+")
-
-
-def text_to_html(text: str) -> str:
-    """Plain text as HTML paragraphs with real links: escaped, never markup from data.
-
-    A fragment for a mail's ``<body>`` (the mail adds the one document around it).
-    """
-    paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
-    parts = []
-    for paragraph in paragraphs:
-        escaped = html.escape(paragraph, quote=True)
-        linked = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
-        parts.append("<p>" + linked.replace("\n", "<br>\n") + "</p>")
-    return "\n".join(parts)
 
 
 def pick_texts(texts: Mapping[str, Mapping[str, Any]], locale: str) -> Mapping[str, Any]:

@@ -21,9 +21,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from anshin.components import service as components_service
 from anshin.errors import AnshinError, InvalidInput
 from anshin.i18n import N_, translate
-from anshin.incidents import components as components_service
 from anshin.inputs import DbId
 from anshin.notify import recipients, rules, subscribers
 from anshin.team.models import User

@@ -18,11 +18,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from anshin import events
+from anshin.components.models import Component
 from anshin.config import Settings
 from anshin.db import LIKE_ESCAPE, contains_pattern, utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import N_, translate
-from anshin.incidents.models import Component
 from anshin.inputs import BadInput, check_storable, parse_id
 from anshin.notify import rules, service, tokens, webhook
 from anshin.notify.models import Subscriber, SubscriberComponent

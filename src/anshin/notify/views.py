@@ -17,9 +17,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from anshin.components.service import list_components
 from anshin.db import utcnow
 from anshin.errors import AnshinError
-from anshin.incidents.components import list_components
 from anshin.notify import ratelimit, rules, subscribers
 from anshin.web.deps import (
     csrf_token,

@@ -7,7 +7,7 @@ within ``ANSHIN_LOGIN_FAILURE_WINDOW_MINUTES``, further attempts are answered
 of a CPU, and guessing must not be able to buy it. A successful sign-in clears
 the account's count.
 
-The counts are notify.ratelimit's rows (one table, any number of processes);
+The counts are anshin.ratelimit's rows (one table, any number of processes);
 the account and the address are kept only as HMACs under the installation's
 key, each with a prefix of its own so they never meet the subscribe form's.
 """
@@ -21,11 +21,11 @@ import math
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from anshin import ratelimit
 from anshin.config import Settings
 from anshin.db import storage_cause
 from anshin.errors import AnshinError
 from anshin.i18n import N_
-from anshin.notify import ratelimit
 
 log = logging.getLogger("anshin.team")
 

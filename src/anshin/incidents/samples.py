@@ -11,8 +11,10 @@ import datetime as dt
 from typing import Any
 
 from anshin.comms import rules
-from anshin.comms.context import build_context
+from anshin.comms.lint import IncidentFacts
 from anshin.config import Settings
+from anshin.incidents.context import build_context
+from anshin.incidents.facts import lint_facts
 from anshin.incidents.models import (
     Component,
     Incident,
@@ -115,3 +117,24 @@ def sample_contexts(
             )
         )
     return contexts
+
+
+def sample_checks(
+    settings: Settings, kind: str, locale: str, now: dt.datetime
+) -> list[tuple[dict[str, Any], IncidentFacts]]:
+    """Each sample context with what it lets a text state as fact (R3; ``comms.records``).
+
+    The template gate renders a text on every sample and checks each rendering
+    with that sample's facts: nothing confirmed, then everything confirmed.
+    """
+    found = []
+    for confirmed, values in zip(
+        (False, True), sample_contexts(settings, kind, locale, now), strict=False
+    ):
+        incident = (
+            sample_incident(now, confirmed=confirmed, kind=kind)
+            if values.get("has_incident") and kind != "maintenance_notice"
+            else None
+        )
+        found.append((values, lint_facts(incident, kind)))
+    return found

@@ -1,7 +1,7 @@
 """What the message check may treat as confirmed, read off the incident record (R3).
 
-Its own module so that publishing (incidents.notices) and the template preview
-share it without importing each other.
+Its own module so that publishing (incidents.notices), the template preview
+(incidents.preview) and the template samples share it.
 """
 
 from __future__ import annotations

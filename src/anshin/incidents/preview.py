@@ -1,6 +1,7 @@
 """Try a template before sending it: render it on a record or on sample facts, then check it.
 
-The console's edit page and ``POST /api/templates/render`` show the message
+The console's edit page, ``POST /api/templates/render`` and ``anshin template
+render`` (through ``comms.records``, which names these functions) show the message
 an agent would start from, with the message check's findings (伝え方チェック,
 R3, R6, R12-R16) so a lead sees at once whether the wording passes.
 """
@@ -13,17 +14,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from anshin.comms import rules, samples, service
-from anshin.comms.facts import lint_facts
+from anshin.comms import records, rules
 from anshin.comms.lint import Finding
 from anshin.comms.lint import check as lint_check
 from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.incidents import maintenance as maintenance_service
+from anshin.incidents import messages, samples
 from anshin.incidents import service as incident_service
+from anshin.incidents.facts import lint_facts
 from anshin.incidents.models import Incident, Maintenance
 
-SAMPLES: tuple[str, ...] = ("unconfirmed", "confirmed")
+SAMPLES = records.SAMPLES
 
 
 def check_rendered(
@@ -78,7 +80,7 @@ def preview(
             incident = None
         for key, value in samples.sample_options(kind, locale).items():
             extra.setdefault(key, value)
-    rendered = service.compose(
+    rendered = messages.compose(
         session,
         settings,
         incident,
@@ -91,3 +93,14 @@ def preview(
         source=source,
     )
     return rendered, check_rendered(rendered, incident)
+
+
+def choices(session: Session, kind: str) -> list[tuple[str, str]]:
+    """Records to preview on: recent incidents, or maintenance windows."""
+    if kind == "maintenance_notice":
+        windows = maintenance_service.list_maintenances(session, include_completed=True)
+        return [(f"maintenance:{w.reference}", f"{w.reference} {w.title}") for w in windows[-20:]]
+    return [
+        (f"incident:{i.reference}", f"{i.reference} {i.title}")
+        for i in incident_service.list_incidents(session, limit=20)
+    ]
