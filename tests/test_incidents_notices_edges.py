@@ -192,6 +192,25 @@ def test_each_override_names_its_update_and_the_page_pairs_them_by_that_id(
         second: "Second wording agreed with legal.",
     }
     assert paired[first].actor == senior_actor and paired[first].rules == ["speculation"]
+    # Overrides recorded before they named their update still show, on the update
+    # whose event followed each of them.
+    unnamed = [
+        Event(
+            actor=e.actor,
+            entity_type=e.entity_type,
+            entity_id=e.entity_id,
+            action=e.action,
+            after={k: v for k, v in e.after.items() if k != "update_id"},
+        )
+        if e.action == "message.check_overridden"
+        else e
+        for e in history
+    ]
+    old_style = detail.overrides(incident, unnamed)
+    assert {k: v.reason for k, v in old_style.items()} == {
+        first: REASON,
+        second: "Second wording agreed with legal.",
+    }
 
 
 def test_api_publishes_a_good_text_for_an_operator(

@@ -239,15 +239,29 @@ def overrides(incident: Incident, history: list[Event]) -> dict[int, Override]:
     ``history`` is the incident's event log, as the page already loaded it.
     Each override names its update (``update_id``), so two overrides in a row,
     or an override recorded after its update's event, still land on the right
-    update.
+    update; older overrides that name none still show, on the update that
+    followed them.
     """
+    resolution = next((u.id for u in incident.public_updates if u.kind == "resolution"), None)
     found: dict[int, Override] = {}
+    # Overrides recorded before they named their update were written just before
+    # the update's own event: such an override belongs to the next event that
+    # names an update (the history is oldest first).
+    unnamed: Override | None = None
     for event in history:
         after = event.after or {}
-        if event.action != "message.check_overridden" or after.get("update_id") is None:
+        if event.action == "message.check_overridden":
+            names = [rule for items in (after.get("findings") or {}).values() for rule in items]
+            override = Override(event.actor, str(after.get("reason") or ""), sorted(set(names)))
+            if after.get("update_id") is None:
+                unnamed = override
+            else:
+                found[int(after["update_id"])] = override
             continue
-        names = [rule for items in (after.get("findings") or {}).values() for rule in items]
-        found[int(after["update_id"])] = Override(
-            event.actor, str(after.get("reason") or ""), sorted(set(names))
-        )
+        update_id = after.get("update_id")
+        if update_id is None and event.action == "incident.resolved":
+            update_id = resolution
+        if unnamed is not None and update_id is not None:
+            found.setdefault(int(update_id), unnamed)
+            unnamed = None
     return found
