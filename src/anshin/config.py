@@ -115,6 +115,12 @@ class Settings(BaseSettings):
     staff_webhook_format: WebhookFormat = WebhookFormat.SLACK
     # Request bodies (anshin.web.limits): larger ones are refused with 413 before they
     # are read; the CSV subscriber import (POST /api/subscribers/import) has its own.
+    # Inquiries (R18–R28): the policy file (due times, authority matrix; data/policy.toml
+    # holds the defaults), the public inquiry form's hourly limit per client, and where
+    # replies to chat inquiries go (a webhook your chat widget's backend receives).
+    inquiry_policy_file: str | None = None
+    inquiry_rate_per_hour: int = Field(default=10, ge=0)
+    chat_webhook_url: str | None = None
     max_body_bytes: int = Field(default=2**20, ge=1024)
     max_import_bytes: int = Field(default=50 * 2**20, ge=1024)
     # Console: warn before a no-news update follows a real update this recent (R5).

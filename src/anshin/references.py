@@ -40,9 +40,9 @@ class ReferenceCounter(Base):
     last: Mapped[int] = mapped_column(Integer, default=0)
 
 
-def format_reference(prefix: str, year: int, number: int) -> str:
-    """``INC``, 2026, 1 → ``INC-2026-0001``."""
-    return f"{prefix}-{year}-{number:0{WIDTH}d}"
+def format_reference(prefix: str, year: int, number: int, width: int = WIDTH) -> str:
+    """``INC``, 2026, 1 → ``INC-2026-0001``; inquiries use six digits (``Q-2026-000123``)."""
+    return f"{prefix}-{year}-{number:0{width}d}"
 
 
 def highest_number(references: list[str], prefix: str, year: int) -> int:
@@ -89,7 +89,13 @@ def next_number(
 
 
 def next_reference(
-    session: Session, prefix: str, year: int, *, existing: InstrumentedAttribute[str] | None = None
+    session: Session,
+    prefix: str,
+    year: int,
+    *,
+    existing: InstrumentedAttribute[str] | None = None,
+    width: int = WIDTH,
 ) -> str:
     """The next reference of the series, e.g. ``INC-2026-0042`` (see :func:`next_number`)."""
-    return format_reference(prefix, year, next_number(session, prefix, year, existing=existing))
+    number = next_number(session, prefix, year, existing=existing)
+    return format_reference(prefix, year, number, width)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from anshin.db import Base, UTCDateTime, utcnow
@@ -80,3 +80,21 @@ class ConsoleSession(Base):
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class AgentSkill(Base):
+    """R28: what an agent can take in a surge — levels, languages, incident work.
+
+    ``max_level`` defaults to the level of the agent's role; a lead may lower it
+    (a new senior still learning) but the role caps it.
+    """
+
+    __tablename__ = "agent_skills"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    max_level: Mapped[int] = mapped_column(Integer, default=1)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["ja"])
+    incident_capable: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

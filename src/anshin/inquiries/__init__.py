@@ -1,0 +1,1 @@
+"""Inquiries: intake, flow, triage, claims, escalation, handoff, replies (R18–R28)."""
