@@ -217,6 +217,8 @@ def _left(work: Work, kind: str) -> str | None:
         return "the subscriber was deleted"
     if kind == rules.STAFF_NUDGE:
         return None  # on-duty staff: their on-duty flag is the consent, not a subscription
+    if kind in rules.DIRECT_KINDS:
+        return None  # the customer's own inquiry: writing to us is the consent
     if work.subscriber_status == "unsubscribed":
         return "the subscriber unsubscribed"
     if work.subscriber_status != "active" and kind != "confirmation":

@@ -41,6 +41,9 @@ class SubscriberStatus(StrEnum):
     # An on-duty team member's address for staff nudges only: never active, so no
     # customer notice reaches it, and no customer list shows it (incidents.nudges).
     STAFF = "staff"
+    # A customer who wrote to us (an inquiry): replies and the updates they asked for
+    # reach this row through ``queue_to``; never active, so no broadcast does.
+    CONTACT = "contact"
 
 
 class WebhookFormat(StrEnum):
@@ -65,7 +68,7 @@ LOCALES = SUPPORTED_LOCALES
 SUBSCRIBER_KINDS: tuple[str, ...] = tuple(SubscriberKind)
 # What a customer's subscription can be (CSV, API, console); staff rows are not listed.
 SUBSCRIBER_STATUSES: tuple[str, ...] = tuple(
-    s for s in SubscriberStatus if s != SubscriberStatus.STAFF
+    s for s in SubscriberStatus if s not in (SubscriberStatus.STAFF, SubscriberStatus.CONTACT)
 )
 WEBHOOK_FORMATS: tuple[str, ...] = tuple(WebhookFormat)
 DELIVERY_STATUSES: tuple[str, ...] = tuple(DeliveryStatus)
@@ -75,6 +78,8 @@ DUE_STATUSES: tuple[str, ...] = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
 OPEN_DELIVERY_STATUSES: tuple[str, ...] = (*DUE_STATUSES, DeliveryStatus.SENDING)
 # The team's own message (incidents.nudges): sent to staff rows only, never fanned out.
 STAFF_NUDGE = "staff_nudge"
+# An incident update forwarded to a customer with an open inquiry on it (R26).
+INQUIRY_UPDATE = "inquiry_update"
 # What the outbox carries: the broadcast notices, and the outbox's own mails.
 MESSAGE_KINDS: tuple[str, ...] = (
     MessageKind.FIRST_NOTICE,
@@ -87,6 +92,14 @@ MESSAGE_KINDS: tuple[str, ...] = (
     "confirmation",
     "test",
     STAFF_NUDGE,
+    MessageKind.INQUIRY_ACK,
+    MessageKind.INQUIRY_REPLY,
+    INQUIRY_UPDATE,
+)
+# Messages to one customer about their own inquiry: they wrote to us, which is the
+# consent; a status-page unsubscribe does not silence the answer to their question.
+DIRECT_KINDS: frozenset[str] = frozenset(
+    {MessageKind.INQUIRY_ACK, MessageKind.INQUIRY_REPLY, INQUIRY_UPDATE}
 )
 EMAIL_MAX = 254
 URL_MAX = 2000

@@ -107,7 +107,7 @@ def fan_out(
     deliveries and an event in the caller's transaction; the caller commits,
     and the workers are woken after that commit.
     """
-    if kind not in rules.MESSAGE_KINDS or kind == rules.STAFF_NUDGE:
+    if kind not in rules.MESSAGE_KINDS or kind == rules.STAFF_NUDGE or kind in rules.DIRECT_KINDS:
         raise InvalidInput(N_("Unknown message kind: {value}."), field="kind", value=kind)
     now = now or utcnow()
     cleaned = _clean_texts(texts)

@@ -40,14 +40,44 @@ def _row(
     now: dt.datetime,
 ) -> Subscriber:
     """The row that reaches ``address``: found, or written as a staff row."""
+    return direct_row(
+        session,
+        kind=kind,
+        address=address,
+        locale=locale,
+        webhook_format=webhook_format,
+        status=SubscriberStatus.STAFF,
+        source=SOURCE,
+        now=now,
+    )
+
+
+def direct_row(
+    session: Session,
+    *,
+    kind: SubscriberKind,
+    address: str,
+    locale: str,
+    webhook_format: str | None,
+    status: SubscriberStatus,
+    source: str,
+    now: dt.datetime,
+) -> Subscriber:
+    """The outbox row for a message sent to one person directly (a nudge, an inquiry reply).
+
+    Found by address, or written with ``status`` (never ``active``, so no notice
+    fans out to it) and ``source``. A row this kind of message wrote itself
+    follows the latest language and format; a customer's own subscription keeps
+    its status and source (one row per address).
+    """
     row = subscribers.find(session, kind, address)
     if row is None:
         row = Subscriber(
             kind=kind,
             address=address,
             locale=locale,
-            status=SubscriberStatus.STAFF,
-            source=SOURCE,
+            status=status,
+            source=source,
             webhook_format=webhook_format,
             secret=secrets.token_urlsafe(32) if kind == SubscriberKind.WEBHOOK else None,
             created_at=now,
@@ -61,11 +91,11 @@ def _row(
             assert found is not None
             return found
         return row
-    if row.source == SOURCE:
-        # A staff row follows the person's language and the configured format; a
-        # List-Unsubscribe click on a nudge must not turn it into a customer row.
+    if row.source == source:
+        # A row of this source follows the person's language and the configured format; a
+        # List-Unsubscribe click on a direct message must not turn it into a customer row.
         row.locale = locale
-        row.status = SubscriberStatus.STAFF
+        row.status = status
         if kind == SubscriberKind.WEBHOOK:
             row.webhook_format = webhook_format
     return row

@@ -1,0 +1,54 @@
+"""Customers who wrote to us: the outbox rows their inquiry's messages travel to (R18, R21, R26).
+
+An inquiry's acknowledgement, replies and the incident updates its customer
+asked for go through the outbox like every notice — retries, dead letters, the
+console's delivery pages — to a row found by address or written with status
+``contact``: never ``active``, so no broadcast reaches a person only because
+they once asked a question; a customer who also subscribed keeps their one row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from anshin.db import utcnow
+from anshin.notify import rules
+from anshin.notify.models import Subscriber
+from anshin.notify.rules import SubscriberKind, SubscriberStatus
+from anshin.notify.staff import direct_row
+
+SOURCE = "inquiry"
+
+
+def email_row(
+    session: Session, address: str, locale: str, now: dt.datetime | None = None
+) -> Subscriber:
+    """The row that reaches a customer's mail address (refused when it is no address)."""
+    return direct_row(
+        session,
+        kind=SubscriberKind.EMAIL,
+        address=rules.normalise_email(address),
+        locale=rules.check_locale(locale),
+        webhook_format=None,
+        status=SubscriberStatus.CONTACT,
+        source=SOURCE,
+        now=now or utcnow(),
+    )
+
+
+def webhook_row(
+    session: Session, url: str, locale: str, fmt: str, now: dt.datetime | None = None
+) -> Subscriber:
+    """The row for a chat backend's webhook (``ANSHIN_CHAT_WEBHOOK_URL``): chat replies go there."""
+    return direct_row(
+        session,
+        kind=SubscriberKind.WEBHOOK,
+        address=rules.check_webhook_url(url),
+        locale=rules.check_locale(locale),
+        webhook_format=rules.check_webhook_format(fmt),
+        status=SubscriberStatus.CONTACT,
+        source=SOURCE,
+        now=now or utcnow(),
+    )
