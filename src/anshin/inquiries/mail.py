@@ -169,7 +169,8 @@ def decode_bytes(data: bytes, label: str | None, notes: list[str] | None = None)
         if score == 0:
             break
     if best is not None:
-        if notes is not None and first and best[1] != first:
+        expected = first == "iso2022_jp" and best[1] == ISO2022_CP932  # Windows' usual JIS
+        if notes is not None and first and best[1] != first and not expected:
             notes.append(f"charset {label!r} did not decode; read as {best[1]}")
         return best[2]
     if notes is not None:
@@ -238,9 +239,10 @@ def decode_header(raw: str | None, notes: list[str] | None = None) -> str:
     except (email.errors.HeaderParseError, ValueError, LookupError):
         pieces = [(value, None)]
     for chunk, charset in pieces:
-        data = chunk.encode("ascii", errors="surrogateescape") if isinstance(chunk, str) else chunk
+        # A str piece: plain text, with any raw 8-bit bytes as surrogate escapes.
+        data = chunk.encode("utf-8", errors="surrogateescape") if isinstance(chunk, str) else chunk
         parts.append(decode_bytes(data, charset, notes))
-    return _storable(" ".join(" ".join(parts).split()) if len(parts) > 1 else "".join(parts))
+    return _storable("".join(parts).strip())
 
 
 def _raw_header(message: Message, name: str) -> str | None:
