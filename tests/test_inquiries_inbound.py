@@ -200,7 +200,10 @@ def test_a_mail_to_a_closed_inquiry_reopens_it_at_listening(
     session.expire_all()
     inquiry = service.get(session, first.reference or "")
     assert inquiry.stage == Stage.LISTENING and inquiry.closed_at is None
-    assert actions(session, inquiry.id)[-2:] == ["inquiry.message_received", "inquiry.stage_changed"]
+    assert actions(session, inquiry.id)[-2:] == [
+        "inquiry.message_received",
+        "inquiry.stage_changed",
+    ]
 
 
 def test_an_automatic_reply_answering_nothing_is_not_an_inquiry(

@@ -29,7 +29,11 @@ from anshin.inquiries.models import Inquiry, InquiryMessage
 from anshin.notify.sink import free_port
 
 DATA = Path(__file__).parent / "data" / "mail"
-BODY = "お世話になっております。\n本日9時からログインできません（エラー500）。\n復旧はいつ頃でしょうか。\n"
+BODY = (
+    "お世話になっております。\n"
+    "本日9時からログインできません（エラー500）。\n"
+    "復旧はいつ頃でしょうか。\n"
+)
 
 
 @pytest.fixture
