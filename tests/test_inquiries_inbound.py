@@ -306,5 +306,6 @@ def test_import_one_file_and_a_path_that_is_not_there(
         },
     )
     assert limited.exit_code == 1
-    assert "big.eml" in limited.stderr and "2048" in limited.stderr
+    assert "big.eml" in limited.stderr and "上限は 2048 バイトです" in limited.stderr
+    assert "失敗 1 件" in limited.stdout
     assert count(session, Inquiry) == 1
