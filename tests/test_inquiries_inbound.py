@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from email import policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ from anshin.config import Settings
 from anshin.inquiries import inbound, mail, service
 from anshin.inquiries.models import Inquiry, InquiryMessage
 from anshin.inquiries.rules import Stage
+from mail_support import compose
 
 DATA = Path(__file__).parent / "data" / "mail"
 EXPECTED: dict[str, dict[str, Any]] = json.loads((DATA / "expected.json").read_text("utf-8"))
@@ -33,21 +32,11 @@ EXPECTED: dict[str, dict[str, Any]] = json.loads((DATA / "expected.json").read_t
 def raw_mail(
     body: str = "ログインできません。\n",
     *,
-    sender: str = "山田 太郎 <taro@example.jp>",
-    subject: str = "お問い合わせ",
     message_id: str = "<first@example.jp>",
     charset: str = "iso-2022-jp",
-    **headers: str,
+    **options: str,
 ) -> bytes:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = "support@example.com"
-    message["Subject"] = subject
-    message["Message-ID"] = message_id
-    for name, value in headers.items():
-        message[name.replace("_", "-")] = value
-    message.set_content(body, charset=charset)
-    return message.as_bytes(policy=policy.SMTP)
+    return compose(body, message_id=message_id, charset=charset, **options)
 
 
 def store(session: Session, settings: Settings, raw: bytes) -> inbound.Outcome:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import pytest
 from anshin.errors import InvalidInput
 from anshin.inquiries import mail
 from anshin.inquiries.mail import decode_bytes, find_reference, html_to_text, parse
+from mail_support import compose
 
 DATA = Path(__file__).parent / "data" / "mail"
 EXPECTED: dict[str, dict[str, Any]] = json.loads((DATA / "expected.json").read_text("utf-8"))
@@ -34,24 +34,11 @@ TEXT = (
 def build(
     body: str = TEXT,
     *,
-    charset: str = "utf-8",
-    cte: str | None = None,
     subject: str = "【anshin】お問い合わせ",
-    sender: str = "山田 太郎 <taro@example.jp>",
     message_id: str | None = "<q1@example.jp>",
-    **headers: str,
+    **options: str,
 ) -> bytes:
-    """A mail as Python's own generator writes it (RFC 2047 headers, the chosen body CTE)."""
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = "support@example.com"
-    message["Subject"] = subject
-    if message_id:
-        message["Message-ID"] = message_id
-    for name, value in headers.items():
-        message[name.replace("_", "-")] = value
-    message.set_content(body, charset=charset, cte=cte)
-    return message.as_bytes(policy=policy.SMTP)
+    return compose(body, subject=subject, message_id=message_id, **options)
 
 
 @pytest.mark.parametrize("name", sorted(n for n, e in EXPECTED.items() if "subject" in e))

@@ -14,8 +14,6 @@ import smtplib
 import subprocess
 import sys
 from collections.abc import Iterator
-from email import policy
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -27,6 +25,7 @@ from anshin.config import Settings
 from anshin.inquiries import mail_server, service
 from anshin.inquiries.models import Inquiry, InquiryMessage
 from anshin.notify.sink import free_port
+from mail_support import compose
 
 DATA = Path(__file__).parent / "data" / "mail"
 BODY = (
@@ -44,26 +43,16 @@ def listener(settings: Settings) -> Iterator[tuple[str, int, Settings]]:
         yield "127.0.0.1", port, limited
 
 
-def compose(
+def mail(
     body: str = BODY,
     *,
-    charset: str = "utf-8",
-    cte: str | None = None,
     subject: str = "【至急】ログインできません",
-    sender: str = "山田 太郎 <taro@example.jp>",
-    message_id: str = "<m1@example.jp>",
     in_reply_to: str | None = None,
+    **options: str,
 ) -> bytes:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = "support@example.com"
-    message["Subject"] = subject
-    message["Message-ID"] = message_id
     if in_reply_to:
-        message["In-Reply-To"] = in_reply_to
-        message["References"] = in_reply_to
-    message.set_content(body, charset=charset, cte=cte)
-    return message.as_bytes(policy=policy.SMTP)
+        options.update(In_Reply_To=in_reply_to, References=in_reply_to)
+    return compose(body, subject=subject, **options)
 
 
 def send(where: tuple[str, int, Settings], data: bytes) -> tuple[int, str]:
@@ -97,7 +86,7 @@ def messages(session: Session) -> list[InquiryMessage]:
 def test_mail_in_each_charset_is_stored_before_the_250(
     listener: tuple[str, int, Settings], session: Session, charset: str, cte: str
 ) -> None:
-    code, reply = send(listener, compose(charset=charset, cte=cte))
+    code, reply = send(listener, mail(charset=charset, cte=cte))
     assert code == 250, reply
     [message] = messages(session)
     assert reply.endswith(message.inquiry.reference)
@@ -111,14 +100,14 @@ def test_mail_in_each_charset_is_stored_before_the_250(
 def test_replies_thread_by_header_and_by_reference_and_duplicates_are_skipped(
     listener: tuple[str, int, Settings], session: Session
 ) -> None:
-    code, _ = send(listener, compose(charset="iso-2022-jp"))
+    code, _ = send(listener, mail(charset="iso-2022-jp"))
     assert code == 250
     [first] = messages(session)
     reference = first.inquiry.reference
-    reply = compose("追加情報です。\n", message_id="<m2@example.jp>", in_reply_to="<m1@example.jp>")
+    reply = mail("追加情報です。\n", message_id="<m2@example.jp>", in_reply_to="<m1@example.jp>")
     code, answer = send(listener, reply)
     assert (code, answer) == (250, f"2.0.0 threaded {reference}")
-    by_subject = compose(
+    by_subject = mail(
         "三通目です。\n",
         charset="shift_jis",
         cte="base64",
@@ -145,14 +134,14 @@ def test_malformed_and_oversized_mail_is_refused_with_the_reason(
     assert code == 550 and "no sender address" in reply
     code, reply = send(listener, (DATA / "10-no-body.eml").read_bytes())
     assert code == 550 and "no text" in reply
-    big = compose("あ" * 40_000 + "\n")  # ~120 KB base64 > the 64 KiB limit
+    big = mail("あ" * 40_000 + "\n")  # ~120 KB base64 > the 64 KiB limit
     host, port, _ = listener
     with smtplib.SMTP(host, port, timeout=30) as client, pytest.raises(smtplib.SMTPException) as e:
         client.sendmail("taro@example.jp", ["support@example.com"], big)
     assert getattr(e.value, "smtp_code", None) == 552
     assert messages(session) == []
     # The listener still works after refusing.
-    assert send(listener, compose())[0] == 250
+    assert send(listener, mail())[0] == 250
 
 
 def test_a_mail_that_cannot_be_stored_now_gets_451_and_arrives_on_retry(
@@ -162,13 +151,13 @@ def test_a_mail_that_cannot_be_stored_now_gets_451_and_arrives_on_retry(
         other.execute(text("ALTER TABLE inquiry_messages RENAME TO inquiry_messages_away"))
         other.commit()
     try:
-        code, reply = send(listener, compose())
+        code, reply = send(listener, mail())
     finally:
         with sessions() as other:
             other.execute(text("ALTER TABLE inquiry_messages_away RENAME TO inquiry_messages"))
             other.commit()
     assert code == 451 and "try again" in reply
-    assert send(listener, compose())[0] == 250  # the MTA's retry
+    assert send(listener, mail())[0] == 250  # the MTA's retry
     [message] = messages(session)
     assert message.body == BODY
 
@@ -195,7 +184,7 @@ def test_anshin_mail_in_runs_until_sigterm(tmp_path: Path) -> None:
         line = process.stderr.readline()
         assert f"127.0.0.1:{port}" in line, line
         where = ("127.0.0.1", port, Settings())
-        code, reply = send(where, compose())
+        code, reply = send(where, mail())
         assert code == 250 and "created Q-" in reply
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0

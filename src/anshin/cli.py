@@ -29,6 +29,7 @@ from anshin.cliutil import (
     fail,
     load_settings,
     open_session,
+    require_current_schema,
     t,
 )
 from anshin.comms import cli as comms_cli
@@ -100,16 +101,7 @@ def serve(
     # A malformed ANSHIN_LINT_EXTRA_DIR file refuses the start (AnshinGroup: exit 2 and
     # the file and entry on stderr) rather than failing a user's message check later.
     validate_word_lists()
-    have, want = migrations.current(settings.database_url), migrations.heads()
-    if have != want:
-        raise fail(
-            N_(
-                "The database schema is not up to date (database: {have}, needed: {want}). "
-                "Run `anshin db upgrade` first."
-            ),
-            have=", ".join(sorted(have)) or "-",
-            want=", ".join(sorted(want)),
-        )
+    require_current_schema(settings)
     # docs/design.md "background work": with the SQLite queue, deliveries are sent by
     # threads inside this process; with Redis, by `anshin worker` processes.
     notify_queue.start_embedded_consumer(settings)

@@ -18,8 +18,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy.exc import SQLAlchemyError
 
-from anshin import migrations
-from anshin.cliutil import actor, console, fail, load_settings, open_session, t
+from anshin.cliutil import (
+    actor,
+    console,
+    fail,
+    load_settings,
+    open_session,
+    require_current_schema,
+    t,
+)
 from anshin.db import storage_cause
 from anshin.errors import AnshinError, InvalidInput
 from anshin.i18n import N_
@@ -27,19 +34,6 @@ from anshin.inputs import BadInput
 from anshin.inquiries import inbound, mail
 
 INQUIRY_HELP = "Inquiries from customers (R18–R28)."
-
-
-def _schema_ready(database_url: str) -> None:
-    have, want = migrations.current(database_url), migrations.heads()
-    if have != want:
-        raise fail(
-            N_(
-                "The database schema is not up to date (database: {have}, needed: {want}). "
-                "Run `anshin db upgrade` first."
-            ),
-            have=", ".join(sorted(have)) or "-",
-            want=", ".join(sorted(want)),
-        )
 
 
 def mail_in(
@@ -56,7 +50,7 @@ def mail_in(
     settings = load_settings()
     host = host or settings.mail_in_host
     port = settings.mail_in_port if port is None else port
-    _schema_ready(settings.database_url)
+    require_current_schema(settings)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
