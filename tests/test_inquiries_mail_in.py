@@ -138,7 +138,9 @@ def test_malformed_and_oversized_mail_is_refused_with_the_reason(
     host, port, _ = listener
     with smtplib.SMTP(host, port, timeout=30) as client, pytest.raises(smtplib.SMTPException) as e:
         client.sendmail("taro@example.jp", ["support@example.com"], big)
-    assert getattr(e.value, "smtp_code", None) == 552
+    assert getattr(e.value, "smtp_code", None) == 552  # refused at MAIL FROM (SIZE=…)
+    code, reply = send(listener, big)  # a client that does not declare the size
+    assert code == 552, reply
     assert messages(session) == []
     # The listener still works after refusing.
     assert send(listener, mail())[0] == 250
