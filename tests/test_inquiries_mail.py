@@ -188,6 +188,24 @@ def test_attachments_are_named_not_kept() -> None:
     assert parsed.attachments == ("画面.png", "error.log")
 
 
+def test_text_split_around_an_inline_picture_is_read_whole() -> None:
+    """Apple Mail's shape: multipart/mixed of text, an inline image, more text."""
+    raw = (
+        b"From: a@example.jp\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+        b"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        + "画面はこちらです。\r\n".encode()
+        + b"--b\r\nContent-Type: image/png\r\nContent-Disposition: inline\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n"
+        b"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        + "よろしくお願いします。\r\n".encode()
+        + b"--b--\r\n"
+    )
+    parsed = parse(raw, max_bytes=LIMIT)
+    assert parsed.text == "画面はこちらです。\nよろしくお願いします。"  # CRLF before --b is MIME's
+    assert parsed.attachments == ()
+
+
 def test_threading_headers_and_the_reference_in_the_subject() -> None:
     raw = build(
         subject="Re: 【anshin】お問い合わせへのご回答（Q-2026-000123）",

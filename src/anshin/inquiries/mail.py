@@ -25,6 +25,7 @@ import email.utils
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
@@ -341,11 +342,25 @@ def _filename(part: Message, notes: list[str]) -> str | None:
     return decode_header(name, notes) or None
 
 
+def _parts(part: Message, parent: str | None = None) -> Iterator[tuple[Message, str | None]]:
+    """Every leaf part with the content type of the multipart that holds it."""
+    if part.is_multipart():
+        for sub in cast(EmailMessage, part).iter_parts():
+            yield from _parts(sub, part.get_content_type())
+    else:
+        yield part, parent
+
+
 def _body_and_attachments(
     message: EmailMessage, notes: list[str]
 ) -> tuple[str, bool, tuple[str, ...]]:
-    """The text a person would read first (text/plain preferred, else HTML made text), and
-    the names of everything else attached (not stored: R18 keeps the words, not files)."""
+    """The text a person would read (text/plain preferred, else HTML made text), and the
+    names of everything attached (not stored: R18 keeps the words, not files).
+
+    A mailer that splits the text around an inline picture (multipart/mixed:
+    text, image, text) sends one message in several text parts: they are read
+    in order, so no words of the customer are dropped.
+    """
     try:
         body = message.get_body(preferencelist=("plain", "html"))
     except (KeyError, ValueError, email.errors.MessageError):
@@ -353,15 +368,27 @@ def _body_and_attachments(
     if body is None and not message.is_multipart() and message.get_content_maintype() == "text":
         body = message
     attachments: list[str] = []
-    for part in message.walk():
-        if part is body or part.is_multipart():
+    texts: list[str] = []
+    for part, parent in _parts(message):
+        if part is body:
+            texts.append(_part_text(part, notes))
             continue
         name = _filename(part, notes)
         if name or part.get_content_disposition() == "attachment":
             attachments.append(name or part.get_content_type())
+        elif (
+            body is not None
+            and body.get_content_type() == "text/plain"
+            and part.get_content_type() == "text/plain"
+            and parent != "multipart/alternative"
+            and texts
+        ):
+            texts.append(_part_text(part, notes))
     if body is None:
         return "", False, tuple(attachments)
-    text = _part_text(body, notes)
+    text = ""
+    for piece in texts:
+        text += piece if not text or text.endswith("\n") else "\n" + piece
     if body.get_content_subtype() == "html":
         return html_to_text(text), True, tuple(attachments)
     return text, False, tuple(attachments)
