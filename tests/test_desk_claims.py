@@ -64,9 +64,9 @@ def test_agents_racing_for_one_inquiry_exactly_one_wins(
             except claims.HeldByOther as lost:
                 s.rollback()
                 assert lost.status == 409
-                assert lost.holder is not None and lost.holder.id != user_id
+                assert lost.holder_id is not None and lost.holder_id != user_id
                 assert lost.since is not None
-                return f"lost to {lost.holder.id}"
+                return f"lost to {lost.holder_id}"
 
     with ThreadPoolExecutor(max_workers=len(agents)) as pool:
         outcomes = list(pool.map(race, agents))

@@ -53,6 +53,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.notify.console_views",
     "anshin.inquiries.views",
     "anshin.inquiries.desk_views",
+    "anshin.inquiries.desk_api",
     "anshin.team.skill_views",
 )
 

@@ -42,13 +42,17 @@ class HeldByOther(Conflict):
             name=holder.name if holder else "?",
             since=format_local(since, zone) if since else "?",
         )
-        self.holder = holder
+        # Plain values: the API's error handler reads them after the session has ended.
+        self.holder_id = holder.id if holder else None
+        self.holder_name = holder.name if holder else None
         self.since = since
 
     def details(self) -> dict[str, object]:
         """The API's 409 says who holds it and since when, for the widget to show."""
         return {
-            "holder": {"id": self.holder.id, "name": self.holder.name} if self.holder else None,
+            "holder": (
+                {"id": self.holder_id, "name": self.holder_name} if self.holder_id else None
+            ),
             "since": self.since.isoformat() if self.since else None,
         }
 

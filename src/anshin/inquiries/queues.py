@@ -122,6 +122,14 @@ def queue(
     return sorted(rows, key=lambda i: _sort_key(i, now))
 
 
+def names_of(session: Session, ids: set[int]) -> dict[int, str]:
+    """Agents' names by id, for the "held by" column."""
+    if not ids:
+        return {}
+    stmt = select(User.id, User.name).where(User.id.in_(ids))
+    return {row[0]: row[1] for row in session.execute(stmt)}
+
+
 @dataclass(frozen=True)
 class LevelWait:
     """A level's waiting line for the dashboard (R28): how many, and the oldest wait."""

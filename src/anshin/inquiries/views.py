@@ -32,13 +32,6 @@ from anshin.web.views_helpers import page
 router = APIRouter(include_in_schema=False)
 
 
-def names_of(session: Session, ids: set[int]) -> dict[int, str]:
-    """Agents' names by id, for the "held by" column."""
-    if not ids:
-        return {}
-    return dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).tuples().all())
-
-
 def open_incidents(session: Session) -> list[Incident]:
     """Incidents not resolved yet, newest first: the filter's and the correction's choices."""
     stmt = select(Incident).where(Incident.status != "resolved").order_by(Incident.id.desc())
@@ -76,13 +69,12 @@ def inquiry_queue(
     found = queues.queue(session, flt, user, now=now)
     incident_ids = {i.incident_id for i in found if i.incident_id}
     refs = (
-        dict(
-            session.execute(
+        {
+            row[0]: row[1]
+            for row in session.execute(
                 select(Incident.id, Incident.reference).where(Incident.id.in_(incident_ids))
             )
-            .tuples()
-            .all()
-        )
+        }
         if incident_ids
         else {}
     )
@@ -100,7 +92,7 @@ def inquiry_queue(
         flt=flt,
         tabs=_tabs(request_locale(request)),
         current_tab=current,
-        holders=names_of(session, {i.claimed_by_id for i in found if i.claimed_by_id}),
+        holders=queues.names_of(session, {i.claimed_by_id for i in found if i.claimed_by_id}),
         incident_refs=refs,
         incidents=open_incidents(session),
         intents=rules.INTENT_ORDER,
