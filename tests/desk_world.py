@@ -282,6 +282,17 @@ def seed_desk(session: Session, settings: Settings, *, now: dt.datetime | None =
     return World([i.reference for i in found], refs)
 
 
+def seeded(settings: Settings) -> World:
+    """The console's users (tests/test_console_support) and the desk, committed."""
+    from test_console_support import database, seed
+
+    seed(settings)
+    with database(settings) as session:
+        found = seed_desk(session, settings)
+        session.commit()
+    return found
+
+
 def inquiry(session: Session, ref: str) -> Inquiry:
     """The inquiry by reference, fresh from the database."""
     found = service.get(session, ref)

@@ -211,3 +211,11 @@ def test_skill_row_without_a_cap_keeps_the_role_level(session: Session) -> None:
     session.add(AgentSkill(user_id=senior.id, max_level=3, languages=["ja", "en"]))
     session.flush()
     assert claims.agent_level(session, senior) == 2  # the role caps what the row says
+
+
+def test_the_skill_maps_role_cap_is_the_inquiry_rules_role_level() -> None:
+    """team cannot import inquiries: the two tables of role levels must stay equal (R22)."""
+    from anshin.inquiries import rules
+    from anshin.team.rules import ROLES
+
+    assert {role: skills.role_cap(role) for role in ROLES} == rules.ROLE_LEVEL

@@ -12,17 +12,13 @@ from typer.testing import CliRunner, Result
 from anshin.cli import app
 from anshin.config import Settings
 from anshin.inquiries.models import Inquiry
-from desk_world import SAMPLES, World, seed_desk
-from test_console_support import USERS, database, seed
+from desk_world import SAMPLES, World, seeded
+from test_console_support import USERS, database
 
 
 @pytest.fixture
 def world(settings: Settings) -> World:
-    seed(settings)
-    with database(settings) as session:
-        found = seed_desk(session, settings)
-        session.commit()
-    return found
+    return seeded(settings)
 
 
 @pytest.fixture

@@ -15,17 +15,13 @@ from anshin.config import Settings
 from anshin.inquiries.models import Inquiry
 from anshin.team import service as team_service
 from anshin.team.models import AgentSkill, User
-from desk_world import SAMPLES, World, seed_desk
-from test_console_support import client_for, database, login, seed, text_of
+from desk_world import SAMPLES, World, seeded
+from test_console_support import client_for, database, login, text_of
 
 
 @pytest.fixture
 def world(settings: Settings) -> World:
-    seed(settings)
-    with database(settings) as session:
-        found = seed_desk(session, settings)
-        session.commit()
-    return found
+    return seeded(settings)
 
 
 @pytest.fixture
@@ -306,3 +302,43 @@ def test_dashboard_shows_waits_and_warns_past_the_threshold(
     # Level 1's oldest unanswered inquiry waited 70 minutes: past its 10-minute threshold.
     assert "L1" in text and "70" in text
     assert 'class="wait alert" href="/console/inquiries?level=1"' in page.text
+
+
+DESK_ROUTES = {
+    ("GET", "/console/inquiries"): "operator",
+    ("GET", "/console/inquiries/{ref}"): "operator",
+    ("POST", "/console/inquiries/{ref}/claim"): "operator",
+    ("POST", "/console/inquiries/{ref}/release"): "operator",
+    ("POST", "/console/inquiries/{ref}/takeover"): "senior",
+    ("POST", "/console/inquiries/{ref}/level"): "operator",
+    ("POST", "/console/inquiries/{ref}/stage"): "operator",
+    ("POST", "/console/inquiries/{ref}/triage"): "operator",
+    ("GET", "/console/skills"): "operator",
+    ("POST", "/console/skills/{user_id}"): "supervisor",
+    ("GET", "/api/inquiries"): "operator",
+    ("GET", "/api/inquiries/{ref}"): "operator",
+    ("POST", "/api/inquiries/{ref}/claim"): "operator",
+    ("POST", "/api/inquiries/{ref}/release"): "operator",
+    ("POST", "/api/inquiries/{ref}/takeover"): "senior",
+    ("POST", "/api/inquiries/{ref}/escalate"): "operator",
+    ("POST", "/api/inquiries/{ref}/deescalate"): "operator",
+    ("POST", "/api/inquiries/{ref}/stage"): "operator",
+}
+
+
+def test_every_desk_route_is_in_the_authorisation_matrix_with_its_role(
+    settings: Settings,
+) -> None:
+    """The matrix (tests/test_authz_matrix.py) derives each route's role from its alias:
+    the desk's routes must be there, each with the lowest role that may ever use it."""
+    from anshin.app import create_app
+    from route_table import api_routes
+    from test_authz_matrix import minimum_role
+
+    found = {
+        (method, r.path): minimum_role(r)
+        for r in api_routes(create_app(settings))
+        for method in r.methods - {"HEAD"}
+        if (method, r.path) in DESK_ROUTES
+    }
+    assert found == DESK_ROUTES

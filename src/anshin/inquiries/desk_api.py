@@ -27,7 +27,7 @@ from anshin.inputs import StrictInput, Text
 from anshin.inquiries import claims, escalation, queues, service
 from anshin.inquiries.models import Inquiry
 from anshin.timefmt import iso_local
-from anshin.web.auth import DbSession, Operator
+from anshin.web.auth import DbSession, Operator, Senior
 from anshin.web.deps import settings_of
 
 router = APIRouter(prefix="/api", tags=["inquiries"])
@@ -214,7 +214,7 @@ def release(request: Request, session: DbSession, user: Operator, ref: str) -> I
 
 @router.post("/inquiries/{ref}/takeover", response_model=InquiryOut)
 def take_over(
-    request: Request, session: DbSession, user: Operator, ref: str, body: ReasonIn
+    request: Request, session: DbSession, user: Senior, ref: str, body: ReasonIn
 ) -> InquiryOut:
     """A lead takes the inquiry over with a reason (R23): supervisors, seniors up to L2."""
     inquiry = service.get(session, ref)

@@ -21,7 +21,7 @@ from anshin.inquiries import claims, escalation, service
 from anshin.inquiries.models import Inquiry
 from anshin.inquiries.views import render_detail
 from anshin.team.models import User
-from anshin.web.auth import DbSession, Operator
+from anshin.web.auth import DbSession, Operator, Senior
 from anshin.web.deps import settings_of
 from anshin.web.views_helpers import PostedForm, error_for, flash, redirect
 
@@ -95,9 +95,9 @@ def release_inquiry(request: Request, session: DbSession, user: Operator, ref: s
 
 @router.post("/console/inquiries/{ref}/takeover", response_class=HTMLResponse)
 def take_over_inquiry(
-    request: Request, session: DbSession, user: Operator, ref: str, form: PostedForm
+    request: Request, session: DbSession, user: Senior, ref: str, form: PostedForm
 ) -> Response:
-    """A lead takes the inquiry over with a reason (R23); the role is checked by the rule."""
+    """A lead takes the inquiry over with a reason (R23): seniors up to L2, supervisors all."""
     zone = settings_of(request).timezone
     reason = form.get("reason")
     return _act(
