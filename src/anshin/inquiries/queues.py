@@ -9,6 +9,7 @@ after it, the next action's due time, if one is set.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select
@@ -24,6 +25,7 @@ from anshin.inquiries.models import Inquiry
 from anshin.team.models import User
 
 QUEUE_LIMIT = 500
+_REFERENCE = re.compile(r"[A-Z0-9-]{1,30}")  # INC-2026-0001, or NONE
 VIEWS: tuple[str, ...] = ("all", "mine", "unassigned")
 
 
@@ -58,6 +60,8 @@ def parse_filter(
     if channel is not None and channel not in tuple(rules.Channel):
         raise InvalidInput(N_("Unknown channel: {value}."), field="channel", value=channel)
     incident = (incident or "").strip().upper() or None
+    if incident is not None and not _REFERENCE.fullmatch(incident):
+        raise InvalidInput(N_("No such incident: {ref}."), field="incident", ref=incident[:40])
     return QueueFilter(chosen_level, chosen_view, incident, intent, channel)
 
 

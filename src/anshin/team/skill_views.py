@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from anshin.errors import AnshinError, InvalidInput
 from anshin.i18n import N_
+from anshin.inputs import DbId
 from anshin.team import skills
 from anshin.team.models import User
 from anshin.web.auth import DbSession, Operator, Supervisor
@@ -52,7 +53,7 @@ def skill_map(request: Request, session: DbSession, user: Operator) -> Response:
 
 @router.post("/console/skills/{user_id}", response_class=HTMLResponse)
 def set_skill(
-    request: Request, session: DbSession, user: Supervisor, user_id: int, form: PostedForm
+    request: Request, session: DbSession, user: Supervisor, user_id: DbId, form: PostedForm
 ) -> Response:
     """A lead sets one agent's level cap, languages and incident work (R28)."""
     try:
