@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from anshin.config import Settings
 from anshin.db import Base, utcnow
 from anshin.incidents import components, maintenance, service
+from anshin.inquiries import service as inquiry_service
 from anshin.notify import subscribers
 from anshin.notify.models import Delivery, OutboxMessage
 from anshin.team import service as team_service
@@ -43,6 +44,7 @@ class World:
     token_id: int
     user_id: int
     person_id: int  # an operator the admin manages (role, password, deactivation)
+    inquiry: str = ""  # level 1, held by the operator (the admin, a lead, may take it over)
 
     def headers(self, lang: str = "en") -> dict[str, str]:
         """A signed-in admin's cookie and CSRF header (the console's and the API's cookie way)."""
@@ -111,6 +113,16 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
             notify_subscribers=False,
             actor=ACTOR,
         )
+        inquiry = inquiry_service.receive(
+            session,
+            settings,
+            inquiry_service.NewInquiry(
+                channel="chat", text="ログインできません", customer_name="佐藤"
+            ),
+            actor=ACTOR,
+        )
+        inquiry.claimed_by_id = person.id
+        inquiry.claimed_at = now
         session.commit()
         message = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
         assert message is not None
@@ -128,6 +140,7 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
             token_id=token.id,
             user_id=admin.id,
             person_id=person.id,
+            inquiry=inquiry.reference,
         )
 
 

@@ -26,11 +26,13 @@ from anshin.db import Base, make_engine, utcnow
 from anshin.demo import load_demo
 from anshin.incidents import nudges
 from anshin.incidents.models import Incident
+from anshin.inquiries.models import Inquiry
 from anshin.notify import queue, subscribers
 from anshin.notify.models import OutboxMessage, Subscriber
 from anshin.notify.sink import MailSink, SmtpSink, seed_subscribers
 from anshin.team import service as team_service
 from anshin.team.models import User
+from desk_world import seed_desk
 from route_table import api_routes
 from test_console_support import client_for, database, login, seed
 
@@ -150,6 +152,7 @@ def demo(settings: Settings) -> Iterator[Settings]:
                 user.on_duty = True
             load_demo(session, demo_settings, actor="demo")
             session.flush()
+            seed_desk(session, demo_settings)  # the inquiry desk's pages (queue, inquiry)
             admin = session.scalars(select(User).where(User.role == "admin")).first()
             assert admin is not None
             team_service.create_token(session, user=admin, name="監視アラート", actor="test")
@@ -186,8 +189,10 @@ def _paths(settings: Settings, session: Session) -> list[str]:
         for channel in channels
         for locale in ("ja", "en")
     ]
+    inquiries = list(session.scalars(select(Inquiry.reference)))[:3]
     fillers: dict[str, list[str]] = {
         "ref": incidents,
+        "inquiry_ref": inquiries,
         "message_id": [str(m) for m in messages],
         "subscriber_id": [str(s) for s in subscriber_ids[:2]],
         "kind/{locale}/{channel": templates,
@@ -204,9 +209,11 @@ def _paths(settings: Settings, session: Session) -> list[str]:
             paths.append(route.path)
             continue
         key = "kind/{locale}/{channel" if names == ["kind", "locale", "channel"] else names[0]
+        if key == "ref" and route.path.startswith("/console/inquiries/"):
+            key = "inquiry_ref"
         assert len(names) == 1 or key == "kind/{locale}/{channel", route.path
         assert key in fillers, f"{route.path}: add a value for {{{key}}} to this test"
-        pattern = "{kind}/{locale}/{channel}" if key.startswith("kind/") else "{" + key + "}"
+        pattern = "{kind}/{locale}/{channel}" if key.startswith("kind/") else "{" + names[0] + "}"
         paths.extend(route.path.replace(pattern, value) for value in fillers[key])
     return paths
 

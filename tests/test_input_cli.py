@@ -229,6 +229,36 @@ def commands(
             {"email": "text", "password": "text"},
         ),
         "worker": ({}, {"workers": "integer"}),
+        "inquiry list": (
+            {},
+            {
+                "level": "text",
+                "view": "text",
+                "incident": "text",
+                "intent": "text",
+                "channel": "text",
+                "as_user": "text",
+                **FORMAT,
+            },
+        ),
+        "inquiry show": ({"ref": world.inquiry}, {"ref": "ref", **FORMAT}),
+        "inquiry claim": (
+            {"ref": world.inquiry, "as_user": "admin@example.com"},
+            {"ref": "ref", "as_user": "text"},
+        ),
+        "inquiry escalate": (
+            {
+                "ref": world.inquiry,
+                "level": "2",
+                "reason": "詳しい説明が必要",
+                "as_user": "admin@example.com",
+            },
+            {"ref": "ref", "level": "text", "reason": "text", "as_user": "text"},
+        ),
+        "inquiry stage": (
+            {"ref": world.inquiry, "target": "listening", "as_user": "admin@example.com"},
+            {"ref": "ref", "target": "text", "note": "text", "as_user": "text"},
+        ),
     }
 
 

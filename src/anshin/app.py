@@ -51,6 +51,10 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.notify.views",
     "anshin.notify.api",
     "anshin.notify.console_views",
+    "anshin.inquiries.views",
+    "anshin.inquiries.desk_views",
+    "anshin.inquiries.desk_api",
+    "anshin.team.skill_views",
 )
 
 

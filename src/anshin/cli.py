@@ -37,6 +37,7 @@ from anshin.comms import lint_cli
 from anshin.i18n import N_, SUPPORTED_LOCALES
 from anshin.incidents import cli as incidents_cli
 from anshin.inputs import BadInput
+from anshin.inquiries import cli as inquiries_cli
 from anshin.inquiries import mail_cli as inquiries_mail_cli
 from anshin.notify import cli as notify_cli
 from anshin.team import cli as team_cli
@@ -242,6 +243,7 @@ team_cli.register(app)
 comms_cli.register(app)
 notify_cli.register(app)
 lint_cli.register(app)
+inquiries_cli.register(app)  # the `inquiry` group first: mail_cli adds `import` to it
 inquiries_mail_cli.register(app)
 
 

@@ -5,6 +5,10 @@ R4/R5: each open incident shows a live countdown to the next message it owes
 promised), red once overdue; R7/R8: the reports promised by resolution notices
 are due items too. The table is polled by htmx, so a surge of updates from
 other agents shows up without a reload.
+
+Higher packages add panels (R28: the inquiry queues' waits) through
+:data:`DASHBOARD_PANELS`, named hooks resolved when the page renders, so
+incidents never imports them.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from anshin import hooks
 from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.incidents import (
@@ -24,6 +29,7 @@ from anshin.incidents import (
     service,
 )
 from anshin.incidents.models import Incident
+from anshin.team.models import User
 from anshin.web.auth import DbSession, Operator
 from anshin.web.deps import settings_of
 from anshin.web.views_helpers import (
@@ -34,6 +40,21 @@ from anshin.web.views_helpers import (
 router = APIRouter(include_in_schema=False)
 
 RECENTLY_RESOLVED = 10
+
+# Panels of higher packages on the dashboard: "module:function" names, each called
+# with (session, settings, user) and returning (template name, context) or None to
+# show nothing. Resolved by name (anshin.hooks), so incidents imports none of them.
+DASHBOARD_PANELS: tuple[str, ...] = ("anshin.inquiries.dashboard:panel",)
+
+
+def _panels(session: Session, settings: Settings, user: User) -> list[tuple[str, dict[str, Any]]]:
+    """Each hook's panel, in the order named; a hook may decline with None."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    for name in DASHBOARD_PANELS:
+        panel = hooks.resolve(name)(session, settings, user)
+        if panel is not None:
+            found.append(panel)
+    return found
 
 
 def _open_rows(
@@ -66,8 +87,10 @@ def _dashboard_context(session: Session, settings: Settings) -> dict[str, Any]:
 @router.get("/console", response_class=HTMLResponse)
 def dashboard(request: Request, session: DbSession, user: Operator) -> Response:
     """Open incidents with their due timers, and the ones resolved lately."""
-    context = _dashboard_context(session, settings_of(request))
-    return page(request, user, "incidents/dashboard.html", **context)
+    settings = settings_of(request)
+    context = _dashboard_context(session, settings)
+    panels = _panels(session, settings, user)
+    return page(request, user, "incidents/dashboard.html", panels=panels, **context)
 
 
 @router.get("/console/partials/open-incidents", response_class=HTMLResponse)
