@@ -51,6 +51,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.notify.views",
     "anshin.notify.api",
     "anshin.notify.console_views",
+    "anshin.inquiries.intake_api",
 )
 
 
