@@ -57,7 +57,7 @@ class InquiryCreate(StrictInput):
     """One inquiry as the customer wrote it; ``text`` is kept unaltered (R25)."""
 
     text: Text = _limit(service.TEXT_MAX, ..., description="The customer's words, unaltered")
-    customer: CustomerIn = Field(default_factory=CustomerIn)
+    customer: CustomerIn | None = None
     locale: Text | None = Field(
         None,
         json_schema_extra={"enum": ["ja", "en"]},
@@ -148,14 +148,15 @@ def new_inquiry(body: InquiryCreate, settings: Settings, locale: str) -> service
             n=CONVERSATION_MAX,
         )
     received_at = to_utc(body.received_at, settings.timezone, field="received_at", happened=True)
+    customer = body.customer or CustomerIn()
     return service.NewInquiry(
         channel=body.channel,
         text=body.text,
-        customer_name=body.customer.name,
-        customer_email=body.customer.email,
-        customer_phone=body.customer.phone,
-        customer_org=body.customer.organisation,
-        customer_tier=body.customer.tier,
+        customer_name=customer.name,
+        customer_email=customer.email,
+        customer_phone=customer.phone,
+        customer_org=customer.organisation,
+        customer_tier=customer.tier,
         locale=(body.locale or locale).strip().lower(),
         subject=body.subject,
         received_at=received_at,
