@@ -148,7 +148,7 @@ def new_inquiry(body: InquiryCreate, settings: Settings, locale: str) -> service
             n=CONVERSATION_MAX,
         )
     received_at = to_utc(body.received_at, settings.timezone, field="received_at", happened=True)
-    customer = body.customer or CustomerIn()
+    customer = body.customer or CustomerIn(tier=str(rules.Tier.STANDARD))
     return service.NewInquiry(
         channel=body.channel,
         text=body.text,
