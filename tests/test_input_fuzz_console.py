@@ -252,6 +252,20 @@ def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]
             {"email": "text", "locale": "text", "components": "number"},
         ),
         ("POST", "/unsubscribe/{token}"): ("/unsubscribe/no-such-token", {}, {}),
+        ("POST", "/inquiry"): (
+            "/inquiry",
+            {"text": "ログインできない", "email": "fuzz@example.com", "locale": "ja"},
+            {
+                "text": "text",
+                "email": "text",
+                "name": "text",
+                "phone": "text",
+                "organisation": "text",
+                "locale": "text",
+                "keep_informed": "text",
+                "homepage": "text",
+            },
+        ),
         ("POST", "/console/deliveries/{delivery_id}/retry"): (
             f"/console/deliveries/{world.delivery_id}/retry",
             {"state": "dead"},

@@ -52,6 +52,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.notify.api",
     "anshin.notify.console_views",
     "anshin.inquiries.intake_api",
+    "anshin.inquiries.public_views",
 )
 
 
