@@ -252,6 +252,20 @@ def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]
             {"email": "text", "locale": "text", "components": "number"},
         ),
         ("POST", "/unsubscribe/{token}"): ("/unsubscribe/no-such-token", {}, {}),
+        ("POST", "/console/inquiries/phone"): (
+            "/console/inquiries/phone",
+            {"text": "つながらない", "name": "田中", "csrf_token": CSRF},
+            {
+                "text": "text",
+                "name": "text",
+                "phone": "text",
+                "organisation": "text",
+                "tier": "text",
+                "locale": "text",
+                "incident": "number",
+                "keep_informed": "text",
+            },
+        ),
         ("POST", "/inquiry"): (
             "/inquiry",
             {"text": "ログインできない", "email": "fuzz@example.com", "locale": "ja"},

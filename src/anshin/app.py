@@ -53,6 +53,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.notify.console_views",
     "anshin.inquiries.intake_api",
     "anshin.inquiries.public_views",
+    "anshin.inquiries.intake_views",
 )
 
 
