@@ -340,3 +340,29 @@ def test_concurrent_intake_stores_every_one_with_its_own_reference_and_ack(
         # Five customers, five contact rows: a customer who writes again keeps one row.
         assert s.scalar(select(func.count()).select_from(Subscriber)) == 5
         assert s.scalar(select(func.count()).select_from(Delivery)) == 24
+
+
+def test_workers_are_woken_when_the_ack_is_committed_not_at_its_savepoint(
+    sessions: sessionmaker[Session], settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Woken at the savepoint's release, a worker would find nothing yet and sleep."""
+    from anshin.notify import queue
+
+    seen: list[int] = []
+
+    def wake(_settings: Settings, recipients: int = 1) -> int:
+        with sessions() as other:  # what a worker would see at that moment
+            seen.append(other.scalar(select(func.count()).select_from(Delivery)) or 0)
+        return 1
+
+    monkeypatch.setattr(queue, "wake", wake)
+    with sessions() as s:
+        intake.take(
+            s,
+            settings,
+            service.NewInquiry(channel="form", text="つながらない", customer_email="a@example.com"),
+            actor="public",
+        )
+        assert seen == []
+        s.commit()
+    assert seen == [1]

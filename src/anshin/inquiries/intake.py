@@ -199,8 +199,13 @@ def acknowledge(
     mail = messages.compose(
         session, settings, incident, ACK_KIND, inquiry.locale, "email", now, options=options
     )
-    short = messages.compose(
-        session, settings, incident, ACK_KIND, inquiry.locale, "short", now, options=options
+    # The short text only where it is what is sent (a chat webhook): one render less per mail.
+    short = (
+        messages.compose(
+            session, settings, incident, ACK_KIND, inquiry.locale, "short", now, options=options
+        )
+        if channel == "short"
+        else None
     )
     subject = mail.subject or inquiry.reference
     data: dict[str, Any] = {"reference": inquiry.reference, "inquiry_id": inquiry.id}
@@ -214,7 +219,7 @@ def acknowledge(
         kind=notify_rules.MessageKind.INQUIRY_ACK,
         texts={
             inquiry.locale: outbox.MessageTexts(
-                subject=subject, text=mail.text, html=mail.html, short=short.text
+                subject=subject, text=mail.text, html=mail.html, short=short.text if short else None
             )
         },
         data=data,
@@ -228,7 +233,7 @@ def acknowledge(
         channel=rules.Channel.EMAIL if channel == "email" else rules.Channel.CHAT,
         kind=ACK_KIND,
         subject=subject,
-        body=mail.text if channel == "email" else short.text,
+        body=short.text if short else mail.text,
         author=actor,
         at=now,
         outbox_message_id=sent.id,
