@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from anshin.config import Settings
 from anshin.i18n import N_
 from anshin.notify.ratelimit import TooManyRequests
-from anshin.ratelimit import WINDOW, client_key, prune, recent, record
+from anshin.ratelimit import WINDOW, admit, client_key
 
 KEY_PREFIX = "inquiry-form:"
 
@@ -33,16 +33,10 @@ def form_client(settings: Settings, address: str | None) -> str:
 
 def check_and_count(session: Session, settings: Settings, client: str, now: dt.datetime) -> None:
     """Refuse (HTTP 429) when ``client`` is at the hourly limit; otherwise count this post."""
-    limit = settings.inquiry_rate_per_hour
-    if limit == 0:
-        return
-    prune(session, now)
-    used, _oldest = recent(session, client, now - WINDOW)
-    if used >= limit:
+    if not admit(session, client, now, settings.inquiry_rate_per_hour):
         raise TooManyRequests(
             N_(
                 "Many inquiries have come from your network in the last hour. "
                 "Please try again later."
             )
         )
-    record(session, client, now)
