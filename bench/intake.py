@@ -21,7 +21,7 @@ round. Reported: requests per second, p50/p99 latency as the client saw it,
 errors, and the product's share of the baseline's throughput. The database is
 a temporary SQLite file, or a throwaway database on the PostgreSQL server that
 ``--database-url`` names. ``--write`` replaces the ``intake`` section of
-bench/RESULTS.md.
+bench/RESULTS.md (``intake-LABEL`` with ``--label``).
 
     python bench/intake.py --requests 3000 --rounds 3 --write
 """
@@ -333,7 +333,8 @@ def report(
 
     return "\n".join(
         [
-            "## Intake: `POST /api/inquiries` against a bare insert of the same row",
+            f"## Intake{f' ({args.label})' if args.label else ''}: `POST /api/inquiries` "
+            "against a bare insert of the same row",
             "",
             f"Measured {today()} with `{command}`.",
             "",
@@ -383,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=200, help="warm-up requests per endpoint")
     parser.add_argument("--connections", type=int, default=16, help="concurrent clients")
     parser.add_argument("--database-url", help="a PostgreSQL server (a throwaway database is made)")
+    parser.add_argument("--label", default="", help="names the RESULTS.md section: intake-LABEL")
     parser.add_argument("--write", action="store_true", help="update bench/RESULTS.md")
     args = parser.parse_args(argv)
     command = "python bench/intake.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
@@ -398,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
         section = report(args, command, url, rounds, written)
     print(section)
     if args.write:
-        write_section("intake", section)
+        write_section("intake" + (f"-{args.label}" if args.label else ""), section)
         console.print("bench/RESULTS.md updated")
     return 0
 
