@@ -10,7 +10,7 @@ preselected when exactly one is open; the agent's choice wins over triage's.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -21,7 +21,7 @@ from anshin.errors import AnshinError, InvalidInput
 from anshin.i18n import N_
 from anshin.incidents import rules as incident_rules
 from anshin.incidents.models import Incident
-from anshin.inputs import parse_id
+from anshin.inputs import Ref, parse_id
 from anshin.inquiries import intake, rules, service
 from anshin.inquiries.models import Inquiry
 from anshin.team.models import User
@@ -95,7 +95,7 @@ def phone_form(
     request: Request,
     session: DbSession,
     user: Operator,
-    taken: str | None = Query(None, max_length=64, description="The reference just saved"),
+    taken: Annotated[Ref | None, Query(description="The reference just saved")] = None,
 ) -> Response:
     """A fresh form; after a save, the reference to read to the caller above it."""
     saved: Inquiry | None = None
