@@ -55,6 +55,9 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.inquiries.desk_views",
     "anshin.inquiries.desk_api",
     "anshin.team.skill_views",
+    "anshin.inquiries.intake_api",
+    "anshin.inquiries.public_views",
+    "anshin.inquiries.intake_views",
 )
 
 
