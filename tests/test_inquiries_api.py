@@ -94,7 +94,7 @@ def test_a_chat_inquiry_is_stored_triaged_and_acknowledged(
     got = client.get(f"/api/inquiries/{answer['reference']}", headers=bearer(token))
     assert got.status_code == 200
     stored = got.json()
-    assert stored["text"] == body["text"]
+    assert stored["original_text"] == body["text"]
     assert stored["customer"]["organisation"] == "株式会社サンプル"
     assert stored["keep_informed"] is False
     assert stored["channel"] == "chat"

@@ -63,10 +63,12 @@ def test_a_new_mail_becomes_an_inquiry_with_its_words(session: Session, settings
     assert inquiry.subject == "お問い合わせ"
     assert inquiry.mail_message_id == "<first@example.jp>"
     assert inquiry.locale == "ja"
-    [message] = inquiry.messages
+    [message, ack] = inquiry.messages
     assert message.body == "ログインできません。\n" and message.direction == "in"
     assert message.data["from"] == "taro@example.jp"
-    assert actions(session, inquiry.id) == ["inquiry.received"]
+    # The intake acknowledges at once, to the address the mail came from (R18).
+    assert (ack.direction, ack.kind) == ("out", "inquiry_ack")
+    assert actions(session, inquiry.id)[0] == "inquiry.received"
 
 
 def test_the_same_message_id_twice_stores_nothing_more(

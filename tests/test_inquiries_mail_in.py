@@ -69,8 +69,10 @@ def send(where: tuple[str, int, Settings], data: bytes) -> tuple[int, str]:
 
 
 def messages(session: Session) -> list[InquiryMessage]:
+    """The customers' messages (the intake's acknowledgements are outbound, left out)."""
     session.expire_all()
-    return list(session.scalars(select(InquiryMessage).order_by(InquiryMessage.id)))
+    found = select(InquiryMessage).where(InquiryMessage.direction == "in")
+    return list(session.scalars(found.order_by(InquiryMessage.id)))
 
 
 @pytest.mark.parametrize(

@@ -116,10 +116,10 @@ def test_saving_shows_the_reference_and_a_fresh_form(
     [
         ({"text": "   "}, "text", "本文が空です", "the text is empty"),
         ({"name": "n" * 201}, "name", "200 文字以内", "at most 200 characters"),
-        ({"tier": "gold"}, "tier", "standard（一般）", "standard or important"),
+        ({"tier": "gold"}, "tier", "standard（通常）", "standard or important"),
         ({"incident": "999999"}, "incident", "対応中のインシデント", "open incident"),
         ({"incident": "²"}, "incident", "対応中のインシデント", "open incident"),
-        ({"locale": "fr"}, "locale", "ja または en", "ja or en"),
+        ({"locale": "fr"}, "locale", "ja か en", "ja or en"),
     ],
 )
 def test_a_refused_call_keeps_what_was_typed_and_stores_nothing(

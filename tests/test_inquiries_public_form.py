@@ -114,7 +114,7 @@ def test_english_thanks_and_english_acknowledgement(
         ({"email": "nope"}, 422, "メールアドレスの形式", "not a valid email address"),
         ({"text": "x" * 50_001}, 422, "50000 文字以内", "at most 50000 characters"),
         ({"name": "n" * 201}, 422, "200 文字以内", "at most 200 characters"),
-        ({"locale": "fr"}, 422, "ja または en", "ja or en"),
+        ({"locale": "fr"}, 422, "ja か en", "ja or en"),
     ],
 )
 def test_a_refused_post_shows_the_form_again_and_stores_nothing(

@@ -51,13 +51,14 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.notify.views",
     "anshin.notify.api",
     "anshin.notify.console_views",
+    # intake's fixed paths (/console/inquiries/phone) before the desk's /console/inquiries/{ref}
+    "anshin.inquiries.intake_api",
+    "anshin.inquiries.public_views",
+    "anshin.inquiries.intake_views",
     "anshin.inquiries.views",
     "anshin.inquiries.desk_views",
     "anshin.inquiries.desk_api",
     "anshin.team.skill_views",
-    "anshin.inquiries.intake_api",
-    "anshin.inquiries.public_views",
-    "anshin.inquiries.intake_views",
 )
 
 

@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session
 from anshin.db import utcnow
 from anshin.inputs import StrictInput, Text
 from anshin.inquiries import claims, escalation, queues, service
+from anshin.inquiries.intake_api import MessageOut, incident_ref
 from anshin.inquiries.models import Inquiry
-from anshin.timefmt import iso_local
+from anshin.timefmt import iso_local, to_zone
 from anshin.web.auth import DbSession, Operator, Senior
 from anshin.web.deps import settings_of
 
@@ -82,12 +83,20 @@ class EventOut(BaseModel):
 
 
 class InquiryOut(InquiryRow):
-    """One inquiry with the customer's words and its history."""
+    """One inquiry: the customer (personal data, staff only), their words, conversation, history."""
 
+    locale: str
+    customer: dict[str, Any]
+    keep_informed: bool
+    incident: str | None = Field(description="The linked incident's reference")
     original_text: str
     subject: str | None
     triage_reasons: list[str]
+    suggested_template: str | None
+    first_response_due_at: str | None
+    first_responded_at: str | None
     closed_at: str | None
+    messages: list[MessageOut]
     history: list[EventOut]
 
 
@@ -155,10 +164,35 @@ def inquiry_out(session: Session, inquiry: Inquiry, zone: str) -> InquiryOut:
     ]
     return InquiryOut(
         **_row(session, inquiry, zone, utcnow(), names),
+        locale=inquiry.locale,
+        customer={
+            "name": inquiry.customer_name,
+            "email": inquiry.customer_email,
+            "phone": inquiry.customer_phone,
+            "organisation": inquiry.customer_org,
+            "tier": inquiry.customer_tier,
+        },
+        keep_informed=inquiry.keep_informed,
+        incident=incident_ref(session, inquiry),
         original_text=inquiry.original_text,
         subject=inquiry.subject,
         triage_reasons=list(inquiry.triage_reasons or []),
+        suggested_template=inquiry.suggested_template,
+        first_response_due_at=iso_local(inquiry.first_response_due_at, zone),
+        first_responded_at=iso_local(inquiry.first_responded_at, zone),
         closed_at=iso_local(inquiry.closed_at, zone),
+        messages=[
+            MessageOut(
+                direction=m.direction,
+                channel=m.channel,
+                kind=m.kind,
+                subject=m.subject,
+                body=m.body,
+                author=m.author,
+                at=to_zone(m.at, zone) or m.at,
+            )
+            for m in inquiry.messages
+        ],
         history=history,
     )
 

@@ -13,16 +13,17 @@ in the caller's language (Accept-Language).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from anshin.config import Settings
 from anshin.errors import InvalidInput
 from anshin.i18n import N_
 from anshin.incidents.models import Incident
-from anshin.inputs import Ref, StrictInput, Text, Time, to_utc
+from anshin.inputs import StrictInput, Text, Time, to_utc
 from anshin.inquiries import intake, rules, service
 from anshin.inquiries.models import Inquiry
 from anshin.timefmt import to_zone
@@ -100,32 +101,8 @@ class MessageOut(BaseModel):
     at: dt.datetime
 
 
-class InquiryOut(BaseModel):
-    """The stored inquiry with its conversation (staff only: it carries personal data)."""
-
-    reference: str
-    received_at: dt.datetime
-    channel: str
-    locale: str
-    customer: dict[str, Any]
-    subject: str | None
-    text: str
-    keep_informed: bool
-    incident: str | None
-    intent: str
-    level: int
-    temperature: int
-    harassment: bool
-    reasons: list[str]
-    suggested_template: str | None
-    stage: str
-    first_response_due_at: dt.datetime | None
-    first_responded_at: dt.datetime | None
-    closed_at: dt.datetime | None
-    messages: list[MessageOut]
-
-
-def _incident_ref(session: DbSession, inquiry: Inquiry) -> str | None:
+def incident_ref(session: Session, inquiry: Inquiry) -> str | None:
+    """The linked incident's reference, or None."""
     if inquiry.incident_id is None:
         return None
     incident = session.get(Incident, inquiry.incident_id)
@@ -180,64 +157,9 @@ def create_inquiry(
     session.commit()
     return InquiryCreated(
         reference=inquiry.reference,
-        incident=_incident_ref(session, inquiry),
+        incident=incident_ref(session, inquiry),
         level=inquiry.level,
         intent=inquiry.intent,
         first_response_due_at=to_zone(inquiry.first_response_due_at, settings.timezone),
         acknowledged=inquiry.contact_id is not None,
     )
-
-
-def inquiry_out(session: DbSession, settings: Settings, inquiry: Inquiry) -> InquiryOut:
-    """The JSON shape of a stored inquiry, times in the team's zone."""
-    zone = settings.timezone
-    return InquiryOut(
-        reference=inquiry.reference,
-        received_at=to_zone(inquiry.received_at, zone) or inquiry.received_at,
-        channel=inquiry.channel,
-        locale=inquiry.locale,
-        customer={
-            "name": inquiry.customer_name,
-            "email": inquiry.customer_email,
-            "phone": inquiry.customer_phone,
-            "organisation": inquiry.customer_org,
-            "tier": inquiry.customer_tier,
-        },
-        subject=inquiry.subject,
-        text=inquiry.original_text,
-        keep_informed=inquiry.keep_informed,
-        incident=_incident_ref(session, inquiry),
-        intent=inquiry.intent,
-        level=inquiry.level,
-        temperature=inquiry.temperature,
-        harassment=inquiry.harassment,
-        reasons=list(inquiry.triage_reasons or []),
-        suggested_template=inquiry.suggested_template,
-        stage=inquiry.stage,
-        first_response_due_at=to_zone(inquiry.first_response_due_at, zone),
-        first_responded_at=to_zone(inquiry.first_responded_at, zone),
-        closed_at=to_zone(inquiry.closed_at, zone),
-        messages=[
-            MessageOut(
-                direction=m.direction,
-                channel=m.channel,
-                kind=m.kind,
-                subject=m.subject,
-                body=m.body,
-                author=m.author,
-                at=to_zone(m.at, zone) or m.at,
-            )
-            for m in inquiry.messages
-        ],
-    )
-
-
-@router.get("/inquiries/{ref}", response_model=InquiryOut)
-def get_inquiry(
-    request: Request,
-    session: DbSession,
-    user: Operator,
-    ref: Annotated[Ref, Path(description="Q-2026-000123 or the numeric id")],
-) -> InquiryOut:
-    """One inquiry with its triage, stage and conversation (R20)."""
-    return inquiry_out(session, settings_of(request), service.get(session, ref))
