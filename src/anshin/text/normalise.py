@@ -50,9 +50,7 @@ def emoji(text: str) -> list[str]:
 
 def strip_emoji(text: str) -> str:
     """``text`` without emoji, variation selectors and zero-width joiners."""
-    return "".join(
-        ch for ch in text if not is_emoji(ch) and ch not in "\ufe0f\ufe0e\u200d\u20e3"
-    )
+    return "".join(ch for ch in text if not is_emoji(ch) and ch not in "\ufe0f\ufe0e\u200d\u20e3")
 
 
 def normalise(text: str) -> str:

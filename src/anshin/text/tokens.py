@@ -1,4 +1,4 @@
-"""Japanese and English words in their dictionary forms, with SudachiPy (pure, no I/O beyond the dictionary).
+"""Japanese and English words in their dictionary forms, with SudachiPy (pure functions).
 
 Why Sudachi: its *normalised form* folds spelling variants a customer
 uses onto one word — ﾛｸﾞｲﾝ → ログイン, でき/でけ → 出来る, サーバ → サーバー —
@@ -91,9 +91,9 @@ def content_words(text: str) -> list[str]:
     """
     words: list[str] = []
     for token in tokenize(text):
-        if token.pos in CONTENT_POS or _ASCII_WORD.fullmatch(token.norm):
-            if len(token.norm) > 1 or not token.norm.isascii():
-                words.append(token.norm)
+        meaningful = token.pos in CONTENT_POS or _ASCII_WORD.fullmatch(token.norm)
+        if meaningful and (len(token.norm) > 1 or not token.norm.isascii()):
+            words.append(token.norm)
     return words
 
 
