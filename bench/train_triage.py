@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from anshin.inquiries import triage_model  # noqa: E402
 from anshin.inquiries.triage import IncidentProfile, Triager  # noqa: E402
-from anshin.inquiries.triage_features import IncidentIndex, IncidentText, read, with_match  # noqa: E402
+from anshin.inquiries.triage_features import read  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "inquiries" / "inquiries.jsonl"
 OUT = ROOT / "src" / "anshin" / "inquiries" / "data" / triage_model.MODEL_FILE
@@ -96,14 +96,9 @@ def profiles_of(row: dict[str, Any]) -> list[IncidentProfile]:
     return [IncidentProfile.from_dict(p) for p in row["incidents"]]
 
 
-def train(rows: list[dict[str, Any]], lexical: float) -> dict[str, Any]:
+def train(rows: list[dict[str, Any]]) -> dict[str, Any]:
     feats = [read(r["text"]) for r in rows]
-    cue_sets = []
-    for row, feat in zip(rows, feats, strict=True):
-        profiles = profiles_of(row)
-        index = IncidentIndex.build([IncidentText(p.reference, p.text()) for p in profiles])
-        scores = index.scores(feat.words, feat.folded)
-        cue_sets.append(with_match(feat, bool(scores) and max(scores) >= lexical))
+    cue_sets = [f.cues for f in feats]
     vectors = triage_model.Encoder.encode([f.clean or " " for f in feats])
     arrays: dict[str, Any] = {}
     for variant, emb in (("fast", None), ("full", vectors)):
@@ -165,7 +160,7 @@ def evaluate(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--confident", type=float, default=0.6)
+    parser.add_argument("--confident", type=float, default=0.75)
     parser.add_argument("--lexical", type=float, default=0.5)
     parser.add_argument("--cosine", type=float, default=0.3)
     parser.add_argument("--show-misses", action="store_true")
@@ -173,7 +168,7 @@ def main() -> None:
     rows = load_rows()
     train_rows = [r for r in rows if r["split"] == "train"]
     test_rows = [r for r in rows if r["split"] == "test"]
-    arrays = train(train_rows, args.lexical)
+    arrays = train(train_rows)
     arrays["thresholds"] = np.array([args.confident, args.lexical, args.cosine], dtype=np.float32)
     arrays["version"] = np.array(VERSION)
     OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,8 @@ The root app holds the process-level commands — ``serve``, ``db``, ``demo``,
 ``status export`` — and each domain adds its own (``incident``, ``component``,
 ``maintenance`` from incidents/cli.py; ``user``, ``token`` from team/cli.py;
 ``template`` from comms/cli.py; ``lint`` from comms/lint_cli.py; ``worker``,
-``subscribers``, ``deliveries`` from notify/cli.py). Errors and exit codes:
+``subscribers``, ``deliveries`` from notify/cli.py; ``triage`` from
+inquiries/triage_cli.py). Errors and exit codes:
 see ``anshin.cliutil``.
 """
 
@@ -35,6 +36,7 @@ from anshin.comms import lint_cli
 from anshin.i18n import N_, SUPPORTED_LOCALES
 from anshin.incidents import cli as incidents_cli
 from anshin.inputs import BadInput
+from anshin.inquiries import triage_cli
 from anshin.notify import cli as notify_cli
 from anshin.team import cli as team_cli
 
@@ -248,6 +250,7 @@ team_cli.register(app)
 comms_cli.register(app)
 notify_cli.register(app)
 lint_cli.register(app)
+triage_cli.register(app)
 
 
 def main() -> None:

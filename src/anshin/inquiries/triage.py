@@ -20,20 +20,25 @@ session. The decision, per inquiry:
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
+from anshin.config import Settings
 from anshin.inquiries import rules
+from anshin.inquiries.service import TriageValues
 from anshin.inquiries.triage_features import (
     STRONG_HARASSMENT,
     Features,
     IncidentIndex,
     IncidentText,
     read,
-    with_match,
 )
 from anshin.inquiries.triage_model import Encoder, Model, load
 
@@ -168,7 +173,7 @@ class Triager:
         return best
 
     def _unsure(self, feat: Features, linked: int | None, scores: list[float]) -> bool:
-        cues = with_match(feat, linked is not None)
+        cues = feat.cues
         intent = self.model.probabilities("intent", feat, cues)
         if max(intent.values()) < self.model.thresholds.confident:
             return True
@@ -209,7 +214,7 @@ class Triager:
                     f"incident {self.profiles[best].reference}: similar wording "
                     f"({float(sims[best]):.2f})"
                 )
-        cues = with_match(feat, position is not None)
+        cues = feat.cues
         intent_p = self.model.probabilities("intent", feat, cues, vector)
         intent = max(intent_p, key=intent_p.__getitem__)
         if intent == rules.Intent.UNRELATED and position is not None and linked is None:
@@ -251,3 +256,90 @@ class Triager:
             suggested_template=HARASSMENT_TEMPLATE if harassment else REPLY_TEMPLATE,
             used_encoder=vector is not None,
         )
+
+
+# -- the open incidents, from the database ---------------------------------------------------
+
+
+def open_profiles(session: Session) -> list[IncidentProfile]:
+    """Every incident not resolved, as a profile: titles, components, public updates, workaround.
+
+    Both languages go in (title_en, body_en …): customers write in either.
+    Internal notes and internal updates never do — triage reads only what
+    customers could have read.
+    """
+    from anshin.incidents.models import Incident
+    from anshin.incidents.rules import Audience, IncidentStatus
+
+    incidents = session.scalars(
+        select(Incident)
+        .where(Incident.status != IncidentStatus.RESOLVED)
+        .options(selectinload(Incident.components), selectinload(Incident.updates))
+        .order_by(Incident.id)
+    ).all()
+    profiles = []
+    for incident in incidents:
+        components: list[str] = []
+        for link in incident.components:
+            components += [n for n in (link.component.name, link.component.name_en) if n]
+        updates: list[str] = []
+        for update in incident.updates:
+            if update.audience == Audience.PUBLIC:
+                updates += [b for b in (update.body_ja, update.body_en) if b]
+        title = " / ".join(t for t in (incident.title, incident.title_en) if t)
+        summary = "\n".join(s for s in (incident.summary, incident.summary_en) if s)
+        workaround = "\n".join(w for w in (incident.workaround, incident.workaround_en) if w)
+        profiles.append(
+            IncidentProfile(
+                reference=incident.reference,
+                title=title,
+                summary=summary,
+                components=tuple(components),
+                updates=tuple(updates),
+                workaround=workaround,
+                has_workaround=bool(workaround.strip()),
+                id=incident.id,
+            )
+        )
+    return profiles
+
+
+_TRIAGERS: dict[tuple[IncidentProfile, ...], Triager] = {}
+_TRIAGERS_LOCK = threading.Lock()
+
+
+def triager_for(profiles: Sequence[IncidentProfile]) -> Triager:
+    """A triager for these open incidents, reused while they stay the same (intake is hot)."""
+    key = tuple(profiles)
+    with _TRIAGERS_LOCK:
+        found = _TRIAGERS.get(key)
+        if found is None:
+            if len(_TRIAGERS) >= 8:
+                _TRIAGERS.clear()
+            found = _TRIAGERS[key] = Triager(key)
+        return found
+
+
+def for_intake(
+    session: Session,
+    settings: Settings,
+    text: str,
+    tier: str,
+    received_at: dt.datetime | None = None,
+) -> TriageValues:
+    """Triage one arriving inquiry against the open incidents: the values intake stores (R18–R22).
+
+    ``received_at`` is accepted for rules that will read the time (none does
+    yet: an inquiry is triaged against the incidents open when it is read).
+    """
+    del settings, received_at  # part of the intake contract; no setting changes triage yet
+    result = triager_for(open_profiles(session)).one(text, tier)
+    return TriageValues(
+        incident_id=result.incident_id,
+        intent=result.intent,
+        level=result.level,
+        temperature=result.temperature,
+        harassment=result.harassment,
+        reasons=result.reasons,
+        suggested_template=result.suggested_template,
+    )

@@ -22,284 +22,24 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import tomllib
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 
 from anshin.text.normalise import emoji, fold, normalise
 from anshin.text.tokens import content_words, norms
 
 DIM = 1 << 14
 
-# Cue words, matched against the normalised lower-case text (kana as written).
-CUES: dict[str, str] = {
-    "compensation": "|".join(
-        (
-            "返金",
-            "返して",
-            "返せ",
-            "補償",
-            "賠償",
-            "弁償",
-            "慰謝料",
-            "減額",
-            "日割り",
-            "差し引",
-            "違約金",
-            "解約",
-            "打ち切",
-            "クレジットを申請",
-            "refund",
-            "compensat",
-            "service credit",
-            "credit our",
-            "credit my",
-            "money back",
-            "cancel",
-            "払え",
-        )
-    ),
-    "data": "|".join(
-        (
-            "二重",
-            "2重",
-            "二回",
-            "2回",
-            "重複",
-            "何十通",
-            "3件",
-            "消え",
-            "消し",
-            "失われ",
-            "漏え",
-            "漏洩",
-            "漏れ",
-            "流出",
-            "他人",
-            "別のお客様",
-            "他社",
-            "別のテナント",
-            "乗っ取",
-            "不正アクセス",
-            "誤送信",
-            "混ざ",
-            "壊れ",
-            "charged twice",
-            "duplicate",
-            "missing",
-            "lost",
-            "leak",
-            "corrupt",
-            "dropped",
-            "someone else",
-            "宛名が間違",
-        )
-    ),
-    "complaint": "|".join(
-        (
-            "ひどい",
-            "最悪",
-            "おかしくない",
-            "いい加減",
-            "ふざけ",
-            "遅すぎ",
-            "対応が遅",
-            "誠意",
-            "放置",
-            "信用",
-            "不満",
-            "改善",
-            "しっかり",
-            "ちゃんとして",
-            "ありえない",
-            "何回目",
-            "再発",
-            "足りない",
-            "失礼",
-            "困ります",
-            "無駄",
-            "テストしてない",
-            "unacceptable",
-            "terrible",
-            "ridiculous",
-            "disappointed",
-            "useless",
-            "unreliable",
-            "did anyone test",
-        )
-    ),
-    "technical": "|".join(
-        (
-            "エラー",
-            "コード",
-            "api",
-            "設定",
-            "仕様",
-            "webhook",
-            "sdk",
-            "http",
-            "[1-5]\\d\\d",
-            "タイムアウト",
-            "キャッシュ",
-            "cookie",
-            "バージョン",
-            "ログを",
-            "リトライ",
-            "リダイレクト",
-            "署名",
-            "チェックサム",
-            "トランザクション",
-            "error",
-            "timeout",
-            "config",
-            "version",
-            "retry",
-            "endpoint",
-            "ブラウザ",
-            "ios",
-            "android",
-            "spf",
-            "saml",
-            "sso",
-            "graphql",
-        )
-    ),
-    "workaround": "|".join(
-        (
-            "代わり",
-            "別の方法",
-            "他の方法",
-            "ほかに方法",
-            "ほかにやり方",
-            "回避",
-            "暫定",
-            "とりあえず",
-            "手段",
-            "どうすれば",
-            "どうしたら",
-            "どうすりゃ",
-            "手動で",
-            "でもいいですか",
-            "workaround",
-            "alternative",
-            "another way",
-            "backup way",
-            "fallback",
-            "instead",
-            "can i pay by",
-            "any way",
-        )
-    ),
-    "status": "|".join(
-        (
-            "いつ",
-            "復旧",
-            "直る",
-            "直り",
-            "直ん",
-            "なおる",
-            "なおり",
-            "見込み",
-            "状況",
-            "障害で",
-            "障害中",
-            "障害でしょう",
-            "障害ですか",
-            "続報",
-            "解消",
-            "known issue",
-            "eta",
-            "when",
-            "status",
-            "still",
-            "is .* down",
-            "update on",
-            "落ちてる",
-        )
-    ),
-    "harassment": "|".join(
-        (
-            "土下座",
-            "晒",
-            "殺す",
-            "殺すぞ",
-            "死ね",
-            "クズ",
-            "カス",
-            "ボケ",
-            "アホ",
-            "バカ",
-            "馬鹿",
-            "無能",
-            "役立たず",
-            "家に来",
-            "家まで",
-            "来い",
-            "来させろ",
-            "来て説明",
-            "覚えとけ",
-            "どうなるか",
-            "沈めて",
-            "クビ",
-            "名前出せ",
-            "住所",
-            "詐欺会社",
-            "泥棒",
-            "そっちに行く",
-            "idiot",
-            "moron",
-            "stupid",
-            "incompetent",
-            "know where",
-            "watch yourselves",
-            "post your names",
-            "everyone on twitter",
-        )
-    ),
-    "anger": "|".join(
-        (
-            "くそ",
-            "クソ",
-            "ふざけ",
-            "いい加減",
-            "ありえない",
-            "最悪",
-            "何時間",
-            "ねえ",
-            "ねー",
-            "しろ",
-            "返せ",
-            "んだよ",
-            "やがって",
-            "てめ",
-            "お前",
-            "ほんま",
-            "f\\*+",
-            "damn",
-            "unacceptable",
-            "ridiculous",
-        )
-    ),
-    "polite": "|".join(
-        (
-            "ございます",
-            "いただけ",
-            "でしょうか",
-            "恐れ入",
-            "お手数",
-            "お世話になって",
-            "幸いです",
-            "please",
-            "could you",
-        )
-    ),
-}
-# Words that are harassment whoever says them and whatever the classifier thinks (R25).
-STRONG_HARASSMENT = re.compile(
-    r"土下座|晒す|晒して|晒してやる|殺す|殺すぞ|死ね|家に来い|家まで|"
-    r"覚えとけ|沈めてやる|i know where|watch yourselves",
-    re.IGNORECASE,
+# Cue words (data, not code): data/triage_cues.toml.
+_WORDS = tomllib.loads(
+    resources.files("anshin.inquiries").joinpath("data", "triage_cues.toml").read_text("utf-8")
 )
+CUES: dict[str, str] = {name: "|".join(words) for name, words in _WORDS["cues"].items()}
+# Words that are harassment whoever says them and whatever the classifier thinks (R25).
+STRONG_HARASSMENT = re.compile("|".join(_WORDS["harassment"]["strong"]), re.IGNORECASE)
 _CUES = {name: re.compile(pattern, re.IGNORECASE) for name, pattern in CUES.items()}
 CUE_NAMES: tuple[str, ...] = (
     *CUES,
@@ -309,8 +49,6 @@ CUE_NAMES: tuple[str, ...] = (
     "exclaim_3",
     "short",
     "long",
-    "incident_words",
-    "no_incident_words",
 )
 CUE_INDEX = {name: i for i, name in enumerate(CUE_NAMES)}
 _ANGRY = frozenset("😡🤬💢😠👊🖕💀")
@@ -333,7 +71,11 @@ class Features:
 
 
 def read(text: str) -> Features:
-    """The features of one inquiry's text (without the incident-match cue, see ``with_match``)."""
+    """The features of one inquiry's text.
+
+    Whether an incident is open for it is deliberately not a feature: what
+    the customer wants does not depend on what we know is broken.
+    """
     clean = normalise(text)
     lower = clean.lower()
     word_norms = norms(clean)
@@ -361,89 +103,8 @@ def read(text: str) -> Features:
     return Features(hashed=hashed, cues=tuple(cues), words=words, clean=clean, folded=folded)
 
 
-def with_match(features: Features, matched: bool) -> tuple[str, ...]:
-    """The cue flags plus whether the inquiry's words point at an open incident."""
-    return (*features.cues, "incident_words" if matched else "no_incident_words")
-
-
 # Words every incident and every inquiry uses: they point at no incident in particular.
-GENERIC = frozenset(
-    fold(w)
-    for w in (
-        "障害",
-        "発生",
-        "復旧",
-        "確認",
-        "調査",
-        "対応",
-        "影響",
-        "一部",
-        "現在",
-        "お客",
-        "様",
-        "状況",
-        "事象",
-        "予定",
-        "利用",
-        "サービス",
-        "出来る",
-        "為る",
-        "有る",
-        "居る",
-        "成る",
-        "無い",
-        "御",
-        "方",
-        "時",
-        "件",
-        "場合",
-        "下さる",
-        "致す",
-        "頂く",
-        "申し訳",
-        "今",
-        "中",
-        "事",
-        "物",
-        "所",
-        "エラー",
-        "失敗",
-        "不具合",
-        "error",
-        "errors",
-        "issue",
-        "issues",
-        "outage",
-        "down",
-        "the",
-        "a",
-        "an",
-        "is",
-        "are",
-        "be",
-        "to",
-        "of",
-        "and",
-        "or",
-        "for",
-        "on",
-        "in",
-        "we",
-        "our",
-        '"',
-        '"some',
-        "may",
-        "customers",
-        "customer",
-        "it",
-        "this",
-        "that",
-        "with",
-        "by",
-        "from",
-        "part",
-    )
-)
+GENERIC = frozenset(fold(w) for w in _WORDS["incidents"]["generic"])
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,161 @@
+"""``anshin triage`` on many JSON lines: lines per second and peak memory, against a baseline.
+
+    .venv/bin/python bench/triage.py                    # 100,000 lines
+    .venv/bin/python bench/triage.py --lines 2000 --write
+
+A temporary SQLite database gets the six open incidents the labelled set was
+written against (bench/build_triage_data.py); the input cycles through the
+labelled inquiries (tests/data/inquiries/) with fresh ids. Two processes run
+on the same file, one after the other:
+
+* product: ``anshin triage FILE`` — the real command, the code path users run;
+* baseline: the same loop doing only what any line filter must (read a line,
+  ``json.loads``, ``json.dumps`` to stdout).
+
+Reported: wall time, lines per second, the ratio to the baseline, peak
+resident memory of each process (``wait4`` rusage), and the share of lines
+the sentence encoder was consulted on (read from the output's reasons).
+Targets (issue 8 §9): at least 2,000 lines/s, under 500 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+from build_triage_data import INCIDENTS  # noqa: E402
+from common import console, machine, markdown_table, today, write_section  # noqa: E402
+
+DATA = ROOT / "tests" / "data" / "inquiries" / "inquiries.jsonl"
+BASELINE = """
+import json, sys
+out = sys.stdout
+for line in open(sys.argv[1], encoding="utf-8"):
+    if line.strip():
+        row = json.loads(line)
+        out.write(json.dumps({"id": row["id"], "text": row["text"]}, ensure_ascii=False) + "\\n")
+"""
+
+
+def seed(url: str) -> None:
+    """Migrate and add the six incidents (components, one public update each) as open."""
+    import datetime as dt
+
+    from sqlalchemy.orm import Session
+
+    from anshin import migrations
+    from anshin.db import make_engine
+    from anshin.incidents.models import Component, Incident, IncidentComponent, IncidentUpdate
+
+    migrations.upgrade(url, "head")
+    now = dt.datetime.now(dt.UTC)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        for n, profile in enumerate(INCIDENTS.values()):
+            title_ja, _, title_en = profile["title"].partition(" / ")
+            incident = Incident(
+                reference=profile["reference"],
+                title=title_ja,
+                title_en=title_en or None,
+                summary=profile["summary"],
+                severity="sev2",
+                status="investigating",
+                started_at=now,
+                detected_at=now,
+                declared_at=now,
+                workaround=profile["workaround"] or None,
+                created_by="bench",
+            )
+            incident.components = [
+                IncidentComponent(component=Component(name=f"{name} #{n}"), impact="major_outage")
+                for name in profile["components"]
+            ]
+            ja, en = profile["updates"]
+            incident.updates = [
+                IncidentUpdate(status="investigating", body_ja=ja, body_en=en, author="bench")
+            ]
+            session.add(incident)
+        session.commit()
+    engine.dispose()
+
+
+def write_input(path: Path, lines: int) -> None:
+    rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines()]
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(lines):
+            row = rows[i % len(rows)]
+            item = {"id": f"b{i}", "text": row["text"], "customer_tier": row["customer_tier"]}
+            out.write(json.dumps(item, ensure_ascii=False) + "\n")
+
+
+def timed(argv: list[str], out: Path, env: dict[str, str]) -> tuple[float, float, int]:
+    """Run a process to its end: (seconds, peak RSS in MiB, exit code)."""
+    start = time.perf_counter()
+    with out.open("w") as sink:
+        proc = subprocess.Popen(argv, stdout=sink, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return seconds, usage.ru_maxrss / 1024, proc.returncode
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lines", type=int, default=100_000)
+    parser.add_argument("--write", action="store_true", help="replace the section in RESULTS.md")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        url = f"sqlite:///{folder / 'bench.db'}"
+        seed(url)
+        source = folder / "in.jsonl"
+        write_input(source, args.lines)
+        env = {**os.environ, "ANSHIN_DATABASE_URL": url}
+        product_out, baseline_out = folder / "product.jsonl", folder / "baseline.jsonl"
+        console.print(f"triage: {args.lines:,} lines …")
+        cmd = [sys.executable, "-m", "anshin.cli", "triage", str(source)]
+        product = timed(cmd, product_out, env)
+        baseline = timed([sys.executable, "-c", BASELINE, str(source)], baseline_out, env)
+        if product[2] != 0 or baseline[2] != 0:
+            raise SystemExit(f"a run failed: product exit {product[2]}, baseline {baseline[2]}")
+        results = [json.loads(line) for line in product_out.open(encoding="utf-8")]
+    assert len(results) == args.lines, (len(results), args.lines)
+    encoder = sum("sentence encoder consulted" in r["reasons"] for r in results) / len(results)
+    linked = sum(r["incident"] is not None for r in results) / len(results)
+    rows = []
+    for name, (seconds, rss, _) in (("product: anshin triage", product), ("baseline", baseline)):
+        rows.append([name, args.lines, seconds, args.lines / seconds, rss])
+    ratio = (args.lines / product[0]) / (args.lines / baseline[0])
+    info = machine()
+    body = "\n".join(
+        [
+            "## Triage: `anshin triage` on JSON lines (issue 8 §9)",
+            "",
+            f"Measured {today()} on {info['cpus']} CPUs ({info['model']}), {info['ram']} RAM.",
+            f"Command: `.venv/bin/python bench/triage.py --lines {args.lines}`.",
+            "",
+            markdown_table(["run", "lines", "seconds", "lines/s", "peak RSS MiB"], rows),
+            "",
+            f"Product / baseline: {ratio:.3f} of the baseline's rate. "
+            f"Sentence encoder consulted on {encoder:.1%} of lines (batched per 256); "
+            f"{linked:.1%} linked to an incident. "
+            "Targets: ≥ 2,000 lines/s, < 500 MB.",
+        ]
+    )
+    print(body)
+    if args.write:
+        write_section("triage", body)
+
+
+if __name__ == "__main__":
+    main()

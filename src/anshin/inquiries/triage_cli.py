@@ -1,0 +1,171 @@
+"""``anshin triage [--format json] [FILE|-]``: triage JSON lines against the open incidents (§3).
+
+Streaming: lines are read, triaged and printed in batches of ``BATCH``, so a
+file of 100,000 lines never sits in memory; the lines the classifier is
+unsure of share one sentence-encoder call per batch. A bad line (not JSON,
+a missing text, an unknown tier …) is reported on stderr with its line
+number and skipped; the rest are processed, and the exit code is 1 at the end
+if any line was bad. A Rich progress bar runs on stderr for a file when
+stderr is a terminal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import nullcontext
+from pathlib import Path
+from typing import IO, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+from anshin.cliutil import load_settings, open_session, t
+from anshin.i18n import N_
+from anshin.inputs import BadInput
+from anshin.inquiries import rules
+from anshin.inquiries.service import TEXT_MAX
+from anshin.inquiries.triage import Triager, open_profiles
+
+BATCH = 256
+FORMATS = ("json",)
+
+
+class LineError(Exception):
+    """One input line that cannot be triaged: its message (msgid) and parameters."""
+
+    def __init__(self, msgid: str, **params: Any) -> None:
+        super().__init__(msgid)
+        self.msgid = msgid
+        self.params = params
+
+
+def parse_line(raw: str) -> tuple[Any, str, str]:
+    """``(id, text, tier)`` from one JSON line, or a ``LineError`` saying what is wrong."""
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise LineError(N_("not valid JSON ({reason})"), reason=exc.msg) from None
+    if not isinstance(data, dict):
+        raise LineError(N_("expected a JSON object"))
+    line_id = data.get("id")
+    if isinstance(line_id, bool) or not isinstance(line_id, str | int) or line_id == "":
+        raise LineError(N_('"id" is missing or not a string or number'))
+    text = data.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise LineError(N_('"text" is missing or empty'))
+    if len(text) > TEXT_MAX:
+        raise LineError(N_('"text" is longer than {n} characters'), n=TEXT_MAX)
+    tier = data.get("customer_tier", rules.Tier.STANDARD)
+    if tier is None:
+        tier = rules.Tier.STANDARD
+    if tier not in tuple(rules.Tier):
+        raise LineError(N_('"customer_tier" must be standard or important'))
+    received = data.get("received_at")
+    if received is not None:
+        try:
+            if not isinstance(received, str):
+                raise ValueError(received)
+            dt.datetime.fromisoformat(received)
+        except ValueError:
+            raise LineError(N_('"received_at" is not an ISO-8601 time')) from None
+    return line_id, text, str(tier)
+
+
+def _lines(stream: IO[str], progress: Any, task: Any) -> Iterator[tuple[int, str]]:
+    for number, raw in enumerate(stream, start=1):
+        if progress is not None:
+            progress.advance(task, len(raw.encode("utf-8")))
+        if raw.strip():
+            yield number, raw
+
+
+def triage_stream(
+    triager: Triager,
+    stream: IO[str],
+    out: IO[str],
+    err: IO[str],
+    *,
+    progress: Any = None,
+    task: Any = None,
+) -> tuple[int, int]:
+    """Triage every line of ``stream`` onto ``out``; bad lines to ``err``. Returns (done, bad)."""
+    done = bad = 0
+    batch: list[tuple[Any, str, str]] = []
+
+    def flush() -> None:
+        nonlocal done
+        results = triager.run([(text, tier) for _, text, tier in batch])
+        for (line_id, _, _), result in zip(batch, results, strict=True):
+            out.write(json.dumps(result.as_json(line_id), ensure_ascii=False) + "\n")
+        done += len(batch)
+        batch.clear()
+
+    for number, raw in _lines(stream, progress, task):
+        try:
+            batch.append(parse_line(raw))
+        except LineError as exc:
+            bad += 1
+            message = t(exc.msgid, **exc.params)
+            err.write(t(N_("Line {line}: {problem}."), line=number, problem=message) + "\n")
+            continue
+        if len(batch) >= BATCH:
+            flush()
+    if batch:
+        flush()
+    return done, bad
+
+
+def _open(path: str) -> tuple[IO[str], int | None]:
+    if path == "-":
+        return sys.stdin, None
+    try:
+        handle = Path(path).open(encoding="utf-8", errors="replace")  # noqa: SIM115
+        return handle, Path(path).stat().st_size
+    except OSError as exc:
+        raise BadInput(
+            N_("Cannot read {path}: {reason}"),
+            field="FILE",
+            path=path,
+            reason=exc.strerror or str(exc),
+        ) from None
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``anshin triage`` to the root command."""
+
+    @app.command("triage")
+    def triage_command(
+        file: str = typer.Argument("-", help="JSON lines to triage ('-' or nothing: stdin)."),
+        output_format: str = typer.Option("json", "--format", help="Output format: json."),
+    ) -> None:
+        """Triage inquiries (JSON lines) against the open incidents: one JSON line each."""
+        if output_format not in FORMATS:
+            raise typer.BadParameter("json", param_hint="--format")
+        settings = load_settings()
+        stream, size = _open(file)
+        with open_session(settings) as session:
+            profiles = open_profiles(session)
+        triager = Triager(profiles)
+        show = size is not None and sys.stderr.isatty()
+        progress = (
+            Progress(
+                TextColumn(t(N_("Triage"))),
+                BarColumn(),
+                TaskProgressColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+            )
+            if show
+            else None
+        )
+        with stream, progress or nullcontext():
+            task = progress.add_task("triage", total=size) if progress else None
+            _, bad = triage_stream(
+                triager, stream, sys.stdout, sys.stderr, progress=progress, task=task
+            )
+        if bad:
+            raise typer.Exit(code=1)
