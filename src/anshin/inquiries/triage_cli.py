@@ -6,7 +6,8 @@ unsure of share one sentence-encoder call per batch. A bad line (not JSON,
 a missing text, an unknown tier …) is reported on stderr with its line
 number and skipped; the rest are processed, and the exit code is 1 at the end
 if any line was bad. A Rich progress bar runs on stderr for a file when
-stderr is a terminal.
+stderr is a terminal. ``--encoder never`` skips the sentence encoder (words
+only: several times faster, a little less accurate — bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from anshin.inquiries.triage import Triager, open_profiles
 
 BATCH = 256
 FORMATS = ("json",)
+ENCODER_MODES = ("auto", "never")
 
 
 class LineError(Exception):
@@ -141,15 +143,22 @@ def register(app: typer.Typer) -> None:
     def triage_command(
         file: str = typer.Argument("-", help="JSON lines to triage ('-' or nothing: stdin)."),
         output_format: str = typer.Option("json", "--format", help="Output format: json."),
+        encoder: str = typer.Option(
+            "auto",
+            "--encoder",
+            help="auto: consult the sentence encoder on unsure lines; never: words only (faster).",
+        ),
     ) -> None:
         """Triage inquiries (JSON lines) against the open incidents: one JSON line each."""
         if output_format not in FORMATS:
             raise typer.BadParameter("json", param_hint="--format")
+        if encoder not in ENCODER_MODES:
+            raise typer.BadParameter("auto, never", param_hint="--encoder")
         settings = load_settings()
         stream, size = _open(file)
         with open_session(settings) as session:
             profiles = open_profiles(session)
-        triager = Triager(profiles)
+        triager = Triager(profiles, use_encoder=encoder == "auto")
         show = size is not None and sys.stderr.isatty()
         progress = (
             Progress(

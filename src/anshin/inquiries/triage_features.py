@@ -28,8 +28,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 
-from anshin.text.normalise import emoji, fold, normalise
-from anshin.text.tokens import content_words, norms
+from anshin.text.normalise import emoji, fold, fold_word, normalise
+from anshin.text.tokens import content_words, meaningful, tokenize
 
 DIM = 1 << 14
 
@@ -78,10 +78,11 @@ def read(text: str) -> Features:
     """
     clean = normalise(text)
     lower = clean.lower()
-    word_norms = norms(clean)
+    tokens = tokenize(clean)
+    word_norms = [t.norm for t in tokens]
     grams: list[str] = [f"u:{w}" for w in word_norms]
     grams += [f"b:{a}|{b}" for a, b in itertools.pairwise(word_norms)]
-    folded = fold(clean).replace(" ", "")
+    folded = fold_word(clean).replace(" ", "")
     grams += [f"c:{folded[i : i + 3]}" for i in range(max(0, len(folded) - 2))]
     hashed = tuple(sorted({_bucket(g) for g in grams}))
     cues = [name for name, pattern in _CUES.items() if pattern.search(lower)]
@@ -99,7 +100,7 @@ def read(text: str) -> Features:
         cues.append("short")
     if len(clean) > 80:
         cues.append("long")
-    words = frozenset(fold(w) for w in content_words(clean))
+    words = frozenset(fold_word(w) for w in meaningful(tokens))
     return Features(hashed=hashed, cues=tuple(cues), words=words, clean=clean, folded=folded)
 
 
@@ -127,16 +128,24 @@ class IncidentIndex:
     references: list[str]
     vocab: list[frozenset[str]]
     weight: dict[str, float] = field(default_factory=dict)
+    spellable: tuple[str, ...] = ()
 
     @classmethod
     def build(cls, incidents: Sequence[IncidentText]) -> IncidentIndex:
-        vocab = [frozenset(fold(w) for w in content_words(i.text)) - GENERIC for i in incidents]
+        vocab = [
+            frozenset(fold_word(w) for w in content_words(i.text)) - GENERIC for i in incidents
+        ]
         counts: dict[str, int] = {}
         for words in vocab:
             for word in words:
                 counts[word] = counts.get(word, 0) + 1
         weight = {w: 1.0 / c for w, c in counts.items()}
-        return cls(references=[i.reference for i in incidents], vocab=vocab, weight=weight)
+        return cls(
+            references=[i.reference for i in incidents],
+            vocab=vocab,
+            weight=weight,
+            spellable=tuple(sorted(w for w in weight if _spellable(w))),
+        )
 
     def present(self, words: Iterable[str], folded: str = "") -> set[str]:
         """The index's words the inquiry uses: as Sudachi words, or spelled inside its text.
@@ -148,7 +157,7 @@ class IncidentIndex:
         """
         found = {w for w in words if w in self.weight}
         if folded:
-            found.update(w for w in self.weight if _spellable(w) and w in folded)
+            found.update(w for w in self.spellable if w in folded)
         return found
 
     def scores(self, words: Iterable[str], folded: str = "") -> list[float]:

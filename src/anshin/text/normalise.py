@@ -24,6 +24,7 @@ import unicodedata
 
 _HIRA_START, _HIRA_END = 0x3041, 0x3096
 _KANA_OFFSET = 0x60
+_HIRA_TO_KATA = {code: code + _KANA_OFFSET for code in range(_HIRA_START, _HIRA_END + 1)}
 
 # Marks that stretch a sound: ー and its look-alikes, repeated.
 _LONG_RUN = re.compile(r"[ー〜～~－−‐]{2,}")
@@ -33,6 +34,13 @@ _SMALL_EMPHASIS = re.compile(r"(?<=[\u3041-\u30ff])[ぁぃぅぇぉァィゥェ�
 _SMALL_TSU_RUN = re.compile(r"[っッ]{2,}")
 _REPEAT_PUNCT = re.compile(r"([!?！？。、…・])\1+")
 _SPACE = re.compile(r"\s+")
+
+
+# Emoji blocks, and the joiners and selectors that glue them (one regex: this runs per line).
+_EMOJI = re.compile(
+    "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2190-\u21ff\u2300-\u23ff"
+    "\ufe0f\ufe0e\u200d\u20e3]"
+)
 
 
 def is_emoji(ch: str) -> bool:
@@ -45,7 +53,9 @@ def is_emoji(ch: str) -> bool:
 
 def emoji(text: str) -> list[str]:
     """The emoji in ``text``, in order (variation selectors and joiners left out)."""
-    return [ch for ch in text if is_emoji(ch)]
+    if text.isascii():
+        return []
+    return [ch for ch in _EMOJI.findall(text) if is_emoji(ch)]
 
 
 def strip_emoji(text: str) -> str:
@@ -71,9 +81,13 @@ def normalise(text: str) -> str:
 
 def kana_fold(text: str) -> str:
     """Hiragana → katakana (ろぐいん → ログイン); everything else unchanged."""
-    return "".join(
-        chr(ord(ch) + _KANA_OFFSET) if _HIRA_START <= ord(ch) <= _HIRA_END else ch for ch in text
-    )
+    return text.translate(_HIRA_TO_KATA)
+
+
+def fold_word(word: str) -> str:
+    """``fold`` for a word that is already normalised (a tokenizer's output): cheaper."""
+    text = kana_fold(word).lower()
+    return re.sub(r"(?<=[\u30a1-\u30fa])ー", "", text) if "ー" in text else text
 
 
 def fold(text: str) -> str:

@@ -89,8 +89,13 @@ def content_words(text: str) -> list[str]:
 
     ASCII words are kept whatever Sudachi calls them (error codes, product names).
     """
+    return meaningful(tokenize(text))
+
+
+def meaningful(tokens: list[Token]) -> list[str]:
+    """``content_words`` for tokens already made (tokenize once, read twice)."""
     words: list[str] = []
-    for token in tokenize(text):
+    for token in tokens:
         meaningful = token.pos in CONTENT_POS or _ASCII_WORD.fullmatch(token.norm)
         if meaningful and (len(token.norm) > 1 or not token.norm.isascii()):
             words.append(token.norm)
