@@ -259,9 +259,17 @@ SMOKED = {
     "statuspage": "test_statuspage_runs_end_to_end",
     "burst": "test_burst_runs_end_to_end",
     "lint_corpus": "test_lint_corpus_runs_end_to_end",
+    "triage": "test_triage_runs_end_to_end",
 }
 # Scripts the benchmarks start as processes of their own: not benchmarks themselves.
-HELPER_SCRIPTS = {"fanout_baseline", "fanout_sink", "burst_seed"}
+# build_triage_data and train_triage make the labelled set and the shipped weights.
+HELPER_SCRIPTS = {
+    "fanout_baseline",
+    "fanout_sink",
+    "burst_seed",
+    "build_triage_data",
+    "train_triage",
+}
 MAIN_GUARD = re.compile(r"^if __name__ == .__main__.:", re.M)
 
 
@@ -347,3 +355,13 @@ def test_lint_corpus_runs_end_to_end() -> None:
     assert "Speed: checking all" in report
     assert "recall" in report
     assert "| ja-20000 | 20,000 |" in report
+
+
+def test_triage_runs_end_to_end() -> None:
+    """`anshin triage` in both modes and the JSON baseline on the same 300 lines."""
+    report = _run_bench("triage.py", "--lines", "300")
+    rows = [line for line in report.splitlines() if line.startswith("| product:")]
+    assert len(rows) == 2
+    assert all("| 300 |" in row for row in rows)
+    assert "| baseline: JSON parse + dump | 300 |" in report
+    assert "| 0.0% |" in rows[1]  # --encoder never consults no encoder

@@ -170,6 +170,10 @@ def commands(
             {"ref": "ref", "status": "text", **FORMAT},
         ),
         "serve": ({}, {"host": "text", "port": "integer"}),
+        "triage": (
+            {"file": files["good"]},
+            {"file": "file", "output_format": "choice", "encoder": "choice"},
+        ),
         "status export": ({"directory": files["dir"]}, {"directory": "output"}),
         "subscribers add-webhook": (
             {"url": "https://93.184.215.14/hook"},

@@ -74,12 +74,15 @@ def test_bad_lines_are_reported_with_their_number_and_the_rest_processed(
         LINES[2],
     ]
     path = tmp_path / "in.jsonl"
-    path.write_text(_jsonl(rows), encoding="utf-8")
+    data = _jsonl(rows).encode("utf-8") + '{"id": "l1", "text": "caf\xe9"}\n'.encode("latin-1")
+    path.write_bytes(data + b'{"id": "nul", "text": "a\x00b"}\n' + _jsonl([LINES[1]]).encode())
     result = run(str(path))
     assert result.exit_code == 1
-    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["a", "c"]
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["a", "c", 7]
     errors = result.stderr.splitlines()
-    assert [e.split(":")[0] for e in errors] == [f"Line {n}" for n in (2, 3, 4, 5, 6, 7, 8)]
+    numbers = (2, 3, 4, 5, 6, 7, 8, 11, 12)
+    assert [e.split(":")[0] for e in errors] == [f"Line {n}" for n in numbers]
+    assert "not UTF-8" in errors[-2] and "NUL" in errors[-1]
     assert "not valid JSON" in errors[0]
     assert '"customer_tier" must be standard or important' in errors[3]
 

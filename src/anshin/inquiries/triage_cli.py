@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
 from pathlib import Path
 from typing import IO, Any
@@ -26,7 +26,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from anshin.cliutil import load_settings, open_session, t
 from anshin.i18n import N_
-from anshin.inputs import BadInput
+from anshin.inputs import BadInput, printable
 from anshin.inquiries import rules
 from anshin.inquiries.service import TEXT_MAX
 from anshin.inquiries.triage import Triager, open_profiles
@@ -77,17 +77,26 @@ def parse_line(raw: str) -> tuple[Any, str, str]:
     return line_id, text, str(tier)
 
 
-def _lines(stream: IO[str], progress: Any, task: Any) -> Iterator[tuple[int, str]]:
+def _lines(stream: Iterable[bytes | str], progress: Any, task: Any) -> Iterator[tuple[int, str]]:
+    """Numbered non-blank lines; a line that is not UTF-8 or holds a NUL comes as ``""``."""
     for number, raw in enumerate(stream, start=1):
         if progress is not None:
-            progress.advance(task, len(raw.encode("utf-8")))
-        if raw.strip():
+            progress.advance(task, len(raw))
+        if isinstance(raw, bytes):
+            try:
+                raw = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                yield number, ""
+                continue
+        if "\x00" in raw:
+            yield number, ""
+        elif raw.strip():
             yield number, raw
 
 
 def triage_stream(
     triager: Triager,
-    stream: IO[str],
+    stream: Iterable[bytes | str],
     out: IO[str],
     err: IO[str],
     *,
@@ -108,6 +117,8 @@ def triage_stream(
 
     for number, raw in _lines(stream, progress, task):
         try:
+            if not raw:
+                raise LineError(N_("not UTF-8 text, or holds a NUL character"))
             batch.append(parse_line(raw))
         except LineError as exc:
             bad += 1
@@ -121,19 +132,42 @@ def triage_stream(
     return done, bad
 
 
-def _open(path: str) -> tuple[IO[str], int | None]:
+HEAD_BYTES = 64 * 1024
+
+
+def _open(path: str) -> tuple[IO[bytes], int | None]:
+    """The input as bytes, and its size for the progress bar (None for stdin).
+
+    A file whose first 64 KiB is not UTF-8 text or holds a NUL is refused
+    whole (exit 2: it is not JSON lines at all); a bad line further in is
+    reported by its number like any other bad line.
+    """
     if path == "-":
-        return sys.stdin, None
+        return sys.stdin.buffer, None
     try:
-        handle = Path(path).open(encoding="utf-8", errors="replace")  # noqa: SIM115
-        return handle, Path(path).stat().st_size
-    except OSError as exc:
+        handle = Path(path).open("rb")  # noqa: SIM115 - closed by the caller's with
+        size = Path(path).stat().st_size
+        head = handle.read(HEAD_BYTES)
+        handle.seek(0)
+    except (OSError, ValueError, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise BadInput(
-            N_("Cannot read {path}: {reason}"),
-            field="FILE",
-            path=path,
-            reason=exc.strerror or str(exc),
+            N_("Cannot read {path}: {reason}"), field="FILE", path=printable(path), reason=reason
         ) from None
+    if b"\x00" in head or not _utf8_start(head):
+        handle.close()
+        raise BadInput(N_("{path} is not UTF-8 text."), field="FILE", path=printable(path))
+    return handle, size
+
+
+def _utf8_start(head: bytes) -> bool:
+    """True when ``head`` is UTF-8, allowing a character cut where the head was cut."""
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        cut = len(head) == HEAD_BYTES and exc.start >= len(head) - 3
+        return cut and exc.reason == "unexpected end of data"
+    return True
 
 
 def register(app: typer.Typer) -> None:
