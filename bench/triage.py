@@ -36,6 +36,8 @@ sys.path.insert(0, str(BENCH))
 from build_triage_data import INCIDENTS  # noqa: E402
 from common import console, machine, markdown_table, today, write_section  # noqa: E402
 
+COLUMNS = ("run", "lines", "seconds", "lines/s", "× baseline", "lines/CPU-s", "peak RSS MiB")
+COLUMNS = (*COLUMNS, "encoder")
 DATA = ROOT / "tests" / "data" / "inquiries" / "inquiries.jsonl"
 BASELINE = """
 import json, sys
@@ -98,15 +100,19 @@ def write_input(path: Path, lines: int) -> None:
             out.write(json.dumps(item, ensure_ascii=False) + "\n")
 
 
-def timed(argv: list[str], out: Path, env: dict[str, str]) -> tuple[float, float, int]:
-    """Run a process to its end: (seconds, peak RSS in MiB, exit code)."""
+def timed(argv: list[str], out: Path, env: dict[str, str]) -> tuple[float, float, int, float]:
+    """Run a process to its end: (seconds, peak RSS in MiB, exit code, CPU seconds).
+
+    CPU seconds (user + system) say what the work costs when other processes
+    share the machine and stretch the wall time.
+    """
     start = time.perf_counter()
     with out.open("w") as sink:
         proc = subprocess.Popen(argv, stdout=sink, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return seconds, usage.ru_maxrss / 1024, proc.returncode
+    return seconds, usage.ru_maxrss / 1024, proc.returncode, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -124,7 +130,7 @@ def main() -> None:
         env = {**os.environ, "ANSHIN_DATABASE_URL": url}
         product_out, baseline_out = folder / "product.jsonl", folder / "baseline.jsonl"
         console.print(f"triage: {args.lines:,} lines …")
-        runs: dict[str, tuple[float, float, int]] = {}
+        runs: dict[str, tuple[float, float, int, float]] = {}
         shares: dict[str, tuple[float, float]] = {}
         for mode in args.modes:
             console.print(f"  anshin triage --encoder {mode}")
@@ -161,7 +167,7 @@ def main() -> None:
             f"{os.getloadavg()[0]:.1f} at the end: the machine was shared).",
             "",
             markdown_table(
-                ["run", "lines", "seconds", "lines/s", "× baseline", "peak RSS MiB", "encoder"],
+                [*COLUMNS],
                 rows,
             ),
             "",
