@@ -149,14 +149,14 @@ def main() -> None:
             raise SystemExit(f"the baseline exited {baseline[2]}")
     base_rate = args.lines / baseline[0]
     rows = []
-    for mode, (seconds, rss, _) in runs.items():
+    for mode, (seconds, rss, _, cpu) in runs.items():
         rate = args.lines / seconds
-        used, linked = shares[mode]
+        used = shares[mode][0]
         name = f"product: anshin triage --encoder {mode}"
-        rows.append([name, args.lines, seconds, rate, rate / base_rate, rss, f"{used:.1%}"])
-    rows.append(
-        ["baseline: JSON parse + dump", args.lines, baseline[0], base_rate, 1.0, baseline[1], "-"]
-    )
+        row = [name, args.lines, seconds, rate, rate / base_rate, args.lines / cpu, rss]
+        rows.append([*row, f"{used:.1%}"])
+    base = ["baseline: JSON parse + dump", args.lines, baseline[0], base_rate, 1.0]
+    rows.append([*base, args.lines / baseline[3], baseline[1], "-"])
     info = machine()
     body = "\n".join(
         [
