@@ -115,6 +115,23 @@ def timed(argv: list[str], out: Path, env: dict[str, str]) -> tuple[float, float
     return seconds, usage.ru_maxrss / 1024, proc.returncode, usage.ru_utime + usage.ru_stime
 
 
+def read_shares(path: Path, lines: int) -> tuple[float, float]:
+    """(encoder share, linked share) of the output, read line by line.
+
+    Never the whole output in memory: a child's peak RSS counts the memory of
+    this process at the moment it was forked.
+    """
+    count = used = linked = 0
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            count += 1
+            used += "sentence encoder consulted" in row["reasons"]
+            linked += row["incident"] is not None
+    assert count == lines, (count, lines)
+    return used / lines, linked / lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=100_000)
@@ -138,11 +155,7 @@ def main() -> None:
             runs[mode] = timed(cmd, product_out, env)
             if runs[mode][2] != 0:
                 raise SystemExit(f"anshin triage --encoder {mode} exited {runs[mode][2]}")
-            results = [json.loads(line) for line in product_out.open(encoding="utf-8")]
-            assert len(results) == args.lines, (len(results), args.lines)
-            used = sum("sentence encoder consulted" in r["reasons"] for r in results)
-            linked = sum(r["incident"] is not None for r in results)
-            shares[mode] = (used / args.lines, linked / args.lines)
+            shares[mode] = read_shares(product_out, args.lines)
         console.print("  baseline")
         baseline = timed([sys.executable, "-c", BASELINE, str(source)], baseline_out, env)
         if baseline[2] != 0:
@@ -163,7 +176,8 @@ def main() -> None:
             "## Triage: `anshin triage` on JSON lines (issue 8 §9)",
             "",
             f"Measured {today()} on {info['cpus']} CPUs ({info['model']}), {info['ram']} RAM.",
-            f"Command: `.venv/bin/python bench/triage.py --lines {args.lines}` (load average "
+            f"Command: `.venv/bin/python bench/triage.py --lines {args.lines} "
+            f"--modes {' '.join(args.modes)}` (load average "
             f"{os.getloadavg()[0]:.1f} at the end: the machine was shared).",
             "",
             markdown_table(
