@@ -261,9 +261,17 @@ SMOKED = {
     "lint_corpus": "test_lint_corpus_runs_end_to_end",
     "mail_in": "test_mail_in_runs_end_to_end",
     "intake": "test_intake_runs_end_to_end",
+    "triage": "test_triage_runs_end_to_end",
 }
 # Scripts the benchmarks start as processes of their own: not benchmarks themselves.
-HELPER_SCRIPTS = {"fanout_baseline", "fanout_sink", "burst_seed"}
+# build_triage_data and train_triage make the labelled set and the shipped weights.
+HELPER_SCRIPTS = {
+    "fanout_baseline",
+    "fanout_sink",
+    "burst_seed",
+    "build_triage_data",
+    "train_triage",
+}
 MAIN_GUARD = re.compile(r"^if __name__ == .__main__.:", re.M)
 
 
@@ -381,3 +389,13 @@ def test_intake_on_postgresql() -> None:
     url = os.environ["ANSHIN_TEST_DATABASE_URL"]
     argv = ("--requests", "10", "--rounds", "2", "--warmup", "2", "--connections", "2")
     _check_intake(_run_bench("intake.py", *argv, "--database-url", url), "PostgreSQL")
+
+
+def test_triage_runs_end_to_end() -> None:
+    """`anshin triage` in both modes and the JSON baseline on the same 300 lines."""
+    report = _run_bench("triage.py", "--lines", "300")
+    rows = [line for line in report.splitlines() if line.startswith("| product:")]
+    assert len(rows) == 2
+    assert all("| 300 |" in row for row in rows)
+    assert "| baseline: JSON parse + dump | 300 |" in report
+    assert rows[1].rstrip().endswith("| 0.0% |")  # --encoder never consults no encoder

@@ -173,6 +173,10 @@ def commands(
         "mail-in": ({}, {"host": "text", "port": "integer"}),
         # A file's contents are judged as mail (a failed import, exit 1); its path as input.
         "inquiry import": ({"path": files["good"]}, {"path": "path"}),
+        "triage": (
+            {"file": files["good"]},
+            {"file": "file", "output_format": "choice", "encoder": "choice"},
+        ),
         "status export": ({"directory": files["dir"]}, {"directory": "output"}),
         "subscribers add-webhook": (
             {"url": "https://93.184.215.14/hook"},

@@ -4,8 +4,9 @@ The root app holds the process-level commands — ``serve``, ``db``, ``demo``,
 ``status export`` — and each domain adds its own (``incident``, ``component``,
 ``maintenance`` from incidents/cli.py; ``user``, ``token`` from team/cli.py;
 ``template`` from comms/cli.py; ``lint`` from comms/lint_cli.py; ``worker``,
-``subscribers``, ``deliveries`` from notify/cli.py; ``mail-in``, ``inquiry import``
-from inquiries/mail_cli.py). Errors and exit codes:
+``subscribers``, ``deliveries`` from notify/cli.py; ``inquiry …`` from inquiries/cli.py,
+``mail-in`` and ``inquiry import`` from inquiries/mail_cli.py, ``triage`` from
+inquiries/triage_cli.py). Errors and exit codes:
 see ``anshin.cliutil``.
 """
 
@@ -39,6 +40,7 @@ from anshin.incidents import cli as incidents_cli
 from anshin.inputs import BadInput
 from anshin.inquiries import cli as inquiries_cli
 from anshin.inquiries import mail_cli as inquiries_mail_cli
+from anshin.inquiries import triage_cli
 from anshin.notify import cli as notify_cli
 from anshin.team import cli as team_cli
 
@@ -245,6 +247,7 @@ notify_cli.register(app)
 lint_cli.register(app)
 inquiries_cli.register(app)  # the `inquiry` group first: mail_cli adds `import` to it
 inquiries_mail_cli.register(app)
+triage_cli.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,345 @@
+"""Triage: which open incident an inquiry is about, what the customer wants, how hot (issue 8 §3).
+
+``Triager.run`` decides for a batch of inquiries against the open incidents'
+profiles; ``for_intake`` is the one-inquiry entry point intake calls with a
+session. The decision, per inquiry:
+
+1. read the text (``triage_features.read``: normalised text, Sudachi words,
+   cue words);
+2. score every open incident by the inquiry's words it shares with the
+   incident's own title, summary, components, updates and workaround, rare
+   words weighing more (``IncidentIndex``);
+3. run the shipped classifier's fast variant (``triage_model``); when it is
+   unsure, or the incident is not clear from the words, encode the text with
+   the sentence encoder (batched) and use the full variant and the encoder's
+   similarity to each incident;
+4. intent, temperature and harassment (R25) from the classifier; the level
+   from the R22 table, ``rules.level_for`` — never reimplemented here;
+5. reasons: short sentences an agent reads to see why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from anshin.config import Settings
+from anshin.inquiries import rules
+from anshin.inquiries.service import TriageValues
+from anshin.inquiries.triage_features import (
+    STRONG_HARASSMENT,
+    Features,
+    IncidentIndex,
+    IncidentText,
+    read,
+)
+from anshin.inquiries.triage_model import Encoder, Model, load
+
+HARASSMENT_TEMPLATE = "harassment_warning"
+REPLY_TEMPLATE = "inquiry_reply"
+# A second incident this close to the best one (word score) leaves the words undecided.
+TIE_MARGIN = 0.25
+# Encoder similarity must beat the runner-up by this much to link on its own.
+COSINE_MARGIN = 0.03
+
+
+@dataclass(frozen=True)
+class IncidentProfile:
+    """What an open incident tells about itself: the words triage matches inquiries against."""
+
+    reference: str
+    title: str
+    summary: str = ""
+    components: tuple[str, ...] = ()
+    updates: tuple[str, ...] = ()
+    workaround: str = ""
+    has_workaround: bool = False
+    id: int | None = None
+
+    def text(self) -> str:
+        """Every word of the profile in one text (for the word index)."""
+        parts = [self.title, self.summary, *self.components, *self.updates, self.workaround]
+        return "\n".join(p for p in parts if p)
+
+    def gist(self) -> str:
+        """Title, components and summary: what the encoder compares an inquiry with."""
+        return " / ".join(p for p in (self.title, " ".join(self.components), self.summary) if p)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> IncidentProfile:
+        """A profile from the labelled data set's JSON."""
+        return cls(
+            reference=str(data["reference"]),
+            title=str(data.get("title", "")),
+            summary=str(data.get("summary", "")),
+            components=tuple(data.get("components", ())),
+            updates=tuple(data.get("updates", ())),
+            workaround=str(data.get("workaround") or ""),
+            has_workaround=bool(data.get("has_workaround", False)),
+        )
+
+
+@dataclass(frozen=True)
+class TriageResult:
+    """The answer for one inquiry (the CLI prints it; intake stores it)."""
+
+    incident: str | None
+    intent: str
+    level: int
+    temperature: int
+    harassment: bool
+    reasons: tuple[str, ...]
+    suggested_template: str
+    incident_id: int | None = None
+    used_encoder: bool = False
+
+    def as_json(self, line_id: Any) -> dict[str, Any]:
+        """The line ``anshin triage`` prints."""
+        return {
+            "id": line_id,
+            "incident": self.incident,
+            "intent": self.intent,
+            "level": self.level,
+            "temperature": self.temperature,
+            "harassment": self.harassment,
+            "reasons": list(self.reasons),
+            "suggested_template": self.suggested_template,
+        }
+
+
+@dataclass
+class Triager:
+    """Triage against one set of open incidents; built once, reused for every inquiry of a batch.
+
+    The incidents' word index and their encoder vectors are computed once
+    here (the vectors on first need), not per inquiry.
+    """
+
+    profiles: Sequence[IncidentProfile]
+    model: Model = field(default_factory=load)
+    use_encoder: bool = True
+
+    def __post_init__(self) -> None:
+        self.index = IncidentIndex.build(
+            [IncidentText(p.reference, p.text()) for p in self.profiles]
+        )
+        self._vectors: Any = None
+
+    def _profile_vectors(self) -> Any:
+        if self._vectors is None:
+            self._vectors = Encoder.encode_cached([p.gist() for p in self.profiles])
+        return self._vectors
+
+    def run(self, items: Sequence[tuple[str, str]]) -> list[TriageResult]:
+        """Triage ``(text, tier)`` pairs; the unsure ones share one encoder batch."""
+        feats = [read(text) for text, _ in items]
+        lexical = [self.index.scores(f.words, f.folded) for f in feats]
+        linked = [self._lexical_pick(scores) for scores in lexical]
+        unsure = [
+            i
+            for i, f in enumerate(feats)
+            if self.use_encoder and self._unsure(f, linked[i], lexical[i])
+        ]
+        vectors = Encoder.encode([feats[i].clean or " " for i in unsure]) if unsure else None
+        by_row = {row: vectors[k] for k, row in enumerate(unsure)} if vectors is not None else {}
+        return [
+            self._decide(feats[i], items[i][1], lexical[i], linked[i], by_row.get(i))
+            for i in range(len(items))
+        ]
+
+    def one(self, text: str, tier: str = rules.Tier.STANDARD) -> TriageResult:
+        """Triage a single inquiry."""
+        return self.run([(text, tier)])[0]
+
+    # -- the parts ------------------------------------------------------------------------
+
+    def _lexical_pick(self, scores: list[float]) -> int | None:
+        """The incident the words point at: above the threshold and clear of the runner-up."""
+        if not scores:
+            return None
+        order = sorted(range(len(scores)), key=lambda i: -scores[i])
+        best = order[0]
+        if scores[best] < self.model.thresholds.lexical:
+            return None
+        if len(order) > 1 and scores[order[1]] > scores[best] - TIE_MARGIN:
+            return None
+        return best
+
+    def _unsure(self, feat: Features, linked: int | None, scores: list[float]) -> bool:
+        cues = feat.cues
+        intent = self.model.probabilities("intent", feat, cues)
+        if max(intent.values()) < self.model.thresholds.confident:
+            return True
+        harass = self.model.probabilities("harassment", feat, cues)["yes"]
+        if 0.2 < harass < 0.8:
+            return True
+        # Words that point at no incident (or several) from a text that is not unrelated.
+        return (
+            bool(self.profiles)
+            and linked is None
+            and max(intent, key=intent.__getitem__) != (rules.Intent.UNRELATED)
+        )
+
+    def _decide(
+        self,
+        feat: Features,
+        tier: str,
+        scores: list[float],
+        linked: int | None,
+        vector: Any,
+    ) -> TriageResult:
+        reasons: list[str] = []
+        position = linked
+        if position is not None:
+            words = self.index.matched_words(feat.words, position, feat.folded)[:4]
+            reasons.append(
+                f"incident {self.profiles[position].reference}: its words {', '.join(words)}"
+            )
+        elif vector is not None and self.profiles:
+            sims = self._profile_vectors() @ vector
+            order = np.argsort(-sims)
+            best = int(order[0])
+            runner = float(sims[order[1]]) if len(order) > 1 else -1.0
+            close_enough = float(sims[best]) >= self.model.thresholds.cosine
+            if close_enough and float(sims[best]) - runner >= COSINE_MARGIN:
+                position = best
+                reasons.append(
+                    f"incident {self.profiles[best].reference}: similar wording "
+                    f"({float(sims[best]):.2f})"
+                )
+        cues = feat.cues
+        intent_p = self.model.probabilities("intent", feat, cues, vector)
+        intent = max(intent_p, key=intent_p.__getitem__)
+        if intent == rules.Intent.UNRELATED and position is not None and linked is None:
+            position = None  # only a vague likeness, and nothing the customer wants about it
+            reasons.clear()
+        temp_p = self.model.probabilities("temperature", feat, cues, vector)
+        temperature = int(max(temp_p, key=temp_p.__getitem__))
+        harassment = self.model.probabilities("harassment", feat, cues, vector)["yes"] >= 0.5
+        harassment = harassment or bool(STRONG_HARASSMENT.search(feat.clean))
+        if harassment:
+            temperature = 3
+        profile = self.profiles[position] if position is not None else None
+        level = rules.level_for(
+            intent,
+            harassment=harassment,
+            tier=tier,
+            incident_has_workaround=bool(profile and profile.has_workaround),
+        )
+        if profile is None:
+            reasons.append("no open incident matches")
+        reasons.append(f"intent {intent} ({intent_p[intent]:.2f})")
+        cue_words = [c for c in feat.cues if c not in ("polite", "short", "long")]
+        if cue_words:
+            reasons.append("cues: " + ", ".join(cue_words))
+        if harassment:
+            reasons.append("harassment: threats, insults or demands beyond reason (R25)")
+        if tier == rules.Tier.IMPORTANT:
+            reasons.append("important customer")
+        if vector is not None:
+            reasons.append("sentence encoder consulted")
+        return TriageResult(
+            incident=profile.reference if profile else None,
+            incident_id=profile.id if profile else None,
+            intent=intent,
+            level=level,
+            temperature=temperature,
+            harassment=harassment,
+            reasons=tuple(reasons),
+            suggested_template=HARASSMENT_TEMPLATE if harassment else REPLY_TEMPLATE,
+            used_encoder=vector is not None,
+        )
+
+
+# -- the open incidents, from the database ---------------------------------------------------
+
+
+def open_profiles(session: Session) -> list[IncidentProfile]:
+    """Every incident not resolved, as a profile: titles, components, public updates, workaround.
+
+    Both languages go in (title_en, body_en …): customers write in either.
+    Internal notes and internal updates never do — triage reads only what
+    customers could have read.
+    """
+    from anshin.incidents.models import Incident
+    from anshin.incidents.rules import Audience, IncidentStatus
+
+    incidents = session.scalars(
+        select(Incident)
+        .where(Incident.status != IncidentStatus.RESOLVED)
+        .options(selectinload(Incident.components), selectinload(Incident.updates))
+        .order_by(Incident.id)
+    ).all()
+    profiles = []
+    for incident in incidents:
+        components: list[str] = []
+        for link in incident.components:
+            components += [n for n in (link.component.name, link.component.name_en) if n]
+        updates: list[str] = []
+        for update in incident.updates:
+            if update.audience == Audience.PUBLIC:
+                updates += [b for b in (update.body_ja, update.body_en) if b]
+        title = " / ".join(t for t in (incident.title, incident.title_en) if t)
+        summary = "\n".join(s for s in (incident.summary, incident.summary_en) if s)
+        workaround = "\n".join(w for w in (incident.workaround, incident.workaround_en) if w)
+        profiles.append(
+            IncidentProfile(
+                reference=incident.reference,
+                title=title,
+                summary=summary,
+                components=tuple(components),
+                updates=tuple(updates),
+                workaround=workaround,
+                has_workaround=bool(workaround.strip()),
+                id=incident.id,
+            )
+        )
+    return profiles
+
+
+_TRIAGERS: dict[tuple[IncidentProfile, ...], Triager] = {}
+_TRIAGERS_LOCK = threading.Lock()
+
+
+def triager_for(profiles: Sequence[IncidentProfile]) -> Triager:
+    """A triager for these open incidents, reused while they stay the same (intake is hot)."""
+    key = tuple(profiles)
+    with _TRIAGERS_LOCK:
+        found = _TRIAGERS.get(key)
+        if found is None:
+            if len(_TRIAGERS) >= 8:
+                _TRIAGERS.clear()
+            found = _TRIAGERS[key] = Triager(key)
+        return found
+
+
+def for_intake(
+    session: Session,
+    settings: Settings,
+    text: str,
+    tier: str,
+    received_at: dt.datetime | None = None,
+) -> TriageValues:
+    """Triage one arriving inquiry against the open incidents: the values intake stores (R18–R22).
+
+    ``received_at`` is accepted for rules that will read the time (none does
+    yet: an inquiry is triaged against the incidents open when it is read).
+    """
+    del settings, received_at  # part of the intake contract; no setting changes triage yet
+    result = triager_for(open_profiles(session)).one(text, tier)
+    return TriageValues(
+        incident_id=result.incident_id,
+        intent=result.intent,
+        level=result.level,
+        temperature=result.temperature,
+        harassment=result.harassment,
+        reasons=result.reasons,
+        suggested_template=result.suggested_template,
+    )

