@@ -71,7 +71,9 @@ def test_queue_page_lists_levels_filters_and_timers(settings: Settings, world: W
     mine = text_of(client.get("/console/inquiries?view=mine").text)
     assert by_ref(world, holder="operator") in mine and by_ref(world, holder="senior") not in mine
     bad = client.get("/console/inquiries?level=9")
-    assert bad.status_code == 422 and "レベルは 1、2、3 のいずれかです。" in text_of(bad.text)
+    assert bad.status_code == 422 and "レベルは 1、2、3 のいずれかで指定してください。" in text_of(
+        bad.text
+    )
 
 
 def test_inquiry_page_shows_words_triage_and_places_for_other_panels(

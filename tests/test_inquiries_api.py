@@ -86,7 +86,7 @@ def test_a_chat_inquiry_is_stored_triaged_and_acknowledged(
     answer = created.json()
     assert answer["reference"].startswith("Q-2026-")
     assert answer["incident"] is None
-    assert (answer["level"], answer["intent"]) == (1, "unrelated")  # no triage installed
+    assert (answer["level"], answer["intent"]) == (1, "status_inquiry")  # triaged on intake
     assert answer["acknowledged"] is True
     # Level 1, important: 15 minutes (policy.toml), given in the team's zone.
     assert answer["first_response_due_at"] == "2026-01-05T10:15:00+09:00"

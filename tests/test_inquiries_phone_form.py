@@ -106,7 +106,8 @@ def test_saving_shows_the_reference_and_a_fresh_form(
         actions = session.scalars(
             select(Event.action).where(Event.entity_type == "inquiry").order_by(Event.id)
         ).all()
-        assert actions == ["inquiry.received", "inquiry.linked"]
+        # Triage ran; the incident the agent chose wins over its guess (intake.take).
+        assert actions == ["inquiry.received", "inquiry.triaged"]
         actor = session.scalars(select(Event.actor).where(Event.entity_type == "inquiry")).first()
         assert actor is not None and "op@example.com" in actor
 
