@@ -1,0 +1,389 @@
+"""Our answer to one customer: drafted from a template, checked, sent the way they came (R21).
+
+A reply starts from the template the inquiry suggests (``suggested_template``,
+``phone_script`` for a call about an incident, else ``inquiry_reply``),
+composed with the incident's facts (``incidents.messages.compose``). The agent
+edits it; the edited text passes the same message check and senior override
+as an incident notice (``incidents.notices.gate``), and exactly that text goes
+out:
+
+* email — through the outbox to the customer's contact row, threaded: the
+  subject keeps the ``Q-`` reference, the mail answers the customer's last
+  Message-ID (``In-Reply-To``/``References`` from the message's ``data``), and
+  the Message-ID we send is kept on the conversation so their answer threads back;
+* chat — through the outbox to the chat backend's webhook
+  (``ANSHIN_CHAT_WEBHOOK_URL``) with the inquiry reference in the payload;
+* phone — nothing is sent: the script read out and the call's outcome are recorded.
+
+Only the agent holding the inquiry's claim replies (R23, :func:`require_holder`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from anshin.comms.gate import Checked
+from anshin.comms.kinds import MessageKind
+from anshin.config import Settings
+from anshin.db import lock_for_update, utcnow
+from anshin.errors import Conflict, InvalidInput
+from anshin.i18n import N_
+from anshin.incidents import messages as composer
+from anshin.incidents import notices
+from anshin.incidents.models import Incident
+from anshin.inputs import text_problem
+from anshin.inquiries import rules
+from anshin.inquiries.models import Inquiry, InquiryMessage
+from anshin.inquiries.service import record, snapshot
+from anshin.notify import contacts
+from anshin.notify import rules as notify_rules
+from anshin.notify import service as notify
+from anshin.notify.models import Delivery
+from anshin.team.models import User
+
+REPLY_KINDS = (MessageKind.INQUIRY_REPLY, MessageKind.PHONE_SCRIPT)
+BODY_MAX = 20_000
+NOTE_MAX = 2_000
+SUBJECT_MAX = 300
+CHAT_FORMAT = "anshin"  # the chat backend reads anshin's JSON payload (data.inquiry_reference)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The text a reply starts from, and how it will travel."""
+
+    kind: str
+    locale: str
+    route: str  # email | chat | phone (``route``)
+    subject: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Sent:
+    """Where one message went: the outbox message and, for mail, the Message-ID we sent."""
+
+    route: str
+    outbox_message_id: int | None = None
+    mail_message_id: str | None = None
+
+
+def require_holder(session: Session, inquiry: Inquiry, user: User) -> None:
+    """Only the agent holding the inquiry replies: two agents never both answer (R23).
+
+    The one place the claim is checked for replying; ``inquiries.claims``
+    takes it over once it lands (its ``require_holder`` has this signature).
+    """
+    if inquiry.claimed_by_id != user.id:
+        raise Conflict(
+            N_("Claim the inquiry before replying: only the agent holding it replies."),
+            field="claim",
+        )
+
+
+def incident_of(session: Session, inquiry: Inquiry) -> Incident | None:
+    """The incident the inquiry is linked to, if any."""
+    return session.get(Incident, inquiry.incident_id) if inquiry.incident_id else None
+
+
+def route(settings: Settings, inquiry: Inquiry) -> str:
+    """How a written answer reaches this customer: their channel, else their mail address.
+
+    A chat without a configured chat webhook, a form and an email inquiry are
+    answered by mail; a call is answered on the phone (nothing sent).
+    """
+    if inquiry.channel == rules.Channel.PHONE:
+        return "phone"
+    if inquiry.channel == rules.Channel.CHAT and settings.chat_webhook_url:
+        return "chat"
+    return "email"
+
+
+def template_kind(inquiry: Inquiry) -> str:
+    """The template a reply starts from: the suggestion, else by channel (R21).
+
+    A phone script needs the incident it speaks about; a call about none
+    starts from the written reply, read out.
+    """
+    suggested = inquiry.suggested_template
+    if suggested not in REPLY_KINDS:
+        suggested = (
+            MessageKind.PHONE_SCRIPT
+            if inquiry.channel == rules.Channel.PHONE
+            else MessageKind.INQUIRY_REPLY
+        )
+    if suggested == MessageKind.PHONE_SCRIPT and inquiry.incident_id is None:
+        return MessageKind.INQUIRY_REPLY
+    return str(suggested)
+
+
+def compose_options(
+    inquiry: Inquiry, *, answer: str = "", reply_by: dt.datetime | None = None
+) -> dict[str, Any]:
+    """What the inquiry templates need beyond the incident: name, reference, times, answer."""
+    return {
+        "customer_name": inquiry.customer_name or "",
+        "inquiry_reference": inquiry.reference,
+        "received_at": inquiry.received_at,
+        "reply_by": reply_by or inquiry.next_action_due_at,
+        "answer": answer,
+    }
+
+
+def draft(
+    session: Session,
+    settings: Settings,
+    inquiry: Inquiry,
+    *,
+    answer: str = "",
+    now: dt.datetime | None = None,
+) -> Draft:
+    """The reply the agent starts from: the suggested template on the record's facts."""
+    now = now or utcnow()
+    kind = template_kind(inquiry)
+    way = route(settings, inquiry)
+    channel = "script" if kind == MessageKind.PHONE_SCRIPT else "email"
+    if way == "chat":
+        channel = "short"
+    rendered = composer.compose(
+        session,
+        settings,
+        incident_of(session, inquiry),
+        kind,
+        inquiry.locale,
+        channel,
+        now,
+        options=compose_options(inquiry, answer=answer),
+    )
+    return Draft(
+        kind, inquiry.locale, way, thread_subject(inquiry, rendered.subject), rendered.text
+    )
+
+
+def thread_subject(inquiry: Inquiry, subject: str | None) -> str:
+    """The subject, always naming the ``Q-`` reference: mail-in threads by it (R18, R21)."""
+    text = " ".join((subject or "").split())
+    if not text:
+        text = inquiry.subject or ""
+        if text and not text.lower().startswith("re:"):
+            text = f"Re: {text}"
+    if inquiry.reference not in text:
+        text = f"{text} [{inquiry.reference}]".strip()
+    return text[:SUBJECT_MAX]
+
+
+def check_body(text: str | None, field: str = "body") -> str:
+    """The reply's text: refused when empty or too long, never cut."""
+    if text is None or not text.strip():
+        raise InvalidInput(N_("Write the reply: the text is empty."), field=field)
+    if len(text) > BODY_MAX:
+        raise InvalidInput(N_("The reply must be at most {n} characters."), field=field, n=BODY_MAX)
+    problem = text_problem(text)
+    if problem:
+        raise InvalidInput(problem, field=field)
+    return text.strip("\n")
+
+
+def _thread(inquiry: Inquiry) -> dict[str, Any]:
+    """The mail thread a reply answers: the customer's latest mail and everything before."""
+    chain = [inquiry.mail_message_id] if inquiry.mail_message_id else []
+    chain += [m.mail_message_id for m in inquiry.messages if m.mail_message_id]
+    seen: list[str] = []
+    for item in chain:
+        if item and item not in seen:
+            seen.append(item)
+    inbound = [m.mail_message_id for m in inquiry.messages if m.direction == "in"]
+    answer = next((m for m in reversed(inbound) if m), inquiry.mail_message_id)
+    return {"in_reply_to": answer, "references": seen} if answer else {}
+
+
+def deliver(
+    session: Session,
+    settings: Settings,
+    inquiry: Inquiry,
+    *,
+    kind: str,
+    subject: str,
+    text: str,
+    actor: str,
+    now: dt.datetime,
+    extra: dict[str, Any] | None = None,
+) -> Sent:
+    """Put one message to this customer in the outbox by their route; phone sends nothing.
+
+    Email goes to the customer's contact row (``notify.contacts``), threaded;
+    chat to the chat webhook's row with the reference in ``data``. Refused
+    when the customer left no way to reach them in writing.
+    """
+    way = route(settings, inquiry)
+    if way == "phone":
+        return Sent("phone")
+    data: dict[str, Any] = {"inquiry_reference": inquiry.reference, **(extra or {})}
+    if way == "chat":
+        assert settings.chat_webhook_url is not None
+        row = contacts.webhook_row(
+            session, settings.chat_webhook_url, inquiry.locale, CHAT_FORMAT, now
+        )
+        data["customer_email"] = inquiry.customer_email
+    else:
+        if not inquiry.customer_email:
+            raise InvalidInput(
+                N_("The customer left no mail address: answer by phone instead."),
+                field="channel",
+            )
+        row = contacts.email_row(session, inquiry.customer_email, inquiry.locale, now)
+        data.update(_thread(inquiry))
+    texts = {inquiry.locale: notify.MessageTexts(subject=subject, text=text, short=text)}
+    message = notify.queue_to(
+        session,
+        settings,
+        [row],
+        kind=kind,
+        texts=texts,
+        data=data,
+        incident_id=inquiry.incident_id,
+        actor=actor,
+        now=now,
+    )
+    inquiry.contact_id = inquiry.contact_id or (row.id if way == "email" else None)
+    mail_id = None
+    if way == "email":
+        delivery_id = session.query(Delivery.id).filter(Delivery.message_id == message.id).scalar()
+        mail_id = notify_rules.message_id(int(delivery_id), settings.smtp_message_id_domain)
+    return Sent(way, message.id, mail_id)
+
+
+def _clean_note(value: str | None, field: str) -> str | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    if len(text) > NOTE_MAX:
+        raise InvalidInput(N_("{field} must be at most {n} characters."), field=field, n=NOTE_MAX)
+    problem = text_problem(text)
+    if problem:
+        raise InvalidInput(problem, field=field)
+    return text
+
+
+def reply(
+    session: Session,
+    settings: Settings,
+    inquiry: Inquiry,
+    user: User,
+    *,
+    text: str,
+    subject: str | None = None,
+    reports_result: bool = False,
+    override_reason: str | None = None,
+    outcome: str | None = None,
+    next_action: str | None = None,
+    next_action_due_at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> InquiryMessage:
+    """Check the agent's text and send it by the inquiry's channel, or record the call (R21).
+
+    The text checked is the text sent (R3, R12–R16); an override is recorded
+    on the inquiry naming the message it let through. The first reply sets
+    ``first_responded_at`` (the due time in the queues stops counting).
+    """
+    now = now or utcnow()
+    lock_for_update(session, inquiry)
+    require_holder(session, inquiry, user)
+    if not inquiry.is_open:
+        raise Conflict(N_("This inquiry is closed: reopen it to reply."), field="stage")
+    body = check_body(text)
+    note = _clean_note(outcome, "outcome")
+    action = _clean_note(next_action, "next_action")
+    if next_action_due_at is not None and action is None:
+        raise InvalidInput(N_("Say what the next action is."), field="next_action")
+    kind = template_kind(inquiry)
+    checked = notices.gate(
+        incident_of(session, inquiry),
+        kind,
+        {inquiry.locale: body},
+        actor_role=user.role,
+        override_reason=override_reason,
+        zone=settings.timezone,
+    )
+    title = thread_subject(inquiry, subject or draft(session, settings, inquiry, now=now).subject)
+    sent = deliver(
+        session,
+        settings,
+        inquiry,
+        kind=MessageKind.INQUIRY_REPLY,
+        subject=title,
+        text=body,
+        actor=user.actor,
+        now=now,
+    )
+    message = InquiryMessage(
+        direction="out",
+        channel=sent.route,
+        kind=kind,
+        subject=None if sent.route == "phone" else title,
+        body=body,
+        author=user.actor,
+        at=now,
+        mail_message_id=sent.mail_message_id,
+        outbox_message_id=sent.outbox_message_id,
+        reports_result=bool(reports_result),
+        data={"outcome": note} if sent.route == "phone" else {},
+    )
+    if action is not None or next_action_due_at is not None:
+        inquiry.next_action = action
+        inquiry.next_action_due_at = next_action_due_at
+    keep(
+        session,
+        inquiry,
+        message,
+        actor=user.actor,
+        checked=checked,
+        action="inquiry.call_recorded" if sent.route == "phone" else "inquiry.replied",
+        extra={"outcome": note, "next_action": inquiry.next_action},
+    )
+    return message
+
+
+def keep(
+    session: Session,
+    inquiry: Inquiry,
+    message: InquiryMessage,
+    *,
+    actor: str,
+    checked: Checked,
+    action: str = "inquiry.replied",
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Add our message to the conversation with its event and any override (R20, R21).
+
+    The first one sets ``first_responded_at``; the override, if the check
+    needed one, names the message it let through.
+    """
+    before = snapshot(inquiry)
+    inquiry.messages.append(message)
+    first = inquiry.first_responded_at is None
+    inquiry.first_responded_at = inquiry.first_responded_at or message.at
+    inquiry.updated_at = message.at
+    session.flush()
+    checked.record_override(session, inquiry, message, actor=actor, entity_type="inquiry")
+    record(
+        session,
+        inquiry,
+        actor=actor,
+        action=action,
+        before=before,
+        after={
+            **snapshot(inquiry),
+            "message_id": message.id,
+            "kind": message.kind,
+            "route": message.channel,
+            "outbox_message_id": message.outbox_message_id,
+            "reports_result": message.reports_result,
+            "first_response": first,
+            **(extra or {}),
+        },
+    )
