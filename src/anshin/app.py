@@ -51,6 +51,8 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.notify.views",
     "anshin.notify.api",
     "anshin.notify.console_views",
+    "anshin.inquiries.reply_views",
+    "anshin.inquiries.reply_api",
 )
 
 

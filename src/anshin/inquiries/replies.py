@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -43,13 +43,25 @@ from anshin.notify import contacts
 from anshin.notify import rules as notify_rules
 from anshin.notify import service as notify
 from anshin.notify.models import Delivery
-from anshin.team.models import User
 
 REPLY_KINDS = (MessageKind.INQUIRY_REPLY, MessageKind.PHONE_SCRIPT)
 BODY_MAX = 20_000
 NOTE_MAX = 2_000
 SUBJECT_MAX = 300
 CHAT_FORMAT = "anshin"  # the chat backend reads anshin's JSON payload (data.inquiry_reference)
+
+
+class Agent(Protocol):
+    """Who replies: a console user, or the command line acting as an administrator."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def actor(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -72,7 +84,7 @@ class Sent:
     mail_message_id: str | None = None
 
 
-def require_holder(session: Session, inquiry: Inquiry, user: User) -> None:
+def require_holder(session: Session, inquiry: Inquiry, user: Agent) -> None:
     """Only the agent holding the inquiry replies: two agents never both answer (R23).
 
     The one place the claim is checked for replying; ``inquiries.claims``
@@ -273,7 +285,7 @@ def reply(
     session: Session,
     settings: Settings,
     inquiry: Inquiry,
-    user: User,
+    user: Agent,
     *,
     text: str,
     subject: str | None = None,

@@ -39,6 +39,7 @@ from anshin.incidents.models import Incident
 from anshin.inquiries import rules
 from anshin.inquiries.models import Inquiry, InquiryMessage
 from anshin.inquiries.replies import (
+    Agent,
     check_body,
     compose_options,
     deliver,
@@ -46,7 +47,6 @@ from anshin.inquiries.replies import (
     route,
     thread_subject,
 )
-from anshin.team.models import User
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def select_open(session: Session, incident: Incident, selection: Selection) -> l
 
 
 def split(
-    settings: Settings, inquiries: list[Inquiry], user: User, selection: Selection
+    settings: Settings, inquiries: list[Inquiry], user: Agent, selection: Selection
 ) -> tuple[list[Inquiry], Outcome]:
     """The inquiries the answer goes to, and those left out (held by another, phone only)."""
     outcome = Outcome()
@@ -139,7 +139,7 @@ def reply_all(
     session: Session,
     settings: Settings,
     incident: Incident,
-    user: User,
+    user: Agent,
     *,
     answers: Mapping[str, str | None],
     selection: Selection | None = None,
