@@ -79,7 +79,7 @@ def _world(server: LiveServer) -> tuple[str, str]:
 def test_an_agent_replies_from_the_template_and_the_check_guards_it(
     live_server: LiveServer, context: Any, shots: Path
 ) -> None:
-    incident_ref, ref = _world(live_server)
+    _incident, ref = _world(live_server)
     page = context.new_page()
     sign_in(page, live_server, "operator")
     page.goto(f"{live_server.url}/console/inquiries/{ref}/reply")
