@@ -229,6 +229,7 @@ def test_a_published_update_reaches_exactly_the_open_keep_informed_inquirers(
         session.refresh(asked)
         (forwarded,) = [m for m in asked.messages if m.kind == "inquiry_update"]
         assert asked.reference in forwarded.body
+        assert asked.first_responded_at is None  # a forward is not an agent's answer
     assert UPDATE_JA in next(m for m in told.messages if m.kind == "inquiry_update").body
     for left in (quiet, closed, elsewhere):
         session.refresh(left)

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from anshin.config import Settings
 from anshin.i18n import N_, translate
 from anshin.incidents.models import Incident, IncidentUpdate
-from anshin.inquiries.models import Inquiry, InquiryMessage
-from anshin.inquiries.replies import deliver, route
+from anshin.inquiries.models import Inquiry
+from anshin.inquiries.replies import route, send_out
 from anshin.inquiries.service import record
 from anshin.notify import rules as notify_rules
 from anshin.notify import subscribers
@@ -105,43 +105,20 @@ def update_published(
                 after={"update_id": update.id, "reason": reason},
             )
             continue
-        text = forward_text(inquiry, update)
-        way = deliver(
+        send_out(
             session,
             settings,
             inquiry,
             kind=notify_rules.INQUIRY_UPDATE,
+            outbox_kind=notify_rules.INQUIRY_UPDATE,
             subject=forward_subject(inquiry, incident),
-            text=text,
+            text=forward_text(inquiry, update),
             actor=actor,
             now=now,
-            extra={"incident_reference": incident.reference, "update_id": update.id},
-        )
-        message = InquiryMessage(
-            direction="out",
-            channel=way.route,
-            kind=notify_rules.INQUIRY_UPDATE,
-            subject=forward_subject(inquiry, incident),
-            body=text,
-            author=actor,
-            at=now,
-            mail_message_id=way.mail_message_id,
-            outbox_message_id=way.outbox_message_id,
             data={"update_id": update.id},
-        )
-        inquiry.messages.append(message)
-        session.flush()
-        record(
-            session,
-            inquiry,
-            actor=actor,
+            payload={"incident_reference": incident.reference, "update_id": update.id},
             action="inquiry.update_forwarded",
-            after={
-                "update_id": update.id,
-                "message_id": message.id,
-                "outbox_message_id": way.outbox_message_id,
-                "route": way.route,
-            },
+            extra={"update_id": update.id},
         )
         sent += 1
     return sent

@@ -38,7 +38,7 @@ from anshin.incidents.models import Incident
 from anshin.inputs import text_problem
 from anshin.inquiries import rules
 from anshin.inquiries.models import Inquiry, InquiryMessage
-from anshin.inquiries.service import record, snapshot
+from anshin.inquiries.service import _clean, record, snapshot
 from anshin.notify import contacts
 from anshin.notify import rules as notify_rules
 from anshin.notify import service as notify
@@ -48,6 +48,8 @@ REPLY_KINDS = (MessageKind.INQUIRY_REPLY, MessageKind.PHONE_SCRIPT)
 BODY_MAX = 20_000
 NOTE_MAX = 2_000
 SUBJECT_MAX = 300
+# The actions that answer the customer (the first one stops the first-response clock).
+RESPONSES = ("inquiry.replied", "inquiry.call_recorded")
 CHAT_FORMAT = "anshin"  # the chat backend reads anshin's JSON payload (data.inquiry_reference)
 
 
@@ -269,18 +271,6 @@ def deliver(
     return Sent(way, message.id, mail_id)
 
 
-def _clean_note(value: str | None, field: str) -> str | None:
-    text = (value or "").strip()
-    if not text:
-        return None
-    if len(text) > NOTE_MAX:
-        raise InvalidInput(N_("{field} must be at most {n} characters."), field=field, n=NOTE_MAX)
-    problem = text_problem(text)
-    if problem:
-        raise InvalidInput(problem, field=field)
-    return text
-
-
 def reply(
     session: Session,
     settings: Settings,
@@ -308,8 +298,8 @@ def reply(
     if not inquiry.is_open:
         raise Conflict(N_("This inquiry is closed: reopen it to reply."), field="stage")
     body = check_body(text)
-    note = _clean_note(outcome, "outcome")
-    action = _clean_note(next_action, "next_action")
+    note = _clean(outcome, "outcome", NOTE_MAX)
+    action = _clean(next_action, "next_action", NOTE_MAX)
     if next_action_due_at is not None and action is None:
         raise InvalidInput(N_("Say what the next action is."), field="next_action")
     kind = template_kind(inquiry)
@@ -322,41 +312,76 @@ def reply(
         zone=settings.timezone,
     )
     title = thread_subject(inquiry, subject or draft(session, settings, inquiry, now=now).subject)
-    sent = deliver(
+    if action is not None or next_action_due_at is not None:
+        inquiry.next_action = action
+        inquiry.next_action_due_at = next_action_due_at
+    phone = route(settings, inquiry) == "phone"
+    message = send_out(
         session,
         settings,
         inquiry,
-        kind=MessageKind.INQUIRY_REPLY,
+        kind=kind,
         subject=title,
         text=body,
         actor=user.actor,
         now=now,
+        checked=checked,
+        reports_result=reports_result,
+        data={"outcome": note} if phone else {},
+        action="inquiry.call_recorded" if phone else "inquiry.replied",
+        extra={"outcome": note, "next_action": inquiry.next_action},
+    )
+    return message
+
+
+def send_out(
+    session: Session,
+    settings: Settings,
+    inquiry: Inquiry,
+    *,
+    kind: str,
+    subject: str,
+    text: str,
+    actor: str,
+    now: dt.datetime,
+    checked: Checked | None = None,
+    outbox_kind: str = MessageKind.INQUIRY_REPLY,
+    reports_result: bool = False,
+    data: dict[str, Any] | None = None,
+    payload: dict[str, Any] | None = None,
+    action: str = "inquiry.replied",
+    extra: dict[str, Any] | None = None,
+) -> InquiryMessage:
+    """Send one message to the customer (:func:`deliver`) and keep it (:func:`keep`).
+
+    ``data`` stays on the conversation's message, ``payload`` goes into the
+    outbox message's data (the webhook payload), ``extra`` into the event.
+    """
+    sent = deliver(
+        session,
+        settings,
+        inquiry,
+        kind=outbox_kind,
+        subject=subject,
+        text=text,
+        actor=actor,
+        now=now,
+        extra=payload,
     )
     message = InquiryMessage(
         direction="out",
         channel=sent.route,
         kind=kind,
-        subject=None if sent.route == "phone" else title,
-        body=body,
-        author=user.actor,
+        subject=None if sent.route == "phone" else subject,
+        body=text,
+        author=actor,
         at=now,
         mail_message_id=sent.mail_message_id,
         outbox_message_id=sent.outbox_message_id,
         reports_result=bool(reports_result),
-        data={"outcome": note} if sent.route == "phone" else {},
+        data=dict(data or {}),
     )
-    if action is not None or next_action_due_at is not None:
-        inquiry.next_action = action
-        inquiry.next_action_due_at = next_action_due_at
-    keep(
-        session,
-        inquiry,
-        message,
-        actor=user.actor,
-        checked=checked,
-        action="inquiry.call_recorded" if sent.route == "phone" else "inquiry.replied",
-        extra={"outcome": note, "next_action": inquiry.next_action},
-    )
+    keep(session, inquiry, message, actor=actor, checked=checked, action=action, extra=extra)
     return message
 
 
@@ -366,22 +391,25 @@ def keep(
     message: InquiryMessage,
     *,
     actor: str,
-    checked: Checked,
+    checked: Checked | None,
     action: str = "inquiry.replied",
     extra: dict[str, Any] | None = None,
 ) -> None:
     """Add our message to the conversation with its event and any override (R20, R21).
 
-    The first one sets ``first_responded_at``; the override, if the check
-    needed one, names the message it let through.
+    The first reply or call sets ``first_responded_at``; a forwarded update
+    is not an agent's response and leaves the first-response clock running.
+    The override, if the check needed one, names the message it let through.
     """
     before = snapshot(inquiry)
     inquiry.messages.append(message)
-    first = inquiry.first_responded_at is None
-    inquiry.first_responded_at = inquiry.first_responded_at or message.at
+    first = inquiry.first_responded_at is None and action in RESPONSES
+    if first:
+        inquiry.first_responded_at = message.at
     inquiry.updated_at = message.at
     session.flush()
-    checked.record_override(session, inquiry, message, actor=actor, entity_type="inquiry")
+    if checked is not None:
+        checked.record_override(session, inquiry, message, actor=actor, entity_type="inquiry")
     record(
         session,
         inquiry,

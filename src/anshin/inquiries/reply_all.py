@@ -37,14 +37,13 @@ from anshin.incidents import messages as composer
 from anshin.incidents import notices
 from anshin.incidents.models import Incident
 from anshin.inquiries import rules
-from anshin.inquiries.models import Inquiry, InquiryMessage
+from anshin.inquiries.models import Inquiry
 from anshin.inquiries.replies import (
     Agent,
     check_body,
     compose_options,
-    deliver,
-    keep,
     route,
+    send_out,
     thread_subject,
 )
 
@@ -179,7 +178,7 @@ def reply_all(
         )
     for n, inquiry in enumerate(chosen):
         subject, text = rendered[n]
-        sent = deliver(
+        send_out(
             session,
             settings,
             inquiry,
@@ -188,26 +187,9 @@ def reply_all(
             text=text,
             actor=user.actor,
             now=now,
-        )
-        message = InquiryMessage(
-            direction="out",
-            channel=sent.route,
-            kind=MessageKind.INQUIRY_REPLY,
-            subject=subject,
-            body=text,
-            author=user.actor,
-            at=now,
-            mail_message_id=sent.mail_message_id,
-            outbox_message_id=sent.outbox_message_id,
-            reports_result=bool(reports_result),
-            data={"reply_all": True},
-        )
-        keep(
-            session,
-            inquiry,
-            message,
-            actor=user.actor,
             checked=checks[n],
+            reports_result=reports_result,
+            data={"reply_all": True},
             extra={"reply_all": True},
         )
         outcome.sent.append(inquiry.reference)
