@@ -210,6 +210,7 @@ def test_a_published_update_reaches_exactly_the_open_keep_informed_inquirers(
     closed.closed_at, closed.stage = utcnow(), "shared"
     elsewhere = inquiry(session, cfg, other, email="elsewhere@example.com")
     phone_only = inquiry(session, cfg, on, channel="phone", email=None)
+    caller = inquiry(session, cfg, on, channel="phone", email="caller@example.com")
     subscribers.subscribe_email(  # told once: the subscription's fan-out reaches them
         session, cfg, email="subscribed@example.com", confirmed=True, actor="test"
     )
@@ -222,10 +223,15 @@ def test_a_published_update_reaches_exactly_the_open_keep_informed_inquirers(
     for received in sink.handler.received:
         mail = received.parse()
         got.setdefault(received.recipients[0], []).append(str(mail["Subject"]))
-    assert sorted(got) == ["en@example.com", "subscribed@example.com", "told@example.com"]
+    assert sorted(got) == [
+        "caller@example.com",  # a caller who left a mail address gets it in writing
+        "en@example.com",
+        "subscribed@example.com",
+        "told@example.com",
+    ]
     assert len(got["subscribed@example.com"]) == 1  # the status notice only, not twice
     assert told.reference in got["told@example.com"][0]
-    for asked in (told, english):
+    for asked in (told, english, caller):
         session.refresh(asked)
         (forwarded,) = [m for m in asked.messages if m.kind == "inquiry_update"]
         assert asked.reference in forwarded.body

@@ -92,9 +92,7 @@ def update_published(
         reason = None
         if subscribed(session, incident, inquiry.customer_email):
             reason = "subscribed"
-        elif route(settings, inquiry) == "phone" or (
-            route(settings, inquiry) == "email" and not inquiry.customer_email
-        ):
+        elif route(settings, inquiry, written=True) == "none":
             reason = "no_address"
         if reason is not None:
             record(
@@ -119,6 +117,7 @@ def update_published(
             payload={"incident_reference": incident.reference, "update_id": update.id},
             action="inquiry.update_forwarded",
             extra={"update_id": update.id},
+            written=True,
         )
         sent += 1
     return sent

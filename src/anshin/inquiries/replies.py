@@ -104,17 +104,19 @@ def incident_of(session: Session, inquiry: Inquiry) -> Incident | None:
     return session.get(Incident, inquiry.incident_id) if inquiry.incident_id else None
 
 
-def route(settings: Settings, inquiry: Inquiry) -> str:
-    """How a written answer reaches this customer: their channel, else their mail address.
+def route(settings: Settings, inquiry: Inquiry, *, written: bool = False) -> str:
+    """How an answer reaches this customer: their channel, else their mail address.
 
     A chat without a configured chat webhook, a form and an email inquiry are
-    answered by mail; a call is answered on the phone (nothing sent).
+    answered by mail; a call on the phone (nothing sent) — unless the answer
+    must be ``written`` (a forwarded update, a reply-all) and the caller left
+    a mail address. ``none`` when nothing written can reach them.
     """
-    if inquiry.channel == rules.Channel.PHONE:
-        return "phone"
+    if inquiry.channel == rules.Channel.PHONE and not (written and inquiry.customer_email):
+        return "none" if written else "phone"
     if inquiry.channel == rules.Channel.CHAT and settings.chat_webhook_url:
         return "chat"
-    return "email"
+    return "email" if inquiry.customer_email or not written else "none"
 
 
 def template_kind(inquiry: Inquiry) -> str:
@@ -226,6 +228,7 @@ def deliver(
     actor: str,
     now: dt.datetime,
     extra: dict[str, Any] | None = None,
+    written: bool = False,
 ) -> Sent:
     """Put one message to this customer in the outbox by their route; phone sends nothing.
 
@@ -233,7 +236,7 @@ def deliver(
     chat to the chat webhook's row with the reference in ``data``. Refused
     when the customer left no way to reach them in writing.
     """
-    way = route(settings, inquiry)
+    way = route(settings, inquiry, written=written)
     if way == "phone":
         return Sent("phone")
     data: dict[str, Any] = {"inquiry_reference": inquiry.reference, **(extra or {})}
@@ -351,6 +354,7 @@ def send_out(
     payload: dict[str, Any] | None = None,
     action: str = "inquiry.replied",
     extra: dict[str, Any] | None = None,
+    written: bool = False,
 ) -> InquiryMessage:
     """Send one message to the customer (:func:`deliver`) and keep it (:func:`keep`).
 
@@ -367,6 +371,7 @@ def send_out(
         actor=actor,
         now=now,
         extra=payload,
+        written=written,
     )
     message = InquiryMessage(
         direction="out",

@@ -97,7 +97,7 @@ def split(
         held = inquiry.claimed_by_id is not None and inquiry.claimed_by_id != user.id
         if held and not selection.include_claimed:
             outcome.held.append(inquiry.reference)
-        elif route(settings, inquiry) == "phone" and not inquiry.customer_email:
+        elif route(settings, inquiry, written=True) == "none":
             outcome.to_call.append(inquiry.reference)
         else:
             chosen.append(inquiry)
@@ -191,6 +191,7 @@ def reply_all(
             reports_result=reports_result,
             data={"reply_all": True},
             extra={"reply_all": True},
+            written=True,
         )
         outcome.sent.append(inquiry.reference)
         if progress is not None:
