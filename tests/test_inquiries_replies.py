@@ -314,3 +314,29 @@ def test_reply_all_refuses_an_empty_selection_and_a_bad_text(
     outgoing = select(func.count()).select_from(InquiryMessage)
     assert session.scalar(outgoing.where(InquiryMessage.direction == "out")) == 0
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_reply_all_checks_every_recipients_text_and_records_the_override_on_each(
+    session: Session, settings: Settings
+) -> None:
+    lead = user(session, "senior", "lead")
+    on = incident(session, settings)
+    asked = [inquiry(session, settings, on, email=f"s{n}@example.com") for n in range(3)]
+    session.commit()
+    guess = {"ja": "原因はおそらくデータベースの障害だと思われます。"}
+    with pytest.raises(InvalidInput) as refused:
+        reply_all.reply_all(session, settings, on, lead, answers=guess)
+    assert "speculation" in str(refused.value.details())
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    reply_all.reply_all(
+        session, settings, on, lead, answers=guess, override_reason="原因は社内で確認済み"
+    )
+    session.commit()
+    for one in asked:
+        overrides = [
+            e for e in service.history(session, one) if e.action == "message.check_overridden"
+        ]
+        assert len(overrides) == 1 and overrides[0].after is not None
+        assert overrides[0].after["reason"] == "原因は社内で確認済み"
+        assert "speculation" in overrides[0].after["findings"]["ja"]
