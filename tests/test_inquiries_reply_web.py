@@ -167,7 +167,7 @@ def test_the_cli_replies_to_all_and_refuses_an_empty_selection(
     )
     assert empty.exit_code == 1 and "nothing was sent" in empty.output
     bad = runner.invoke(cli_app, ["inquiry", "reply-all", ref, "--intent", "nonsense"])
-    assert bad.exit_code != 0
+    assert bad.exit_code == 2 and "status_inquiry" in bad.output
     done = runner.invoke(
         cli_app,
         [

@@ -9,6 +9,7 @@ keeps. Many recipients show a Rich progress bar.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from anshin.cliutil import actor, check_format, console, load_settings, open_ses
 from anshin.errors import InvalidInput
 from anshin.i18n import N_
 from anshin.incidents import service as incidents
-from anshin.inquiries import reply_all
+from anshin.inquiries import reply_all, rules
 
 GROUP = "inquiry"
 # The CLI's role for the message check: an administrator, overriding only with a reason.
@@ -51,6 +52,17 @@ def _read(path: Path | None, option: str) -> str | None:
         ) from None
 
 
+def _choice(allowed: tuple[str, ...]) -> Callable[[str | None], str | None]:
+    """A typer callback refusing a value outside ``allowed`` (exit 2, naming the choices)."""
+
+    def check(value: str | None) -> str | None:
+        if value is not None and value not in allowed:
+            raise typer.BadParameter(", ".join(allowed))
+        return value
+
+    return check
+
+
 def reply_all_command(
     ref: str = typer.Argument(..., help="Incident reference (INC-2026-0001) or id."),
     file: Path | None = typer.Option(
@@ -59,8 +71,18 @@ def reply_all_command(
     file_en: Path | None = typer.Option(
         None, "--file-en", help="The answer in English, for customers who wrote in English."
     ),
-    intent: str | None = typer.Option(None, "--intent", help="Only inquiries of this intent."),
-    channel: str | None = typer.Option(None, "--channel", help="Only inquiries of this channel."),
+    intent: str | None = typer.Option(
+        None,
+        "--intent",
+        callback=_choice(rules.INTENT_ORDER),
+        help="Only inquiries of this intent.",
+    ),
+    channel: str | None = typer.Option(
+        None,
+        "--channel",
+        callback=_choice(tuple(rules.Channel)),
+        help="Only inquiries of this channel.",
+    ),
     include_claimed: bool = typer.Option(
         False, "--include-claimed", help="Also inquiries another agent holds."
     ),
