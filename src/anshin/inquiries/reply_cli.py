@@ -17,7 +17,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from anshin.cliutil import actor, check_format, console, load_settings, open_session, t
-from anshin.errors import InvalidInput
+from anshin.comms.cli import _read as read_text_file
 from anshin.i18n import N_
 from anshin.incidents import service as incidents
 from anshin.inquiries import reply_all, rules
@@ -38,18 +38,13 @@ class CliAgent:
     role: str = CLI_ROLE
 
 
-def _read(path: Path | None, option: str) -> str | None:
-    """The answer's text from a file (``-`` reads standard input)."""
-    if path is None:
-        return None
-    if str(path) == "-":
-        return typer.get_text_stream("stdin").read()
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(
-            N_("Cannot read {path}: {reason}"), field=option, path=str(path), reason=str(exc)
-        ) from None
+def _read(path: Path | None) -> str | None:
+    """The answer's text from a UTF-8 file (``-`` reads stdin); unreadable, not UTF-8, NUL: exit 2.
+
+    The template commands' reader (``comms.cli``), so every file a command
+    reads is refused the same way.
+    """
+    return None if path is None else read_text_file(str(path))
 
 
 def _choice(allowed: tuple[str, ...]) -> Callable[[str | None], str | None]:
@@ -96,7 +91,7 @@ def reply_all_command(
 ) -> None:
     """Send one checked answer to every selected open inquiry on the incident (R21, R26)."""
     settings = load_settings()
-    answers = {"ja": _read(file, "--file"), "en": _read(file_en, "--file-en")}
+    answers = {"ja": _read(file), "en": _read(file_en)}
     with open_session(settings) as session:
         incident = incidents.get(session, ref)
         selection = reply_all.Selection(intent, channel, include_claimed)
