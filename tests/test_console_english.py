@@ -26,6 +26,8 @@ from anshin.db import Base, make_engine, utcnow
 from anshin.demo import load_demo
 from anshin.incidents import nudges
 from anshin.incidents.models import Incident
+from anshin.inquiries import service as inquiry_service
+from anshin.inquiries.models import Inquiry
 from anshin.notify import queue, subscribers
 from anshin.notify.models import OutboxMessage, Subscriber
 from anshin.notify.sink import MailSink, SmtpSink, seed_subscribers
@@ -123,6 +125,29 @@ def leftovers(page: str, written: list[str]) -> list[str]:
     return bad
 
 
+def _inquiries(session: Session, settings: Settings) -> None:
+    """Inquiries on the first incident, by mail and by phone, one claimed by the admin."""
+    incident = session.scalars(select(Incident).order_by(Incident.id)).first()
+    admin = session.scalars(select(User).where(User.role == "admin")).first()
+    for channel, email in (("email", "asker@example.com"), ("phone", None)):
+        inquiry = inquiry_service.receive(
+            session,
+            settings,
+            inquiry_service.NewInquiry(
+                channel=channel,
+                text="ログインできません。いつ直りますか。",
+                customer_name="山田 花子",
+                customer_email=email,
+            ),
+            actor="test",
+            triage=inquiry_service.TriageValues(
+                incident.id if incident else None, "status_inquiry", 1, 1, False
+            ),
+        )
+        if admin is not None:
+            inquiry.claimed_by_id = admin.id
+
+
 @pytest.fixture
 def demo(settings: Settings) -> Iterator[Settings]:
     """Demo data with every console page's records: deliveries sent and dead, subscribers
@@ -150,6 +175,7 @@ def demo(settings: Settings) -> Iterator[Settings]:
                 user.on_duty = True
             load_demo(session, demo_settings, actor="demo")
             session.flush()
+            _inquiries(session, demo_settings)
             admin = session.scalars(select(User).where(User.role == "admin")).first()
             assert admin is not None
             team_service.create_token(session, user=admin, name="監視アラート", actor="test")
@@ -176,6 +202,7 @@ def demo(settings: Settings) -> Iterator[Settings]:
 def _paths(settings: Settings, session: Session) -> list[str]:
     """Every GET page under /console, with each path parameter filled from the demo data."""
     incidents = list(session.scalars(select(Incident.reference)))
+    inquiries = list(session.scalars(select(Inquiry.reference)))
     messages = list(session.scalars(select(OutboxMessage.id)))
     subscriber_ids = list(
         session.scalars(select(Subscriber.id).where(Subscriber.status != "staff"))
@@ -207,7 +234,8 @@ def _paths(settings: Settings, session: Session) -> list[str]:
         assert len(names) == 1 or key == "kind/{locale}/{channel", route.path
         assert key in fillers, f"{route.path}: add a value for {{{key}}} to this test"
         pattern = "{kind}/{locale}/{channel}" if key.startswith("kind/") else "{" + key + "}"
-        paths.extend(route.path.replace(pattern, value) for value in fillers[key])
+        values = inquiries if route.path.startswith("/console/inquiries/") else fillers[key]
+        paths.extend(route.path.replace(pattern, value) for value in values)
     return paths
 
 
