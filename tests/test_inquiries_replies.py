@@ -17,13 +17,14 @@ from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.errors import Conflict, Forbidden, InvalidInput
 from anshin.incidents import service as incidents
-from anshin.inquiries import forward, replies, reply_all, service
+from anshin.inquiries import forward, inbound, mail, replies, reply_all, service
 from anshin.inquiries.models import InquiryMessage
 from anshin.notify import subscribers
 from anshin.notify.models import Delivery, OutboxMessage
 from anshin.notify.sink import MailSink, SmtpSink, WebhookReceiver
 from anshin.notify.smtp import render_email
 from inquiry_world import BAD_JA, GOOD_JA, incident, inquiry, user
+from mail_support import compose
 from notice_texts import FIRST_NOTICE_JA as UPDATE_JA
 from test_notify_delivery import drain
 
@@ -340,3 +341,27 @@ def test_reply_all_checks_every_recipients_text_and_records_the_override_on_each
         assert len(overrides) == 1 and overrides[0].after is not None
         assert overrides[0].after["reason"] == "原因は社内で確認済み"
         assert "speculation" in overrides[0].after["findings"]["ja"]
+
+
+def test_the_customers_answer_to_our_reply_threads_back_to_the_inquiry(
+    session: Session, settings: Settings
+) -> None:
+    agent = user(session, "operator", "agent")
+    asked = inquiry(
+        session, settings, None, email="taro@example.jp", mail_message_id="<q1@example.jp>"
+    )
+    asked.claimed_by_id = agent.id
+    sent = replies.reply(session, settings, asked, agent, text=GOOD_JA)
+    session.commit()
+    assert sent.mail_message_id
+    answer = compose(
+        "ありがとうございます。まだログインできません。",
+        subject="Re: " + (sent.subject or ""),
+        message_id="<a2@example.jp>",
+        In_Reply_To=sent.mail_message_id,
+    )
+    outcome = inbound.store(session, settings, mail.parse(answer, max_bytes=2**20), actor="test")
+    session.commit()
+    assert outcome.reference == asked.reference and outcome.threaded_by == "in_reply_to"
+    session.refresh(asked)
+    assert [m.direction for m in asked.messages] == ["in", "out", "in"]

@@ -21,8 +21,8 @@ from anshin.comms.cli import _read as read_text_file
 from anshin.i18n import N_
 from anshin.incidents import service as incidents
 from anshin.inquiries import reply_all, rules
+from anshin.inquiries.mail_cli import inquiry_group
 
-GROUP = "inquiry"
 # The CLI's role for the message check: an administrator, overriding only with a reason.
 CLI_ROLE = "admin"
 # Fewer recipients than this finish before a bar would be read.
@@ -135,11 +135,5 @@ def reply_all_command(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``inquiry reply-all`` to the ``inquiry`` group (made here if no other domain made it)."""
-    for group in app.registered_groups:
-        if group.name == GROUP and group.typer_instance is not None:
-            group.typer_instance.command("reply-all")(reply_all_command)
-            return
-    inquiry_app = typer.Typer(help="Inquiries: replies to customers (R18-R28).")
-    inquiry_app.command("reply-all")(reply_all_command)
-    app.add_typer(inquiry_app, name=GROUP)
+    """Add ``inquiry reply-all`` to the ``inquiry`` group (shared with ``inquiry import``)."""
+    inquiry_group(app).command("reply-all")(reply_all_command)
