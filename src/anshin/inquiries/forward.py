@@ -27,7 +27,7 @@ from anshin.config import Settings
 from anshin.i18n import N_, translate
 from anshin.incidents.models import Incident, IncidentUpdate
 from anshin.inquiries.models import Inquiry
-from anshin.inquiries.replies import route, send_out
+from anshin.inquiries.outgoing import route, send_out
 from anshin.inquiries.service import record
 from anshin.notify import rules as notify_rules
 from anshin.notify import subscribers

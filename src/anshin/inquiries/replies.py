@@ -26,7 +26,6 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from anshin.comms.gate import Checked
 from anshin.comms.kinds import MessageKind
 from anshin.config import Settings
 from anshin.db import lock_for_update, utcnow
@@ -38,19 +37,12 @@ from anshin.incidents.models import Incident
 from anshin.inputs import text_problem
 from anshin.inquiries import rules
 from anshin.inquiries.models import Inquiry, InquiryMessage
-from anshin.inquiries.service import _clean, record, snapshot
-from anshin.notify import contacts
-from anshin.notify import rules as notify_rules
-from anshin.notify import service as notify
-from anshin.notify.models import Delivery
+from anshin.inquiries.outgoing import route, send_out, thread_subject
+from anshin.inquiries.service import _clean
 
 REPLY_KINDS = (MessageKind.INQUIRY_REPLY, MessageKind.PHONE_SCRIPT)
 BODY_MAX = 20_000
 NOTE_MAX = 2_000
-SUBJECT_MAX = 300
-# The actions that answer the customer (the first one stops the first-response clock).
-RESPONSES = ("inquiry.replied", "inquiry.call_recorded")
-CHAT_FORMAT = "anshin"  # the chat backend reads anshin's JSON payload (data.inquiry_reference)
 
 
 class Agent(Protocol):
@@ -77,15 +69,6 @@ class Draft:
     text: str
 
 
-@dataclass(frozen=True)
-class Sent:
-    """Where one message went: the outbox message and, for mail, the Message-ID we sent."""
-
-    route: str
-    outbox_message_id: int | None = None
-    mail_message_id: str | None = None
-
-
 def require_holder(session: Session, inquiry: Inquiry, user: Agent) -> None:
     """Only the agent holding the inquiry replies: two agents never both answer (R23).
 
@@ -102,21 +85,6 @@ def require_holder(session: Session, inquiry: Inquiry, user: Agent) -> None:
 def incident_of(session: Session, inquiry: Inquiry) -> Incident | None:
     """The incident the inquiry is linked to, if any."""
     return session.get(Incident, inquiry.incident_id) if inquiry.incident_id else None
-
-
-def route(settings: Settings, inquiry: Inquiry, *, written: bool = False) -> str:
-    """How an answer reaches this customer: their channel, else their mail address.
-
-    A chat without a configured chat webhook, a form and an email inquiry are
-    answered by mail; a call on the phone (nothing sent) — unless the answer
-    must be ``written`` (a forwarded update, a reply-all) and the caller left
-    a mail address. ``none`` when nothing written can reach them.
-    """
-    if inquiry.channel == rules.Channel.PHONE and not (written and inquiry.customer_email):
-        return "none" if written else "phone"
-    if inquiry.channel == rules.Channel.CHAT and settings.chat_webhook_url:
-        return "chat"
-    return "email" if inquiry.customer_email or not written else "none"
 
 
 def template_kind(inquiry: Inquiry) -> str:
@@ -180,18 +148,6 @@ def draft(
     )
 
 
-def thread_subject(inquiry: Inquiry, subject: str | None) -> str:
-    """The subject, always naming the ``Q-`` reference: mail-in threads by it (R18, R21)."""
-    text = " ".join((subject or "").split())
-    if not text:
-        text = inquiry.subject or ""
-        if text and not text.lower().startswith("re:"):
-            text = f"Re: {text}"
-    if inquiry.reference not in text:
-        text = f"{text} [{inquiry.reference}]".strip()
-    return text[:SUBJECT_MAX]
-
-
 def check_body(text: str | None, field: str = "body") -> str:
     """The reply's text: refused when empty or too long, never cut."""
     if text is None or not text.strip():
@@ -202,76 +158,6 @@ def check_body(text: str | None, field: str = "body") -> str:
     if problem:
         raise InvalidInput(problem, field=field)
     return text.strip("\n")
-
-
-def _thread(inquiry: Inquiry) -> dict[str, Any]:
-    """The mail thread a reply answers: the customer's latest mail and everything before."""
-    chain = [inquiry.mail_message_id] if inquiry.mail_message_id else []
-    chain += [m.mail_message_id for m in inquiry.messages if m.mail_message_id]
-    seen: list[str] = []
-    for item in chain:
-        if item and item not in seen:
-            seen.append(item)
-    inbound = [m.mail_message_id for m in inquiry.messages if m.direction == "in"]
-    answer = next((m for m in reversed(inbound) if m), inquiry.mail_message_id)
-    return {"in_reply_to": answer, "references": seen} if answer else {}
-
-
-def deliver(
-    session: Session,
-    settings: Settings,
-    inquiry: Inquiry,
-    *,
-    kind: str,
-    subject: str,
-    text: str,
-    actor: str,
-    now: dt.datetime,
-    extra: dict[str, Any] | None = None,
-    written: bool = False,
-) -> Sent:
-    """Put one message to this customer in the outbox by their route; phone sends nothing.
-
-    Email goes to the customer's contact row (``notify.contacts``), threaded;
-    chat to the chat webhook's row with the reference in ``data``. Refused
-    when the customer left no way to reach them in writing.
-    """
-    way = route(settings, inquiry, written=written)
-    if way == "phone":
-        return Sent("phone")
-    data: dict[str, Any] = {"inquiry_reference": inquiry.reference, **(extra or {})}
-    if way == "chat":
-        assert settings.chat_webhook_url is not None
-        row = contacts.webhook_row(
-            session, settings.chat_webhook_url, inquiry.locale, CHAT_FORMAT, now
-        )
-        data["customer_email"] = inquiry.customer_email
-    else:
-        if not inquiry.customer_email:
-            raise InvalidInput(
-                N_("The customer left no mail address: answer by phone instead."),
-                field="channel",
-            )
-        row = contacts.email_row(session, inquiry.customer_email, inquiry.locale, now)
-        data.update(_thread(inquiry))
-    texts = {inquiry.locale: notify.MessageTexts(subject=subject, text=text, short=text)}
-    message = notify.queue_to(
-        session,
-        settings,
-        [row],
-        kind=kind,
-        texts=texts,
-        data=data,
-        incident_id=inquiry.incident_id,
-        actor=actor,
-        now=now,
-    )
-    inquiry.contact_id = inquiry.contact_id or (row.id if way == "email" else None)
-    mail_id = None
-    if way == "email":
-        delivery_id = session.query(Delivery.id).filter(Delivery.message_id == message.id).scalar()
-        mail_id = notify_rules.message_id(int(delivery_id), settings.smtp_message_id_domain)
-    return Sent(way, message.id, mail_id)
 
 
 def reply(
@@ -335,100 +221,3 @@ def reply(
         extra={"outcome": note, "next_action": inquiry.next_action},
     )
     return message
-
-
-def send_out(
-    session: Session,
-    settings: Settings,
-    inquiry: Inquiry,
-    *,
-    kind: str,
-    subject: str,
-    text: str,
-    actor: str,
-    now: dt.datetime,
-    checked: Checked | None = None,
-    outbox_kind: str = MessageKind.INQUIRY_REPLY,
-    reports_result: bool = False,
-    data: dict[str, Any] | None = None,
-    payload: dict[str, Any] | None = None,
-    action: str = "inquiry.replied",
-    extra: dict[str, Any] | None = None,
-    written: bool = False,
-) -> InquiryMessage:
-    """Send one message to the customer (:func:`deliver`) and keep it (:func:`keep`).
-
-    ``data`` stays on the conversation's message, ``payload`` goes into the
-    outbox message's data (the webhook payload), ``extra`` into the event.
-    """
-    sent = deliver(
-        session,
-        settings,
-        inquiry,
-        kind=outbox_kind,
-        subject=subject,
-        text=text,
-        actor=actor,
-        now=now,
-        extra=payload,
-        written=written,
-    )
-    message = InquiryMessage(
-        direction="out",
-        channel=sent.route,
-        kind=kind,
-        subject=None if sent.route == "phone" else subject,
-        body=text,
-        author=actor,
-        at=now,
-        mail_message_id=sent.mail_message_id,
-        outbox_message_id=sent.outbox_message_id,
-        reports_result=bool(reports_result),
-        data=dict(data or {}),
-    )
-    keep(session, inquiry, message, actor=actor, checked=checked, action=action, extra=extra)
-    return message
-
-
-def keep(
-    session: Session,
-    inquiry: Inquiry,
-    message: InquiryMessage,
-    *,
-    actor: str,
-    checked: Checked | None,
-    action: str = "inquiry.replied",
-    extra: dict[str, Any] | None = None,
-) -> None:
-    """Add our message to the conversation with its event and any override (R20, R21).
-
-    The first reply or call sets ``first_responded_at``; a forwarded update
-    is not an agent's response and leaves the first-response clock running.
-    The override, if the check needed one, names the message it let through.
-    """
-    before = snapshot(inquiry)
-    inquiry.messages.append(message)
-    first = inquiry.first_responded_at is None and action in RESPONSES
-    if first:
-        inquiry.first_responded_at = message.at
-    inquiry.updated_at = message.at
-    session.flush()
-    if checked is not None:
-        checked.record_override(session, inquiry, message, actor=actor, entity_type="inquiry")
-    record(
-        session,
-        inquiry,
-        actor=actor,
-        action=action,
-        before=before,
-        after={
-            **snapshot(inquiry),
-            "message_id": message.id,
-            "kind": message.kind,
-            "route": message.channel,
-            "outbox_message_id": message.outbox_message_id,
-            "reports_result": message.reports_result,
-            "first_response": first,
-            **(extra or {}),
-        },
-    )

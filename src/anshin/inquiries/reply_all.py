@@ -38,14 +38,8 @@ from anshin.incidents import notices
 from anshin.incidents.models import Incident
 from anshin.inquiries import rules
 from anshin.inquiries.models import Inquiry
-from anshin.inquiries.replies import (
-    Agent,
-    check_body,
-    compose_options,
-    route,
-    send_out,
-    thread_subject,
-)
+from anshin.inquiries.outgoing import route, send_out, thread_subject
+from anshin.inquiries.replies import Agent, check_body, compose_options
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from anshin.incidents import service as incidents
 from anshin.inputs import Ref, to_utc
-from anshin.inquiries import replies, reply_all, service
+from anshin.inquiries import outgoing, replies, reply_all, service
 from anshin.web.auth import DbSession, Operator, Senior
 from anshin.web.deps import settings_of
 
@@ -42,7 +42,7 @@ class ReplyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     body: str = Field(max_length=replies.BODY_MAX)
-    subject: str | None = Field(default=None, max_length=replies.SUBJECT_MAX)
+    subject: str | None = Field(default=None, max_length=outgoing.SUBJECT_MAX)
     reports_result: bool = False
     override_reason: str | None = Field(default=None, max_length=2000)
     outcome: str | None = Field(default=None, max_length=replies.NOTE_MAX)
