@@ -182,6 +182,9 @@ def commands(
             {"ref": "ref", "status": "text", **FORMAT},
         ),
         "serve": ({}, {"host": "text", "port": "integer"}),
+        "mail-in": ({}, {"host": "text", "port": "integer"}),
+        # A file's contents are judged as mail (a failed import, exit 1); its path as input.
+        "inquiry import": ({"path": files["good"]}, {"path": "path"}),
         "status export": ({"directory": files["dir"]}, {"directory": "output"}),
         "subscribers add-webhook": (
             {"url": "https://93.184.215.14/hook"},
@@ -284,6 +287,8 @@ def files(tmp_path: Path) -> dict[str, str]:
 def hostile(kind: str, files: dict[str, str]) -> tuple[str, ...]:
     if kind == "file":
         return (*TEXT, files["nul"], files["latin1"], files["missing"])
+    if kind == "path":
+        return (*TEXT, files["missing"])
     if kind == "output":
         return (*TEXT, files["unwritable"])
     return KINDS[kind]
