@@ -147,6 +147,18 @@ def commands(
                 **FORMAT,
             },
         ),
+        "inquiry reply-all": (
+            {"ref": world.incident, "file": files["good"]},
+            {
+                "ref": "ref",
+                "file": "file",
+                "file_en": "file",
+                "intent": "choice",
+                "channel": "choice",
+                "override_reason": "text",
+                **FORMAT,
+            },
+        ),
         "lint": (
             {"kind": "update", "path": files["good"]},
             {"kind": "choice", "locale": "choice", "format": "choice", "path": "file"},

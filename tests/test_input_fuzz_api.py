@@ -85,6 +85,11 @@ def valid_bodies() -> dict[tuple[str, str], dict[str, Any]]:
             "text": "ログインできない",
             "customer": {"email": "fuzz@example.com", "tier": "standard"},
         },
+        ("POST", "/api/inquiries/{ref}/reply"): {"body": UPDATE_JA, "reports_result": True},
+        ("POST", "/api/incidents/{ref}/inquiries/reply"): {
+            "body_ja": UPDATE_JA,
+            "intent": "status_inquiry",
+        },
         ("PATCH", "/api/users/{user_id}"): {"role": "senior", "active": True},
         ("POST", "/api/users/{user_id}/password"): {"password": "a-new-password"},
         ("POST", "/api/inquiries/{ref}/takeover"): {"reason": "担当者が休憩に入るため"},

@@ -329,6 +329,29 @@ def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]
             {"page": "1"},
             {"q": "text", "page": "navigation", "status": "text", "kind": "text"},
         ),
+        ("POST", "/console/inquiries/{ref}/reply"): (
+            "/console/inquiries/Q-1999-000001/reply",  # no inquiry in this world: a 404 page
+            {"body": UPDATE_JA},
+            {
+                "body": "text",
+                "subject": "text",
+                "override_reason": "text",
+                "outcome": "text",
+                "next_action": "text",
+                "next_action_due_at": "time",
+            },
+        ),
+        ("POST", "/console/incidents/{ref}/inquiries/reply-all"): (
+            f"/console/incidents/{ref}/inquiries/reply-all",
+            {"body_ja": UPDATE_JA},
+            {
+                "body_ja": "text",
+                "body_en": "text",
+                "intent": "text",
+                "channel": "text",
+                "override_reason": "text",
+            },
+        ),
         ("POST", "/console/users/{user_id}/on-duty"): (
             f"/console/users/{world.user_id}/on-duty",
             {"on_duty": "1"},

@@ -59,6 +59,8 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.inquiries.desk_views",
     "anshin.inquiries.desk_api",
     "anshin.team.skill_views",
+    "anshin.inquiries.reply_views",
+    "anshin.inquiries.reply_api",
 )
 
 

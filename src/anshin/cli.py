@@ -40,7 +40,7 @@ from anshin.incidents import cli as incidents_cli
 from anshin.inputs import BadInput
 from anshin.inquiries import cli as inquiries_cli
 from anshin.inquiries import mail_cli as inquiries_mail_cli
-from anshin.inquiries import triage_cli
+from anshin.inquiries import reply_cli, triage_cli
 from anshin.notify import cli as notify_cli
 from anshin.team import cli as team_cli
 
@@ -248,6 +248,7 @@ lint_cli.register(app)
 inquiries_cli.register(app)  # the `inquiry` group first: mail_cli adds `import` to it
 inquiries_mail_cli.register(app)
 triage_cli.register(app)
+reply_cli.register(app)
 
 
 def main() -> None:

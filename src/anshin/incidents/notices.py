@@ -36,6 +36,7 @@ from anshin.comms.lint import Finding, promise
 from anshin.comms.lint.lexicon import load as load_lexicon
 from anshin.comms.rules import LOCALES
 from anshin.config import Settings
+from anshin.hooks import resolve
 from anshin.incidents import languages
 from anshin.incidents import messages as composer
 from anshin.incidents.facts import lint_facts
@@ -44,6 +45,11 @@ from anshin.notify import service as notify
 from anshin.notify.models import OutboxMessage
 
 __all__ = ["OVERRIDE_REASON_MAX", "Checked", "MessageCheckFailed"]  # the gate, from comms
+
+# ``function(session, settings, incident, update, *, actor=..., now=...)``, called for
+# every public update once it is queued for subscribers, in the same transaction.
+# Named, not imported: inquiries sits above incidents (R26: everyone who asked hears it).
+UPDATE_LISTENERS: tuple[str, ...] = ("anshin.inquiries.forward:update_published",)
 
 
 def status_url(settings: Settings) -> str:
@@ -126,7 +132,7 @@ def check_texts(
 
 
 def gate(
-    incident: Incident,
+    incident: Incident | None,
     kind: str,
     texts: Mapping[str, str | None],
     *,
@@ -138,7 +144,8 @@ def gate(
     """Refuse a public text with error findings unless a senior overrides (``comms.gate``).
 
     R3, R6, R12–R16, with the incident's confirmed facts and the
-    ``next_update_at`` the text will carry (R5).
+    ``next_update_at`` the text will carry (R5). An inquiry's reply about no
+    incident is checked with nothing confirmed (``inquiries.replies``).
     """
     return message_gate.gate(
         lint_facts(incident, kind),
@@ -198,7 +205,11 @@ def send_update(
     actor: str,
     now: dt.datetime,
 ) -> OutboxMessage:
-    """Queue a published public update for every subscriber of its components (R4, R7)."""
+    """Queue a published public update for every subscriber of its components (R4, R7).
+
+    Then each of :data:`UPDATE_LISTENERS` hears it in the same transaction
+    (R26: the customers who asked about the incident are told too).
+    """
     bodies = {"ja": update.body_ja, "en": update.body_en}
     public = [u.id for u in incident.public_updates]
     number = public.index(update.id) + 1 if update.id in public else len(public) + 1
@@ -218,7 +229,7 @@ def send_update(
             for locale in LOCALES
         },
     )
-    return notify.fan_out(
+    message = notify.fan_out(
         session,
         settings,
         kind=update.kind,
@@ -239,6 +250,9 @@ def send_update(
         actor=actor,
         now=now,
     )
+    for name in UPDATE_LISTENERS:
+        resolve(name)(session, settings, incident, update, actor=actor, now=now)
+    return message
 
 
 def send_maintenance(

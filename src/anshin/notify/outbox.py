@@ -185,6 +185,7 @@ def _send(
                 locale=work.locale,
                 kind=message["kind"],
                 texts=rules.pick_texts(texts, work.locale),
+                data=message["data"],
             )
             senders.mail_templates[key] = template
         token = tokens.unsubscribe_token(settings, work.subscriber_id, work.address)

@@ -280,6 +280,29 @@ def message_id(delivery_id: int, domain: str) -> str:
     return f"<anshin.delivery.{delivery_id}@{domain}>"
 
 
+# A Message-ID as mail carries it: ``<left@right>``, printable ASCII, no spaces or brackets inside.
+_MESSAGE_ID = re.compile(r"^<[!-;=?-~]{1,250}@[!-;=?-~]{1,250}>$")
+THREAD_REFERENCES_MAX = 20
+
+
+def thread_headers(data: Mapping[str, Any]) -> str:
+    """``In-Reply-To`` and ``References`` lines for a reply to a customer's mail (R21).
+
+    The message's ``data`` names the Message-ID it answers (``in_reply_to``)
+    and the thread so far (``references``); anything that is not a plain
+    Message-ID is left out, so no header can be injected through a customer's
+    mail. Empty when the message answers nothing.
+    """
+    answer = str(data.get("in_reply_to") or "")
+    if not _MESSAGE_ID.match(answer):
+        return ""
+    chain = [str(r) for r in data.get("references") or () if _MESSAGE_ID.match(str(r))]
+    if answer not in chain:
+        chain.append(answer)
+    chain = chain[-THREAD_REFERENCES_MAX:]
+    return f"In-Reply-To: {answer}\r\nReferences: " + "\r\n ".join(chain) + "\r\n"
+
+
 def idempotency_key(delivery_id: int) -> str:
     """The webhook ``Idempotency-Key``: the delivery id, the same on every (re)send."""
     return str(delivery_id)

@@ -123,14 +123,25 @@ class MailTemplate:
 
     @classmethod
     def prepare(
-        cls, settings: Settings, *, locale: str, kind: str, texts: Mapping[str, Any]
+        cls,
+        settings: Settings,
+        *,
+        locale: str,
+        kind: str,
+        texts: Mapping[str, Any],
+        data: Mapping[str, Any] | None = None,
     ) -> MailTemplate:
-        """Encode the shared parts of a message for one locale."""
+        """Encode the shared parts of a message for one locale.
+
+        A reply to a customer's mail carries ``In-Reply-To``/``References`` from
+        the message's ``data`` (``rules.thread_headers``), so it threads (R21).
+        """
         subject = str(texts.get("subject", ""))
         headers = EmailMessage(policy=SMTP_POLICY)
         headers["Subject"] = subject
         headers["From"] = settings.smtp_from
         head = headers.as_bytes().split(b"\r\n\r\n", 1)[0] + b"\r\n"
+        head += rules.thread_headers(data or {}).encode("ascii")
         text = str(texts.get("text", ""))
         body_html = _fragment(str(texts.get("html") or rules.text_to_html(text)))
         text = text.rstrip() + "\n"
@@ -266,9 +277,10 @@ def render_email(
     texts: Mapping[str, Any],
     token: str,
     now: dt.datetime | None = None,
+    data: Mapping[str, Any] | None = None,
 ) -> bytes:
     """One mail from scratch (workers keep a :class:`MailTemplate` per message and locale)."""
-    template = MailTemplate.prepare(settings, locale=locale, kind=kind, texts=texts)
+    template = MailTemplate.prepare(settings, locale=locale, kind=kind, texts=texts, data=data)
     return template.render(settings, delivery_id=delivery_id, to=to, token=token, now=now)
 
 
