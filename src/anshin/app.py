@@ -51,6 +51,10 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.notify.views",
     "anshin.notify.api",
     "anshin.notify.console_views",
+    # Before the inquiry page's ``/console/inquiries/{ref}``: ``…/harassment`` is a page.
+    "anshin.inquiries.harassment_views",
+    "anshin.inquiries.handoff_views",
+    "anshin.inquiries.handoff_api",
 )
 
 

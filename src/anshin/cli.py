@@ -35,6 +35,7 @@ from anshin.comms import lint_cli
 from anshin.i18n import N_, SUPPORTED_LOCALES
 from anshin.incidents import cli as incidents_cli
 from anshin.inputs import BadInput
+from anshin.inquiries import handoff_cli
 from anshin.notify import cli as notify_cli
 from anshin.team import cli as team_cli
 
@@ -248,6 +249,7 @@ team_cli.register(app)
 comms_cli.register(app)
 notify_cli.register(app)
 lint_cli.register(app)
+handoff_cli.register(app)
 
 
 def main() -> None:

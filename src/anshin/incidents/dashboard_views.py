@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from anshin import hooks
 from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.incidents import (
@@ -34,6 +35,10 @@ from anshin.web.views_helpers import (
 router = APIRouter(include_in_schema=False)
 
 RECENTLY_RESOLVED = 10
+# Panels of the domains above incidents, named not imported (docs/design.md "dependency
+# direction"): each ``function(session, settings, now)`` returns None (nothing to show)
+# or a dict with the ``template`` to include and its values, read there as ``panel``.
+DASHBOARD_PANELS: tuple[str, ...] = ("anshin.inquiries.commitments:dashboard_panel",)
 
 
 def _open_rows(
@@ -45,6 +50,12 @@ def _open_rows(
     ]
     far = now + dt.timedelta(days=3650)
     return sorted(rows, key=lambda row: row[1].due_at if row[1] else far)
+
+
+def _panels(session: Session, settings: Settings, now: dt.datetime) -> list[dict[str, Any]]:
+    """The panels the higher domains have to show now (missed commitments, R24)."""
+    found = (hooks.resolve(name)(session, settings, now) for name in DASHBOARD_PANELS)
+    return [panel for panel in found if panel]
 
 
 def _dashboard_context(session: Session, settings: Settings) -> dict[str, Any]:
@@ -59,6 +70,7 @@ def _dashboard_context(session: Session, settings: Settings) -> dict[str, Any]:
         "reports": lifecycle.reports_owed(session, now),
         "resolved": resolved[:RECENTLY_RESOLVED],
         "now": now,
+        "panels": _panels(session, settings, now),
         "first_notice_minutes": settings.first_notice_minutes,
     }
 
