@@ -61,9 +61,7 @@ INCIDENT_KINDS = frozenset(
         "phone_script",
     }
 )
-INQUIRY_KINDS = frozenset(
-    {"inquiry_ack", "inquiry_reply", "harassment_warning", "contact_ending"}
-)
+INQUIRY_KINDS = frozenset({"inquiry_ack", "inquiry_reply", "harassment_warning", "contact_ending"})
 # Kinds written after the recovery: they state it as a fact (R7, R9).
 AFTER_RECOVERY = frozenset({"resolution", "report_notice", "key_client_followup"})
 
