@@ -1,4 +1,4 @@
-"""Handoff sheet, requests and commitments, the authority matrix (R24, R27), on SQLite and PostgreSQL."""
+"""Handoff sheet, requests, commitments and the authority matrix (R24, R27)."""
 
 from __future__ import annotations
 
@@ -144,6 +144,15 @@ def test_the_authority_matrix_in_the_service(
         description="今月分を返金", due_at=LATER, owner=user(session, "senior"),
     )  # fmt: skip
     session.commit()
+    held = inquiry(session, world.inquiry)
+    held.claimed_by_id = user(session, "senior").id
+    with pytest.raises(Conflict) as refused:
+        commitments.add_commitment(
+            session, settings, held, by=user(session, "supervisor"), kind="callback",
+            description="折り返し", due_at=LATER,
+        )  # fmt: skip
+    assert refused.value.field == "claim"
+    session.rollback()
     assert [(c.kind, c.owner_name) for c in inquiry(session, world.inquiry).commitments] == [
         ("callback", "一次対応オペレーター"),
         ("refund", "二次対応シニア"),

@@ -1,4 +1,4 @@
-"""The harassment path (R25): the supervisor's queue, evidence that does not change, the handover."""
+"""The harassment path (R25): supervisor queue, evidence that does not change, handover."""
 
 from __future__ import annotations
 

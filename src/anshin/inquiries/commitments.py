@@ -26,7 +26,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from anshin.config import Settings
-from anshin.db import make_sessionmaker, utcnow
+from anshin.db import lock_for_update, make_sessionmaker, utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import N_, SUPPORTED_LOCALES, translate
 from anshin.inputs import text_problem
@@ -167,6 +167,13 @@ def add_commitment(
     """
     now = now or utcnow()
     rules.check_authority(policy(settings), kind, rules.role_level(by.role))
+    lock_for_update(session, inquiry)
+    if inquiry.claimed_by_id is not None and inquiry.claimed_by_id != by.id:
+        # R23: the agent holding it speaks for us; a promise from a stale page is refused.
+        raise Conflict(
+            N_("Another agent holds this inquiry; only they may promise the customer anything."),
+            field="claim",
+        )
     text = _text(description, "description", N_("Write what we promise."))
     if due_at is None:
         raise InvalidInput(N_("Give the time the promise is due."), field="due_at")
