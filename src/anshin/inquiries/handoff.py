@@ -139,7 +139,7 @@ class Sheet:
     """Everything the handoff sheet shows, in one reader's language (R24)."""
 
     reference: str
-    locale: str
+    locale: str  # the reader's language
     zone: str
     generated_at: dt.datetime
     customer: str
@@ -151,6 +151,7 @@ class Sheet:
     temperature: int
     temperature_label: str
     harassment: bool
+    customer_locale: str  # the language the customer wrote in (ja or en): marks their words
     incident_reference: str | None
     incident_title: str | None
     words: list[Said] = field(default_factory=list)
@@ -304,6 +305,7 @@ def build(
         temperature=inquiry.temperature,
         temperature_label=translate(locale, TEMPERATURE_LABELS.get(inquiry.temperature, "-")),
         harassment=inquiry.harassment,
+        customer_locale=inquiry.locale,
         incident_reference=incident.reference if incident else None,
         incident_title=_title(incident, locale) if incident else None,
         next_action=inquiry.next_action,
