@@ -250,6 +250,12 @@ def test_handoff_text_route_and_next_step(world: World, settings: Settings) -> N
             f"{path}/next-action", data={"csrf_token": token, "next_action": "折り返し"}
         )
         assert missing.status_code == 422
+        request = client.post(f"{path}/requests", data={"csrf_token": token, "text": "返金"})
+        assert request.status_code == 303
+        no_text = client.post(
+            f"{path}/requests/1", data={"csrf_token": token, "decision": "alternative"}
+        )
+        assert no_text.status_code == 422 and "ご提案する代替案を入力してください。" in no_text.text
         saved = client.post(
             f"{path}/next-action",
             data={

@@ -201,11 +201,7 @@ def get_evidence(
     """The customer's words as stored, times, channel and history (R25)."""
     fmt = check_format(format)
     inquiry = service.get(session, ref)
-    body = (
-        harassment.evidence_json(session, inquiry)
-        if fmt == "json"
-        else harassment.evidence_text(session, inquiry)
-    )
+    body = harassment.evidence_body(session, inquiry, fmt)
     return evidence_response(body, inquiry.reference, fmt)
 
 

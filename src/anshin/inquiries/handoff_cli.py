@@ -176,11 +176,7 @@ def evidence_cmd(
     settings = load_settings()
     with open_session(settings) as session:
         inquiry = service.get(session, ref)
-        body = (
-            harassment.evidence_json(session, inquiry)
-            if fmt == "json"
-            else harassment.evidence_text(session, inquiry)
-        )
+        body = harassment.evidence_body(session, inquiry, fmt)
     typer.echo(body, nl=False)
 
 

@@ -11,6 +11,7 @@ same sheet as plain text.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
@@ -98,19 +99,22 @@ def handoff_text(request: Request, ref: str, session: DbSession, user: Operator)
     return PlainTextResponse(body, headers={"Cache-Control": "no-store"})
 
 
-def _done(request: Request, ref: str, msgid: str) -> Response:
-    flash(request, msgid)
-    return redirect(f"/console/inquiries/{ref}/handoff")
-
-
-@router.post("/console/inquiries/{ref}/requests")
-def add_request(
-    request: Request, ref: str, session: DbSession, user: Operator, form: PostedForm
+def _apply(
+    request: Request,
+    session: Session,
+    user: User,
+    ref: str,
+    form: FormData,
+    change: Callable[[Inquiry], object],
+    done: str,
+    *,
+    field: str = "_form",
 ) -> Response:
-    """Record a customer's request (お願い)."""
+    """Run one change on the inquiry: commit and go back to the sheet with ``done``, or
+    roll back and show the sheet again with the reason next to the form (and what was typed)."""
     inquiry = service.get(session, ref)
     try:
-        commitments.add_request(session, inquiry, form.raw("text"), actor=user.actor)
+        change(inquiry)
     except AnshinError as exc:
         session.rollback()
         return _page(
@@ -119,11 +123,30 @@ def add_request(
             user,
             service.get(session, ref),
             status=exc.status,
-            errors=error_for(request, exc),
+            errors=error_for(request, exc, field),
             values=form.values(),
         )
     session.commit()
-    return _done(request, inquiry.reference, N_("The request was recorded."))
+    flash(request, done)
+    return redirect(f"/console/inquiries/{inquiry.reference}/handoff")
+
+
+@router.post("/console/inquiries/{ref}/requests")
+def add_request(
+    request: Request, ref: str, session: DbSession, user: Operator, form: PostedForm
+) -> Response:
+    """Record a customer's request (お願い)."""
+    return _apply(
+        request,
+        session,
+        user,
+        ref,
+        form,
+        lambda inquiry: commitments.add_request(
+            session, inquiry, form.raw("text"), actor=user.actor
+        ),
+        N_("The request was recorded."),
+    )
 
 
 @router.post("/console/inquiries/{ref}/requests/{request_id}")
@@ -136,28 +159,22 @@ def decide_request(
     form: PostedForm,
 ) -> Response:
     """Decide a request: accepted, declined, or an alternative offered."""
-    inquiry = service.get(session, ref)
-    try:
-        commitments.decide_request(
+    return _apply(
+        request,
+        session,
+        user,
+        ref,
+        form,
+        lambda inquiry: commitments.decide_request(
             session,
             inquiry,
             request_id,
             form.get("decision"),
             alternative=form.raw("alternative"),
             actor=user.actor,
-        )
-    except AnshinError as exc:
-        session.rollback()
-        return _page(
-            request,
-            session,
-            user,
-            service.get(session, ref),
-            status=exc.status,
-            errors=error_for(request, exc),
-        )
-    session.commit()
-    return _done(request, inquiry.reference, N_("The decision was recorded."))
+        ),
+        N_("The decision was recorded."),
+    )
 
 
 @router.post("/console/inquiries/{ref}/commitments")
@@ -165,13 +182,13 @@ def add_commitment(
     request: Request, ref: str, session: DbSession, user: Operator, form: PostedForm
 ) -> Response:
     """Record a commitment (お約束) — only within the agent's authority (R27)."""
-    inquiry = service.get(session, ref)
     settings = settings_of(request)
-    try:
+
+    def change(inquiry: Inquiry) -> object:
         owner = session.get(User, _number(form, "owner")) if form.get("owner") else user
         if owner is None:
             raise InvalidInput(N_("Choose one from the list."), field="owner")
-        commitments.add_commitment(
+        return commitments.add_commitment(
             session,
             settings,
             inquiry,
@@ -182,19 +199,10 @@ def add_commitment(
             owner=owner,
             now=utcnow(),
         )
-    except AnshinError as exc:
-        session.rollback()
-        return _page(
-            request,
-            session,
-            user,
-            service.get(session, ref),
-            status=exc.status,
-            errors=error_for(request, exc, "kind"),
-            values=form.values(),
-        )
-    session.commit()
-    return _done(request, inquiry.reference, N_("The commitment was recorded."))
+
+    return _apply(
+        request, session, user, ref, form, change, N_("The commitment was recorded."), field="kind"
+    )
 
 
 @router.post("/console/inquiries/{ref}/commitments/{commitment_id}/kept")
@@ -207,21 +215,15 @@ def keep_commitment(
     form: PostedForm,
 ) -> Response:
     """Mark a commitment kept."""
-    inquiry = service.get(session, ref)
-    try:
-        commitments.keep(session, inquiry, commitment_id, actor=user.actor)
-    except AnshinError as exc:
-        session.rollback()
-        return _page(
-            request,
-            session,
-            user,
-            service.get(session, ref),
-            status=exc.status,
-            errors=error_for(request, exc),
-        )
-    session.commit()
-    return _done(request, inquiry.reference, N_("The commitment is marked kept."))
+    return _apply(
+        request,
+        session,
+        user,
+        ref,
+        form,
+        lambda inquiry: commitments.keep(session, inquiry, commitment_id, actor=user.actor),
+        N_("The commitment is marked kept."),
+    )
 
 
 @router.post("/console/inquiries/{ref}/next-action")
@@ -229,26 +231,19 @@ def set_next_action(
     request: Request, ref: str, session: DbSession, user: Operator, form: PostedForm
 ) -> Response:
     """Set the proposed next step and its deadline."""
-    inquiry = service.get(session, ref)
-    settings = settings_of(request)
-    try:
-        commitments.set_next_action(
+    zone = settings_of(request).timezone
+    return _apply(
+        request,
+        session,
+        user,
+        ref,
+        form,
+        lambda inquiry: commitments.set_next_action(
             session,
             inquiry,
             form.raw("next_action"),
-            _time(form, "next_action_due_at", settings.timezone),
+            _time(form, "next_action_due_at", zone),
             actor=user.actor,
-        )
-    except AnshinError as exc:
-        session.rollback()
-        return _page(
-            request,
-            session,
-            user,
-            service.get(session, ref),
-            status=exc.status,
-            errors=error_for(request, exc),
-            values=form.values(),
-        )
-    session.commit()
-    return _done(request, inquiry.reference, N_("The next step was saved."))
+        ),
+        N_("The next step was saved."),
+    )

@@ -96,6 +96,13 @@ def evidence_json(session: Session, inquiry: Inquiry) -> str:
     return json.dumps(evidence(session, inquiry), ensure_ascii=False, indent=2) + "\n"
 
 
+def evidence_body(session: Session, inquiry: Inquiry, fmt: str) -> str:
+    """The evidence as ``json`` or ``text`` (the download and the CLI print the same)."""
+    if fmt == "json":
+        return evidence_json(session, inquiry)
+    return evidence_text(session, inquiry)
+
+
 def evidence_text(session: Session, inquiry: Inquiry) -> str:
     """:func:`evidence` as plain text for a printout: words verbatim, then the history."""
     data = evidence(session, inquiry)

@@ -73,11 +73,7 @@ def evidence(
     """The customer's words as stored, with times, channel and history, as a download (R25)."""
     fmt = check_format(format)
     inquiry = service.get(session, ref)
-    body = (
-        harassment.evidence_json(session, inquiry)
-        if fmt == "json"
-        else harassment.evidence_text(session, inquiry)
-    )
+    body = harassment.evidence_body(session, inquiry, fmt)
     return evidence_response(body, inquiry.reference, fmt)
 
 
