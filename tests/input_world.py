@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from anshin.config import Settings
 from anshin.db import Base, utcnow
 from anshin.incidents import components, maintenance, service
+from anshin.inquiries import commitments
+from anshin.inquiries import service as inquiries
 from anshin.notify import subscribers
 from anshin.notify.models import Delivery, OutboxMessage
 from anshin.team import service as team_service
@@ -43,6 +45,9 @@ class World:
     token_id: int
     user_id: int
     person_id: int  # an operator the admin manages (role, password, deactivation)
+    inquiry: str = ""  # on the incident, with a request and a commitment (R24)
+    request_id: int = 0
+    commitment_id: int = 0
 
     def headers(self, lang: str = "en") -> dict[str, str]:
         """A signed-in admin's cookie and CSRF header (the console's and the API's cookie way)."""
@@ -111,6 +116,25 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
             notify_subscribers=False,
             actor=ACTOR,
         )
+        inquiry = inquiries.receive(
+            session,
+            settings,
+            inquiries.NewInquiry(channel="form", text="9時頃からログインできません。返金して。"),
+            actor=ACTOR,
+            triage=inquiries.TriageValues(
+                incident_id=incident.id, intent="complaint", level=2, temperature=2, harassment=True
+            ),
+        )
+        request = commitments.add_request(session, inquiry, "返金", actor=ACTOR)
+        promise = commitments.add_commitment(
+            session,
+            settings,
+            inquiry,
+            by=admin,
+            kind="callback",
+            description="折り返し",
+            due_at=now + dt.timedelta(days=2),
+        )
         session.commit()
         message = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
         assert message is not None
@@ -128,6 +152,9 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
             token_id=token.id,
             user_id=admin.id,
             person_id=person.id,
+            inquiry=inquiry.reference,
+            request_id=request.id,
+            commitment_id=promise.id,
         )
 
 

@@ -83,6 +83,20 @@ def valid_bodies() -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", "/api/subscribers"): {"email": "new@example.com", "locale": "ja"},
         ("PATCH", "/api/users/{user_id}"): {"role": "senior", "active": True},
         ("POST", "/api/users/{user_id}/password"): {"password": "a-new-password"},
+        ("POST", "/api/inquiries/{ref}/requests"): {"text": "返金してほしい"},
+        ("POST", "/api/inquiries/{ref}/requests/{request_id}"): {
+            "decision": "alternative",
+            "alternative": "クレジットで補填",
+        },
+        ("POST", "/api/inquiries/{ref}/commitments"): {
+            "kind": "callback",
+            "description": "折り返し",
+            "due_at": NEXT_WEEK.isoformat(),
+        },
+        ("POST", "/api/inquiries/{ref}/next-action"): {
+            "next_action": "調査結果を報告",
+            "due_at": NEXT_WEEK.isoformat(),
+        },
     }
 
 
@@ -97,6 +111,8 @@ def path_values(world: World, method: str, path: str) -> dict[str, str]:
         ref = world.maintenance
     elif path.endswith("/resolve"):
         ref = world.to_resolve
+    elif path.startswith("/api/inquiries/"):
+        ref = world.inquiry
     return {
         "ref": ref,
         "kind": "update",
@@ -107,6 +123,8 @@ def path_values(world: World, method: str, path: str) -> dict[str, str]:
         "delivery_id": str(world.delivery_id),
         "token": "no-such-token",
         "user_id": str(world.person_id),
+        "request_id": str(world.request_id),
+        "commitment_id": str(world.commitment_id),
     }
 
 
