@@ -20,7 +20,7 @@ from anshin.config import Settings
 from anshin.db import Base, utcnow
 from anshin.incidents import components, maintenance, service
 from anshin.inquiries import commitments
-from anshin.inquiries import service as inquiries
+from anshin.inquiries import service as inquiry_service
 from anshin.notify import subscribers
 from anshin.notify.models import Delivery, OutboxMessage
 from anshin.team import service as team_service
@@ -45,9 +45,9 @@ class World:
     token_id: int
     user_id: int
     person_id: int  # an operator the admin manages (role, password, deactivation)
-    inquiry: str = ""  # on the incident, with a request and a commitment (R24)
-    request_id: int = 0
-    commitment_id: int = 0
+    inquiry: str = ""  # level 1, held by the operator (the admin, a lead, may take it over)
+    request_id: int = 0  # a request of that inquiry (R24)
+    commitment_id: int = 0  # a commitment of that inquiry (R24)
 
     def headers(self, lang: str = "en") -> dict[str, str]:
         """A signed-in admin's cookie and CSRF header (the console's and the API's cookie way)."""
@@ -116,14 +116,13 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
             notify_subscribers=False,
             actor=ACTOR,
         )
-        inquiry = inquiries.receive(
+        inquiry = inquiry_service.receive(
             session,
             settings,
-            inquiries.NewInquiry(channel="form", text="9時頃からログインできません。返金して。"),
-            actor=ACTOR,
-            triage=inquiries.TriageValues(
-                incident_id=incident.id, intent="complaint", level=2, temperature=2, harassment=True
+            inquiry_service.NewInquiry(
+                channel="chat", text="ログインできません", customer_name="佐藤"
             ),
+            actor=ACTOR,
         )
         request = commitments.add_request(session, inquiry, "返金", actor=ACTOR)
         promise = commitments.add_commitment(
@@ -135,6 +134,8 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
             description="折り返し",
             due_at=now + dt.timedelta(days=2),
         )
+        inquiry.claimed_by_id = person.id
+        inquiry.claimed_at = now
         session.commit()
         message = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
         assert message is not None

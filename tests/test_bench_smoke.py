@@ -259,6 +259,7 @@ SMOKED = {
     "statuspage": "test_statuspage_runs_end_to_end",
     "burst": "test_burst_runs_end_to_end",
     "lint_corpus": "test_lint_corpus_runs_end_to_end",
+    "mail_in": "test_mail_in_runs_end_to_end",
 }
 # Scripts the benchmarks start as processes of their own: not benchmarks themselves.
 HELPER_SCRIPTS = {"fanout_baseline", "fanout_sink", "burst_seed"}
@@ -347,3 +348,10 @@ def test_lint_corpus_runs_end_to_end() -> None:
     assert "Speed: checking all" in report
     assert "recall" in report
     assert "| ja-20000 | 20,000 |" in report
+
+
+def test_mail_in_runs_end_to_end() -> None:
+    """Real mails through a real listener beside the direct inserts: every one answered 250."""
+    report = _run_bench("mail_in.py", "--mails", "9")
+    assert "- 9 of 9 mails answered 250." in report
+    assert report.count("| baseline") == 1 and "| `anshin mail-in` over SMTP" in report

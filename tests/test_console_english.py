@@ -28,13 +28,14 @@ from anshin.demo import load_demo
 from anshin.incidents import nudges
 from anshin.incidents.models import Incident
 from anshin.inquiries import commitments
-from anshin.inquiries import service as inquiries
+from anshin.inquiries import service as inquiry_service
 from anshin.inquiries.models import Inquiry
 from anshin.notify import queue, subscribers
 from anshin.notify.models import OutboxMessage, Subscriber
 from anshin.notify.sink import MailSink, SmtpSink, seed_subscribers
 from anshin.team import service as team_service
 from anshin.team.models import User
+from desk_world import seed_desk
 from route_table import api_routes
 from test_console_support import client_for, database, login, seed
 
@@ -132,16 +133,16 @@ def _inquiries(session: Session, settings: Settings, admin: User) -> None:
     request and a commitment: the handoff sheet and the harassment queue have content."""
     incident = session.scalars(select(Incident).order_by(Incident.id)).first()
     assert incident is not None
-    found = inquiries.receive(
+    found = inquiry_service.receive(
         session,
         settings,
-        inquiries.NewInquiry(
+        inquiry_service.NewInquiry(
             channel="phone",
             text="9時頃から使えない。何の連絡もない。返金しろ、SNSで晒すぞ。",
             customer_name="匿名の方",
         ),
         actor="test",
-        triage=inquiries.TriageValues(
+        triage=inquiry_service.TriageValues(
             incident_id=incident.id, intent="complaint", level=3, temperature=3, harassment=True
         ),
     )
@@ -184,6 +185,7 @@ def demo(settings: Settings) -> Iterator[Settings]:
                 user.on_duty = True
             load_demo(session, demo_settings, actor="demo")
             session.flush()
+            seed_desk(session, demo_settings)  # the inquiry desk's pages (queue, inquiry)
             admin = session.scalars(select(User).where(User.role == "admin")).first()
             assert admin is not None
             team_service.create_token(session, user=admin, name="監視アラート", actor="test")
@@ -221,9 +223,10 @@ def _paths(settings: Settings, session: Session) -> list[str]:
         for channel in channels
         for locale in ("ja", "en")
     ]
+    inquiries = list(session.scalars(select(Inquiry.reference)))[:3]
     fillers: dict[str, list[str]] = {
         "ref": incidents,
-        "inquiry": list(session.scalars(select(Inquiry.reference))),
+        "inquiry_ref": inquiries,
         "message_id": [str(m) for m in messages],
         "subscriber_id": [str(s) for s in subscriber_ids[:2]],
         "kind/{locale}/{channel": templates,
@@ -240,8 +243,8 @@ def _paths(settings: Settings, session: Session) -> list[str]:
             paths.append(route.path)
             continue
         key = "kind/{locale}/{channel" if names == ["kind", "locale", "channel"] else names[0]
-        if route.path.startswith("/console/inquiries/{ref}"):
-            key = "inquiry"
+        if key == "ref" and route.path.startswith("/console/inquiries/"):
+            key = "inquiry_ref"
         assert len(names) == 1 or key == "kind/{locale}/{channel", route.path
         assert key in fillers, f"{route.path}: add a value for {{{key}}} to this test"
         pattern = "{kind}/{locale}/{channel}" if key.startswith("kind/") else "{" + names[0] + "}"

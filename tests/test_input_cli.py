@@ -172,6 +172,9 @@ def commands(
             {"ref": "ref", "status": "text", **FORMAT},
         ),
         "serve": ({}, {"host": "text", "port": "integer"}),
+        "mail-in": ({}, {"host": "text", "port": "integer"}),
+        # A file's contents are judged as mail (a failed import, exit 1); its path as input.
+        "inquiry import": ({"path": files["good"]}, {"path": "path"}),
         "status export": ({"directory": files["dir"]}, {"directory": "output"}),
         "subscribers add-webhook": (
             {"url": "https://93.184.215.14/hook"},
@@ -228,6 +231,36 @@ def commands(
             {"email": "text", "password": "text"},
         ),
         "worker": ({}, {"workers": "integer"}),
+        "inquiry list": (
+            {},
+            {
+                "level": "text",
+                "view": "text",
+                "incident": "text",
+                "intent": "text",
+                "channel": "text",
+                "as_user": "text",
+                **FORMAT,
+            },
+        ),
+        "inquiry show": ({"ref": world.inquiry}, {"ref": "ref", **FORMAT}),
+        "inquiry claim": (
+            {"ref": world.inquiry, "as_user": "admin@example.com"},
+            {"ref": "ref", "as_user": "text"},
+        ),
+        "inquiry escalate": (
+            {
+                "ref": world.inquiry,
+                "level": "2",
+                "reason": "詳しい説明が必要",
+                "as_user": "admin@example.com",
+            },
+            {"ref": "ref", "level": "text", "reason": "text", "as_user": "text"},
+        ),
+        "inquiry stage": (
+            {"ref": world.inquiry, "target": "listening", "as_user": "admin@example.com"},
+            {"ref": "ref", "target": "text", "note": "text", "as_user": "text"},
+        ),
         "inquiry handoff": ({"ref": world.inquiry}, {"ref": "ref"}),
         "inquiry request": ({"ref": world.inquiry, "text": "返金"}, {"ref": "ref", "text": "text"}),
         "inquiry decide": (
@@ -311,6 +344,8 @@ def files(tmp_path: Path) -> dict[str, str]:
 def hostile(kind: str, files: dict[str, str]) -> tuple[str, ...]:
     if kind == "file":
         return (*TEXT, files["nul"], files["latin1"], files["missing"])
+    if kind == "path":
+        return (*TEXT, files["missing"])
     if kind == "output":
         return (*TEXT, files["unwritable"])
     return KINDS[kind]

@@ -83,6 +83,10 @@ def valid_bodies() -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", "/api/subscribers"): {"email": "new@example.com", "locale": "ja"},
         ("PATCH", "/api/users/{user_id}"): {"role": "senior", "active": True},
         ("POST", "/api/users/{user_id}/password"): {"password": "a-new-password"},
+        ("POST", "/api/inquiries/{ref}/takeover"): {"reason": "担当者が休憩に入るため"},
+        ("POST", "/api/inquiries/{ref}/escalate"): {"level": 2, "reason": "詳しい説明が必要"},
+        ("POST", "/api/inquiries/{ref}/deescalate"): {"level": 1, "reason": "状況の確認のみ"},
+        ("POST", "/api/inquiries/{ref}/stage"): {"stage": "listening", "note": "共有メモ"},
         ("POST", "/api/inquiries/{ref}/requests"): {"text": "返金してほしい"},
         ("POST", "/api/inquiries/{ref}/requests/{request_id}"): {
             "decision": "alternative",
@@ -109,6 +113,8 @@ def path_values(world: World, method: str, path: str) -> dict[str, str]:
     ref = world.incident
     if path.startswith("/api/maintenances/"):
         ref = world.maintenance
+    elif path.startswith("/api/inquiries/"):
+        ref = world.inquiry
     elif path.endswith("/resolve"):
         ref = world.to_resolve
     elif path.startswith("/api/inquiries/"):

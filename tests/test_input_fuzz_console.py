@@ -101,6 +101,7 @@ def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]
     start = NEXT_WEEK.strftime("%Y-%m-%dT%H:%M")
     end = (NEXT_WEEK + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
     template = "/console/templates/update/ja/email"
+    desk = f"/console/inquiries/{world.inquiry}"
     return {
         ("POST", "/login"): (
             "/login",
@@ -225,6 +226,33 @@ def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]
             f"/console/incidents/{ref}/times",
             {"started_at": (NEXT_WEEK - dt.timedelta(days=14)).strftime("%Y-%m-%dT%H:%M")},
             {"started_at": "time", "resolved_at": "time"},
+        ),
+        ("POST", "/console/inquiries/{ref}/claim"): (f"{desk}/claim", {}, {}),
+        ("POST", "/console/inquiries/{ref}/release"): (f"{desk}/release", {}, {}),
+        ("POST", "/console/inquiries/{ref}/takeover"): (
+            f"{desk}/takeover",
+            {"reason": "担当者が休憩に入るため"},
+            {"reason": "text"},
+        ),
+        ("POST", "/console/inquiries/{ref}/level"): (
+            f"{desk}/level",
+            {"level": "2", "reason": "詳しい説明が必要"},
+            {"level": "number", "reason": "text"},
+        ),
+        ("POST", "/console/inquiries/{ref}/stage"): (
+            f"{desk}/stage",
+            {"stage": "listening"},
+            {"stage": "text", "note": "text"},
+        ),
+        ("POST", "/console/inquiries/{ref}/triage"): (
+            f"{desk}/triage",
+            {"field": "temperature", "value": "2", "reason": "電話口で苛立ち"},
+            {"field": "text", "value": "text", "reason": "text"},
+        ),
+        ("POST", "/console/skills/{user_id}"): (
+            f"/console/skills/{world.person_id}",
+            {"max_level": "1", "languages": "ja"},
+            {"max_level": "number", "languages": "text", "incident_capable": "text"},
         ),
         ("POST", "/console/incidents/{ref}/edit"): (
             f"/console/incidents/{ref}/edit",
@@ -396,11 +424,13 @@ def test_hostile_form_fields(
 
 def _page_url(route: RouteInfo, world: World) -> dict[str, str]:
     return {
-        "ref": world.maintenance
-        if "/maintenance/" in route.path
-        else world.inquiry
-        if route.path.startswith("/console/inquiries/")
-        else world.incident,
+        "ref": (
+            world.maintenance
+            if "/maintenance/" in route.path
+            else world.inquiry
+            if route.path.startswith("/console/inquiries/")
+            else world.incident
+        ),
         "request_id": str(world.request_id),
         "commitment_id": str(world.commitment_id),
         "kind": "update",

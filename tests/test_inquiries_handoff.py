@@ -145,10 +145,10 @@ def test_the_authority_matrix_in_the_service(
     )  # fmt: skip
     session.commit()
     held = inquiry(session, world.inquiry)
-    held.claimed_by_id = user(session, "senior").id
+    held.claimed_by_id = user(session, "supervisor").id
     with pytest.raises(Conflict) as refused:
         commitments.add_commitment(
-            session, settings, held, by=user(session, "supervisor"), kind="callback",
+            session, settings, held, by=user(session, "operator"), kind="callback",
             description="折り返し", due_at=LATER,
         )  # fmt: skip
     assert refused.value.field == "claim"
@@ -172,7 +172,7 @@ def test_the_authority_matrix_in_the_console(world: World, settings: Settings) -
         }
         refused = client.post(f"/console/inquiries/{world.inquiry}/commitments", data=form)
         assert refused.status_code == 409
-        assert "レベル3以上" in refused.text  # ja: the console's default language
+        assert "レベル 3 以上" in refused.text  # ja: the console's default language
         assert "今月分を返金" in refused.text  # what was typed is kept
         client.post("/logout", data={"csrf_token": token})
         login(client, "supervisor")
@@ -323,3 +323,19 @@ def test_an_inbound_message_after_receipt_is_in_the_customers_words(
     session.commit()
     sheet = handoff.build(session, settings, inquiry(session, world.inquiry), locale="en")
     assert [s.source for s in sheet.words] == ["original", "later"]
+
+
+def test_escalating_stores_the_handoff_sheet_as_an_internal_note(
+    world: World, settings: Settings, session: Session
+) -> None:
+    from anshin.inquiries import escalation
+
+    record = inquiry(session, world.inquiry)
+    record.level = 2
+    session.commit()
+    record = inquiry(session, world.inquiry)
+    escalation.escalate(session, settings, record, user(session, "supervisor"), 3, "返金の判断")
+    session.commit()
+    notes = [m for m in inquiry(session, world.inquiry).messages if m.kind == "handoff_sheet"]
+    assert len(notes) == 1 and notes[0].direction == "note"
+    assert "食い違い" in notes[0].body and "今朝9時頃から" in notes[0].body

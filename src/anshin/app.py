@@ -53,6 +53,10 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.notify.console_views",
     # Before the inquiry page's ``/console/inquiries/{ref}``: ``…/harassment`` is a page.
     "anshin.inquiries.harassment_views",
+    "anshin.inquiries.views",
+    "anshin.inquiries.desk_views",
+    "anshin.inquiries.desk_api",
+    "anshin.team.skill_views",
     "anshin.inquiries.handoff_views",
     "anshin.inquiries.handoff_api",
 )

@@ -4,7 +4,8 @@ The root app holds the process-level commands — ``serve``, ``db``, ``demo``,
 ``status export`` — and each domain adds its own (``incident``, ``component``,
 ``maintenance`` from incidents/cli.py; ``user``, ``token`` from team/cli.py;
 ``template`` from comms/cli.py; ``lint`` from comms/lint_cli.py; ``worker``,
-``subscribers``, ``deliveries`` from notify/cli.py). Errors and exit codes:
+``subscribers``, ``deliveries`` from notify/cli.py; ``mail-in``, ``inquiry import``
+from inquiries/mail_cli.py). Errors and exit codes:
 see ``anshin.cliutil``.
 """
 
@@ -28,6 +29,7 @@ from anshin.cliutil import (
     fail,
     load_settings,
     open_session,
+    require_current_schema,
     t,
 )
 from anshin.comms import cli as comms_cli
@@ -35,7 +37,9 @@ from anshin.comms import lint_cli
 from anshin.i18n import N_, SUPPORTED_LOCALES
 from anshin.incidents import cli as incidents_cli
 from anshin.inputs import BadInput
+from anshin.inquiries import cli as inquiries_cli
 from anshin.inquiries import handoff_cli
+from anshin.inquiries import mail_cli as inquiries_mail_cli
 from anshin.notify import cli as notify_cli
 from anshin.team import cli as team_cli
 
@@ -99,16 +103,7 @@ def serve(
     # A malformed ANSHIN_LINT_EXTRA_DIR file refuses the start (AnshinGroup: exit 2 and
     # the file and entry on stderr) rather than failing a user's message check later.
     validate_word_lists()
-    have, want = migrations.current(settings.database_url), migrations.heads()
-    if have != want:
-        raise fail(
-            N_(
-                "The database schema is not up to date (database: {have}, needed: {want}). "
-                "Run `anshin db upgrade` first."
-            ),
-            have=", ".join(sorted(have)) or "-",
-            want=", ".join(sorted(want)),
-        )
+    require_current_schema(settings)
     # docs/design.md "background work": with the SQLite queue, deliveries are sent by
     # threads inside this process; with Redis, by `anshin worker` processes.
     notify_queue.start_embedded_consumer(settings)
@@ -249,7 +244,9 @@ team_cli.register(app)
 comms_cli.register(app)
 notify_cli.register(app)
 lint_cli.register(app)
-handoff_cli.register(app)
+inquiries_cli.register(app)  # the `inquiry` group first: mail_cli adds `import` to it
+inquiries_mail_cli.register(app)
+handoff_cli.register(app)  # joins the `inquiry` group
 
 
 def main() -> None:

@@ -116,6 +116,26 @@ def open_session(settings: Settings) -> Iterator[Session]:
         engine.dispose()
 
 
+def require_current_schema(settings: Settings) -> None:
+    """Refuse (exit 1) a long-running command on a database behind the code's migrations.
+
+    ``anshin serve`` and ``anshin mail-in`` would otherwise start and fail on
+    every request or mail instead of once, here, with the fix named.
+    """
+    from anshin import migrations
+
+    have, want = migrations.current(settings.database_url), migrations.heads()
+    if have != want:
+        raise fail(
+            N_(
+                "The database schema is not up to date (database: {have}, needed: {want}). "
+                "Run `anshin db upgrade` first."
+            ),
+            have=", ".join(sorted(have)) or "-",
+            want=", ".join(sorted(want)),
+        )
+
+
 def parse_time(
     value: str | None, settings: Settings, option: str, *, happened: bool = False
 ) -> dt.datetime | None:

@@ -121,6 +121,12 @@ class Settings(BaseSettings):
     inquiry_policy_file: str | None = None
     inquiry_rate_per_hour: int = Field(default=10, ge=0)
     chat_webhook_url: str | None = None
+    # Inbound mail (anshin mail-in, anshin inquiry import; docs/inquiries-mail.md): where the
+    # SMTP listener binds (behind the site's MTA, loopback by default) and the largest
+    # mail it accepts, in bytes of the whole message; a larger one is refused.
+    mail_in_host: str = "127.0.0.1"
+    mail_in_port: int = Field(default=2525, ge=0, le=65535)
+    mail_max_bytes: int = Field(default=2**20, ge=1024)
     max_body_bytes: int = Field(default=2**20, ge=1024)
     max_import_bytes: int = Field(default=50 * 2**20, ge=1024)
     # Console: warn before a no-news update follows a real update this recent (R5).

@@ -131,7 +131,7 @@ def test_handoff_sheet_authority_and_next_step(
     page.get_by_label("お約束する内容").fill("今月分の利用料金を全額返金")
     page.locator("#due_at").fill(_due(24))
     page.get_by_role("button", name="お約束を記録").click()
-    expect(page.locator("#err-kind")).to_contain_text("レベル3以上")
+    expect(page.locator("#err-kind")).to_contain_text("レベル 3 以上")
     expect(page.get_by_label("お約束する内容")).to_have_value("今月分の利用料金を全額返金")
     page.get_by_label("種類").select_option("callback")
     page.get_by_label("お約束する内容").fill("本日中に状況を折り返しお電話")

@@ -5,6 +5,10 @@ R4/R5: each open incident shows a live countdown to the next message it owes
 promised), red once overdue; R7/R8: the reports promised by resolution notices
 are due items too. The table is polled by htmx, so a surge of updates from
 other agents shows up without a reload.
+
+Higher packages add panels (R28: the inquiry queues' waits) through
+:data:`DASHBOARD_PANELS`, named hooks resolved when the page renders, so
+incidents never imports them.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from anshin.incidents import (
     service,
 )
 from anshin.incidents.models import Incident
+from anshin.team.models import User
 from anshin.web.auth import DbSession, Operator
 from anshin.web.deps import settings_of
 from anshin.web.views_helpers import (
@@ -35,10 +40,24 @@ from anshin.web.views_helpers import (
 router = APIRouter(include_in_schema=False)
 
 RECENTLY_RESOLVED = 10
-# Panels of the domains above incidents, named not imported (docs/design.md "dependency
-# direction"): each ``function(session, settings, now)`` returns None (nothing to show)
-# or a dict with the ``template`` to include and its values, read there as ``panel``.
-DASHBOARD_PANELS: tuple[str, ...] = ("anshin.inquiries.commitments:dashboard_panel",)
+
+# Panels of higher packages on the dashboard: "module:function" names, each called
+# with (session, settings, user) and returning (template name, context) or None to
+# show nothing. Resolved by name (anshin.hooks), so incidents imports none of them.
+DASHBOARD_PANELS: tuple[str, ...] = (
+    "anshin.inquiries.dashboard:panel",
+    "anshin.inquiries.commitments:dashboard_panel",
+)
+
+
+def _panels(session: Session, settings: Settings, user: User) -> list[tuple[str, dict[str, Any]]]:
+    """Each hook's panel, in the order named; a hook may decline with None."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    for name in DASHBOARD_PANELS:
+        panel = hooks.resolve(name)(session, settings, user)
+        if panel is not None:
+            found.append(panel)
+    return found
 
 
 def _open_rows(
@@ -50,12 +69,6 @@ def _open_rows(
     ]
     far = now + dt.timedelta(days=3650)
     return sorted(rows, key=lambda row: row[1].due_at if row[1] else far)
-
-
-def _panels(session: Session, settings: Settings, now: dt.datetime) -> list[dict[str, Any]]:
-    """The panels the higher domains have to show now (missed commitments, R24)."""
-    found = (hooks.resolve(name)(session, settings, now) for name in DASHBOARD_PANELS)
-    return [panel for panel in found if panel]
 
 
 def _dashboard_context(session: Session, settings: Settings) -> dict[str, Any]:
@@ -70,7 +83,6 @@ def _dashboard_context(session: Session, settings: Settings) -> dict[str, Any]:
         "reports": lifecycle.reports_owed(session, now),
         "resolved": resolved[:RECENTLY_RESOLVED],
         "now": now,
-        "panels": _panels(session, settings, now),
         "first_notice_minutes": settings.first_notice_minutes,
     }
 
@@ -78,8 +90,10 @@ def _dashboard_context(session: Session, settings: Settings) -> dict[str, Any]:
 @router.get("/console", response_class=HTMLResponse)
 def dashboard(request: Request, session: DbSession, user: Operator) -> Response:
     """Open incidents with their due timers, and the ones resolved lately."""
-    context = _dashboard_context(session, settings_of(request))
-    return page(request, user, "incidents/dashboard.html", **context)
+    settings = settings_of(request)
+    context = _dashboard_context(session, settings)
+    panels = _panels(session, settings, user)
+    return page(request, user, "incidents/dashboard.html", panels=panels, **context)
 
 
 @router.get("/console/partials/open-incidents", response_class=HTMLResponse)

@@ -26,11 +26,11 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from anshin.config import Settings
-from anshin.db import lock_for_update, make_sessionmaker, utcnow
+from anshin.db import make_sessionmaker, utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import N_, SUPPORTED_LOCALES, translate
 from anshin.inputs import text_problem
-from anshin.inquiries import rules
+from anshin.inquiries import claims, rules
 from anshin.inquiries.models import Commitment, CustomerRequest, Inquiry
 from anshin.inquiries.policy import policy
 from anshin.inquiries.service import record
@@ -167,13 +167,8 @@ def add_commitment(
     """
     now = now or utcnow()
     rules.check_authority(policy(settings), kind, rules.role_level(by.role))
-    lock_for_update(session, inquiry)
-    if inquiry.claimed_by_id is not None and inquiry.claimed_by_id != by.id:
-        # R23: the agent holding it speaks for us; a promise from a stale page is refused.
-        raise Conflict(
-            N_("Another agent holds this inquiry; only they may promise the customer anything."),
-            field="claim",
-        )
+    # R23: a held inquiry is its holder's (or a lead's); a promise from a stale page is refused.
+    claims.require_actor(session, inquiry, by, zone=settings.timezone)
     text = _text(description, "description", N_("Write what we promise."))
     if due_at is None:
         raise InvalidInput(N_("Give the time the promise is due."), field="due_at")
@@ -419,10 +414,10 @@ def sweep(engine: Engine, settings: Settings, now: dt.datetime | None = None) ->
 
 
 def dashboard_panel(
-    session: Session, settings: Settings, now: dt.datetime
-) -> dict[str, Any] | None:
+    session: Session, settings: Settings, user: User
+) -> tuple[str, dict[str, Any]] | None:
     """The dashboard's missed-commitments panel (R24), or None when nothing is missed."""
-    rows = missed(session, now)
+    rows = missed(session, utcnow())
     if not rows:
         return None
-    return {"template": "inquiries/_missed_panel.html", "missed": rows}
+    return "inquiries/_missed_panel.html", {"missed": rows}
