@@ -234,7 +234,7 @@ def test_the_authority_matrix_in_the_cli(world: World, run: Any, session: Sessio
     assert done.exit_code == 0, done.output
     assert '"kind": "refund"' in done.stdout
     unknown = run(*args, "--as", "nobody@example.com")
-    assert unknown.exit_code == 1 and "No active team member" in unknown.stderr
+    assert unknown.exit_code == 1 and "No user with this email" in unknown.stderr
     sheet = run("inquiry", "handoff", world.inquiry, lang="ja_JP.UTF-8")
     assert sheet.exit_code == 0, sheet.output
     assert "食い違い" in sheet.stdout and "今朝9時頃から" in sheet.stdout

@@ -10,7 +10,6 @@ exit 1). Whoever runs the command is still the actor in the log
 from __future__ import annotations
 
 import typer
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anshin.cliutil import (
@@ -28,6 +27,7 @@ from anshin.cliutil import (
 from anshin.errors import InvalidInput
 from anshin.i18n import N_
 from anshin.inquiries import commitments, handoff, harassment, service
+from anshin.team import users
 from anshin.team.models import User
 
 inquiry_app = typer.Typer(help="Inquiries: the handoff sheet, requests, commitments, evidence.")
@@ -37,8 +37,9 @@ AS = typer.Option(..., "--as", help="Email of the team member acting (their role
 
 
 def _member(session: Session, email: str) -> User:
-    found = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if found is None or not found.active:
+    """The active team member named by email (team.users.find_user), else a refusal."""
+    found = users.find_user(session, email.strip())
+    if not found.active:
         raise InvalidInput(
             N_("No active team member with this email: {email}."), field="email", email=email
         )
