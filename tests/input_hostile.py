@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from input_world import World, digest
 
 BIGINT_PLUS_ONE = 2**63
-LONG = 20_001  # past every text limit (20,000 for templates and the message check)
+LONG = 50_001  # past every text limit (50,000 for an inquiry's text, 20,000 for templates)
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,8 @@ from route_table import RouteInfo, api_routes
 from test_console_support import USERS, login, seed
 
 # Routes anyone may call, on purpose, with the answers they may give anyone: signing
-# in and out, and the public subscription pages (their links carry their own token).
+# in and out, the public subscription pages (their links carry their own token) and the
+# public inquiry form.
 # A form posted without this session's CSRF token is refused as such ("csrf"); the
 # sign-in form answers 401 to the wrong credentials it is given here ("sign-in").
 _ANYONE = frozenset({"allowed", "csrf"})
@@ -56,6 +57,9 @@ PUBLIC: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/subscribe/confirm/{token}"): _ANYONE,
     ("GET", "/unsubscribe/{token}"): _ANYONE,
     ("POST", "/unsubscribe/{token}"): _ANYONE,
+    # The public inquiry form: no session to protect, a honeypot and an hourly limit instead.
+    ("GET", "/inquiry"): _ANYONE,
+    ("POST", "/inquiry"): _ANYONE,
 }
 # Plain Starlette routes (no dependencies): the public status page and the API's own
 # documentation (FastAPI's Swagger UI, its OAuth redirect page and the schema).

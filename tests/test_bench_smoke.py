@@ -1,7 +1,7 @@
 """The benchmark helpers (bench/common.py and the modules it re-exports) and every benchmark work.
 
 A tiny real run each, no timing assertions: every benchmark script in bench/
-runs end to end here (fan-out, status page, burst).
+runs end to end here (fan-out, status page, burst, intake).
 
 The benchmarks only run by hand (`make bench`); this keeps their plumbing
 from rotting unnoticed: ports, a real server subprocess started and stopped,
@@ -260,6 +260,7 @@ SMOKED = {
     "burst": "test_burst_runs_end_to_end",
     "lint_corpus": "test_lint_corpus_runs_end_to_end",
     "mail_in": "test_mail_in_runs_end_to_end",
+    "intake": "test_intake_runs_end_to_end",
 }
 # Scripts the benchmarks start as processes of their own: not benchmarks themselves.
 HELPER_SCRIPTS = {"fanout_baseline", "fanout_sink", "burst_seed"}
@@ -355,3 +356,28 @@ def test_mail_in_runs_end_to_end() -> None:
     report = _run_bench("mail_in.py", "--mails", "9")
     assert "- 9 of 9 mails answered 250." in report
     assert report.count("| baseline") == 1 and "| `anshin mail-in` over SMTP" in report
+
+
+def _check_intake(report: str, backend: str) -> None:
+    assert f"Database: {backend}." in report
+    assert "| `POST /bench/baseline` | 20 |" in report
+    assert "| `POST /api/inquiries` (product) | 20 |" in report
+    assert "201 × 20 |" in report
+    assert "Product / baseline throughput:" in report
+    # Warm-up and rounds all stored: 2 + 2 × 10 of each; nine in ten leave an address.
+    assert "product inquiries 22, baseline rows 22, acknowledgements 19, deliveries 19" in report
+
+
+def test_intake_runs_end_to_end() -> None:
+    """A real server, the baseline and the product endpoint, rows counted, a table."""
+    argv = ("--requests", "10", "--rounds", "2", "--warmup", "2", "--connections", "2")
+    _check_intake(_run_bench("intake.py", *argv), "SQLite")
+
+
+@pytest.mark.skipif(
+    not os.environ.get("ANSHIN_TEST_DATABASE_URL"), reason="needs ANSHIN_TEST_DATABASE_URL"
+)
+def test_intake_on_postgresql() -> None:
+    url = os.environ["ANSHIN_TEST_DATABASE_URL"]
+    argv = ("--requests", "10", "--rounds", "2", "--warmup", "2", "--connections", "2")
+    _check_intake(_run_bench("intake.py", *argv, "--database-url", url), "PostgreSQL")

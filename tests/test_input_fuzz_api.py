@@ -81,6 +81,10 @@ def valid_bodies() -> dict[tuple[str, str], dict[str, Any]]:
             "sample": "unconfirmed",
         },
         ("POST", "/api/subscribers"): {"email": "new@example.com", "locale": "ja"},
+        ("POST", "/api/inquiries"): {
+            "text": "ログインできない",
+            "customer": {"email": "fuzz@example.com", "tier": "standard"},
+        },
         ("PATCH", "/api/users/{user_id}"): {"role": "senior", "active": True},
         ("POST", "/api/users/{user_id}/password"): {"password": "a-new-password"},
         ("POST", "/api/inquiries/{ref}/takeover"): {"reason": "担当者が休憩に入るため"},

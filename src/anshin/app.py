@@ -51,7 +51,11 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.notify.views",
     "anshin.notify.api",
     "anshin.notify.console_views",
-    # Before the inquiry page's ``/console/inquiries/{ref}``: ``…/harassment`` is a page.
+    # Fixed paths before the desk's /console/inquiries/{ref}: intake's
+    # (/console/inquiries/phone) and the harassment queue (/console/inquiries/harassment).
+    "anshin.inquiries.intake_api",
+    "anshin.inquiries.public_views",
+    "anshin.inquiries.intake_views",
     "anshin.inquiries.harassment_views",
     "anshin.inquiries.views",
     "anshin.inquiries.desk_views",

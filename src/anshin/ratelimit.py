@@ -81,3 +81,20 @@ def record(session: Session, client: str, now: dt.datetime) -> None:
 def forget(session: Session, client: str) -> None:
     """Start ``client``'s count afresh (a successful sign-in clears its failures)."""
     session.execute(delete(SubscribeRequest).where(SubscribeRequest.client == client))
+
+
+def admit(session: Session, client: str, now: dt.datetime, limit: int) -> bool:
+    """Count one request of ``client`` unless it is at ``limit`` in the last hour (0: no limit).
+
+    False when refused (nothing is written). The public forms' limits (the
+    subscribe form's, the inquiry form's) each call it with keys of their own,
+    in the caller's transaction, so a request the caller rolls back does not count.
+    """
+    if limit == 0:
+        return True
+    prune(session, now)
+    used, _oldest = recent(session, client, now - WINDOW)
+    if used >= limit:
+        return False
+    record(session, client, now)
+    return True

@@ -71,7 +71,12 @@ def _clean(value: str | None, field_name: str, limit: int) -> str | None:
     if not text:
         return None
     if len(text) > limit:
-        raise InvalidInput(N_("{field} must be at most {n} characters."), field=field_name, n=limit)
+        raise InvalidInput(
+            N_("{label} must be at most {n} characters."),
+            field=field_name,
+            label=field_name,
+            n=limit,
+        )
     problem = text_problem(text)
     if problem:
         raise InvalidInput(problem, field=field_name)

@@ -129,7 +129,10 @@ def wake_after_commit(session: Session, settings: Settings, recipients: int) -> 
     """Wake workers once the caller's transaction commits; forget it if the caller rolls back.
 
     Before the commit the workers would find nothing; after a rollback there
-    is nothing to find.
+    is nothing to find. A savepoint's release or rollback (``begin_nested``)
+    fires the same session events while the caller's transaction, and its
+    lock, still hold: the wake waits for the real end (woken then, workers
+    would find nothing yet and sleep until the sweeper).
     """
     if recipients <= 0:
         return
@@ -140,10 +143,14 @@ def wake_after_commit(session: Session, settings: Settings, recipients: int) -> 
     session.info[_HOOKED_KEY] = True
 
     def _after_commit(committed: Session) -> None:
+        if committed.in_nested_transaction():
+            return  # a savepoint released: the outer transaction has not committed yet
         for item_settings, count in committed.info.pop(_WAKE_KEY, []):
             wake(item_settings, count)
 
     def _after_rollback(rolled_back: Session) -> None:
+        if rolled_back.in_nested_transaction():
+            return  # a savepoint rolled back: wakes queued outside it still stand
         rolled_back.info.pop(_WAKE_KEY, None)
 
     event.listen(session, "after_commit", _after_commit)

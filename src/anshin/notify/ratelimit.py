@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from anshin.config import Settings
 from anshin.errors import AnshinError
 from anshin.i18n import N_
-from anshin.ratelimit import WINDOW, client_key, prune, recent, record
+from anshin.ratelimit import WINDOW, admit, client_key
 
 __all__ = ["WINDOW", "TooManyRequests", "check_and_count", "client_key"]
 
@@ -44,16 +44,10 @@ def check_and_count(session: Session, settings: Settings, client: str, now: dt.d
     Runs in the caller's transaction: the caller rolls back a refused or failed
     subscription, and with it the row that counted it.
     """
-    limit = settings.subscribe_rate_per_hour
-    if limit == 0:
-        return
-    prune(session, now)
-    used, _oldest = recent(session, client, now - WINDOW)
-    if used >= limit:
+    if not admit(session, client, now, settings.subscribe_rate_per_hour):
         raise TooManyRequests(
             N_(
                 "Many subscription requests have come from your network in the last hour. "
                 "Please try again later."
             )
         )
-    record(session, client, now)

@@ -39,3 +39,11 @@ document.addEventListener("htmx:confirm", function (e) {
     e.detail.issueRequest(true);
   }
 });
+/* Ctrl+Enter (⌘+Enter) in a [data-ctrl-enter] text area saves its form: the phone form is typed during a call. */
+document.addEventListener("keydown", function (e) {
+  var area = e.target;
+  if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && area.matches && area.matches("textarea[data-ctrl-enter]") && area.form) {
+    e.preventDefault();
+    area.form.requestSubmit();
+  }
+});

@@ -1,0 +1,243 @@
+"""``POST /api/inquiries`` for chat widgets and ``GET /api/inquiries/{ref}`` (R18, R20).
+
+A chat widget's backend (or a form of the team's own website) posts what the
+customer wrote with an API token of any console role; the answer is the
+inquiry's reference, the incident triage linked it to, its level and intent,
+and when the first response is due — enough for the widget to tell the
+customer "your reference is Q-2026-000123, we reply by 14:30". The inquiry is
+stored before anything else happens (``inquiries.intake``); a refusal (empty
+or too long text, a bad address, an unknown tier) stores nothing and says why
+in the caller's language (Accept-Language).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel, Field
+
+from anshin.config import Settings
+from anshin.errors import InvalidInput
+from anshin.i18n import N_
+from anshin.incidents.models import Incident
+from anshin.inputs import Ref, StrictInput, Text, Time, to_utc
+from anshin.inquiries import intake, rules, service
+from anshin.inquiries.models import Inquiry
+from anshin.timefmt import to_zone
+from anshin.web.auth import DbSession, Operator
+from anshin.web.deps import request_locale, settings_of
+
+router = APIRouter(prefix="/api", tags=["inquiries"])
+
+# The channels a caller of this API may name: the phone and mail have doors of their own.
+API_CHANNELS: tuple[str, ...] = (rules.Channel.CHAT, rules.Channel.FORM)
+CONVERSATION_MAX = 200
+
+
+def _limit(limit: int, default: Any = None, **extra: Any) -> Any:
+    """A text field whose limit is documented and enforced by the service (message in ja/en)."""
+    return Field(default, json_schema_extra={"maxLength": limit, **extra})
+
+
+class CustomerIn(StrictInput):
+    """Who wrote: every field optional; with ``email`` the acknowledgement is mailed (R18)."""
+
+    name: Text | None = _limit(service.NAME_MAX)
+    email: Text | None = _limit(254)
+    phone: Text | None = _limit(service.PHONE_MAX)
+    organisation: Text | None = _limit(service.NAME_MAX)
+    tier: Text = Field(
+        rules.Tier.STANDARD, json_schema_extra={"enum": [str(t) for t in rules.Tier]}
+    )
+
+
+class InquiryCreate(StrictInput):
+    """One inquiry as the customer wrote it; ``text`` is kept unaltered (R25)."""
+
+    text: Text = _limit(service.TEXT_MAX, ..., description="The customer's words, unaltered")
+    customer: CustomerIn | None = None
+    locale: Text | None = Field(
+        None,
+        json_schema_extra={"enum": ["ja", "en"]},
+        description="The customer's language (default: the request's Accept-Language)",
+    )
+    subject: Text | None = _limit(service.SUBJECT_MAX)
+    keep_informed: bool = Field(
+        True, description="Send each public update of the linked incident to this customer (R26)"
+    )
+    received_at: Time | None = Field(
+        None, description="When the customer wrote (ISO 8601; default: now)"
+    )
+    channel: Text = Field(rules.Channel.CHAT, json_schema_extra={"enum": list(API_CHANNELS)})
+    conversation: Text | None = _limit(
+        CONVERSATION_MAX,
+        description="The widget's own conversation id, returned in the chat webhook's data",
+    )
+
+
+class InquiryCreated(BaseModel):
+    """What the widget tells the customer, and where triage put the inquiry."""
+
+    reference: str
+    incident: str | None
+    level: int
+    intent: str
+    first_response_due_at: dt.datetime | None
+    acknowledged: bool
+
+
+class MessageOut(BaseModel):
+    """One turn of the conversation."""
+
+    direction: str
+    channel: str
+    kind: str | None
+    subject: str | None
+    body: str
+    author: str
+    at: dt.datetime
+
+
+class InquiryOut(BaseModel):
+    """The stored inquiry with its conversation (staff only: it carries personal data)."""
+
+    reference: str
+    received_at: dt.datetime
+    channel: str
+    locale: str
+    customer: dict[str, Any]
+    subject: str | None
+    text: str
+    keep_informed: bool
+    incident: str | None
+    intent: str
+    level: int
+    temperature: int
+    harassment: bool
+    reasons: list[str]
+    suggested_template: str | None
+    stage: str
+    first_response_due_at: dt.datetime | None
+    first_responded_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    messages: list[MessageOut]
+
+
+def _incident_ref(session: DbSession, inquiry: Inquiry) -> str | None:
+    if inquiry.incident_id is None:
+        return None
+    incident = session.get(Incident, inquiry.incident_id)
+    return incident.reference if incident is not None else None
+
+
+def new_inquiry(body: InquiryCreate, settings: Settings, locale: str) -> service.NewInquiry:
+    """The service's input from a request body, checked where the service does not check."""
+    if body.channel not in API_CHANNELS:
+        raise InvalidInput(
+            N_("The channel must be chat or form (phone and mail have their own ways in)."),
+            field="channel",
+        )
+    conversation = (body.conversation or "").strip()
+    if len(conversation) > CONVERSATION_MAX:
+        raise InvalidInput(
+            N_("{label} must be at most {n} characters."),
+            field="conversation",
+            label="conversation",
+            n=CONVERSATION_MAX,
+        )
+    received_at = to_utc(body.received_at, settings.timezone, field="received_at", happened=True)
+    customer = body.customer or CustomerIn(tier=str(rules.Tier.STANDARD))
+    return service.NewInquiry(
+        channel=body.channel,
+        text=body.text,
+        customer_name=customer.name,
+        customer_email=customer.email,
+        customer_phone=customer.phone,
+        customer_org=customer.organisation,
+        customer_tier=customer.tier,
+        locale=(body.locale or locale).strip().lower(),
+        subject=body.subject,
+        received_at=received_at,
+        keep_informed=body.keep_informed,
+        extra={"conversation": conversation} if conversation else {},
+    )
+
+
+@router.post("/inquiries", response_model=InquiryCreated, status_code=201)
+def create_inquiry(
+    request: Request, session: DbSession, user: Operator, body: InquiryCreate
+) -> InquiryCreated:
+    """Take an inquiry in from a chat widget or a web form (R18).
+
+    Stored first, triaged, and acknowledged where an address is known (the
+    customer's email; a chat without one through ``ANSHIN_CHAT_WEBHOOK_URL``).
+    """
+    settings = settings_of(request)
+    new = new_inquiry(body, settings, request_locale(request))
+    inquiry = intake.take(session, settings, new, actor=user.actor)
+    session.commit()
+    return InquiryCreated(
+        reference=inquiry.reference,
+        incident=_incident_ref(session, inquiry),
+        level=inquiry.level,
+        intent=inquiry.intent,
+        first_response_due_at=to_zone(inquiry.first_response_due_at, settings.timezone),
+        acknowledged=inquiry.contact_id is not None,
+    )
+
+
+def inquiry_out(session: DbSession, settings: Settings, inquiry: Inquiry) -> InquiryOut:
+    """The JSON shape of a stored inquiry, times in the team's zone."""
+    zone = settings.timezone
+    return InquiryOut(
+        reference=inquiry.reference,
+        received_at=to_zone(inquiry.received_at, zone) or inquiry.received_at,
+        channel=inquiry.channel,
+        locale=inquiry.locale,
+        customer={
+            "name": inquiry.customer_name,
+            "email": inquiry.customer_email,
+            "phone": inquiry.customer_phone,
+            "organisation": inquiry.customer_org,
+            "tier": inquiry.customer_tier,
+        },
+        subject=inquiry.subject,
+        text=inquiry.original_text,
+        keep_informed=inquiry.keep_informed,
+        incident=_incident_ref(session, inquiry),
+        intent=inquiry.intent,
+        level=inquiry.level,
+        temperature=inquiry.temperature,
+        harassment=inquiry.harassment,
+        reasons=list(inquiry.triage_reasons or []),
+        suggested_template=inquiry.suggested_template,
+        stage=inquiry.stage,
+        first_response_due_at=to_zone(inquiry.first_response_due_at, zone),
+        first_responded_at=to_zone(inquiry.first_responded_at, zone),
+        closed_at=to_zone(inquiry.closed_at, zone),
+        messages=[
+            MessageOut(
+                direction=m.direction,
+                channel=m.channel,
+                kind=m.kind,
+                subject=m.subject,
+                body=m.body,
+                author=m.author,
+                at=to_zone(m.at, zone) or m.at,
+            )
+            for m in inquiry.messages
+        ],
+    )
+
+
+@router.get("/inquiries/{ref}", response_model=InquiryOut)
+def get_inquiry(
+    request: Request,
+    session: DbSession,
+    user: Operator,
+    ref: Annotated[Ref, Path(description="Q-2026-000123 or the numeric id")],
+) -> InquiryOut:
+    """One inquiry with its triage, stage and conversation (R20)."""
+    return inquiry_out(session, settings_of(request), service.get(session, ref))
