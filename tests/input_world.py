@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from anshin.config import Settings
 from anshin.db import Base, utcnow
 from anshin.incidents import components, maintenance, service
+from anshin.inquiries import commitments
 from anshin.inquiries import service as inquiry_service
 from anshin.notify import subscribers
 from anshin.notify.models import Delivery, OutboxMessage
@@ -45,6 +46,8 @@ class World:
     user_id: int
     person_id: int  # an operator the admin manages (role, password, deactivation)
     inquiry: str = ""  # level 1, held by the operator (the admin, a lead, may take it over)
+    request_id: int = 0  # a request of that inquiry (R24)
+    commitment_id: int = 0  # a commitment of that inquiry (R24)
 
     def headers(self, lang: str = "en") -> dict[str, str]:
         """A signed-in admin's cookie and CSRF header (the console's and the API's cookie way)."""
@@ -121,6 +124,16 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
             ),
             actor=ACTOR,
         )
+        request = commitments.add_request(session, inquiry, "返金", actor=ACTOR)
+        promise = commitments.add_commitment(
+            session,
+            settings,
+            inquiry,
+            by=admin,
+            kind="callback",
+            description="折り返し",
+            due_at=now + dt.timedelta(days=2),
+        )
         inquiry.claimed_by_id = person.id
         inquiry.claimed_at = now
         session.commit()
@@ -141,6 +154,8 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
             user_id=admin.id,
             person_id=person.id,
             inquiry=inquiry.reference,
+            request_id=request.id,
+            commitment_id=promise.id,
         )
 
 

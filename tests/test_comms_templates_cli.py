@@ -60,7 +60,7 @@ def test_show_prints_the_file_format_and_list_shows_defaults(run: Any) -> None:
     listed = run("template", "list", "--format", "json")
     assert listed.exit_code == 0
     templates = json.loads(listed.stdout)["templates"]
-    assert len(templates) == 56 and {t["version"] for t in templates} == {0}
+    assert len(templates) == 64 and {t["version"] for t in templates} == {0}
 
 
 def test_edit_from_a_file_then_versions_and_restore(

@@ -77,7 +77,7 @@ def test_api_requires_a_user_and_lists_every_template(
     listed = client.get("/api/templates", headers=_token(settings, "operator"))
     assert listed.status_code == 200
     templates = listed.json()["templates"]
-    assert len(templates) == 56 and all(t["source"] == "default" for t in templates)
+    assert len(templates) == 64 and all(t["source"] == "default" for t in templates)
     detail = client.get(
         "/api/templates/update/en/email",
         headers={**_token(settings, "operator"), "Accept-Language": "en"},

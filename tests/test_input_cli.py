@@ -10,6 +10,7 @@ other scripts' digits, files with a NUL (issue 7).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -28,6 +29,7 @@ from anshin.i18n import translate
 from anshin.inputs import SURROGATE_MSGID
 from input_world import World, build, digest
 
+SOON = (dt.datetime.now() + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")  # a valid due time
 TEXT = ("\udcff", "a\x00b")  # not UTF-8 on the command line; NUL
 TIME = (*TEXT, "0001-01-01T00:00", "9999-12-31T23:59-12:00", "1700000000", "1900-01-01T00:00")
 REF = (*TEXT, "²", "١٢", str(2**63))
@@ -274,6 +276,43 @@ def commands(
         "inquiry stage": (
             {"ref": world.inquiry, "target": "listening", "as_user": "admin@example.com"},
             {"ref": "ref", "target": "text", "note": "text", "as_user": "text"},
+        ),
+        "inquiry handoff": ({"ref": world.inquiry}, {"ref": "ref"}),
+        "inquiry request": ({"ref": world.inquiry, "text": "返金"}, {"ref": "ref", "text": "text"}),
+        "inquiry decide": (
+            {"ref": world.inquiry, "request_id": str(world.request_id), "decision": "accepted"},
+            {"ref": "ref", "request_id": "id", "decision": "text", "alternative": "text"},
+        ),
+        "inquiry commit": (
+            {
+                "ref": world.inquiry,
+                "kind": "callback",
+                "description": "折り返し",
+                "due": SOON,
+                "member": "admin@example.com",
+            },
+            {
+                "ref": "ref",
+                "kind": "text",
+                "description": "text",
+                "due": "time",
+                "member": "text",
+                "owner": "text",
+                **FORMAT,
+            },
+        ),
+        "inquiry kept": (
+            {"ref": world.inquiry, "commitment_id": str(world.commitment_id)},
+            {"ref": "ref", "commitment_id": "id"},
+        ),
+        "inquiry next": (
+            {"ref": world.inquiry, "step": "報告", "due": SOON},
+            {"ref": "ref", "step": "text", "due": "time"},
+        ),
+        "inquiry evidence": ({"ref": world.inquiry}, {"ref": "ref", **FORMAT}),
+        "inquiry hand-over": (
+            {"ref": world.inquiry, "member": "admin@example.com"},
+            {"ref": "ref", "member": "text"},
         ),
     }
 

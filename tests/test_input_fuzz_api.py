@@ -96,6 +96,20 @@ def valid_bodies() -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", "/api/inquiries/{ref}/escalate"): {"level": 2, "reason": "詳しい説明が必要"},
         ("POST", "/api/inquiries/{ref}/deescalate"): {"level": 1, "reason": "状況の確認のみ"},
         ("POST", "/api/inquiries/{ref}/stage"): {"stage": "listening", "note": "共有メモ"},
+        ("POST", "/api/inquiries/{ref}/requests"): {"text": "返金してほしい"},
+        ("POST", "/api/inquiries/{ref}/requests/{request_id}"): {
+            "decision": "alternative",
+            "alternative": "クレジットで補填",
+        },
+        ("POST", "/api/inquiries/{ref}/commitments"): {
+            "kind": "callback",
+            "description": "折り返し",
+            "due_at": NEXT_WEEK.isoformat(),
+        },
+        ("POST", "/api/inquiries/{ref}/next-action"): {
+            "next_action": "調査結果を報告",
+            "due_at": NEXT_WEEK.isoformat(),
+        },
     }
 
 
@@ -112,6 +126,8 @@ def path_values(world: World, method: str, path: str) -> dict[str, str]:
         ref = world.inquiry
     elif path.endswith("/resolve"):
         ref = world.to_resolve
+    elif path.startswith("/api/inquiries/"):
+        ref = world.inquiry
     return {
         "ref": ref,
         "kind": "update",
@@ -122,6 +138,8 @@ def path_values(world: World, method: str, path: str) -> dict[str, str]:
         "delivery_id": str(world.delivery_id),
         "token": "no-such-token",
         "user_id": str(world.person_id),
+        "request_id": str(world.request_id),
+        "commitment_id": str(world.commitment_id),
     }
 
 

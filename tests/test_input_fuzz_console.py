@@ -352,6 +352,44 @@ def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]
                 "override_reason": "text",
             },
         ),
+        ("POST", "/console/inquiries/{ref}/requests"): (
+            f"/console/inquiries/{world.inquiry}/requests",
+            {"text": "返金してほしい"},
+            {"text": "text"},
+        ),
+        ("POST", "/console/inquiries/{ref}/requests/{request_id}"): (
+            f"/console/inquiries/{world.inquiry}/requests/{world.request_id}",
+            {"decision": "alternative", "alternative": "クレジットで補填"},
+            {"decision": "text", "alternative": "text"},
+        ),
+        ("POST", "/console/inquiries/{ref}/commitments"): (
+            f"/console/inquiries/{world.inquiry}/commitments",
+            {
+                "kind": "callback",
+                "description": "折り返し",
+                "due_at": NEXT_WEEK.strftime("%Y-%m-%dT%H:%M"),
+                "owner": str(world.user_id),
+            },
+            {"kind": "text", "description": "text", "due_at": "time", "owner": "number"},
+        ),
+        ("POST", "/console/inquiries/{ref}/commitments/{commitment_id}/kept"): (
+            f"/console/inquiries/{world.inquiry}/commitments/{world.commitment_id}/kept",
+            {},
+            {},
+        ),
+        ("POST", "/console/inquiries/{ref}/next-action"): (
+            f"/console/inquiries/{world.inquiry}/next-action",
+            {
+                "next_action": "調査結果を報告",
+                "next_action_due_at": NEXT_WEEK.strftime("%Y-%m-%dT%H:%M"),
+            },
+            {"next_action": "text", "next_action_due_at": "time"},
+        ),
+        ("POST", "/console/inquiries/{ref}/hand-to-supervisor"): (
+            f"/console/inquiries/{world.inquiry}/hand-to-supervisor",
+            {},
+            {},
+        ),
         ("POST", "/console/users/{user_id}/on-duty"): (
             f"/console/users/{world.user_id}/on-duty",
             {"on_duty": "1"},
@@ -444,6 +482,8 @@ def _page_url(route: RouteInfo, world: World) -> dict[str, str]:
             if route.path.startswith("/console/inquiries/")
             else world.incident
         ),
+        "request_id": str(world.request_id),
+        "commitment_id": str(world.commitment_id),
         "kind": "update",
         "locale": "ja",
         "channel": "email",

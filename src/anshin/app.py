@@ -51,16 +51,20 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.notify.views",
     "anshin.notify.api",
     "anshin.notify.console_views",
-    # intake's fixed paths (/console/inquiries/phone) before the desk's /console/inquiries/{ref}
+    # Fixed paths before the desk's /console/inquiries/{ref}: intake's
+    # (/console/inquiries/phone) and the harassment queue (/console/inquiries/harassment).
     "anshin.inquiries.intake_api",
     "anshin.inquiries.public_views",
     "anshin.inquiries.intake_views",
+    "anshin.inquiries.harassment_views",
     "anshin.inquiries.views",
     "anshin.inquiries.desk_views",
     "anshin.inquiries.desk_api",
     "anshin.team.skill_views",
     "anshin.inquiries.reply_views",
     "anshin.inquiries.reply_api",
+    "anshin.inquiries.handoff_views",
+    "anshin.inquiries.handoff_api",
 )
 
 

@@ -39,8 +39,8 @@ from anshin.i18n import N_, SUPPORTED_LOCALES
 from anshin.incidents import cli as incidents_cli
 from anshin.inputs import BadInput
 from anshin.inquiries import cli as inquiries_cli
+from anshin.inquiries import handoff_cli, reply_cli, triage_cli
 from anshin.inquiries import mail_cli as inquiries_mail_cli
-from anshin.inquiries import reply_cli, triage_cli
 from anshin.notify import cli as notify_cli
 from anshin.team import cli as team_cli
 
@@ -249,6 +249,7 @@ inquiries_cli.register(app)  # the `inquiry` group first: mail_cli adds `import`
 inquiries_mail_cli.register(app)
 triage_cli.register(app)
 reply_cli.register(app)
+handoff_cli.register(app)  # joins the `inquiry` group
 
 
 def main() -> None:

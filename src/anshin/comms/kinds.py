@@ -26,6 +26,9 @@ class MessageKind(StrEnum):
     INQUIRY_REPLY = "inquiry_reply"
     KEY_CLIENT_FOLLOWUP = "key_client_followup"
     PHONE_SCRIPT = "phone_script"
+    # R25, the harassment path: a supervisor's prepared words, read out or mailed.
+    HARASSMENT_WARNING = "harassment_warning"
+    CONTACT_ENDING = "contact_ending"
 
 
 KINDS: tuple[str, ...] = tuple(MessageKind)

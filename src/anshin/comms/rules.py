@@ -45,6 +45,9 @@ KIND_CHANNELS: dict[str, tuple[str, ...]] = {
     "inquiry_reply": _PERSONAL,
     "key_client_followup": _PERSONAL,
     "phone_script": ("script",),
+    # R25: read out on the phone by a supervisor, or sent as a letter by mail.
+    "harassment_warning": ("script", "email"),
+    "contact_ending": ("script", "email"),
 }
 # Kinds about an incident (their context is built from the incident record).
 INCIDENT_KINDS = frozenset(
@@ -59,7 +62,7 @@ INCIDENT_KINDS = frozenset(
         "phone_script",
     }
 )
-INQUIRY_KINDS = frozenset({"inquiry_ack", "inquiry_reply"})
+INQUIRY_KINDS = frozenset({"inquiry_ack", "inquiry_reply", "harassment_warning", "contact_ending"})
 # Kinds written after the recovery: they state it as a fact (R7, R9).
 AFTER_RECOVERY = frozenset({"resolution", "report_notice", "key_client_followup"})
 

@@ -49,6 +49,8 @@ KIND_LABELS: dict[str, str] = {
     "inquiry_reply": N_("Reply to an inquiry"),
     "key_client_followup": N_("Key client follow-up"),
     "phone_script": N_("Phone script"),
+    "harassment_warning": N_("Warning about conduct"),
+    "contact_ending": N_("Ending the contact"),
 }
 CHANNEL_LABELS: dict[str, str] = {
     "status_page": N_("Status page"),

@@ -44,7 +44,10 @@ RECENTLY_RESOLVED = 10
 # Panels of higher packages on the dashboard: "module:function" names, each called
 # with (session, settings, user) and returning (template name, context) or None to
 # show nothing. Resolved by name (anshin.hooks), so incidents imports none of them.
-DASHBOARD_PANELS: tuple[str, ...] = ("anshin.inquiries.dashboard:panel",)
+DASHBOARD_PANELS: tuple[str, ...] = (
+    "anshin.inquiries.dashboard:panel",
+    "anshin.inquiries.commitments:dashboard_panel",
+)
 
 
 def _panels(session: Session, settings: Settings, user: User) -> list[tuple[str, dict[str, Any]]]:

@@ -21,8 +21,8 @@ from anshin.db import utcnow
 from anshin.errors import Conflict, InvalidInput
 from anshin.i18n import N_
 from anshin.incidents.models import Incident
-from anshin.inquiries import claims, rules, service
-from anshin.inquiries.models import Inquiry
+from anshin.inquiries import claims, handoff, rules, service
+from anshin.inquiries.models import Inquiry, InquiryMessage
 from anshin.inquiries.policy import policy
 from anshin.team.models import User
 
@@ -87,6 +87,19 @@ def change_level(
             "released": released,
         },
     )
+    if level > current:
+        # R24: escalating produces the handoff sheet, kept as an internal note for the next level.
+        inquiry.messages.append(
+            InquiryMessage(
+                direction="note",
+                channel=inquiry.channel,
+                kind="handoff_sheet",
+                body=handoff.text(session, settings, inquiry, locale=inquiry.locale, now=now),
+                author=user.actor,
+                at=now,
+            )
+        )
+        session.flush()
     return inquiry
 
 

@@ -95,11 +95,19 @@ MESSAGE_KINDS: tuple[str, ...] = (
     MessageKind.INQUIRY_ACK,
     MessageKind.INQUIRY_REPLY,
     INQUIRY_UPDATE,
+    MessageKind.HARASSMENT_WARNING,
+    MessageKind.CONTACT_ENDING,
 )
 # Messages to one customer about their own inquiry: they wrote to us, which is the
 # consent; a status-page unsubscribe does not silence the answer to their question.
 DIRECT_KINDS: frozenset[str] = frozenset(
-    {MessageKind.INQUIRY_ACK, MessageKind.INQUIRY_REPLY, INQUIRY_UPDATE}
+    {
+        MessageKind.INQUIRY_ACK,
+        MessageKind.INQUIRY_REPLY,
+        INQUIRY_UPDATE,
+        MessageKind.HARASSMENT_WARNING,
+        MessageKind.CONTACT_ENDING,
+    }
 )
 EMAIL_MAX = 254
 URL_MAX = 2000

@@ -31,7 +31,10 @@ RUN_BUDGET_SECONDS = 120.0
 # Periodic work of the domains above notify, run by the sweeper every minute as
 # ``function(engine, settings)``. Named, not imported: notify sits below them
 # (docs/design.md "dependency direction"), like app.ROUTER_MODULES.
-SWEEP_HOOKS: tuple[str, ...] = ("anshin.incidents.nudges:sweep",)
+SWEEP_HOOKS: tuple[str, ...] = (
+    "anshin.incidents.nudges:sweep",
+    "anshin.inquiries.commitments:sweep",
+)
 
 
 class WebhookLane:
