@@ -55,8 +55,18 @@ _ANGRY = frozenset("😡🤬💢😠👊🖕💀")
 _SAD = frozenset("😢😭🙏😰😥🥺")
 
 
+_BUCKETS: dict[str, int] = {}
+_BUCKETS_MAX = 1 << 19
+
+
 def _bucket(name: str) -> int:
-    return zlib.crc32(name.encode("utf-8")) % DIM
+    """The hashed column of one feature name; remembered, since words and trigrams repeat."""
+    found = _BUCKETS.get(name)
+    if found is None:
+        if len(_BUCKETS) >= _BUCKETS_MAX:
+            _BUCKETS.clear()
+        found = _BUCKETS[name] = zlib.crc32(name.encode("utf-8")) % DIM
+    return found
 
 
 @dataclass(frozen=True, slots=True)
