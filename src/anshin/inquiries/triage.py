@@ -70,6 +70,14 @@ class IncidentProfile:
         parts = [self.title, self.summary, *self.components, *self.updates, self.workaround]
         return "\n".join(p for p in parts if p)
 
+    def heading(self) -> str:
+        """Title and components: the words that name the incident (they weigh most)."""
+        return "\n".join(p for p in (self.title, *self.components) if p)
+
+    def body(self) -> str:
+        """Summary, updates and workaround: what the incident says beyond its name."""
+        return "\n".join(p for p in (self.summary, *self.updates, self.workaround) if p)
+
     def gist(self) -> str:
         """Title, components and summary: what the encoder compares an inquiry with."""
         return " / ".join(p for p in (self.title, " ".join(self.components), self.summary) if p)
@@ -130,7 +138,7 @@ class Triager:
 
     def __post_init__(self) -> None:
         self.index = IncidentIndex.build(
-            [IncidentText(p.reference, p.text()) for p in self.profiles]
+            [IncidentText(p.reference, p.body(), p.heading()) for p in self.profiles]
         )
         self._vectors: Any = None
         self._memo: dict[tuple[str, str], TriageResult] = {}
