@@ -49,7 +49,7 @@ TIE_MARGIN = 0.25
 # Encoder similarity must beat the runner-up by this much to link on its own.
 COSINE_MARGIN = 0.03
 # Distinct (text, tier) answers a triager remembers (a surge repeats the same words).
-MEMO_MAX = 50_000
+MEMO_MAX = 10_000
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ _SAD = frozenset("😢😭🙏😰😥🥺")
 
 
 _BUCKETS: dict[str, int] = {}
-_BUCKETS_MAX = 1 << 19
+_BUCKETS_MAX = 1 << 17
 
 
 def _bucket(name: str) -> int:
