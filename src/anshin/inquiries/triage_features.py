@@ -94,7 +94,8 @@ def read(text: str) -> Features:
     grams += [f"b:{a}|{b}" for a, b in itertools.pairwise(word_norms)]
     folded = fold_word(clean).replace(" ", "")
     grams += [f"c:{folded[i : i + 3]}" for i in range(max(0, len(folded) - 2))]
-    hashed = tuple(sorted({_bucket(g) for g in grams}))
+    known = _BUCKETS.get  # most grams were seen before: a dict hit, no call
+    hashed = tuple(sorted({known(g) or _bucket(g) for g in grams}))
     cues = [name for name, pattern in _CUES.items() if pattern.search(lower)]
     marks = emoji(text)
     if any(ch in _ANGRY for ch in marks):
