@@ -37,7 +37,7 @@ from build_triage_data import INCIDENTS  # noqa: E402
 from common import console, machine, markdown_table, today, write_section  # noqa: E402
 
 COLUMNS = ("run", "lines", "seconds", "lines/s", "× baseline", "lines/CPU-s", "peak RSS MiB")
-COLUMNS = (*COLUMNS, "encoder")
+COLUMNS = (*COLUMNS, "CPU ms/line", "encoder")
 DATA = ROOT / "tests" / "data" / "inquiries" / "inquiries.jsonl"
 BASELINE = """
 import json, sys
@@ -91,12 +91,20 @@ def seed(url: str) -> None:
     engine.dispose()
 
 
-def write_input(path: Path, lines: int) -> None:
+def write_input(path: Path, lines: int, *, distinct: bool = False) -> None:
+    """The input file: the labelled texts in turn; with ``distinct`` each one made unique.
+
+    The labelled set has 325 texts, so a plain cycle repeats each ~300 times
+    in 100,000 lines and triage answers repeats from memory. ``distinct``
+    appends the line's number (`` #123``) so every text is new: the worst
+    case, where nothing is remembered.
+    """
     rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines()]
     with path.open("w", encoding="utf-8") as out:
         for i in range(lines):
             row = rows[i % len(rows)]
-            item = {"id": f"b{i}", "text": row["text"], "customer_tier": row["customer_tier"]}
+            text = f"{row['text']} #{i}" if distinct else row["text"]
+            item = {"id": f"b{i}", "text": text, "customer_tier": row["customer_tier"]}
             out.write(json.dumps(item, ensure_ascii=False) + "\n")
 
 
@@ -136,6 +144,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--write", action="store_true", help="replace the section in RESULTS.md")
+    parser.add_argument(
+        "--distinct", action="store_true", help="every text unique (nothing answered from memory)"
+    )
     parser.add_argument("--modes", nargs="+", default=["auto", "never"], choices=["auto", "never"])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -143,7 +154,8 @@ def main() -> None:
         url = f"sqlite:///{folder / 'bench.db'}"
         seed(url)
         source = folder / "in.jsonl"
-        write_input(source, args.lines)
+        load_before = os.getloadavg()[0]
+        write_input(source, args.lines, distinct=args.distinct)
         env = {**os.environ, "ANSHIN_DATABASE_URL": url}
         product_out, baseline_out = folder / "product.jsonl", folder / "baseline.jsonl"
         console.print(f"triage: {args.lines:,} lines …")
@@ -167,9 +179,11 @@ def main() -> None:
         used = shares[mode][0]
         name = f"product: anshin triage --encoder {mode}"
         row = [name, args.lines, seconds, rate, rate / base_rate, args.lines / cpu, rss]
+        row.append(f"{1000 * cpu / args.lines:.3f}")
         rows.append([*row, f"{used:.1%}"])
     base = ["baseline: JSON parse + dump", args.lines, baseline[0], base_rate, 1.0]
-    rows.append([*base, args.lines / baseline[3], baseline[1], "-"])
+    per_line = f"{1000 * baseline[3] / args.lines:.3f}"
+    rows.append([*base, args.lines / baseline[3], baseline[1], per_line, "-"])
     info = machine()
     body = "\n".join(
         [
@@ -177,8 +191,15 @@ def main() -> None:
             "",
             f"Measured {today()} on {info['cpus']} CPUs ({info['model']}), {info['ram']} RAM.",
             f"Command: `.venv/bin/python bench/triage.py --lines {args.lines} "
-            f"--modes {' '.join(args.modes)}` (load average "
-            f"{os.getloadavg()[0]:.1f} at the end: the machine was shared).",
+            f"--modes {' '.join(args.modes)}{' --distinct' if args.distinct else ''}` "
+            f"(1-minute load average {load_before:.1f} before, "
+            f"{os.getloadavg()[0]:.1f} at the end: the machine was shared). Input: "
+            + (
+                "every text unique (the labelled texts, each with its line number appended)."
+                if args.distinct
+                else "the 325 labelled texts in turn (each repeated; repeats are answered "
+                "from memory)."
+            ),
             "",
             markdown_table(
                 [*COLUMNS],
@@ -191,7 +212,7 @@ def main() -> None:
     )
     print(body)
     if args.write:
-        write_section("triage", body)
+        write_section("triage-distinct" if args.distinct else "triage", body)
 
 
 if __name__ == "__main__":

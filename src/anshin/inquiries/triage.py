@@ -48,6 +48,8 @@ REPLY_TEMPLATE = "inquiry_reply"
 TIE_MARGIN = 0.25
 # Encoder similarity must beat the runner-up by this much to link on its own.
 COSINE_MARGIN = 0.03
+# Distinct (text, tier) answers a triager remembers (a surge repeats the same words).
+MEMO_MAX = 10_000
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,14 @@ class IncidentProfile:
         """Every word of the profile in one text (for the word index)."""
         parts = [self.title, self.summary, *self.components, *self.updates, self.workaround]
         return "\n".join(p for p in parts if p)
+
+    def heading(self) -> str:
+        """Title and components: the words that name the incident (they weigh most)."""
+        return "\n".join(p for p in (self.title, *self.components) if p)
+
+    def body(self) -> str:
+        """Summary, updates and workaround: what the incident says beyond its name."""
+        return "\n".join(p for p in (self.summary, *self.updates, self.workaround) if p)
 
     def gist(self) -> str:
         """Title, components and summary: what the encoder compares an inquiry with."""
@@ -128,9 +138,10 @@ class Triager:
 
     def __post_init__(self) -> None:
         self.index = IncidentIndex.build(
-            [IncidentText(p.reference, p.text()) for p in self.profiles]
+            [IncidentText(p.reference, p.body(), p.heading()) for p in self.profiles]
         )
         self._vectors: Any = None
+        self._memo: dict[tuple[str, str], TriageResult] = {}
 
     def _profile_vectors(self) -> Any:
         if self._vectors is None:
@@ -138,21 +149,36 @@ class Triager:
         return self._vectors
 
     def run(self, items: Sequence[tuple[str, str]]) -> list[TriageResult]:
-        """Triage ``(text, tier)`` pairs; the unsure ones share one encoder batch."""
+        """Triage ``(text, tier)`` pairs; the unsure ones share one encoder batch.
+
+        A text already triaged by this triager (same tier) is answered from
+        ``_memo``: in a surge many customers send the same words (chat
+        presets, "ログインできない"), and the answer is deterministic.
+        """
+        todo = list(dict.fromkeys(item for item in items if item not in self._memo))
+        if todo:
+            made = self._triage(todo)
+            if len(self._memo) + len(made) > MEMO_MAX:
+                self._memo.clear()
+            self._memo.update(zip(todo, made, strict=True))
+        return [self._memo[item] for item in items]
+
+    def _triage(self, items: Sequence[tuple[str, str]]) -> list[TriageResult]:
         feats = [read(text) for text, _ in items]
+        fast = [self.model.all_probabilities(f) for f in feats]
         lexical = [self.index.scores(f.words, f.folded) for f in feats]
         linked = [self._lexical_pick(scores) for scores in lexical]
         unsure = [
-            i
-            for i, f in enumerate(feats)
-            if self.use_encoder and self._unsure(f, linked[i], lexical[i])
+            i for i in range(len(feats)) if self.use_encoder and self._unsure(fast[i], linked[i])
         ]
         vectors = Encoder.encode([feats[i].clean or " " for i in unsure]) if unsure else None
         by_row = {row: vectors[k] for k, row in enumerate(unsure)} if vectors is not None else {}
-        return [
-            self._decide(feats[i], items[i][1], lexical[i], linked[i], by_row.get(i))
-            for i in range(len(items))
-        ]
+        out = []
+        for i, feat in enumerate(feats):
+            vector = by_row.get(i)
+            probs = fast[i] if vector is None else self.model.all_probabilities(feat, vector)
+            out.append(self._decide(feat, items[i][1], linked[i], vector, probs))
+        return out
 
     def one(self, text: str, tier: str = rules.Tier.STANDARD) -> TriageResult:
         """Triage a single inquiry."""
@@ -172,12 +198,11 @@ class Triager:
             return None
         return best
 
-    def _unsure(self, feat: Features, linked: int | None, scores: list[float]) -> bool:
-        cues = feat.cues
-        intent = self.model.probabilities("intent", feat, cues)
+    def _unsure(self, fast: dict[str, dict[str, float]], linked: int | None) -> bool:
+        intent = fast["intent"]
         if max(intent.values()) < self.model.thresholds.confident:
             return True
-        harass = self.model.probabilities("harassment", feat, cues)["yes"]
+        harass = fast["harassment"]["yes"]
         if 0.2 < harass < 0.8:
             return True
         # Words that point at no incident (or several) from a text that is not unrelated.
@@ -191,9 +216,9 @@ class Triager:
         self,
         feat: Features,
         tier: str,
-        scores: list[float],
         linked: int | None,
         vector: Any,
+        probs: dict[str, dict[str, float]],
     ) -> TriageResult:
         reasons: list[str] = []
         position = linked
@@ -214,15 +239,14 @@ class Triager:
                     f"incident {self.profiles[best].reference}: similar wording "
                     f"({float(sims[best]):.2f})"
                 )
-        cues = feat.cues
-        intent_p = self.model.probabilities("intent", feat, cues, vector)
+        intent_p = probs["intent"]
         intent = max(intent_p, key=intent_p.__getitem__)
         if intent == rules.Intent.UNRELATED and position is not None and linked is None:
             position = None  # only a vague likeness, and nothing the customer wants about it
             reasons.clear()
-        temp_p = self.model.probabilities("temperature", feat, cues, vector)
+        temp_p = probs["temperature"]
         temperature = int(max(temp_p, key=temp_p.__getitem__))
-        harassment = self.model.probabilities("harassment", feat, cues, vector)["yes"] >= 0.5
+        harassment = probs["harassment"]["yes"] >= 0.5
         harassment = harassment or bool(STRONG_HARASSMENT.search(feat.clean))
         if harassment:
             temperature = 3

@@ -55,8 +55,18 @@ _ANGRY = frozenset("😡🤬💢😠👊🖕💀")
 _SAD = frozenset("😢😭🙏😰😥🥺")
 
 
+_BUCKETS: dict[str, int] = {}
+_BUCKETS_MAX = 1 << 17
+
+
 def _bucket(name: str) -> int:
-    return zlib.crc32(name.encode("utf-8")) % DIM
+    """The hashed column of one feature name; remembered, since words and trigrams repeat."""
+    found = _BUCKETS.get(name)
+    if found is None:
+        if len(_BUCKETS) >= _BUCKETS_MAX:
+            _BUCKETS.clear()
+        found = _BUCKETS[name] = zlib.crc32(name.encode("utf-8")) % DIM
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +94,8 @@ def read(text: str) -> Features:
     grams += [f"b:{a}|{b}" for a, b in itertools.pairwise(word_norms)]
     folded = fold_word(clean).replace(" ", "")
     grams += [f"c:{folded[i : i + 3]}" for i in range(max(0, len(folded) - 2))]
-    hashed = tuple(sorted({_bucket(g) for g in grams}))
+    known = _BUCKETS.get  # most grams were seen before: a dict hit, no call
+    hashed = tuple(sorted({known(g) or _bucket(g) for g in grams}))
     cues = [name for name, pattern in _CUES.items() if pattern.search(lower)]
     marks = emoji(text)
     if any(ch in _ANGRY for ch in marks):
@@ -108,12 +119,42 @@ def read(text: str) -> Features:
 GENERIC = frozenset(fold(w) for w in _WORDS["incidents"]["generic"])
 
 
-@dataclass(frozen=True, slots=True)
+# Words customers use for what an incident's own words name (data, not code: the
+# [incidents.synonyms] table of triage_cues.toml): an incident that says アップロード
+# is also about アップ, 上げる and upload. Keys and words are folded like inquiry words.
+SYNONYMS: dict[str, frozenset[str]] = {
+    fold(key): frozenset(fold(w) for w in words)
+    for key, words in _WORDS["incidents"].get("synonyms", {}).items()
+}
+# A word from the incident's heading (title, components) counts fully; one only in
+# its summary, updates or workaround counts this much (those texts mention neighbours:
+# "アプリにログインできません" is the sign-in incident's, not the app's).
+BODY_FACTOR = 0.5
+
+
+@dataclass(frozen=True)
 class IncidentText:
-    """What an open incident says about itself (``triage.IncidentProfile`` carries more)."""
+    """What an open incident says about itself (``triage.IncidentProfile`` carries more).
+
+    ``heading`` (title and components) names the incident; ``text`` is the
+    rest of what it says.
+    """
 
     reference: str
     text: str
+    heading: str = ""
+
+
+def _vocabulary(incident: IncidentText) -> dict[str, float]:
+    """The incident's words with their field factor, synonyms added at their word's factor."""
+    found: dict[str, float] = {}
+    for part, factor in ((incident.text, BODY_FACTOR), (incident.heading, 1.0)):
+        for word in content_words(part):
+            folded = fold_word(word)
+            for w in (folded, *SYNONYMS.get(folded, ())):
+                if w not in GENERIC and found.get(w, 0.0) < factor:
+                    found[w] = factor
+    return found
 
 
 @dataclass
@@ -121,20 +162,19 @@ class IncidentIndex:
     """The open incidents' vocabularies, weighted by how few incidents share each word.
 
     A word only one open incident uses (ログイン, 決済, upload) is strong
-    evidence; a word all of them use (障害, 復旧) is none. Built once per set of
-    open incidents and reused for every inquiry of a batch.
+    evidence; a word all of them use (障害, 復旧) is none. A word of the
+    incident's heading weighs more than one only in its summary or updates.
+    Built once per set of open incidents and reused for every inquiry of a batch.
     """
 
     references: list[str]
-    vocab: list[frozenset[str]]
+    vocab: list[dict[str, float]]
     weight: dict[str, float] = field(default_factory=dict)
     spellable: tuple[str, ...] = ()
 
     @classmethod
     def build(cls, incidents: Sequence[IncidentText]) -> IncidentIndex:
-        vocab = [
-            frozenset(fold_word(w) for w in content_words(i.text)) - GENERIC for i in incidents
-        ]
+        vocab = [_vocabulary(i) for i in incidents]
         counts: dict[str, int] = {}
         for words in vocab:
             for word in words:
@@ -163,12 +203,13 @@ class IncidentIndex:
     def scores(self, words: Iterable[str], folded: str = "") -> list[float]:
         """For each open incident, the summed weight of the inquiry's words it uses."""
         present = self.present(words, folded)
-        return [sum(self.weight[w] for w in present if w in v) for v in self.vocab]
+        return [sum(self.weight[w] * v[w] for w in present if w in v) for v in self.vocab]
 
     def matched_words(self, words: Iterable[str], position: int, folded: str = "") -> list[str]:
         """The inquiry's words incident ``position`` uses, the rarest first (for reasons)."""
         found = [w for w in self.present(words, folded) if w in self.vocab[position]]
-        return sorted(found, key=lambda w: (-self.weight[w], w))
+        vocab = self.vocab[position]
+        return sorted(found, key=lambda w: (-self.weight[w] * vocab[w], w))
 
 
 def _spellable(word: str) -> bool:

@@ -78,6 +78,18 @@ class Model:
         t = arrays["thresholds"]
         self.thresholds = Thresholds(float(t[0]), float(t[1]), float(t[2]))
         self.version = str(arrays["version"]) if "version" in arrays else "?"
+        # Every head's weights side by side, per variant: one row gather serves all heads.
+        self._stacked: dict[str, tuple[Any, Any]] = {}
+        self._spans: dict[str, slice] = {}
+        start = 0
+        for head, classes in HEADS.items():
+            self._spans[head] = slice(start, start + len(classes))
+            start += len(classes)
+        for variant in ("fast", "full"):
+            if f"intent_{variant}_w" in self.weights:
+                w = np.concatenate([self.weights[f"{h}_{variant}_w"] for h in HEADS], axis=1)
+                b = np.concatenate([self.bias[f"{h}_{variant}_b"] for h in HEADS])
+                self._stacked[variant] = (np.ascontiguousarray(w), b)
 
     def logits(
         self, head: str, feat: Features, cues: tuple[str, ...], embedding: Any = None
@@ -103,6 +115,31 @@ class Model:
         e = np.exp(z - z.max())
         p = e / e.sum()
         return {label: float(v) for label, v in zip(HEADS[head], p, strict=True)}
+
+    def all_probabilities(
+        self, feat: Features, embedding: Any = None
+    ) -> dict[str, dict[str, float]]:
+        """Every head's classes with their probabilities, from one gather of weight rows.
+
+        The same sums as ``logits`` per head (same order of additions), done
+        once for all heads: triage asks all three for every line.
+        """
+        variant = "full" if embedding is not None else "fast"
+        w, b = self._stacked[variant]
+        out = b.copy()
+        if feat.hashed:
+            out += w[list(feat.hashed)].sum(axis=0) / np.sqrt(len(feat.hashed))
+        for cue in feat.cues:
+            out += w[DIM + CUE_INDEX[cue]]
+        if embedding is not None:
+            out += embedding @ w[DIM + len(CUE_INDEX) :]
+        result: dict[str, dict[str, float]] = {}
+        for head, span in self._spans.items():
+            z = out[span]
+            e = np.exp(z - z.max())
+            p = (e / e.sum()).tolist()
+            result[head] = dict(zip(HEADS[head], p, strict=True))
+        return result
 
 
 _MODEL: Model | None = None
