@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from anshin import events
+from anshin.comms.lint import check, has_errors
 from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.demo import load_demo
@@ -46,6 +47,14 @@ def test_the_surge_goes_through_intake_and_some_of_it_is_in_hand(
             select(Incident.id).where(Incident.status != "resolved")
         ).all()
         assert len(open_incidents) == 3
+        # The burst's incidents are announced, in words that pass the message check (R3, R5).
+        for title in (demo_burst.WEBHOOK_TITLE, demo_burst.SMS_TITLE):
+            incident = session.scalars(select(Incident).where(Incident.title == title)).one()
+            (first,) = incident.updates
+            assert first.kind == "first_notice" and first.next_update_at is not None
+            for locale, body in (("ja", first.body_ja), ("en", first.body_en)):
+                findings = check(body or "", kind="first_notice", locale=locale)
+                assert not has_errors(findings), (title, locale, [f.as_dict() for f in findings])
         assert len({r.incident_id for r in rows if r.incident_id is not None}) >= 2
         # Only mail customers left an address: exactly they were acknowledged by mail.
         mailed = [r for r in rows if r.contact_id is not None]

@@ -28,6 +28,7 @@ from anshin.cliutil import (
     AnshinGroup,
     actor,
     console,
+    count,
     fail,
     load_settings,
     open_session,
@@ -189,19 +190,35 @@ def db_revision(
     typer.echo(t(N_("Wrote {path}. Read it before committing."), path=str(path)))
 
 
+DEMO_INQUIRIES_MAX = 5000  # each one is triaged: beyond this the demo would take many minutes
+
+
+def _demo_size(value: int | None) -> int | None:
+    """Refuse a surge past :data:`DEMO_INQUIRIES_MAX` (a usage error, exit 2)."""
+    if value is not None and value > DEMO_INQUIRIES_MAX:
+        raise typer.BadParameter(
+            t(N_("The demo surge takes at most {n} inquiries."), n=DEMO_INQUIRIES_MAX),
+            param_hint="--inquiries",
+        )
+    return value
+
+
 @app.command()
 def demo(
-    inquiries: int = typer.Option(
-        DEMO_INQUIRIES,
+    inquiries: int | None = typer.Option(
+        None,
         "--inquiries",
-        min=0,
-        max=5000,
-        help="How many inquiries the demo surge brings (0: none), into a database without any.",
+        parser=count,
+        callback=_demo_size,
+        help=f"Inquiries in the demo surge (default {DEMO_INQUIRIES}, 0: none); only into a "
+        "database without any.",
     ),
 ) -> None:
     """Load demo data: components, one user per role, incidents, maintenance, an inquiry surge."""
     from anshin.demo import load_demo
 
+    if inquiries is None:
+        inquiries = DEMO_INQUIRIES
     settings = load_settings()
     out = console()
     bar = Progress(

@@ -23,6 +23,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -33,6 +34,7 @@ from anshin.incidents.models import Incident
 from anshin.inquiries import intake
 from anshin.inquiries.models import Inquiry
 from anshin.inquiries.service import NewInquiry
+from anshin.timefmt import format_local
 
 WEBHOOK_TITLE = "Webhook の送信が遅れている事象"
 SMS_TITLE = "二段階認証の確認コード（SMS）が届きにくい事象"
@@ -93,8 +95,24 @@ def _declare(
     *,
     actor: str,
     at: dt.datetime,
+    body_ja: str,
+    body_en: str,
 ) -> None:
-    incident_service.declare(session, settings, data, actor=actor, now=at)
+    """Declare the incident and publish its first notice 7 minutes later (R4, R5)."""
+    incident = incident_service.declare(session, settings, data, actor=actor, now=at)
+    first_at = at + dt.timedelta(minutes=7)
+    next_at = first_at + dt.timedelta(minutes=60)
+    local = next_at.astimezone(ZoneInfo(settings.timezone))
+    incident_service.publish_update(
+        session,
+        settings,
+        incident,
+        body_ja=body_ja.format(next=f"{local.month}月{local.day}日 {local:%H:%M}"),
+        body_en=body_en.format(next=format_local(next_at, settings.timezone, "en")),
+        next_update_at=next_at,
+        actor=actor,
+        now=first_at,
+    )
 
 
 def _webhook_incident(session: Session, settings: Settings, actor: str, now: dt.datetime) -> None:
@@ -110,7 +128,25 @@ def _webhook_incident(session: Session, settings: Settings, actor: str, now: dt.
         started_at=declared - dt.timedelta(minutes=10),
         detected_at=declared - dt.timedelta(minutes=3),
     )
-    _declare(session, settings, data, actor=actor, at=declared)
+    _declare(
+        session,
+        settings,
+        data,
+        actor=actor,
+        at=declared,
+        body_ja=(
+            "現在、注文通知などの Webhook の送信が、通常より遅れております。"
+            "ご不便とご心配をおかけしており、誠に申し訳ございません。"
+            "遅れている通知は順次送信しております。原因と復旧見込みは現在確認中です。"
+            "次回は{next}までに状況をお知らせいたします。"
+        ),
+        body_en=(
+            "Webhook deliveries such as order notifications are currently delayed. "
+            "We are sorry for the inconvenience. Delayed notifications are being sent in order. "
+            "The cause and the recovery time are being checked. "
+            "We will post the next update by {next}."
+        ),
+    )
 
 
 def _sms_incident(session: Session, settings: Settings, actor: str, now: dt.datetime) -> None:
@@ -128,7 +164,26 @@ def _sms_incident(session: Session, settings: Settings, actor: str, now: dt.date
         workaround="認証アプリでの確認コードは通常どおりご利用いただけます。",
         workaround_en="Codes from an authenticator app work as usual.",
     )
-    _declare(session, settings, data, actor=actor, at=declared)
+    _declare(
+        session,
+        settings,
+        data,
+        actor=actor,
+        at=declared,
+        body_ja=(
+            "現在、ログイン時の二段階認証で、SMS の確認コードが届かない、"
+            "または遅れて届く事象が発生しております。"
+            "ログインできずお困りのことと存じます。誠に申し訳ございません。"
+            "認証アプリでの確認コードは通常どおりご利用いただけます。"
+            "原因と復旧見込みは現在確認中です。次回は{next}までに状況をお知らせいたします。"
+        ),
+        body_en=(
+            "Two-step verification codes sent by SMS at login currently do not arrive or "
+            "arrive late. We are sorry for the trouble. Codes from an authenticator app work "
+            "as usual. The cause and the recovery time are being checked. "
+            "We will post the next update by {next}."
+        ),
+    )
 
 
 INCIDENTS = ((WEBHOOK_TITLE, _webhook_incident), (SMS_TITLE, _sms_incident))
