@@ -25,6 +25,7 @@ from anshin.comms.lint import check, has_errors
 from anshin.db import Base, import_all_models
 from anshin.demo import ACTIVE_TITLE, MAINTENANCE_TITLE, RESOLVED_TITLE
 from anshin.incidents.models import Component, ComponentGroup, Incident, Maintenance
+from anshin.inquiries.demo_burst import SMS_TITLE, WEBHOOK_TITLE
 from anshin.team import service as team_service
 
 runner = CliRunner()
@@ -57,9 +58,10 @@ def test_version_and_help() -> None:
 
 
 def test_demo_is_complete_and_idempotent(db_url: str, sessions: sessionmaker[Session]) -> None:
-    first = invoke(db_url, "demo")
+    first = invoke(db_url, "demo", "--inquiries", "12")
     assert first.exit_code == 0, first.output
     assert "Demo data loaded" in first.stdout
+    assert "12 inquiries taken in and triaged" in first.stdout
     for email in ("admin@example.com", "operator@example.com", "senior@example.com"):
         assert email in first.stdout
     # A password of this installation's own, printed once: none is written in the source.
@@ -67,7 +69,7 @@ def test_demo_is_complete_and_idempotent(db_url: str, sessions: sessionmaker[Ses
     assert shown is not None and len(shown.group(1)) >= 12
     password = shown.group(1)
     snapshot = everything(sessions)
-    second = invoke(db_url, "demo", lang="ja_JP.UTF-8")
+    second = invoke(db_url, "demo", "--inquiries", "12", lang="ja_JP.UTF-8")
     assert second.exit_code == 0, second.output
     assert "デモデータはすでに登録済みです" in second.stdout
     assert password not in second.stdout and "anshin user password" in second.stdout
@@ -124,11 +126,12 @@ def test_demo_is_complete_and_idempotent(db_url: str, sessions: sessionmaker[Ses
 
 
 def test_incidents_from_the_demo_show_their_timer(db_url: str) -> None:
-    assert invoke(db_url, "demo").exit_code == 0
+    assert invoke(db_url, "demo", "--inquiries", "0").exit_code == 0
     listed = json.loads(
         invoke(db_url, "incident", "list", "--status", "open", "--format", "json").stdout
     )
-    (active,) = listed["incidents"]
+    assert {i["title"] for i in listed["incidents"]} == {ACTIVE_TITLE, WEBHOOK_TITLE, SMS_TITLE}
+    (active,) = [i for i in listed["incidents"] if i["title"] == ACTIVE_TITLE]
     assert active["due"]["kind"] == "update" and active["due"]["overdue"] is False
     assert active["next_update_at"] == active["due"]["due_at"]
 
@@ -179,7 +182,7 @@ def _free_port() -> int:
 def test_serve_answers_on_a_migrated_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'served.db'}"
     assert invoke(url, "db", "upgrade").exit_code == 0
-    assert invoke(url, "demo").exit_code == 0
+    assert invoke(url, "demo", "--inquiries", "12").exit_code == 0
     port = _free_port()
     env = {**os.environ, "ANSHIN_DATABASE_URL": url, "ANSHIN_SECRET_KEY": "serve-test"}
     proc = subprocess.Popen(
@@ -226,14 +229,14 @@ def test_bad_usage_exits_2_without_traceback(lang: str, tmp_path: Path) -> None:
 def test_status_export_writes_the_public_page_without_internal_notes(
     db_url: str, tmp_path: Path
 ) -> None:
-    assert invoke(db_url, "demo").exit_code == 0
+    assert invoke(db_url, "demo", "--inquiries", "0").exit_code == 0
     out = tmp_path / "public"
     result = invoke(db_url, "status", "export", str(out))
     assert result.exit_code == 0, result.output
     files = [p for p in out.rglob("*") if p.is_file()]
     assert result.stdout.strip() == f"Wrote {len(files)} files to {out}."
     summary = json.loads((out / "api" / "v2" / "summary.json").read_text(encoding="utf-8"))
-    assert [i["name"] for i in summary["incidents"]] == [ACTIVE_TITLE]
+    assert {i["name"] for i in summary["incidents"]} == {ACTIVE_TITLE, WEBHOOK_TITLE, SMS_TITLE}
     assert [m["name"] for m in summary["scheduled_maintenances"]] == [MAINTENANCE_TITLE]
     for path in files:
         assert "チケット #48213" not in path.read_text(encoding="utf-8", errors="ignore"), path

@@ -183,7 +183,7 @@ def demo(settings: Settings) -> Iterator[Settings]:
             )
             for user in session.scalars(select(User)):
                 user.on_duty = True
-            load_demo(session, demo_settings, actor="demo")
+            load_demo(session, demo_settings, actor="demo", inquiries=12)
             session.flush()
             seed_desk(session, demo_settings)  # the inquiry desk's pages (queue, inquiry)
             admin = session.scalars(select(User).where(User.role == "admin")).first()

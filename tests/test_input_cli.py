@@ -91,7 +91,7 @@ def commands(
         ),
         "deliveries status": ({"message_id": str(world.message_id)}, {"message_id": "id"}),
         "deliveries sweep": ({}, {}),
-        "demo": ({}, {}),
+        "demo": ({"inquiries": "0"}, {"inquiries": "count"}),
         "incident declare": (
             {"title": "障害", "severity": "sev3"},
             {**INCIDENT_FACTS, "started_at": "time", "detected_at": "time"},

@@ -19,6 +19,7 @@ from pathlib import Path
 import typer
 from alembic.util.exc import CommandError
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from anshin import __version__, migrations
@@ -27,6 +28,7 @@ from anshin.cliutil import (
     AnshinGroup,
     actor,
     console,
+    count,
     fail,
     load_settings,
     open_session,
@@ -41,6 +43,7 @@ from anshin.inputs import BadInput
 from anshin.inquiries import cli as inquiries_cli
 from anshin.inquiries import handoff_cli, reply_cli, triage_cli
 from anshin.inquiries import mail_cli as inquiries_mail_cli
+from anshin.inquiries.demo_burst import DEFAULT_BURST as DEMO_INQUIRIES
 from anshin.notify import cli as notify_cli
 from anshin.team import cli as team_cli
 
@@ -187,22 +190,87 @@ def db_revision(
     typer.echo(t(N_("Wrote {path}. Read it before committing."), path=str(path)))
 
 
+DEMO_INQUIRIES_MAX = 5000  # each one is triaged: beyond this the demo would take many minutes
+
+
+def _demo_size(value: int | None) -> int | None:
+    """Refuse a surge past :data:`DEMO_INQUIRIES_MAX` (a usage error, exit 2)."""
+    if value is not None and value > DEMO_INQUIRIES_MAX:
+        raise typer.BadParameter(
+            t(N_("The demo surge takes at most {n} inquiries."), n=DEMO_INQUIRIES_MAX),
+            param_hint="--inquiries",
+        )
+    return value
+
+
 @app.command()
-def demo() -> None:
-    """Load demo data: components, one user per role, incidents, maintenance (idempotent)."""
+def demo(
+    inquiries: int | None = typer.Option(
+        None,
+        "--inquiries",
+        parser=count,
+        callback=_demo_size,
+        help=f"Inquiries in the demo surge (default {DEMO_INQUIRIES}, 0: none); only into a "
+        "database without any.",
+    ),
+) -> None:
+    """Load demo data: components, one user per role, incidents, maintenance, an inquiry surge."""
     from anshin.demo import load_demo
 
+    if inquiries is None:
+        inquiries = DEMO_INQUIRIES
     settings = load_settings()
-    with open_session(settings) as session:
-        report = load_demo(session, settings, actor=actor())
-        session.commit()
     out = console()
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=out,
+        disable=inquiries < 20,
+        transient=True,
+    )
+    with open_session(settings) as session, bar:
+        task = bar.add_task(t(N_("Inquiries through intake")), total=inquiries)
+        report = load_demo(
+            session,
+            settings,
+            actor=actor(),
+            inquiries=inquiries,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+        session.commit()
     if report.created:
         out.print(
             t(N_("Demo data loaded: {items}."), items=", ".join(report.created)), markup=False
         )
     else:
         out.print(t(N_("Demo data is already loaded; nothing changed.")))
+    if report.inquiries:
+        out.print(
+            t(
+                N_(
+                    "{n} inquiries taken in and triaged; {held} of them in hand "
+                    "(claimed, escalated, answered): see /console/inquiries."
+                ),
+                n=report.inquiries,
+                held=len(report.in_hand),
+            )
+        )
+    if report.mailed:
+        out.print(
+            t(
+                N_(
+                    "{n} acknowledgements to the demo customers who wrote by mail "
+                    "(example.com) are in the outbox. Without a mail server at {host}:{port} "
+                    "they are retried, then given up (/console/deliveries); set "
+                    "ANSHIN_SMTP_HOST and ANSHIN_SMTP_PORT to a test mail server to see them sent."
+                ),
+                n=report.mailed,
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+            ),
+            markup=False,
+        )
     if report.password:
         title = t(N_("Demo accounts (password: {password})"), password=report.password)
     else:

@@ -1,4 +1,4 @@
-"""Demo data: a team, its components, an incident in progress, history and maintenance.
+"""Demo data: a team, its components, incidents in progress, history, maintenance, an inquiry surge.
 
 ``anshin demo`` loads it so a new user sees the product at work within a
 minute. It is idempotent: each item is looked up by its natural key (email,
@@ -6,12 +6,17 @@ component name, incident or maintenance title) and only missing ones are
 created, so running it twice changes nothing. The customer texts follow the
 guides: apology and empathy (R12, R13), only confirmed facts with "現在確認中"
 for the rest (R3), the time of the next update (R5), a promised report (R7).
+The inquiry surge (R18–R28) comes through the real intake
+(``inquiries.demo_burst``) and some of it is put in hand through the desk's
+services (``inquiries.demo_desk``); it is added only to a database without
+inquiries.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -25,6 +30,7 @@ from anshin.incidents import components as component_service
 from anshin.incidents import maintenance as maintenance_service
 from anshin.incidents import service as incident_service
 from anshin.incidents.models import Component, ComponentGroup, Incident, Maintenance
+from anshin.inquiries import demo_burst, demo_desk
 from anshin.team import service as team_service
 from anshin.timefmt import format_local, to_zone
 
@@ -75,6 +81,11 @@ class DemoReport:
     accounts: list[tuple[str, str, str]] = field(default_factory=list)
     # The accounts created by this run share this password; None when none was created.
     password: str | None = None
+    # Inquiries taken in by this run, how many of them were acknowledged by mail, and
+    # which ones the desk put in hand (reference → state).
+    inquiries: int = 0
+    mailed: int = 0
+    in_hand: dict[str, str] = field(default_factory=dict)
 
 
 def _times(settings: Settings, value: dt.datetime) -> tuple[str, str]:
@@ -301,10 +312,27 @@ def _maintenance(session: Session, settings: Settings, actor: str, now: dt.datet
     )
 
 
+def _team(session: Session) -> demo_desk.Team:
+    users = {role: team_service.get_user_by_email(session, email) for role, email, _ in ACCOUNTS}
+    operator, senior, supervisor = users["operator"], users["senior"], users["supervisor"]
+    assert operator is not None and senior is not None and supervisor is not None
+    return demo_desk.Team(operator=operator, senior=senior, supervisor=supervisor)
+
+
 def load_demo(
-    session: Session, settings: Settings, *, actor: str, now: dt.datetime | None = None
+    session: Session,
+    settings: Settings,
+    *,
+    actor: str,
+    now: dt.datetime | None = None,
+    inquiries: int = demo_burst.DEFAULT_BURST,
+    progress: Callable[[int, int], None] | None = None,
 ) -> DemoReport:
-    """Create whatever demo data is missing; the caller commits."""
+    """Create whatever demo data is missing; the caller commits.
+
+    ``inquiries`` is the size of the surge (0: none); it is taken in only
+    when the database holds no inquiry yet; ``progress(done, total)`` follows it.
+    """
     now = now or utcnow()
     report = DemoReport()
     _load_team(session, report, actor)
@@ -318,4 +346,11 @@ def load_demo(
     if session.scalar(select(Maintenance.id).where(Maintenance.title == MAINTENANCE_TITLE)) is None:
         _maintenance(session, settings, actor, now)
         report.created.append(MAINTENANCE_TITLE)
+    burst = demo_burst.load_burst(
+        session, settings, actor=actor, now=now, count=inquiries, progress=progress
+    )
+    report.created.extend(burst.incidents)
+    if burst.inquiries:
+        report.inquiries, report.mailed = burst.inquiries, burst.mailed
+        report.in_hand = demo_desk.load_desk(session, settings, _team(session), now=now).states
     return report
