@@ -21,6 +21,7 @@ from test_compose_browser import narrow
 from test_console_browser import shot, sign_in
 
 from anshin.comms import service as comms
+from anshin.comms.kinds import KINDS
 
 pytestmark = pytest.mark.browser
 GUESS = "原因はおそらくサーバーの設定ミスです。"
@@ -37,7 +38,8 @@ def test_template_list_edit_live_check_preview_and_save(
     expect(page.locator("h1")).to_have_text("文面テンプレート")
     first = page.locator("#kind-first_notice")
     expect(first.locator("h2")).to_contain_text("第一報")
-    expect(page.locator("section.panel[id^=kind-]")).to_have_count(11)  # with the reopened notice
+    # every kind has its panel: with the reopened notice and the two harassment scripts
+    expect(page.locator("section.panel[id^=kind-]")).to_have_count(len(KINDS))
     email_ja = first.locator("tbody tr", has_text="日本語").filter(has_text="メール")
     expect(email_ja).to_have_count(1)
     expect(email_ja.locator("td").nth(1)).to_have_text("メール")  # the channel, not an address
