@@ -83,7 +83,9 @@ def test_a_customer_sends_the_form_and_gets_the_reference_by_mail(
     with page.expect_response(lambda r: r.request.method == "POST") as answer:
         page.get_by_role("button", name="送信する").click()
     assert answer.value.status == 422
-    expect(page.get_by_role("alert")).to_have_text("内容を入力してください（本文が空です）。")
+    expect(page.get_by_role("alert")).to_have_text(
+        "本文が空です。お問い合わせの内容を入力してください。"
+    )
     expect(page.get_by_label("メールアドレス")).to_have_value(ADDRESS)
     expect(page.get_by_label("お問い合わせ内容")).to_be_focused()
     assert inquiries(server) == []
