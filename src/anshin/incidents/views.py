@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from anshin import events
+from anshin import events, hooks
 from anshin.comms.lint import Finding
 from anshin.db import utcnow
 from anshin.errors import AnshinError
@@ -55,6 +55,11 @@ from anshin.web.views_helpers import (
 )
 
 router = APIRouter(include_in_schema=False)
+
+# Panels of higher packages on an incident's record page (R26: the inquiries about it):
+# "module:function" names called with (session, settings, user, incident), each returning
+# (template name, context) or None. Resolved by name (anshin.hooks): incidents imports none.
+RECORD_PANELS: tuple[str, ...] = ("anshin.inquiries.dashboard:incident_panel",)
 router.include_router(dashboard_views.router)
 router.include_router(setup_views.router)
 router.include_router(compose_views.router)
@@ -190,6 +195,11 @@ def _detail(
         times_values=times_values,
         times_errors=times_errors,
         **lifecycle_views.reopen_context(request, session, user, incident, now, reopen),
+        panels=[
+            found
+            for name in RECORD_PANELS
+            if (found := hooks.resolve(name)(session, settings, user, incident)) is not None
+        ],
     )
 
 

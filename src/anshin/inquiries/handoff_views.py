@@ -24,6 +24,7 @@ from anshin.i18n import N_
 from anshin.inputs import parse_id, parse_time
 from anshin.inquiries import commitments, handoff, rules, service
 from anshin.inquiries.models import Inquiry
+from anshin.inquiries.page_links import after_post
 from anshin.inquiries.policy import policy
 from anshin.team.models import User
 from anshin.web.auth import DbSession, Operator
@@ -110,8 +111,9 @@ def _apply(
     *,
     field: str = "_form",
 ) -> Response:
-    """Run one change on the inquiry: commit and go back to the sheet with ``done``, or
-    roll back and show the sheet again with the reason next to the form (and what was typed)."""
+    """Run one change on the inquiry: commit and go back with ``done`` (to the sheet, or to
+    the inquiry page the form came from), or roll back and show the sheet again with the
+    reason next to the form (and what was typed)."""
     inquiry = service.get(session, ref)
     try:
         change(inquiry)
@@ -128,7 +130,8 @@ def _apply(
         )
     session.commit()
     flash(request, done)
-    return redirect(f"/console/inquiries/{inquiry.reference}/handoff")
+    own = f"/console/inquiries/{inquiry.reference}/handoff"
+    return redirect(after_post(form, inquiry.reference, own))
 
 
 @router.post("/console/inquiries/{ref}/requests")

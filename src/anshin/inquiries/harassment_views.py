@@ -15,8 +15,9 @@ from fastapi.responses import HTMLResponse, Response
 from anshin.errors import InvalidInput
 from anshin.i18n import N_
 from anshin.inquiries import harassment, service
+from anshin.inquiries.views import HARASSMENT_QUEUE, queue_tabs
 from anshin.web.auth import DbSession, Operator, Supervisor
-from anshin.web.deps import settings_of
+from anshin.web.deps import request_locale, settings_of
 from anshin.web.views_helpers import PostedForm, flash, page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -50,7 +51,7 @@ def check_format(value: str) -> str:
     return value
 
 
-@router.get("/console/inquiries/harassment", response_class=HTMLResponse)
+@router.get(HARASSMENT_QUEUE, response_class=HTMLResponse)
 def harassment_queue(request: Request, session: DbSession, user: Supervisor) -> Response:
     """Flagged contacts waiting for a supervisor, and how many each agent handled today."""
     return page(
@@ -59,6 +60,8 @@ def harassment_queue(request: Request, session: DbSession, user: Supervisor) -> 
         "inquiries/harassment.html",
         rows=harassment.queue(session),
         today=harassment.handled_today(session, settings_of(request)),
+        tabs=queue_tabs(request_locale(request), user.role),
+        current_tab=HARASSMENT_QUEUE,
     )
 
 

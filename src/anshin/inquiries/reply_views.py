@@ -28,6 +28,7 @@ from anshin.incidents.models import Incident
 from anshin.inputs import parse_time
 from anshin.inquiries import replies, reply_all, rules, service
 from anshin.inquiries.models import Inquiry
+from anshin.inquiries.page_links import after_post
 from anshin.team import rules as team_rules
 from anshin.team.models import User
 from anshin.web.auth import DbSession, Operator, Senior
@@ -133,7 +134,8 @@ def send_reply(
         flash(request, N_("The call is recorded in the inquiry's conversation."))
     else:
         flash(request, N_("Reply sent: it is on its way through the outbox."))
-    return redirect(f"/console/inquiries/{inquiry.reference}/reply")
+    own = f"/console/inquiries/{inquiry.reference}/reply"
+    return redirect(after_post(form, inquiry.reference, own))
 
 
 def _selection(form: FormData | None, request: Request) -> reply_all.Selection:

@@ -23,10 +23,13 @@ from anshin.db import utcnow
 from anshin.i18n import N_, translate
 from anshin.incidents.models import Incident
 from anshin.inquiries import claims, queues, rules, service
+from anshin.inquiries.handoff_views import handoff_context
 from anshin.inquiries.models import Inquiry
+from anshin.inquiries.reply_views import reply_context
+from anshin.team import rules as team_rules
 from anshin.team.models import User
 from anshin.web.auth import DbSession, Operator
-from anshin.web.deps import request_locale
+from anshin.web.deps import request_locale, settings_of
 from anshin.web.views_helpers import page
 
 router = APIRouter(include_in_schema=False)
@@ -38,16 +41,25 @@ def open_incidents(session: Session) -> list[Incident]:
     return list(session.scalars(stmt.limit(50)))
 
 
-def _tabs(locale: str) -> list[tuple[str, str]]:
+HARASSMENT_QUEUE = "/console/inquiries/harassment"
+
+
+def queue_tabs(locale: str, role: str) -> list[tuple[str, str]]:
+    """The queues' tabs: per level, mine, unassigned, and for supervisors the
+    harassment queue (R25), which only they may open."""
+
     def t(msgid: str, **params: Any) -> str:
         return translate(locale, msgid, **params)
 
-    return [
+    tabs = [
         ("/console/inquiries", t(N_("All levels"))),
         *((f"/console/inquiries?level={lv}", t(N_("Level {n}"), n=lv)) for lv in rules.LEVELS),
         ("/console/inquiries?view=mine", t(N_("Mine"))),
         ("/console/inquiries?view=unassigned", t(N_("Unassigned"))),
     ]
+    if team_rules.at_least(role, team_rules.Role.SUPERVISOR):
+        tabs.append((HARASSMENT_QUEUE, t(N_("Harassment queue"))))
+    return tabs
 
 
 @router.get("/console/inquiries", response_class=HTMLResponse)
@@ -90,7 +102,7 @@ def inquiry_queue(
         "inquiries/queue.html",
         rows=[(i, queues.due_of(i, now)) for i in found],
         flt=flt,
-        tabs=_tabs(request_locale(request)),
+        tabs=queue_tabs(request_locale(request), user.role),
         current_tab=current,
         holders=queues.names_of(session, {i.claimed_by_id for i in found if i.claimed_by_id}),
         incident_refs=refs,
@@ -163,8 +175,18 @@ def render_detail(
     status: int = 200,
     **extra: Any,
 ) -> HTMLResponse:
-    """The inquiry page, with a refused form's values and errors when given."""
+    """The inquiry page, with a refused form's values and errors when given.
+
+    The panels of the other parts of the desk get their context from their own
+    builders, so the page shows one inquiry whole: the reply box from the checked
+    template (R21) while it is open, the handoff sheet's summary and the requests
+    and commitments with their forms (R24, R27).
+    """
     context = detail_context(session, user, inquiry)
+    context.update(handoff_context(request, session, inquiry))
+    if inquiry.closed_at is None:
+        context["reply"] = reply_context(session, settings_of(request), inquiry, user)
+    context["on_inquiry_page"] = True
     context.update(extra)
     return page(request, user, "inquiries/detail.html", status=status, **context)
 
