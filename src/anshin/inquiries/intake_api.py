@@ -154,9 +154,8 @@ def create_inquiry(
     settings = settings_of(request)
     new = new_inquiry(body, settings, request_locale(request))
     inquiry = intake.take(session, settings, new, actor=user.actor)
-    # The answer is read before the commit, from the rows this session already
-    # holds: after it, every attribute would be read back from the database.
-    answer = InquiryCreated(
+    session.commit()
+    return InquiryCreated(
         reference=inquiry.reference,
         incident=incident_ref(session, inquiry),
         level=inquiry.level,
@@ -164,5 +163,3 @@ def create_inquiry(
         first_response_due_at=to_zone(inquiry.first_response_due_at, settings.timezone),
         acknowledged=inquiry.contact_id is not None,
     )
-    session.commit()
-    return answer
