@@ -41,7 +41,7 @@ from typing import Any
 
 from anshin.config import Settings
 from anshin.db import make_engine, make_sessionmaker, transaction
-from anshin.notify import queue, rules, service, smtp, tokens
+from anshin.notify import queue, service, smtp, tokens, wire
 from common import console, load_average, progress, wait_until_idle, write_section
 from fanout_report import Run, check_copies, report
 from fanout_setup import (
@@ -203,7 +203,7 @@ def run_product(args: argparse.Namespace, work: Path, url: str) -> tuple[Run, by
             f"{counts.failed:,} failed, {counts.dead:,} dead of {counts.total:,}"
         )
     template = smtp.MailTemplate.prepare(
-        settings, locale="ja", kind="first_notice", texts=rules.pick_texts(stored, "ja")
+        settings, locale="ja", kind="first_notice", texts=wire.pick_texts(stored, "ja")
     )
     sample = template.render(
         settings,

@@ -17,7 +17,7 @@ from anshin.db import make_engine
 from anshin.errors import Conflict, InvalidInput
 from anshin.events import Event
 from anshin.incidents import service as incidents
-from anshin.inquiries import commitments, handoff
+from anshin.inquiries import commitments, handoff, missed
 from anshin.inquiries.models import Commitment, InquiryMessage
 from anshin.notify.models import OutboxMessage
 from anshin.team import service as team_service
@@ -283,17 +283,17 @@ def test_missed_commitments_are_swept_once_with_an_alert_and_shown(
     )  # fmt: skip
     session.commit()
     engine = session.get_bind()
-    assert commitments.sweep(engine, settings, now=NOW).marked == ()  # not due yet
+    assert missed.sweep(engine, settings, now=NOW).marked == ()  # not due yet
     late = NOW + dt.timedelta(hours=1)
-    assert commitments.sweep(engine, settings, now=late).marked == (made.id,)
-    assert commitments.sweep(engine, settings, now=late).marked == ()  # once only
+    assert missed.sweep(engine, settings, now=late).marked == (made.id,)
+    assert missed.sweep(engine, settings, now=late).marked == ()  # once only
     with sessions() as fresh:
         row = fresh.get(Commitment, made.id)
         assert row is not None and row.state == "missed"
-        missed = fresh.scalars(
+        events = fresh.scalars(
             select(Event).where(Event.action == "inquiry.commitment_missed")
         ).all()
-        assert len(missed) == 1
+        assert len(events) == 1
         alerts = fresh.scalars(select(OutboxMessage).where(OutboxMessage.kind == "staff_nudge"))
         assert [a.data["reference"] for a in alerts] == [world.inquiry]
     with client_for(settings) as client:

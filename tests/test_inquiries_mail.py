@@ -19,7 +19,8 @@ import pytest
 
 from anshin.errors import InvalidInput
 from anshin.inquiries import mail
-from anshin.inquiries.mail import decode_bytes, find_reference, html_to_text, parse
+from anshin.inquiries.mail import find_reference, parse
+from anshin.inquiries.mail_text import decode_bytes, html_to_text
 from mail_support import compose
 
 DATA = Path(__file__).parent / "data" / "mail"

@@ -25,7 +25,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from anshin.config import Settings
-from anshin.notify import models, queue, rules, service
+from anshin.notify import models, queue, service, wire
 from anshin.notify.models import Delivery, Subscriber
 from anshin.notify.service import MessageTexts
 from anshin.notify.sink import MailSink, SmtpSink
@@ -131,7 +131,7 @@ def check_exactly_once(
     assert set(per_recipient) == {address for _, _, address in rows}
     for delivery_id, _, address in rows:
         assert per_recipient[address] == {
-            rules.message_id(delivery_id, settings.smtp_message_id_domain)
+            wire.message_id(delivery_id, settings.smtp_message_id_domain)
         }, address
     copies = sink.handler.copies()
     resent = sum(n - 1 for n in copies.values() if n > 1)

@@ -22,7 +22,7 @@ import pytest
 
 from anshin.config import Settings
 from anshin.i18n import N_, translate
-from anshin.notify import rules, smtp, tokens
+from anshin.notify import rules, smtp, tokens, wire
 
 NOW = dt.datetime(2026, 12, 1, 10, 12, 30, tzinfo=dt.UTC)
 BOUNDARY_TAG = re.compile(rb"(=_anshin_\d+_)[0-9a-f]{12}")
@@ -163,7 +163,7 @@ def test_unsubscribe_tokens_are_stable_and_keyed_by_secret(mail_settings: Settin
     assert tokens.unsubscribe_token(other, 7, "a@example.com") != first
     assert tokens.read_unsubscribe_token(mail_settings, first) == (
         7,
-        rules.address_tag("a@example.com"),
+        wire.address_tag("a@example.com"),
     )
 
 

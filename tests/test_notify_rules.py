@@ -8,7 +8,7 @@ import pytest
 
 from anshin.config import Settings
 from anshin.errors import InvalidInput
-from anshin.notify import rules, tokens, webhook
+from anshin.notify import rules, tokens, webhook, wire
 
 
 @pytest.mark.parametrize(
@@ -85,17 +85,17 @@ def test_transient_and_permanent_failures() -> None:
 
 def test_signature_round_trip_and_tamper() -> None:
     body = json.dumps({"text": "障害のお知らせ"}, ensure_ascii=False).encode()
-    signature = rules.sign("s3cret-s3cret-s3cret", 1700000000, body)
+    signature = wire.sign("s3cret-s3cret-s3cret", 1700000000, body)
     assert signature.startswith("sha256=") and len(signature) == 7 + 64
-    assert rules.verify("s3cret-s3cret-s3cret", 1700000000, body, signature)
-    assert not rules.verify("s3cret-s3cret-s3cret", 1700000001, body, signature)
-    assert not rules.verify("other-secret-xxxxxx", 1700000000, body, signature)
-    assert not rules.verify("s3cret-s3cret-s3cret", 1700000000, body + b" ", signature)
+    assert wire.verify("s3cret-s3cret-s3cret", 1700000000, body, signature)
+    assert not wire.verify("s3cret-s3cret-s3cret", 1700000001, body, signature)
+    assert not wire.verify("other-secret-xxxxxx", 1700000000, body, signature)
+    assert not wire.verify("s3cret-s3cret-s3cret", 1700000000, body + b" ", signature)
 
 
 def test_identity_is_the_delivery_id() -> None:
-    assert rules.message_id(42, "status.example.com") == "<anshin.delivery.42@status.example.com>"
-    assert rules.idempotency_key(42) == "42"
+    assert wire.message_id(42, "status.example.com") == "<anshin.delivery.42@status.example.com>"
+    assert wire.idempotency_key(42) == "42"
 
 
 TEXTS = {
@@ -142,7 +142,7 @@ def test_payloads_in_both_formats() -> None:
     assert slack["text"].startswith("【障害】ログイン")
     assert slack["blocks"][0]["type"] == "header"
     assert any(b["type"] == "context" for b in slack["blocks"])
-    assert rules.pick_texts({"ja": TEXTS["ja"]}, "en") == TEXTS["ja"]  # falls back to Japanese
+    assert wire.pick_texts({"ja": TEXTS["ja"]}, "en") == TEXTS["ja"]  # falls back to Japanese
 
 
 def test_text_to_html_escapes() -> None:
@@ -152,7 +152,7 @@ def test_text_to_html_escapes() -> None:
 def test_tokens_refuse_tampering_and_other_keys() -> None:
     settings = Settings(secret_key="k" * 40)
     token = tokens.unsubscribe_token(settings, 5, "a@example.com")
-    assert tokens.read_unsubscribe_token(settings, token) == (5, rules.address_tag("a@example.com"))
+    assert tokens.read_unsubscribe_token(settings, token) == (5, wire.address_tag("a@example.com"))
     tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
     for bad in (tampered, token + "x", "garbage", ""):
         with pytest.raises(tokens.BadToken):

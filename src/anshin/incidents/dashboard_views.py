@@ -46,7 +46,7 @@ RECENTLY_RESOLVED = 10
 # show nothing. Resolved by name (anshin.hooks), so incidents imports none of them.
 DASHBOARD_PANELS: tuple[str, ...] = (
     "anshin.inquiries.dashboard:panel",
-    "anshin.inquiries.commitments:dashboard_panel",
+    "anshin.inquiries.missed:dashboard_panel",
 )
 
 

@@ -7,10 +7,9 @@ authority matrix (``policy.toml``, R27) decides who may make which kind — an
 operator may promise a call back, not a refund — and the console, the API and
 the CLI all come through :func:`add_commitment`, so none can skip the check.
 
-An open commitment past its due time is missed (``rules.commitment_state``):
-the periodic :func:`sweep` (``notify.tasks.SWEEP_HOOKS``) writes it down with
-an event and alerts the team on duty once, and the dashboard lists it
-(:func:`dashboard_panel`, named in ``incidents.dashboard_views.DASHBOARD_PANELS``).
+An open commitment past its due time is missed (``rules.commitment_state``);
+``inquiries.missed`` marks it, alerts the team on duty once and lists it on
+the dashboard.
 Every change is an event in the inquiry's history (R20), in the caller's
 transaction.
 """
@@ -19,27 +18,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from anshin.config import Settings
-from anshin.db import make_sessionmaker, utcnow
+from anshin.db import utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
-from anshin.i18n import N_, SUPPORTED_LOCALES, translate
+from anshin.i18n import N_
 from anshin.inputs import text_problem
 from anshin.inquiries import claims, rules
 from anshin.inquiries.models import Commitment, CustomerRequest, Inquiry
 from anshin.inquiries.policy import policy
 from anshin.inquiries.service import record
-from anshin.notify import rules as notify_rules
-from anshin.notify import service as outbox
-from anshin.notify import staff
-from anshin.team import duty
 from anshin.team.models import User
-from anshin.timefmt import format_local
 
 log = logging.getLogger("anshin.inquiries.commitments")
 ACTOR = "system:commitments"
@@ -273,151 +264,3 @@ def set_next_action(
         after={"next_action": step, "next_action_due_at": due_at.isoformat()},
     )
     return inquiry
-
-
-def missed(session: Session, now: dt.datetime | None = None) -> list[tuple[Commitment, Inquiry]]:
-    """Every commitment open past its due time, or marked missed and not kept, oldest due first."""
-    now = now or utcnow()
-    stmt = (
-        select(Commitment, Inquiry)
-        .join(Inquiry, Inquiry.id == Commitment.inquiry_id)
-        .where(
-            (Commitment.state == rules.CommitmentState.MISSED)
-            | ((Commitment.state == rules.CommitmentState.OPEN) & (Commitment.due_at < now))
-        )
-        .order_by(Commitment.due_at, Commitment.id)
-    )
-    return [(c, i) for c, i in session.execute(stmt).all()]
-
-
-def _alert_texts(
-    settings: Settings, inquiry: Inquiry, row: Commitment
-) -> dict[str, outbox.MessageTexts]:
-    url = f"{settings.base_url.rstrip('/')}/console/inquiries/{inquiry.reference}/handoff"
-    found: dict[str, outbox.MessageTexts] = {}
-    for locale in SUPPORTED_LOCALES:
-        params = {
-            "site": settings.site_name,
-            "ref": inquiry.reference,
-            "owner": row.owner_name,
-            "what": row.description,
-            "when": format_local(row.due_at, settings.timezone, locale),
-            "url": url,
-        }
-        subject = translate(
-            locale, N_("[{site}] {ref}: a promise to the customer was missed"), **params
-        )
-        lead = translate(
-            locale, N_("{owner} promised “{what}” by {when}, and it is not marked kept."), **params
-        )
-        body = translate(
-            locale,
-            N_(
-                "{lead}\n\nInquiry: {ref}\n\nCall or write to the customer now, then mark it "
-                "kept in the console:\n{url}\n\n"
-                "A staff alert from {site}; customers do not receive it."
-            ),
-            lead=lead,
-            **params,
-        )
-        found[locale] = outbox.MessageTexts(subject=subject, text=body, short=f"{lead} {url}")
-    return found
-
-
-def mark_missed(session: Session, settings: Settings, commitment_id: int, now: dt.datetime) -> bool:
-    """Mark one open commitment missed, with an event and an alert to the team on duty.
-
-    The conditional UPDATE is the once-only guard: of several sweepers only the
-    one whose update changes the row writes the event and queues the alert.
-    """
-    result = session.execute(
-        update(Commitment)
-        .where(
-            Commitment.id == commitment_id,
-            Commitment.state == rules.CommitmentState.OPEN,
-            Commitment.due_at < now,
-        )
-        .values(state=rules.CommitmentState.MISSED)
-        .execution_options(synchronize_session=False)
-    )
-    if int(getattr(result, "rowcount", 0) or 0) != 1:
-        return False
-    row = session.get(Commitment, commitment_id)
-    assert row is not None
-    session.refresh(row)
-    inquiry = row.inquiry
-    record(
-        session,
-        inquiry,
-        actor=ACTOR,
-        action="inquiry.commitment_missed",
-        before={"commitment_id": row.id, "state": rules.CommitmentState.OPEN},
-        after={
-            "commitment_id": row.id,
-            "state": rules.CommitmentState.MISSED,
-            "owner": row.owner_name,
-            "due_at": row.due_at.isoformat(),
-        },
-    )
-    people = [(u.email, u.locale) for u in duty.on_duty(session)]
-    recipients = staff.recipients(session, settings, people, now)
-    if recipients:
-        outbox.queue_to(
-            session,
-            settings,
-            recipients,
-            kind=notify_rules.STAFF_NUDGE,
-            texts=_alert_texts(settings, inquiry, row),
-            data={"reference": inquiry.reference, "commitment_id": row.id, "alert": "missed"},
-            actor=ACTOR,
-            now=now,
-        )
-    return True
-
-
-@dataclass(frozen=True)
-class SweepReport:
-    """What one sweep marked missed."""
-
-    marked: tuple[int, ...]
-
-
-def sweep(engine: Engine, settings: Settings, now: dt.datetime | None = None) -> SweepReport:
-    """Mark every open commitment past due as missed (R24), one transaction each.
-
-    Run every minute by the sweeper (``notify.tasks.SWEEP_HOOKS``); a failure
-    costs that commitment a minute, not the others.
-    """
-    now = now or utcnow()
-    factory = make_sessionmaker(engine)
-    with factory() as session:
-        ids = list(
-            session.scalars(
-                select(Commitment.id).where(
-                    Commitment.state == rules.CommitmentState.OPEN, Commitment.due_at < now
-                )
-            )
-        )
-    marked: list[int] = []
-    for commitment_id in ids:
-        with factory() as session:
-            try:
-                if mark_missed(session, settings, commitment_id, now):
-                    marked.append(commitment_id)
-                session.commit()
-            except Exception:
-                session.rollback()
-                log.exception(
-                    "marking commitment %s missed failed; next minute again", commitment_id
-                )
-    return SweepReport(marked=tuple(marked))
-
-
-def dashboard_panel(
-    session: Session, settings: Settings, user: User
-) -> tuple[str, dict[str, Any]] | None:
-    """The dashboard's missed-commitments panel (R24), or None when nothing is missed."""
-    rows = missed(session, utcnow())
-    if not rows:
-        return None
-    return "inquiries/_missed_panel.html", {"missed": rows}

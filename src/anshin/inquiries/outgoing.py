@@ -29,8 +29,7 @@ from anshin.i18n import N_
 from anshin.inquiries import rules
 from anshin.inquiries.models import Inquiry, InquiryMessage
 from anshin.inquiries.service import record, snapshot
-from anshin.notify import contacts
-from anshin.notify import rules as notify_rules
+from anshin.notify import contacts, wire
 from anshin.notify import service as notify
 from anshin.notify.models import Delivery
 
@@ -142,7 +141,7 @@ def deliver(
     mail_id = None
     if way == "email":
         delivery_id = session.query(Delivery.id).filter(Delivery.message_id == message.id).scalar()
-        mail_id = notify_rules.message_id(int(delivery_id), settings.smtp_message_id_domain)
+        mail_id = wire.message_id(int(delivery_id), settings.smtp_message_id_domain)
     return Sent(way, message.id, mail_id)
 
 

@@ -33,7 +33,7 @@ from sqlalchemy import (
 
 from anshin.config import Settings
 from anshin.db import utcnow
-from anshin.notify import endpoints, rules, smtp, tokens, webhook
+from anshin.notify import endpoints, rules, smtp, tokens, webhook, wire
 from anshin.notify.claims import Marks, claim, release, renew
 from anshin.notify.models import Delivery, OutboxMessage, Subscriber
 
@@ -184,7 +184,7 @@ def _send(
                 settings,
                 locale=work.locale,
                 kind=message["kind"],
-                texts=rules.pick_texts(texts, work.locale),
+                texts=wire.pick_texts(texts, work.locale),
                 data=message["data"],
             )
             senders.mail_templates[key] = template

@@ -21,6 +21,7 @@ import logging
 import math
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -42,11 +43,18 @@ DEFAULT_NAME = "anshin"
 # keeps claiming batches until nothing is due.
 MAX_WAKES = 8
 
+# Wake-ups after commits are coalesced: at most one sent per interval and per
+# queue, the others folded into one booked for the interval's end (see wake_soon).
+WAKE_INTERVAL_SECONDS = 0.05
+
 _WAKE_KEY = "anshin.notify.wake"
 _HOOKED_KEY = "anshin.notify.wake.hooked"
 _lock = threading.Lock()
 _queues: dict[str, DeliveryTasks] = {}
 _embedded: Consumer | None = None
+_wake_lock = threading.Lock()
+_last_wake: dict[str, float] = {}
+_booked: dict[str, tuple[Settings, int]] = {}
 
 
 class EmbeddedConsumer(Consumer):
@@ -125,6 +133,59 @@ def wake(settings: Settings, recipients: int = 1) -> int:
     return count
 
 
+def wake_soon(settings: Settings, recipients: int = 1) -> None:
+    """Wake workers for work just committed, coalescing a burst of commits into few wake-ups.
+
+    Each wake-up through Huey's SQLite queue is a write to its file (about
+    10 ms); a burst of intake requests, each queueing one acknowledgement,
+    would spend that on every request. So per queue: when no wake-up went out
+    in the last :data:`WAKE_INTERVAL_SECONDS`, this one is sent at once (a
+    quiet system delivers without delay); otherwise one wake-up is booked for
+    the end of the interval and every commit until then joins it.
+
+    The guarantee stays: the booked wake-up is sent after every commit that
+    joined it (the caller has committed before calling here, and the booking
+    is taken out of the table before it is sent, so a later commit books a
+    new one), so a woken worker always finds the committed deliveries. A
+    process killed with a wake-up still booked loses at most that wake-up;
+    the sweeper picks the work up, as for any lost queue message.
+    """
+    if recipients <= 0:
+        return
+    key = settings.model_dump_json()
+    now = time.monotonic()
+    with _wake_lock:
+        booked = _booked.get(key)
+        if booked is not None:
+            _booked[key] = (settings, booked[1] + recipients)
+            return
+        since = now - _last_wake.get(key, -math.inf)
+        if since >= WAKE_INTERVAL_SECONDS:
+            _last_wake[key] = now
+        else:
+            _booked[key] = (settings, recipients)
+            timer = threading.Timer(WAKE_INTERVAL_SECONDS - since, _send_booked, (key,))
+            timer.daemon = True
+            timer.start()
+            return
+    wake(settings, recipients)
+
+
+def _send_booked(key: str) -> None:
+    """Send the wake-up booked for ``key`` (taken out first: later commits book anew)."""
+    with _wake_lock:
+        booked = _booked.pop(key, None)
+        _last_wake[key] = time.monotonic()
+    if booked is not None:
+        wake(*booked)
+
+
+def forget_wakes() -> None:
+    """Forget when wake-ups were last sent (tests that count wake-ups start from quiet)."""
+    with _wake_lock:
+        _last_wake.clear()
+
+
 def wake_after_commit(session: Session, settings: Settings, recipients: int) -> None:
     """Wake workers once the caller's transaction commits; forget it if the caller rolls back.
 
@@ -146,7 +207,7 @@ def wake_after_commit(session: Session, settings: Settings, recipients: int) -> 
         if committed.in_nested_transaction():
             return  # a savepoint released: the outer transaction has not committed yet
         for item_settings, count in committed.info.pop(_WAKE_KEY, []):
-            wake(item_settings, count)
+            wake_soon(item_settings, count)
 
     def _after_rollback(rolled_back: Session) -> None:
         if rolled_back.in_nested_transaction():

@@ -33,7 +33,7 @@ from urllib.parse import quote
 
 from anshin.config import Settings
 from anshin.i18n import N_, translate
-from anshin.notify import rules
+from anshin.notify import rules, wire
 
 # Headers set raw (List-Unsubscribe) are written as given; all others are folded.
 SMTP_POLICY = SMTP.clone(refold_source="none")
@@ -134,14 +134,14 @@ class MailTemplate:
         """Encode the shared parts of a message for one locale.
 
         A reply to a customer's mail carries ``In-Reply-To``/``References`` from
-        the message's ``data`` (``rules.thread_headers``), so it threads (R21).
+        the message's ``data`` (``wire.thread_headers``), so it threads (R21).
         """
         subject = str(texts.get("subject", ""))
         headers = EmailMessage(policy=SMTP_POLICY)
         headers["Subject"] = subject
         headers["From"] = settings.smtp_from
         head = headers.as_bytes().split(b"\r\n\r\n", 1)[0] + b"\r\n"
-        head += rules.thread_headers(data or {}).encode("ascii")
+        head += wire.thread_headers(data or {}).encode("ascii")
         text = str(texts.get("text", ""))
         body_html = _fragment(str(texts.get("html") or rules.text_to_html(text)))
         text = text.rstrip() + "\n"
@@ -201,7 +201,7 @@ class MailTemplate:
         head = (
             f"To: {to}\r\n"
             f"Date: {_date(now)}\r\n"
-            f"Message-ID: {rules.message_id(delivery_id, settings.smtp_message_id_domain)}\r\n"
+            f"Message-ID: {wire.message_id(delivery_id, settings.smtp_message_id_domain)}\r\n"
             # RFC 2369/8058 headers stay plain ASCII, folded only between the two URIs.
             f"List-Unsubscribe: <{url}>,\r\n <{mailto}>\r\n"
             "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"

@@ -24,7 +24,7 @@ from anshin.db import LIKE_ESCAPE, contains_pattern, utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import N_, translate
 from anshin.inputs import BadInput, check_storable, parse_id
-from anshin.notify import rules, service, tokens, webhook
+from anshin.notify import rules, service, tokens, webhook, wire
 from anshin.notify.models import Subscriber, SubscriberComponent
 from anshin.notify.rules import SubscriberStatus
 from anshin.notify.tokens import BadToken
@@ -211,7 +211,7 @@ def confirm(
     now = now or utcnow()
     subscriber_id, tag = tokens.read_confirm_token(settings, token)
     subscriber = session.get(Subscriber, subscriber_id)
-    if subscriber is None or rules.address_tag(subscriber.address) != tag:
+    if subscriber is None or wire.address_tag(subscriber.address) != tag:
         raise BadToken(N_("This link is not valid. Check that it was copied completely."))
     if subscriber.status == "unsubscribed":
         raise Conflict(N_("This subscription was cancelled. Please subscribe again."))
@@ -227,7 +227,7 @@ def for_unsubscribe_token(session: Session, settings: Settings, token: str) -> S
     """The subscriber an unsubscribe link names, or BadToken (tampered, or no longer exists)."""
     subscriber_id, tag = tokens.read_unsubscribe_token(settings, token)
     subscriber = session.get(Subscriber, subscriber_id)
-    if subscriber is None or rules.address_tag(subscriber.address) != tag:
+    if subscriber is None or wire.address_tag(subscriber.address) != tag:
         raise BadToken(N_("This link is not valid. Check that it was copied completely."))
     return subscriber
 

@@ -33,7 +33,7 @@ RUN_BUDGET_SECONDS = 120.0
 # (docs/design.md "dependency direction"), like app.ROUTER_MODULES.
 SWEEP_HOOKS: tuple[str, ...] = (
     "anshin.incidents.nudges:sweep",
-    "anshin.inquiries.commitments:sweep",
+    "anshin.inquiries.missed:sweep",
 )
 
 

@@ -18,7 +18,7 @@ from anshin.config import Settings
 from anshin.errors import AnshinError
 from anshin.i18n import N_
 from anshin.instance.secret import signing_key
-from anshin.notify import rules
+from anshin.notify import rules, wire
 
 _CONFIRM_SALT = "anshin.notify.confirm"
 _UNSUBSCRIBE_SALT = "anshin.notify.unsubscribe"
@@ -46,13 +46,13 @@ def _unsubscribe_serializer(secret_key: str) -> URLSafeSerializer:
 def confirm_token(settings: Settings, subscriber_id: int, address: str) -> str:
     """The token in the confirmation mail's link."""
     serializer = _confirm_serializer(signing_key(settings))
-    return str(serializer.dumps([subscriber_id, rules.address_tag(address)]))
+    return str(serializer.dumps([subscriber_id, wire.address_tag(address)]))
 
 
 def unsubscribe_token(settings: Settings, subscriber_id: int, address: str) -> str:
     """The token in every mail's unsubscribe link and List-Unsubscribe header."""
     serializer = _unsubscribe_serializer(signing_key(settings))
-    return str(serializer.dumps([subscriber_id, rules.address_tag(address)]))
+    return str(serializer.dumps([subscriber_id, wire.address_tag(address)]))
 
 
 def _parse(payload: object) -> tuple[int, str]:

@@ -4,7 +4,7 @@ Headers on every request:
 
 - ``X-Anshin-Timestamp``: Unix seconds when the request was signed;
 - ``X-Anshin-Signature: sha256=<hex>``: HMAC-SHA256 with the subscriber's
-  secret over ``"<timestamp>." + body`` (see :func:`anshin.notify.rules.sign`);
+  secret over ``"<timestamp>." + body`` (see :func:`anshin.notify.wire.sign`);
 - ``Idempotency-Key``: the delivery id, identical on every retry, so a
   receiver can drop a copy it has already processed;
 - ``X-Anshin-Delivery`` and ``X-Anshin-Event`` (the message kind).
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from anshin import __version__
-from anshin.notify import rules
+from anshin.notify import rules, wire
 from anshin.notify.smtp import Outcome
 
 if TYPE_CHECKING:
@@ -58,9 +58,9 @@ def body_for(
     """The request body of one delivery in the subscriber's format."""
     if fmt == "slack":
         url = data.get("url")
-        payload: dict[str, Any] = rules.slack_payload(texts, locale, str(url) if url else None)
+        payload: dict[str, Any] = wire.slack_payload(texts, locale, str(url) if url else None)
     else:
-        payload = rules.anshin_payload(
+        payload = wire.anshin_payload(
             delivery_id=delivery_id,
             message_id=message_id,
             kind=kind,
@@ -195,8 +195,8 @@ class WebhookSender:
             "User-Agent": f"anshin/{__version__}",
             "Connection": "close",
             "X-Anshin-Timestamp": str(timestamp),
-            "X-Anshin-Signature": rules.sign(secret, timestamp, body),
-            "Idempotency-Key": rules.idempotency_key(delivery_id),
+            "X-Anshin-Signature": wire.sign(secret, timestamp, body),
+            "Idempotency-Key": wire.idempotency_key(delivery_id),
             "X-Anshin-Delivery": str(delivery_id),
             "X-Anshin-Event": kind,
         }
