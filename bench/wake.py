@@ -4,11 +4,12 @@
 prints the time spent in the committing thread per commit and how many
 wake-ups reached the queue. Recorded by hand in bench/RESULTS.md (intake).
 
-    python bench/wake.py
+    python bench/wake.py [--commits N]
 """
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 import time
 from collections.abc import Callable
@@ -20,6 +21,9 @@ COMMITS = 300
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--commits", type=int, default=COMMITS, help="commits per way")
+    commits = parser.parse_args().commits
     settings = Settings(database_url=f"sqlite:///{tempfile.mkdtemp()}/wake.db", secret_key="x" * 32)
     huey = queue.get_queue(settings).huey
     ways: tuple[tuple[str, Callable[[Settings, int], object]], ...] = (
@@ -30,15 +34,15 @@ def main() -> None:
         huey.flush()
         queue.forget_wakes()
         spent = 0.0
-        for _ in range(COMMITS):
+        for _ in range(commits):
             began = time.perf_counter()
             wake(settings, 1)
             spent += time.perf_counter() - began
             time.sleep(0.003)
         time.sleep(0.2)  # the last booked wake-up goes out
         print(
-            f"{name}: {spent / COMMITS * 1000:.2f} ms per commit in the caller, "
-            f"{huey.pending_count()} wake-ups queued for {COMMITS} commits"
+            f"{name}: {spent / commits * 1000:.2f} ms per commit in the caller, "
+            f"{huey.pending_count()} wake-ups queued for {commits} commits"
         )
 
 

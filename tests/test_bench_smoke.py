@@ -261,6 +261,7 @@ SMOKED = {
     "lint_corpus": "test_lint_corpus_runs_end_to_end",
     "mail_in": "test_mail_in_runs_end_to_end",
     "intake": "test_intake_runs_end_to_end",
+    "wake": "test_wake_runs_end_to_end",
     "triage": "test_triage_runs_end_to_end",
 }
 # Scripts the benchmarks start as processes of their own: not benchmarks themselves.
@@ -364,6 +365,18 @@ def test_mail_in_runs_end_to_end() -> None:
     report = _run_bench("mail_in.py", "--mails", "9")
     assert "- 9 of 9 mails answered 250." in report
     assert report.count("| baseline") == 1 and "| `anshin mail-in` over SMTP" in report
+
+
+def test_wake_runs_end_to_end() -> None:
+    """Both ways of waking workers after 30 commits; coalescing queues fewer wake-ups."""
+    report = _run_bench("wake.py", "--commits", "30")
+    found = dict(
+        re.findall(
+            r"^(wake(?:_soon)? \(.+?\)): .*?(\d+) wake-ups queued for 30 commits$", report, re.M
+        )
+    )
+    assert int(found["wake (one per commit)"]) == 30
+    assert int(found["wake_soon (coalesced)"]) < 30
 
 
 def _check_intake(report: str, backend: str) -> None:
