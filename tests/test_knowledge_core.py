@@ -165,3 +165,14 @@ def test_search_finds_the_article_in_the_customers_words(session: Session) -> No
     hits = search.search(session, rules.check_query("ﾛｸﾞｲﾝ できません"))
     assert [hit.key for hit in hits] == ["faq-login"]
     assert search.search(session, rules.check_query("返金", public_only=True)) == []
+
+
+def test_bodies_render_without_raw_html_or_script_links() -> None:
+    from anshin.knowledge import render
+
+    html = render.to_html(
+        "# 手順\n\n<script>alert(1)</script>\n\n[x](javascript:alert(1)) [ok](https://example.com)"
+    )
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert 'href="javascript' not in html and 'href="https://example.com"' in html
+    assert render.to_text("**再読み込み**してください\n\n- 手順1") == "再読み込みしてください 手順1"
