@@ -45,6 +45,7 @@ from anshin.inquiries import handoff_cli, reply_cli, triage_cli
 from anshin.inquiries import mail_cli as inquiries_mail_cli
 from anshin.inquiries.demo_burst import DEFAULT_BURST as DEMO_INQUIRIES
 from anshin.notify import cli as notify_cli
+from anshin.review import cli as review_cli
 from anshin.team import cli as team_cli
 
 app = typer.Typer(
@@ -318,6 +319,7 @@ inquiries_mail_cli.register(app)
 triage_cli.register(app)
 reply_cli.register(app)
 handoff_cli.register(app)  # joins the `inquiry` group
+review_cli.register(app)
 
 
 def main() -> None:
