@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 
 from anshin.config import Settings
 from anshin.errors import NotFound
-from anshin.incidents.models import IncidentUpdate
+from anshin.incidents.models import Incident, IncidentUpdate
 from anshin.inquiries import commitments, escalation
 from anshin.notify.models import Delivery, OutboxMessage
-from anshin.review import metrics
+from anshin.review import metrics, timeline
 from inquiry_world import incident, inquiry, user
 
 
@@ -34,7 +34,8 @@ def _update(
     return row
 
 
-def test_metrics_of_one_incident(session: Session, settings: Settings) -> None:
+def _surge(session: Session, settings: Settings) -> Incident:
+    """An incident with updates, deliveries, four inquiries, two escalations, two commitments."""
     on = incident(session, settings)
     t0 = on.declared_at
     minutes = lambda m: t0 + dt.timedelta(minutes=m)  # noqa: E731
@@ -81,7 +82,11 @@ def test_metrics_of_one_incident(session: Session, settings: Settings) -> None:
         now=minutes(90),
     )
     session.commit()
+    return on
 
+
+def test_metrics_of_one_incident(session: Session, settings: Settings) -> None:
+    on = _surge(session, settings)
     got = metrics.for_incident(session, on.reference)
 
     assert got["first_notice_seconds"] == 600
@@ -122,3 +127,56 @@ def test_the_cli_prints_the_metrics_by_name(session: Session, settings: Settings
     assert table.exit_code == 0 and "振り返り指標" in table.output and "0:07:00" in table.output
     missing = runner.invoke(app, ["review", "metrics", "INC-1999-9999"], env=env)
     assert missing.exit_code == 1 and "Traceback" not in missing.output
+
+
+def test_the_timeline_holds_only_stored_facts_in_order(
+    session: Session, settings: Settings
+) -> None:
+    on = _surge(session, settings)
+    entries = timeline.for_incident(
+        session, on.reference, now=on.declared_at + dt.timedelta(hours=5)
+    )
+    kinds = [e.kind for e in entries]
+    assert entries == sorted(entries, key=lambda e: (e.at, e.kind))
+    assert kinds.count("update_published") == 3 and kinds.count("internal_note") == 1
+    assert {"detected", "declared", "escalation", "commitment_made", "commitment_kept"} <= set(
+        kinds
+    )
+    # The first notice: a dead letter is final, so delivery finished with the last send.
+    finished = [e for e in entries if e.kind == "delivery_finished"]
+    assert [(e.at - on.declared_at, e.detail["sent"]) for e in finished] == [
+        (dt.timedelta(minutes=13), 2)
+    ]
+    volume = [
+        (e.at - on.declared_at, e.detail["count"]) for e in entries if e.kind == "inquiry_volume"
+    ]
+    assert volume == [
+        (dt.timedelta(minutes=15), 1),
+        (dt.timedelta(minutes=30), 0),
+        (dt.timedelta(minutes=45), 1),
+        (dt.timedelta(minutes=60), 0),
+        (dt.timedelta(minutes=75), 2),
+    ]
+    escalations = [e.detail for e in entries if e.kind == "escalation"]
+    assert sorted((d["from"], d["to"]) for d in escalations) == [(1, 2), (1, 3)]
+    assert all(d["inquiry"].startswith("Q-") for d in escalations)
+    kept = [e for e in entries if e.kind == "commitment_kept"]
+    assert len(kept) == 1 and kept[0].detail["on_time"] is True
+
+
+def test_the_cli_prints_the_timeline(session: Session, settings: Settings) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from anshin.cli import app
+
+    on = _surge(session, settings)
+    env = {"ANSHIN_DATABASE_URL": settings.database_url, "ANSHIN_SECRET_KEY": settings.secret_key}
+    runner = CliRunner()
+    done = runner.invoke(app, ["review", "timeline", on.reference, "--format", "json"], env=env)
+    assert done.exit_code == 0, done.output
+    rows = json.loads(done.output)
+    assert rows[0]["kind"] == "detected" and rows[0]["at"].endswith("+09:00")
+    table = runner.invoke(app, ["--lang", "ja", "review", "timeline", on.reference], env=env)
+    assert table.exit_code == 0 and "経過" in table.output and "escalation" in table.output

@@ -7,9 +7,11 @@ form is a table for people, durations as h:mm:ss and shares as percentages.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from anshin.cliutil import (
@@ -21,8 +23,11 @@ from anshin.cliutil import (
     print_json,
     t,
 )
+from anshin.db import utcnow
+from anshin.events import jsonable
 from anshin.i18n import N_
-from anshin.review import metrics
+from anshin.review import metrics, timeline
+from anshin.timefmt import format_local, iso_local
 
 review_app = typer.Typer(help="After an incident: metrics for the review (docs/review.md).")
 FORMAT = typer.Option("text", "--format", callback=check_format, help=FORMAT_HELP)
@@ -60,6 +65,43 @@ def show_metrics(
     for name, value in out.items():
         if name != "incident":
             table.add_row(name, _shown(name, value))
+    console().print(table)
+
+
+@review_app.command("timeline")
+def show_timeline(
+    ref: str = typer.Argument(..., help="The incident's reference (INC-2026-0001)."),
+    fmt: str = FORMAT,
+) -> None:
+    """The incident's timeline from stored rows and events, oldest first (R31)."""
+    settings = load_settings()
+    with open_session(settings) as session:
+        entries = timeline.for_incident(session, ref, now=utcnow())
+    if fmt == "json":
+        print_json(
+            [
+                {
+                    "at": iso_local(e.at, settings.timezone),
+                    "kind": e.kind,
+                    "detail": jsonable(
+                        {
+                            k: iso_local(v, settings.timezone) if isinstance(v, dt.datetime) else v
+                            for k, v in e.detail.items()
+                        }
+                    ),
+                    "source": e.source,
+                }
+                for e in entries
+            ]
+        )
+        return
+    table = Table(title=t(N_("Timeline of {ref}"), ref=ref))
+    table.add_column(t(N_("Time")))
+    table.add_column(t(N_("What happened")))
+    table.add_column(t(N_("Detail")))
+    for e in entries:
+        detail = ", ".join(f"{k}={v}" for k, v in e.detail.items() if v is not None)
+        table.add_row(format_local(e.at, settings.timezone), e.kind, escape(detail))
     console().print(table)
 
 

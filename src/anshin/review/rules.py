@@ -154,3 +154,25 @@ def csat(scores: Iterable[int]) -> tuple[float | None, int]:
     """``csat_average`` (1–5) and ``csat_responses``."""
     valid = [s for s in scores if 1 <= s <= 5]
     return (sum(valid) / len(valid) if valid else None, len(valid))
+
+
+VOLUME_BIN = dt.timedelta(minutes=15)
+
+
+def volume_bins(
+    times: Iterable[dt.datetime], start: dt.datetime, bin_size: dt.timedelta = VOLUME_BIN
+) -> list[tuple[dt.datetime, int]]:
+    """Inquiries per ``bin_size`` from ``start`` (R31 timeline), empty bins between included.
+
+    Inquiries received before ``start`` (customers often write before the
+    declaration) open earlier bins on the same grid, so the first rise shows.
+    """
+    counts: Counter[int] = Counter()
+    for at in times:
+        counts[math.floor((at - start) / bin_size)] += 1
+    if not counts:
+        return []
+    return [
+        (start + index * bin_size, counts.get(index, 0))
+        for index in range(min(counts), max(counts) + 1)
+    ]
