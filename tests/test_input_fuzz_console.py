@@ -280,6 +280,11 @@ def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]
             {"email": "text", "locale": "text", "components": "number"},
         ),
         ("POST", "/unsubscribe/{token}"): ("/unsubscribe/no-such-token", {}, {}),
+        ("POST", "/feedback/{token}"): (
+            "/feedback/no-such-token",
+            {"score": "3", "comment": "", "csrf_token": CSRF},
+            {"score": "number", "comment": "text"},
+        ),
         ("POST", "/console/inquiries/phone"): (
             "/console/inquiries/phone",
             {"text": "つながらない", "name": "田中", "csrf_token": CSRF},
