@@ -395,6 +395,24 @@ def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]
             {},
             {},
         ),
+        ("POST", "/console/drills"): (
+            "/console/drills",
+            {"customer_text": "ログインできない", "label": "good"},
+            {
+                "customer_text": "text",
+                "sent_reply": "text",
+                "incident_title": "text",
+                "source": "text",
+                "locale": "text",
+                "label": "text",
+                "note": "text",
+            },
+        ),
+        ("POST", "/console/drills/{drill_id}/attempts"): (
+            f"/console/drills/{world.drill_id}/attempts",
+            {"reply": "ご不便をおかけし申し訳ございません。"},
+            {"reply": "text"},
+        ),
         ("POST", "/console/users/{user_id}/on-duty"): (
             f"/console/users/{world.user_id}/on-duty",
             {"on_duty": "1"},

@@ -66,6 +66,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.inquiries.handoff_views",
     "anshin.inquiries.handoff_api",
     "anshin.review.feedback_views",
+    "anshin.review.drill_views",
 )
 
 
