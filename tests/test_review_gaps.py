@@ -7,20 +7,16 @@ out below, in Japan time (the team's zone).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from anshin import events
 from anshin.cli import app
 from anshin.config import Settings
 from anshin.errors import NotFound
-from anshin.events import Event
-from anshin.incidents.models import Incident, IncidentUpdate
-from anshin.incidents.record import snapshot
+from anshin.incidents.models import IncidentUpdate
 from anshin.review import gaps
 from anshin.review.gap_rules import (
     Asked,
@@ -33,14 +29,7 @@ from anshin.review.gap_rules import (
 )
 from anshin.review.gap_rules import Need as N
 from inquiry_world import incident, inquiry
-
-T0 = dt.datetime(2026, 12, 1, 1, 0, tzinfo=dt.UTC)  # 10:00 in Tokyo
-
-
-def at(hhmm: str) -> dt.datetime:
-    """A Tokyo clock time on the incident's day, as UTC."""
-    hours, minutes = (int(x) for x in hhmm.split(":"))
-    return T0 + dt.timedelta(hours=hours - 10, minutes=minutes)
+from review_world import at, edit, world
 
 
 def told(update_id: int, when: str, **facts: object) -> Told:
@@ -110,87 +99,8 @@ def test_gaps_merge_consecutive_periods_and_name_what_was_read() -> None:
     assert (table[4].update_id, table[4].estimate) == (2, False)  # 12:00 passed in the period
 
 
-# --- stored facts -----------------------------------------------------------------------
-
-
-def _publish(
-    session: Session, on: Incident, when: str, kind: str = "update", status: str = "investigating"
-) -> IncidentUpdate:
-    """A public update with its publication event, as incidents.service writes them."""
-    update = IncidentUpdate(
-        incident_id=on.id,
-        kind=kind,
-        status=status,
-        body_ja="ログインできない障害が発生しています。",
-        audience="public",
-        published_at=at(when),
-        author="test",
-    )
-    session.add(update)
-    session.flush()
-    action = "incident.resolved" if kind == "resolution" else f"incident.{kind}"
-    after = snapshot(on) if kind == "resolution" else {"update_id": update.id}
-    event = events.record(
-        session, actor="test", entity_type="incident", entity_id=on.id, action=action, after=after
-    )
-    event.at = at(when)
-    session.flush()
-    return update
-
-
-def _edit(session: Session, on: Incident, when: str, **facts: object) -> Event:
-    for name, value in facts.items():
-        setattr(on, name, value)
-    event = events.record(
-        session,
-        actor="test",
-        entity_type="incident",
-        entity_id=on.id,
-        action="incident.edited",
-        after=snapshot(on),
-    )
-    event.at = at(when)
-    session.flush()
-    return event
-
-
-def _world(session: Session, settings: Settings) -> tuple[Incident, dict[str, IncidentUpdate]]:
-    """The incident of the worked example (Tokyo times):
-
-    10:05 first notice (nothing known) · 11:20 record: recovery 12:00, workaround
-    (its event stamped 11:26, after the update, yet written before it) · 11:25 update ·
-    12:20 record: cause confirmed, resolution.
-    """
-    on = incident(session, settings)
-    on.started_at = on.detected_at = on.declared_at = at("10:00")
-    ups = {"first": _publish(session, on, "10:05", kind="first_notice")}
-    _edit(session, on, "11:26", estimated_recovery_at=at("12:00"), workaround="アプリから利用可")
-    ups["second"] = _publish(session, on, "11:25")
-    _edit(session, on, "12:20", cause="設定の誤り", cause_confirmed=True)
-    ups["resolution"] = _publish(session, on, "12:20", kind="resolution", status="resolved")
-    for when, intent in (
-        ("10:02", "status_inquiry"),
-        ("10:10", "status_inquiry"),
-        ("10:15", "workaround_request"),
-        ("10:40", "status_inquiry"),
-        ("10:50", "complaint"),
-        ("11:10", "status_inquiry"),
-        ("11:40", "status_inquiry"),
-        ("11:45", "workaround_request"),
-        ("11:50", "technical_question"),
-        ("12:10", "status_inquiry"),
-        ("12:25", "technical_question"),
-        ("12:26", "status_inquiry"),
-    ):
-        email = f"c{when.replace(':', '')}@example.com"
-        inquiry(session, settings, on, intent=intent, email=email, now=at(when))
-    on.status, on.resolved_at = "resolved", at("12:20")
-    session.commit()
-    return on, ups
-
-
 def test_gaps_of_a_stored_incident(session: Session, settings: Settings) -> None:
-    on, ups = _world(session, settings)
+    on, ups = world(session, settings)
     result = gaps.analyse(session, on.reference)
     first, second = ups["first"].id, ups["second"].id
     assert [(t.update_id, t.recovery_at, t.workaround, t.cause) for t in result.told] == [
@@ -225,7 +135,7 @@ def test_without_publication_events_the_time_decides(session: Session, settings:
     """History stored without an update's own event: the last snapshot by its time applies."""
     on = incident(session, settings)
     on.started_at = on.detected_at = on.declared_at = at("10:00")
-    _edit(session, on, "10:20", estimated_recovery_at=at("13:00"))
+    edit(session, on, "10:20", estimated_recovery_at=at("13:00"))
     update = IncidentUpdate(
         incident_id=on.id,
         kind="update",
@@ -236,7 +146,7 @@ def test_without_publication_events_the_time_decides(session: Session, settings:
         author="test",
     )
     session.add(update)
-    _edit(session, on, "10:40", estimated_recovery_at=None)  # after the update: not told by it
+    edit(session, on, "10:40", estimated_recovery_at=None)  # after the update: not told by it
     inquiry(session, settings, on, now=at("10:50"))
     session.commit()
     result = gaps.analyse(session, on.reference)
@@ -245,7 +155,7 @@ def test_without_publication_events_the_time_decides(session: Session, settings:
 
 
 def test_the_cli_prints_the_gaps(session: Session, settings: Settings) -> None:
-    on, _ = _world(session, settings)
+    on, _ = world(session, settings)
     env = {"ANSHIN_DATABASE_URL": settings.database_url, "ANSHIN_SECRET_KEY": settings.secret_key}
     runner = CliRunner()
     done = runner.invoke(app, ["review", "gaps", on.reference, "--format", "json"], env=env)
