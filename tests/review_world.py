@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anshin import events
@@ -77,6 +78,10 @@ def world(session: Session, settings: Settings) -> tuple[Incident, dict[str, Inc
     """
     on = incident(session, settings)
     on.started_at = on.detected_at = on.declared_at = at("10:00")
+    for declared in session.scalars(
+        select(Event).where(Event.entity_type == "incident", Event.entity_id == on.id)
+    ):
+        declared.at = at("10:00")
     ups = {"first": publish(session, on, "10:05", kind="first_notice")}
     edit(session, on, "11:26", estimated_recovery_at=at("12:00"), workaround="アプリから利用可")
     ups["second"] = publish(session, on, "11:25")

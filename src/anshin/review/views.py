@@ -126,7 +126,7 @@ def entry_row(entry: Entry) -> dict[str, Any]:
         "label": ENTRY_LABELS.get(entry.kind, entry.kind),
         "detail": detail,
         "inquiry": detail.get("inquiry"),
-        "update": update_id,
+        "update_id": update_id,
         "source": entry.source,
     }
 
@@ -174,6 +174,7 @@ def review_page(request: Request, session: DbSession, user: Operator, ref: str) 
         ],
         periods=analysis.periods,
         told=[(t, updates[t.update_id]) for t in analysis.told if t.update_id in updates],
+        update_of=updates,
         span=lambda start, end: gaps.span(start, end, zone, day),
         is_dt=lambda value: isinstance(value, dt.datetime),
     )
