@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from anshin.cli import app
 from anshin.config import Settings
 from anshin.errors import NotFound
+from anshin.events import Event
 from anshin.incidents.models import IncidentUpdate
 from anshin.review import gaps
 from anshin.review.gap_rules import (
@@ -152,6 +153,38 @@ def test_without_publication_events_the_time_decides(session: Session, settings:
     result = gaps.analyse(session, on.reference)
     assert [t.recovery_at for t in result.told] == [at("13:00")]
     assert result.gaps == []
+
+
+def test_an_override_naming_the_resolution_is_not_its_publication() -> None:
+    """The check override of a resolution names its update before the resolution's snapshot;
+    what the resolution told is the snapshot of its own ``incident.resolved`` event."""
+    base = {"estimated_recovery_at": None, "workaround": None, "cause": None}
+    history = [
+        Event(
+            id=1,
+            at=at("10:00"),
+            action="incident.declared",
+            after={**base, "cause_confirmed": False},
+        ),
+        Event(id=2, at=at("10:05"), action="incident.first_notice", after={"update_id": 10}),
+        Event(id=3, at=at("12:00"), action="message.check_overridden", after={"update_id": 11}),
+        Event(
+            id=4,
+            at=at("12:00"),
+            action="incident.resolved",
+            after={**base, "cause": "設定の誤り", "cause_confirmed": True},
+        ),
+    ]
+    updates = [
+        IncidentUpdate(
+            id=10, kind="first_notice", status="investigating", published_at=at("10:05")
+        ),
+        IncidentUpdate(id=11, kind="resolution", status="resolved", published_at=at("12:00")),
+    ]
+    assert [(t.update_id, t.resolved, t.cause) for t in gaps.told_by(updates, history)] == [
+        (10, False, False),
+        (11, True, True),
+    ]
 
 
 def test_the_cli_prints_the_gaps(session: Session, settings: Settings) -> None:

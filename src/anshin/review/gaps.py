@@ -37,6 +37,17 @@ from anshin.timefmt import iso_local, parse_stored, to_zone
 # Events whose ``after`` is the whole incident record (incidents.record.snapshot).
 SNAPSHOT_KEYS = ("estimated_recovery_at", "workaround", "cause", "cause_confirmed")
 RESOLVED = "incident.resolved"
+# The events that publish an update and name it (a check override names it too, but is not
+# its publication: it is written before the update's own event).
+PUBLISHED = frozenset(
+    {
+        "incident.first_notice",
+        "incident.update",
+        "incident.no_news_update",
+        "incident.reopened",
+        "incident.report_notice",
+    }
+)
 
 # The words of each gap, "{n}" inquiries in "{span}" (ngettext: one inquiry reads as one).
 WORDS: dict[GapKind, Callable[[CatalogTranslations, int], str]] = {
@@ -85,7 +96,7 @@ def _publication_events(updates: list[IncidentUpdate], history: list[Event]) -> 
     by_update = {
         int(e.after["update_id"]): e
         for e in history
-        if e.after and isinstance(e.after.get("update_id"), int)
+        if e.action in PUBLISHED and e.after and isinstance(e.after.get("update_id"), int)
     }
     resolutions = iter(e for e in history if e.action == RESOLVED)
     found: dict[int, Event] = {}
