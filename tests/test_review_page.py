@@ -9,6 +9,7 @@ import re
 import pytest
 
 from anshin.config import Settings
+from anshin.review import views
 from review_world import world
 from test_console_support import client_for, database, login, seed, text_of
 
@@ -60,6 +61,18 @@ def test_the_review_page_shows_metrics_timeline_and_gaps(
         )
         record = client.get(f"/console/incidents/{ref}")
         assert f'href="/console/incidents/{ref}/review"' in record.text
+
+
+def test_a_gap_with_many_inquiries_links_the_rest_through_the_queue(
+    settings: Settings, stored: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "SHOWN_INQUIRIES", 2)
+    with client_for(settings) as client:
+        login(client, "operator")
+        page = client.get(f"/console/incidents/{stored['ref']}/review")
+        first = page.text.split('class="gap ')[1]
+        assert first.count('href="/console/inquiries/Q-') == 2
+        assert f'href="/console/inquiries?incident={stored["ref"]}">ほか2件</a>' in first
 
 
 def test_the_review_page_refuses_clearly(settings: Settings, stored: dict[str, object]) -> None:

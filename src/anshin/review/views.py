@@ -30,6 +30,9 @@ from anshin.web.views_helpers import page
 router = APIRouter(include_in_schema=False)
 
 PANEL_TEMPLATE = "review/_record_panel.html"
+# A gap names at most this many inquiries by link; the rest are one link to the queue
+# filtered by the incident (a surge puts hundreds behind one gap).
+SHOWN_INQUIRIES = 20
 
 # Each metric of docs/review.md under a label a person reads (the exact name stays beside it).
 METRIC_LABELS: dict[str, str] = {
@@ -175,6 +178,7 @@ def review_page(request: Request, session: DbSession, user: Operator, ref: str) 
         periods=analysis.periods,
         told=[(t, updates[t.update_id]) for t in analysis.told if t.update_id in updates],
         update_of=updates,
+        shown_inquiries=SHOWN_INQUIRIES,
         span=lambda start, end: gaps.span(start, end, zone, day),
         is_dt=lambda value: isinstance(value, dt.datetime),
     )
