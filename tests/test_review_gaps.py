@@ -1,8 +1,9 @@
 """The gap analysis: what customers asked against what the public updates told (R30).
 
 The pure rules are checked on plain facts; the reading from stored rows and
-events on a hand-built incident (SQLite and PostgreSQL) whose gaps are worked
-out below, in Japan time (the team's zone).
+events on the hand-built incident of ``review_world.world`` (SQLite and
+PostgreSQL), whose gaps are worked out in its docstring and below, in Japan
+time (the team's zone).
 """
 
 from __future__ import annotations
