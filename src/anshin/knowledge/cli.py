@@ -36,6 +36,7 @@ kb_app = typer.Typer(
     help="The knowledge base: import, export, search, synonyms, the starter list.",
     no_args_is_help=True,
 )
+SNIPPET_SHOWN = 60  # characters of the snippet in the table (the JSON has all of it)
 synonyms_app = typer.Typer(help="The synonym list search uses (one group per line).")
 kb_app.add_typer(synonyms_app, name="synonyms")
 
@@ -160,15 +161,19 @@ def search_command(
         out.print(t(N_("No articles found.")), markup=False)
         return
     table = Table()
-    for name in (N_("Key"), N_("Kind"), N_("Title"), N_("Score"), N_("Snippet")):
-        table.add_column(t(name))
+    table.add_column(t(N_("Key")), no_wrap=True)
+    table.add_column(t(N_("Kind")), no_wrap=True)
+    table.add_column(t(N_("Title")))
+    table.add_column(t(N_("Score")), no_wrap=True, justify="right")
+    table.add_column(t(N_("Snippet")), ratio=1)
     for row in rows:
+        snippet = str(row["snippet"])
         table.add_row(
             escape(str(row["key"])),
             str(row["kind"]),
             escape(str(row["title"])),
             f"{row['score']:.2f}",
-            escape(str(row["snippet"])),
+            escape(snippet if len(snippet) <= SNIPPET_SHOWN else snippet[:SNIPPET_SHOWN] + "…"),
         )
     out.print(table)
 

@@ -61,7 +61,7 @@ class ImportRefused(BadInput):
 
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__(
-            N_("{n} problems in the input; nothing was imported."), field="PATH", n=len(problems)
+            N_("Problems in the input: {n}. Nothing was imported."), field="PATH", n=len(problems)
         )
         self.problems = problems
 
