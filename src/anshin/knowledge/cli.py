@@ -22,6 +22,7 @@ from anshin.cliutil import (
     actor,
     check_format,
     console,
+    count,
     load_settings,
     open_session,
     print_json,
@@ -129,7 +130,9 @@ def search_command(
         help="Only this kind (faq, explanation, workaround, script, avoid_expression); "
         "repeat for several.",
     ),
-    limit: int = typer.Option(10, "--limit", help=f"At most this many (1 to {rules.LIMIT_MAX})."),
+    limit: int | None = typer.Option(
+        None, "--limit", parser=count, help=f"At most this many (1 to {rules.LIMIT_MAX}; 10)."
+    ),
     locale: str | None = typer.Option(None, "--locale", help="Only articles in ja or en."),
     format: str = typer.Option(
         "text",
@@ -139,7 +142,7 @@ def search_command(
     ),
 ) -> None:
     """Search the knowledge base, best match first."""
-    checked = _query(query, kind, limit, locale)
+    checked = _query(query, kind, 10 if limit is None else limit, locale)
     settings = load_settings()
     with open_session(settings) as session:
         hits = search.search(session, checked)
