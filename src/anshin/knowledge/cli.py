@@ -42,13 +42,16 @@ synonyms_app = typer.Typer(help="The synonym list search uses (one group per lin
 kb_app.add_typer(synonyms_app, name="synonyms")
 
 
-def _bar(description: str) -> Progress:
+def _bar() -> Progress:
+    """A progress bar on a terminal; nothing at all when the output goes to a file or a script."""
+    out = console()
     return Progress(
-        TextColumn(description),
+        TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        console=console(),
+        console=out,
         transient=True,
+        disable=not out.is_terminal,
     )
 
 
@@ -76,11 +79,15 @@ def import_command(
     """
     settings = load_settings()
     try:
-        items = io.read_path(path)
+        with _bar() as bar:
+            checking = bar.add_task(t(N_("Checking the files")), total=None)
+            items = io.read_path(
+                path, lambda done, total: bar.update(checking, completed=done, total=total)
+            )
     except io.ImportRefused as exc:
         raise _refused(exc) from None
-    with open_session(settings) as session, _bar(t(N_("Importing articles"))) as bar:
-        task = bar.add_task("", total=len(items))
+    with open_session(settings) as session, _bar() as bar:
+        task = bar.add_task(t(N_("Importing articles")), total=len(items))
         report = exchange.import_items(
             session,
             items,

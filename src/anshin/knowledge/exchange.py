@@ -9,8 +9,10 @@ back in adds no version. Callers commit.
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Callable, Iterator, Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +30,7 @@ SYNONYMS_MAX_BYTES = 1024 * 1024
 SYNONYM_SEPARATORS = re.compile(r"[,、，]")
 SYNONYMS_HEADER = "# anshin synonyms: one group per line, words separated by commas\n"
 
-Progress = Callable[[int, int], None]
+Progress = io.Progress
 
 
 @dataclass
@@ -68,6 +70,44 @@ def import_items(
     return report
 
 
+def _write_atomically(path: Path, chunks: Iterable[str]) -> None:
+    """Write through a temporary file in the same folder, so a reader never sees half a file."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+            for chunk in chunks:
+                out.write(chunk)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_markdown_folder(folder: Path, drafts: Iterable[rules.Draft]) -> int:
+    """``<key>.md`` per article; other files in the folder are left as they are."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for draft in drafts:
+        _write_atomically(folder / f"{draft.key}.md", [io.to_markdown(draft)])
+        written += 1
+    return written
+
+
+def write_jsonl(path: Path, drafts: Iterable[rules.Draft]) -> int:
+    """One line per article, in the order given."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+
+    def lines() -> Iterator[str]:
+        nonlocal written
+        for draft in drafts:
+            written += 1
+            yield io.to_json_line(draft) + "\n"
+
+    _write_atomically(path, lines())
+    return written
+
+
 def drafts(session: Session) -> Iterator[rules.Draft]:
     """Every article's current fields, by key (the order of an export)."""
     for article in session.scalars(select(Article).order_by(Article.key)):
@@ -78,14 +118,14 @@ def export_path(session: Session, path: Path) -> int:
     """Write every article: ``*.jsonl`` → JSON lines, anything else → a folder of ``<key>.md``."""
     try:
         if path.suffix.lower() == ".jsonl":
-            return io.write_jsonl(path, drafts(session))
+            return write_jsonl(path, drafts(session))
         if path.exists() and not path.is_dir():
             raise BadInput(
                 N_("Export to a folder or a .jsonl file: {path} is a file."),
                 field="PATH",
                 path=str(path),
             )
-        return io.write_markdown_folder(path, drafts(session))
+        return write_markdown_folder(path, drafts(session))
     except OSError as exc:
         raise BadInput(
             N_("Cannot write {path}: {reason}"),

@@ -22,9 +22,7 @@ a front matter never builds Python objects.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +41,10 @@ PROBLEMS_SHOWN = 50  # more than this and the rest is counted, not listed
 FRONT = "---"
 FIELDS = tuple(rules.Draft.__dataclass_fields__)
 FRONT_FIELDS = tuple(name for name in FIELDS if name != "body")
-IGNORED_NAMES = ("readme.md",)  # a git folder's README describes the folder, it is no article
+IGNORED_NAMES = ("readme.md",)
+Progress = Callable[
+    [int, int], None
+]  # (done, total)  # a git folder's README describes the folder, it is no article
 
 
 @dataclass(frozen=True)
@@ -258,9 +259,13 @@ def _size(path: Path, limit: int) -> int:
     return size
 
 
-def _read_markdown(files: list[Path], problems: list[Problem]) -> Iterator[Item]:
+def _read_markdown(
+    files: list[Path], problems: list[Problem], progress: Progress | None
+) -> Iterator[Item]:
     total = 0
-    for path in files:
+    for done, path in enumerate(files, start=1):
+        if progress is not None:
+            progress(done, len(files))
         try:
             total += _size(path, FILE_MAX_BYTES)
             if total > IMPORT_MAX_BYTES:
@@ -274,38 +279,40 @@ def _read_markdown(files: list[Path], problems: list[Problem]) -> Iterator[Item]
         yield Item(draft, str(path), 1)
 
 
-def _read_jsonl(path: Path, problems: list[Problem]) -> Iterator[Item]:
+def _read_jsonl(path: Path, problems: list[Problem], progress: Progress | None) -> Iterator[Item]:
     try:
         _size(path, IMPORT_MAX_BYTES)
     except _Refusal as exc:
         problems.append(Problem(str(path), 1, exc.msgid, exc.params))
         return
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
+    lines = path.read_bytes().split(b"\n")  # at most IMPORT_MAX_BYTES
+    for number, raw in enumerate(lines, start=1):
+        if progress is not None:
+            progress(number, len(lines))
+        try:
+            if len(raw) > LINE_MAX_BYTES:
+                raise _Refusal(
+                    number,
+                    N_("The line is {size} bytes; the limit is {limit}."),
+                    size=len(raw),
+                    limit=LINE_MAX_BYTES,
+                )
             try:
-                if len(raw) > LINE_MAX_BYTES:
-                    raise _Refusal(
-                        number,
-                        N_("The line is {size} bytes; the limit is {limit}."),
-                        size=len(raw),
-                        limit=LINE_MAX_BYTES,
-                    )
-                try:
-                    text = raw.decode("utf-8").removeprefix("\ufeff")
-                except UnicodeDecodeError as exc:
-                    raise _Refusal(
-                        number,
-                        N_("The line is not UTF-8 text (byte {offset})."),
-                        offset=exc.start,
-                    ) from None
-                if not text.strip():
-                    continue
-                yield Item(parse_json_line(text, number), str(path), number)
-            except _Refusal as exc:
-                problems.append(Problem(str(path), exc.line, exc.msgid, exc.params))
+                text = raw.decode("utf-8").removeprefix("\ufeff")
+            except UnicodeDecodeError as exc:
+                raise _Refusal(
+                    number,
+                    N_("The line is not UTF-8 text (byte {offset})."),
+                    offset=exc.start,
+                ) from None
+            if not text.strip():
+                continue
+            yield Item(parse_json_line(text, number), str(path), number)
+        except _Refusal as exc:
+            problems.append(Problem(str(path), exc.line, exc.msgid, exc.params))
 
 
-def read_path(path: Path) -> list[Item]:
+def read_path(path: Path, progress: Progress | None = None) -> list[Item]:
     """Every article in a folder, a ``.md`` file or a ``.jsonl`` file, all checked.
 
     Raises :class:`ImportRefused` listing every problem (bad file, bad field,
@@ -314,11 +321,11 @@ def read_path(path: Path) -> list[Item]:
     problems: list[Problem] = []
     try:
         if path.is_dir():
-            items = list(_read_markdown(_markdown_files(path), problems))
+            items = list(_read_markdown(_markdown_files(path), problems, progress))
         elif path.is_file() and path.suffix.lower() == ".md":
-            items = list(_read_markdown([path], problems))
+            items = list(_read_markdown([path], problems, progress))
         elif path.is_file() and path.suffix.lower() == ".jsonl":
-            items = list(_read_jsonl(path, problems))
+            items = list(_read_jsonl(path, problems, progress))
         elif path.exists():
             raise BadInput(
                 N_("Import a folder of Markdown files, a .md file or a .jsonl file: {path}"),
@@ -349,44 +356,3 @@ def read_path(path: Path) -> list[Item]:
     if problems:
         raise ImportRefused(problems)
     return items
-
-
-# --- writing files ----------------------------------------------------------------------
-
-
-def _write_atomically(path: Path, chunks: Iterable[str]) -> None:
-    """Write through a temporary file in the same folder, so a reader never sees half a file."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            for chunk in chunks:
-                out.write(chunk)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def write_markdown_folder(folder: Path, drafts: Iterable[rules.Draft]) -> int:
-    """``<key>.md`` per article; other files in the folder are left as they are."""
-    folder.mkdir(parents=True, exist_ok=True)
-    written = 0
-    for draft in drafts:
-        _write_atomically(folder / f"{draft.key}.md", [to_markdown(draft)])
-        written += 1
-    return written
-
-
-def write_jsonl(path: Path, drafts: Iterable[rules.Draft]) -> int:
-    """One line per article, in the order given."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    written = 0
-
-    def lines() -> Iterator[str]:
-        nonlocal written
-        for draft in drafts:
-            written += 1
-            yield to_json_line(draft) + "\n"
-
-    _write_atomically(path, lines())
-    return written
