@@ -46,6 +46,7 @@ from anshin.inquiries import mail_cli as inquiries_mail_cli
 from anshin.inquiries.demo_burst import DEFAULT_BURST as DEMO_INQUIRIES
 from anshin.knowledge import cli as knowledge_cli
 from anshin.notify import cli as notify_cli
+from anshin.review import cli as review_cli
 from anshin.team import cli as team_cli
 
 app = typer.Typer(
@@ -320,6 +321,7 @@ triage_cli.register(app)
 reply_cli.register(app)
 handoff_cli.register(app)  # joins the `inquiry` group
 knowledge_cli.register(app)
+review_cli.register(app)
 
 
 def main() -> None:
