@@ -91,6 +91,20 @@ def test_the_starter_articles_do_not_use_the_expressions_they_warn_against() -> 
                 assert all(avoid.title not in text for text in texts), (draft.key, avoid.title)
 
 
+def test_the_starter_answers_pass_the_message_check() -> None:
+    """FAQ, scripts and workarounds are texts agents copy into replies: no finding of wording."""
+    for item in STARTER:
+        draft = item.draft
+        if draft.kind == "avoid_expression":
+            continue
+        findings = [
+            (f.rule, draft.body[f.start : f.end])
+            for f in check(draft.body, kind="inquiry_reply", locale=draft.locale)
+            if not f.rule.startswith("missing-") and f.rule != "long-sentence"
+        ]
+        assert findings == [], draft.key
+
+
 def test_loading_twice_changes_nothing_and_a_team_edit_is_kept(
     sessions: sessionmaker[Session],
 ) -> None:
