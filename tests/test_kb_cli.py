@@ -60,6 +60,33 @@ def test_import_export_round_trip_through_the_command_line(
     assert snapshot(sessions) == before
 
 
+BAD_FILES: list[tuple[str, bytes, str]] = [
+    ("bad.md", b"---\nkind: faq\ntitle: [x\n---\n", "bad.md:3: The front matter is not valid YAML"),
+    ("bad.md", b"---\nkind: faq\ntitle: x\n---\n\n\xff\n", "bad.md:6: The file is not UTF-8"),
+    ("good2.md", b"---\nkey: good\nkind: faq\ntitle: x\n---\n", "good2.md:1: The key good is used"),
+    ("kb.jsonl", b'{"key": "a", "kind": "faq", "title": "t"}\n{"key": ', "kb.jsonl:2: The line"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "words"), BAD_FILES)
+def test_any_bad_file_in_a_folder_leaves_the_database_as_it_was(
+    run: Any, sessions: sessionmaker[Session], tmp_path: Path, name: str, content: bytes, words: str
+) -> None:
+    assert run("kb", "starter").exit_code == 0
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    changed = "---\nkind: faq\ntitle: 変更した件名\npublic: true\n---\n本文\n"
+    (folder / "faq-outage-status.md").write_text(changed, "utf-8")  # would update
+    (folder / "good.md").write_text("---\nkind: faq\ntitle: 良い\n---\n本文\n", "utf-8")
+    (folder / name).write_bytes(content)
+    target = folder / name if name.endswith(".jsonl") else folder
+    before = snapshot(sessions)
+    result = run("kb", "import", str(target))
+    assert result.exit_code == 2, result.output
+    assert words in result.stderr and "Nothing was imported." in result.stderr
+    assert snapshot(sessions) == before
+
+
 def test_a_bad_file_exits_2_naming_file_and_line_and_saves_nothing(
     run: Any, sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
