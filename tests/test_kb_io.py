@@ -90,6 +90,7 @@ def test_front_matter_key_wins_over_the_file_name(tmp_path: Path) -> None:
 MD_OK = "---\nkind: faq\ntitle: 正しい記事\n---\n\n本文\n"
 BAD_MARKDOWN: list[tuple[str, bytes, int, str]] = [
     ("yaml.md", b"---\nkind: faq\ntitle: [unclosed\n---\nbody\n", 3, "not valid YAML"),
+    ("twice.md", b"---\nkind: faq\ntitle: x\nkind: script\n---\n", 4, "set twice"),
     ("list.md", b"---\n- kind\n- faq\n---\n", 2, "must be fields"),
     ("unknown.md", b"---\nkind: faq\ntitle: x\nowner: me\n---\n", 4, "Unknown field"),
     ("body.md", b"---\nkind: faq\ntitle: x\nbody: y\n---\n", 4, "Unknown field"),
