@@ -85,6 +85,7 @@ def test_front_matter_key_wins_over_the_file_name(tmp_path: Path) -> None:
     (tmp_path / ".git" / "x.md").write_text("not an article", "utf-8")
     items = io.read_path(tmp_path)
     assert [item.draft.key for item in items] == ["faq-login"]
+    assert io.read_path(tmp_path / "ログイン.md") == items  # one file on its own
 
 
 MD_OK = "---\nkind: faq\ntitle: 正しい記事\n---\n\n本文\n"
