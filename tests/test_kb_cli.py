@@ -102,6 +102,12 @@ def test_a_bad_file_exits_2_naming_file_and_line_and_saves_nothing(
     assert snapshot(sessions) == before
     ja = run("kb", "import", str(folder), lang="ja_JP.UTF-8")
     assert ja.exit_code == 2 and "何も取り込んでいません" in ja.stderr
+    checked = run("kb", "import", "--check", str(folder))
+    assert checked.exit_code == 2 and "bad.md:4:" in checked.stderr
+    (folder / "bad.md").unlink()
+    fine = run("kb", "import", "--check", str(folder))
+    assert fine.exit_code == 0 and "1 articles checked: no problems." in fine.stdout
+    assert snapshot(sessions) == before
     missing = run("kb", "import", str(tmp_path / "nowhere"))
     assert missing.exit_code == 2 and "PATH: No such file or folder" in missing.stderr
     as_file = tmp_path / "file.txt"

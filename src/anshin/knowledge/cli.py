@@ -72,12 +72,16 @@ def import_command(
     path: Path = typer.Argument(
         ..., help="A folder of Markdown files with front matter, a .md file, or a .jsonl file."
     ),
+    check: bool = typer.Option(
+        False,
+        "--check",
+        help="Only check the files, without a database (for CI on a knowledge repository).",
+    ),
 ) -> None:
     """Create or update articles by key; a changed article gets a new version, nothing else does.
 
     Everything is checked first: one problem anywhere and nothing is saved.
     """
-    settings = load_settings()
     try:
         with _bar() as bar:
             checking = bar.add_task(t(N_("Checking the files")), total=None)
@@ -86,6 +90,10 @@ def import_command(
             )
     except io.ImportRefused as exc:
         raise _refused(exc) from None
+    if check:
+        typer.echo(t(N_("{n} articles checked: no problems."), n=len(items)))
+        return
+    settings = load_settings()
     with open_session(settings) as session, _bar() as bar:
         task = bar.add_task(t(N_("Importing articles")), total=len(items))
         report = exchange.import_items(
