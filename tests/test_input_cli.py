@@ -137,6 +137,9 @@ def commands(
             {"ref": "ref", "started_at": "time", "resolved_at": "time", **FORMAT},
         ),
         "incident show": ({"ref": world.incident}, {"ref": "ref", **FORMAT}),
+        "review metrics": ({"ref": world.incident}, {"ref": "ref", **FORMAT}),
+        "review timeline": ({"ref": world.incident}, {"ref": "ref", **FORMAT}),
+        "review gaps": ({"ref": world.incident}, {"ref": "ref", **FORMAT}),
         "incident update": (
             {"ref": world.incident, "body_ja": "続報です。"},
             {
