@@ -112,6 +112,7 @@ def test_the_faq_is_read_and_searched_in_japanese_and_english(
     seed_answers(live_server)
     page = context.new_page()
     page.goto(live_server.url + "/")
+    phone(page, shots, "faq-link-statuspage-phone.png")  # the header's links wrap on a phone
     page.get_by_role("link", name="よくあるご質問").click()
     expect(page).to_have_url(live_server.url + "/faq")
     expect(page.locator("h1")).to_have_text("よくあるご質問")
