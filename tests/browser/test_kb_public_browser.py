@@ -19,6 +19,7 @@ import pytest
 from browser_support import LiveServer
 from playwright.sync_api import expect
 from test_console_browser import fits, shot
+from test_csp_browser import watch
 
 from anshin.knowledge import service as kb
 
@@ -111,6 +112,7 @@ def test_the_faq_is_read_and_searched_in_japanese_and_english(
 ) -> None:
     seed_answers(live_server)
     page = context.new_page()
+    violations = watch(page)
     page.goto(live_server.url + "/")
     phone(page, shots, "faq-link-statuspage-phone.png")  # the header's links wrap on a phone
     page.get_by_role("link", name="よくあるご質問").click()
@@ -151,6 +153,7 @@ def test_the_faq_is_read_and_searched_in_japanese_and_english(
     page.get_by_label("Search the answers").fill("invoice")
     page.get_by_role("button", name="Search").click()
     expect(page.locator(".faq-count")).to_contain_text("No answer matches “invoice”.")
+    assert violations == []
 
 
 def test_the_inquiry_form_shows_matching_answers_as_the_customer_types(
@@ -158,6 +161,7 @@ def test_the_inquiry_form_shows_matching_answers_as_the_customer_types(
 ) -> None:
     seed_answers(live_server)
     page = context.new_page()
+    violations = watch(page)  # the Content-Security-Policy allows the script: no complaint
     failed: list[str] = []  # answers of 400 and above, the browser's own favicon.ico aside
     page.on(
         "response",
@@ -199,6 +203,7 @@ def test_the_inquiry_form_shows_matching_answers_as_the_customer_types(
     expect(box.get_by_role("link").first).to_have_text("I cannot sign in")
     expect(box.locator("h2")).to_have_text("These answers may help")
     shot(page, shots, "inquiry-form-faq-en.png")
+    assert violations == []
 
 
 def test_without_javascript_the_form_still_sends(browser: Any, live_server: LiveServer) -> None:
