@@ -17,6 +17,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 from markupsafe import escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -296,3 +299,34 @@ def test_the_inquiry_form_carries_the_type_ahead(client: TestClient) -> None:
 def test_the_script_is_the_one_in_the_package() -> None:
     static = Path(faq.__file__).resolve().parent.parent / "web" / "static" / "faq-suggest.js"
     assert static.is_file()
+
+
+# The hidden and shown titles' characters, their words, and search syntax a user might type.
+QUERY_PIECES = [
+    *sorted({c for v in (*SECRETS, SHOWN_JA, SHOWN_EN) for c in str(v["title"]) + " "}),
+    *("ログイン", "手順", "Draft", "sign", "in", "*", '"', "OR", "NEAR(", "%", "_"),
+]
+
+
+@hyp_settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    words=st.lists(
+        st.sampled_from(QUERY_PIECES),
+        min_size=1,
+        max_size=12,
+    ),
+    locale=st.sampled_from(["ja", "en"]),
+)
+def test_any_search_returns_public_answers_only(
+    session: Session, world: None, words: list[str], locale: str
+) -> None:
+    """Queries built from the hidden articles' own words and search syntax: the service
+    behind both routes returns only R34's articles, in the asked language."""
+    text = "".join(words).strip()
+    if not text:
+        return
+    allowed = {"ja": {"faq-login-ja"}, "en": {"faq-login-en"}}[locale]
+    found = faq.find(session, text[: faq.SUGGEST_MAX], locale, faq.PAGE_LIMIT)
+    assert {answer.key for answer in found} <= allowed, text
