@@ -22,6 +22,7 @@ from anshin.app import create_app
 from anshin.comms import avoid
 from anshin.comms import gate as comms_gate
 from anshin.comms.lint import Finding, IncidentFacts
+from anshin.comms.rules import Source
 from anshin.config import Settings
 from anshin.incidents import detail, notices
 from anshin.incidents import service as incidents
@@ -180,8 +181,6 @@ def test_an_inquiry_reply_is_checked_with_it(
 def test_the_template_preview_shows_it(
     session: Session, settings: Settings, sessions: sessionmaker[Session]
 ) -> None:
-    from anshin.comms.rules import Source
-
     publish(sessions)
     rendered, findings = preview(
         session,
