@@ -9,6 +9,7 @@ by name, as ``inquiries.triage`` will.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -355,6 +356,8 @@ def test_workers_are_woken_when_the_ack_is_committed_not_at_its_savepoint(
             seen.append(other.scalar(select(func.count()).select_from(Delivery)) or 0)
         return 1
 
+    # A wake-up an earlier test booked goes out within WAKE_INTERVAL_SECONDS: let it go first.
+    time.sleep(2 * queue.WAKE_INTERVAL_SECONDS)
     monkeypatch.setattr(queue, "wake", wake)
     queue.forget_wakes()  # the first wake after a quiet spell goes out at once
     with sessions() as s:

