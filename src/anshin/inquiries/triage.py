@@ -165,7 +165,7 @@ class Triager:
 
     def _triage(self, items: Sequence[tuple[str, str]]) -> list[TriageResult]:
         feats = [read(text) for text, _ in items]
-        fast = [self.model.all_probabilities(f) for f in feats]
+        fast = self.model.batch_probabilities(feats)
         lexical = [self.index.scores(f.words, f.folded) for f in feats]
         linked = [self._lexical_pick(scores) for scores in lexical]
         unsure = [
@@ -173,12 +173,12 @@ class Triager:
         ]
         vectors = Encoder.encode([feats[i].clean or " " for i in unsure]) if unsure else None
         by_row = {row: vectors[k] for k, row in enumerate(unsure)} if vectors is not None else {}
-        out = []
-        for i, feat in enumerate(feats):
-            vector = by_row.get(i)
-            probs = fast[i] if vector is None else self.model.all_probabilities(feat, vector)
-            out.append(self._decide(feat, items[i][1], linked[i], vector, probs))
-        return out
+        full = self.model.batch_probabilities([feats[i] for i in unsure], vectors) if unsure else []
+        probs = dict(enumerate(fast)) | dict(zip(unsure, full, strict=True))
+        return [
+            self._decide(feat, items[i][1], linked[i], by_row.get(i), probs[i])
+            for i, feat in enumerate(feats)
+        ]
 
     def one(self, text: str, tier: str = rules.Tier.STANDARD) -> TriageResult:
         """Triage a single inquiry."""
