@@ -60,6 +60,15 @@ def broken_triage(
     raise RuntimeError("triage exploded")
 
 
+def writing_triage(
+    session: Session, settings: Settings, text: str, tier: str, received_at: dt.datetime
+) -> service.TriageValues:
+    """Writes and would succeed: triage runs before the inquiry is written and may only read."""
+    components.add_component(session, "triage-write", actor="triage")
+    session.flush()
+    return level_three_triage(session, settings, text, tier, received_at)
+
+
 @pytest.fixture
 def sink() -> Iterator[SmtpSink]:
     with SmtpSink(MailSink()) as running:
@@ -399,3 +408,17 @@ def test_sqlite_writers_of_one_process_take_turns_released_at_the_end(
             other.commit()
         assert second.reference > first.reference
     assert not intake._WRITE_TURN.locked()
+
+
+def test_a_triage_that_writes_is_refused_and_its_write_never_happens(
+    session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(intake, "TRIAGE_HOOK", f"{HERE}:writing_triage")
+    new = service.NewInquiry(channel="form", text="返金してください")
+    inquiry = intake.take(session, settings, new, actor="public")
+    session.commit()
+    assert (inquiry.level, inquiry.intent) == (1, "unrelated")  # stored as it came
+    assert _actions(session, inquiry) == ["inquiry.received", "inquiry.triage_failed"]
+    from anshin.components.models import Component
+
+    assert session.scalar(select(func.count()).select_from(Component)) == 0
