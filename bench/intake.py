@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import os
 import shlex
 import sys
 import tempfile
@@ -59,6 +60,7 @@ from common import (
     machine,
     markdown_table,
     percentile,
+    process_tree,
     progress,
     running,
     today,
@@ -135,6 +137,12 @@ class Round:
     latencies_ms: list[float] = field(default_factory=list)
     statuses: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    server_cpu: float = 0.0  # CPU seconds the server's processes spent during the round
+
+    @property
+    def cpu_ms(self) -> float:
+        """Server CPU per stored request: the cost, whatever else shares the machine."""
+        return 1000 * self.server_cpu / self.ok if self.ok else 0.0
 
     @property
     def ok(self) -> int:
@@ -182,6 +190,27 @@ async def load(base: str, token: str, path: str, count: int, connections: int) -
         began = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(connections)))
         result.seconds = time.perf_counter() - began
+    return result
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of the server and its worker processes so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for member in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def measured(pid: int, base: str, token: str, path: str, args: argparse.Namespace) -> Round:
+    """One round against ``path``, with the server's CPU time over it."""
+    before = cpu_seconds(pid)
+    result = asyncio.run(load(base, token, path, args.requests, args.connections))
+    result.server_cpu = cpu_seconds(pid) - before
     return result
 
 
@@ -260,12 +289,14 @@ def run(args: argparse.Namespace, url: str, work: Path) -> tuple[dict[str, list[
     }
     argv = [sys.executable, "-m", "uvicorn", "intake:app", "--factory", "--app-dir", str(BENCH)]
     argv += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+    if args.workers > 1:
+        argv += ["--workers", str(args.workers)]
     base = f"http://127.0.0.1:{port}"
     rounds: dict[str, list[Round]] = {"baseline": [], "product": []}
     with (
         running(
             argv, port=port, env=env, log=work / "server.log", ready_path="/api/v2/status.json"
-        ),
+        ) as server,
         progress() as bar,
     ):
         task = bar.add_task("baseline and product, in rounds", total=2 * args.rounds)
@@ -273,9 +304,7 @@ def run(args: argparse.Namespace, url: str, work: Path) -> tuple[dict[str, list[
             asyncio.run(load(base, token, path, args.warmup, args.connections))
         for _ in range(args.rounds):
             for name, path in (("baseline", BASELINE), ("product", PRODUCT)):
-                rounds[name].append(
-                    asyncio.run(load(base, token, path, args.requests, args.connections))
-                )
+                rounds[name].append(measured(server.pid, base, token, path, args))
                 bar.advance(task)
     return rounds, (work / "server.log").read_text(errors="replace")
 
@@ -296,6 +325,7 @@ def report(
     info = machine()
     backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     summary: dict[str, tuple[float, float, float, int]] = {}
+    cpu: dict[str, float] = {}
     rows = []
     for name, found in rounds.items():
         latencies = [ms for r in found for ms in r.latencies_ms]
@@ -304,6 +334,7 @@ def report(
         best = sorted(rates)[len(rates) // 2]  # the median round
         p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
         summary[name] = (best, p50, p99, errors)
+        cpu[name] = sum(r.server_cpu for r in found) * 1000 / max(1, sum(r.ok for r in found))
         statuses: Counter[str] = Counter()
         for r in found:
             statuses.update(r.statuses)
@@ -317,11 +348,14 @@ def report(
                 f"{min(rates):,.0f}–{max(rates):,.0f}",
                 p50,
                 p99,
+                f"{cpu[name]:.2f}",
                 ", ".join(f"{code} × {n}" for code, n in sorted(statuses.items())),
             ]
         )
     rate, _p50, p99, errors = summary["product"]
     share = rate / summary["baseline"][0] if summary["baseline"][0] else 0.0
+    cost = cpu["baseline"] / cpu["product"] if cpu["product"] else 0.0
+    processes = f"{args.workers} worker processes" if args.workers > 1 else "1 process"
     triage = (
         "installed (`anshin.inquiries.triage:for_intake`)"
         if triage_installed()
@@ -340,7 +374,7 @@ def report(
             "",
             f"Machine: {info['cpus']} CPUs ({info['model']}), {info['ram']} RAM, Python "
             f"{info['python']}; 1-minute load average {args.load_before:.2f} before the run. "
-            f"Database: {backend}. Server: `create_asgi` under uvicorn (1 process, no access "
+            f"Database: {backend}. Server: `create_asgi` under uvicorn ({processes}, no access "
             f"log) with the baseline route mounted by the script. Load: {args.connections} "
             f"concurrent keep-alive httpx clients in the same machine, {args.requests} requests "
             f"per round, {args.rounds} rounds each, alternating, after {args.warmup} warm-up "
@@ -359,6 +393,7 @@ def report(
                     "range",
                     "p50 ms",
                     "p99 ms",
+                    "server CPU ms/req",
                     "answers",
                 ],
                 rows,
@@ -366,6 +401,10 @@ def report(
             "",
             f"- Product / baseline throughput: {share:.0%} (target ≥ 50%): "
             f"{verdict(share >= 0.5)}.",
+            f"- Server CPU per request, baseline / product: {cost:.0%} (the throughput share "
+            "the product would have if the server had the CPUs to itself; user + system time "
+            "of the server's processes over the rounds, so other load on the machine does not "
+            "enter it).",
             f"- Product throughput: {rate:,.0f}/s (target ≥ 500/s): {verdict(rate >= 500)}.",
             f"- Product p99: {p99:.1f} ms (target < 200 ms): {verdict(p99 < 200)}.",
             f"- Errors: {errors} non-201 answers to the product.",
@@ -383,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds per endpoint")
     parser.add_argument("--warmup", type=int, default=200, help="warm-up requests per endpoint")
     parser.add_argument("--connections", type=int, default=16, help="concurrent clients")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--database-url", help="a PostgreSQL server (a throwaway database is made)")
     parser.add_argument("--label", default="", help="names the RESULTS.md section: intake-LABEL")
     parser.add_argument("--write", action="store_true", help="update bench/RESULTS.md")

@@ -9,6 +9,7 @@ by name, as ``inquiries.triage`` will.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -57,6 +58,15 @@ def broken_triage(
     components.add_component(session, "triage-side-effect", actor="triage")
     session.flush()
     raise RuntimeError("triage exploded")
+
+
+def writing_triage(
+    session: Session, settings: Settings, text: str, tier: str, received_at: dt.datetime
+) -> service.TriageValues:
+    """Writes and would succeed: triage runs before the inquiry is written and may only read."""
+    components.add_component(session, "triage-write", actor="triage")
+    session.flush()
+    return level_three_triage(session, settings, text, tier, received_at)
 
 
 @pytest.fixture
@@ -355,6 +365,8 @@ def test_workers_are_woken_when_the_ack_is_committed_not_at_its_savepoint(
             seen.append(other.scalar(select(func.count()).select_from(Delivery)) or 0)
         return 1
 
+    # A wake-up an earlier test booked goes out within WAKE_INTERVAL_SECONDS: let it go first.
+    time.sleep(2 * queue.WAKE_INTERVAL_SECONDS)
     monkeypatch.setattr(queue, "wake", wake)
     queue.forget_wakes()  # the first wake after a quiet spell goes out at once
     with sessions() as s:
@@ -367,3 +379,46 @@ def test_workers_are_woken_when_the_ack_is_committed_not_at_its_savepoint(
         assert seen == []
         s.commit()
     assert seen == [1]
+
+
+def test_sqlite_writers_of_one_process_take_turns_released_at_the_end(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    """The turn is held from the first write to commit or rollback, never longer (SQLite only)."""
+    new = service.NewInquiry(channel="form", text="つながらない", customer_email="a@example.com")
+    with sessions() as s:
+        sqlite = s.get_bind().dialect.name == "sqlite"
+        intake.take(s, settings, new, actor="public")
+        assert intake._WRITE_TURN.locked() is sqlite
+        s.rollback()
+        assert not intake._WRITE_TURN.locked()
+        first = intake.take(s, settings, new, actor="public")
+        s.commit()
+        assert not intake._WRITE_TURN.locked()
+    if not sqlite:
+        return  # PostgreSQL: no turn; writers wait on row locks only where they meet
+    with sessions() as s:
+        intake.take(s, settings, new, actor="public")
+        with ThreadPoolExecutor(1) as pool, sessions() as other:
+            waiting = pool.submit(intake.take, other, settings, new, actor="public")
+            time.sleep(0.3)
+            assert not waiting.done()  # the second waits for the first's turn
+            s.commit()
+            second = waiting.result(timeout=10)
+            other.commit()
+        assert second.reference > first.reference
+    assert not intake._WRITE_TURN.locked()
+
+
+def test_a_triage_that_writes_is_refused_and_its_write_never_happens(
+    session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(intake, "TRIAGE_HOOK", f"{HERE}:writing_triage")
+    new = service.NewInquiry(channel="form", text="返金してください")
+    inquiry = intake.take(session, settings, new, actor="public")
+    session.commit()
+    assert (inquiry.level, inquiry.intent) == (1, "unrelated")  # stored as it came
+    assert _actions(session, inquiry) == ["inquiry.received", "inquiry.triage_failed"]
+    from anshin.components.models import Component
+
+    assert session.scalar(select(func.count()).select_from(Component)) == 0

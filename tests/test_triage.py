@@ -12,11 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from anshin.config import Settings
+from anshin.incidents.models import Incident, IncidentUpdate
 from anshin.inquiries import rules
-from anshin.inquiries.triage import IncidentProfile, Triager, for_intake, open_profiles
+from anshin.inquiries.triage import (
+    IncidentProfile,
+    Triager,
+    current_triager,
+    for_intake,
+    open_profiles,
+)
+from anshin.inquiries.triage_model import ENCODER_THREADS, Encoder
 from triage_world import add_incidents
 
 DATA = Path(__file__).parent / "data" / "inquiries" / "inquiries.jsonl"
@@ -208,3 +216,58 @@ def test_for_intake_reads_the_open_incidents(session: Session, settings: Setting
     assert values.level in (1, 2, 3) and values.reasons
     upload = for_intake(session, settings, "ファイルのアップロードができません", "standard", None)
     assert upload.incident_id is None  # its incident is resolved
+
+
+def test_the_triager_is_reused_until_another_process_changes_an_open_incident(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    """The cache key is what the database says now: a change by any process is seen at once."""
+    with sessions() as setup:
+        made = add_incidents(setup)
+        ids = {name: incident.id for name, incident in made.items()}
+        setup.commit()
+    with sessions() as reader:
+        first = current_triager(reader)
+        assert current_triager(reader) is first  # nothing changed: the same triager
+        assert [p.reference for p in first.profiles] == ["INC-2026-0101", "INC-2026-0102"]
+
+    def changed(change: Any) -> Triager:
+        with sessions() as writer:  # another server process, as far as the reader knows
+            change(writer)
+            writer.commit()
+        with sessions() as reader:
+            return current_triager(reader)
+
+    def publish(s: Session) -> None:
+        s.add(
+            IncidentUpdate(
+                incident_id=ids["pay"], status="identified", body_ja="返金の手続き", author="t"
+            )
+        )
+
+    after_update = changed(publish)
+    assert after_update is not first
+    assert any("返金の手続き" in u for u in after_update.profiles[1].updates)
+
+    def retitle(s: Session) -> None:
+        s.get_one(Incident, ids["login"]).title_en = "Sign-in errors"
+
+    after_title = changed(retitle)
+    assert after_title is not after_update
+    assert "Sign-in errors" in after_title.profiles[0].title
+
+    def resolve_login(s: Session) -> None:
+        s.get_one(Incident, ids["login"]).status = "resolved"
+
+    after_resolve = changed(resolve_login)
+    assert [p.reference for p in after_resolve.profiles] == ["INC-2026-0102"]
+    with sessions() as reader:
+        assert current_triager(reader) is after_resolve
+
+
+def test_the_encoder_runs_on_one_blas_thread() -> None:
+    """More BLAS threads than calls to serve only spin: CPU the server's requests need."""
+    Encoder.encode(["ログインできません"])
+    backend = Encoder._use._model
+    assert backend._threadpool is not None, "threadpoolctl is missing: threads are not limited"
+    assert backend.threads == ENCODER_THREADS == 1

@@ -1,53 +1,60 @@
-"""Taking an inquiry in, from any channel: store it, triage it, acknowledge it (R18, R20).
+"""Taking an inquiry in, from any channel: triage it, store it, acknowledge it (R18, R20).
 
 Every front door (the status page's form, ``POST /api/inquiries``, the console's
-phone form, inbound mail) calls :func:`take`. The order is the requirement's:
+phone form, inbound mail) calls :func:`take`. What it does, in this order
+(docs/decisions/0008-triage-before-the-write.md says why this order):
 
-1. the inquiry is stored first (``service.receive``: reference, unaltered
-   words, first-response due time) — nothing after this step can lose it;
+1. refuse what could not be stored (empty or too long text, an unknown
+   channel, tier or language, a malformed address) — nothing is done for it;
 2. triage (``inquiries.triage.for_intake``, named in :data:`TRIAGE_HOOK`)
-   sets the incident, intent, level and temperature; when triage is missing
-   or fails, the inquiry stays at level 1 for a person to read (logged);
-3. where an address is known, the ``inquiry_ack`` template in the customer's
-   language is queued through the outbox to the customer's contact row
-   (mail; a chat inquiry without one goes to the chat backend's webhook).
+   reads the open incidents and computes the incident, intent, level and
+   temperature *before any write*: on SQLite the database's write lock is
+   not held while it computes (the API's route takes it with its first
+   write). Triage only reads; a hook that tries to write is refused, and a
+   triage that is missing or fails leaves the inquiry at level 1 for a person
+   to read (logged, an ``inquiry.triage_failed`` event);
+3. the inquiry is stored with what triage found (``service.new_record``:
+   reference, unaltered words, first-response due time) and, where an address
+   is known, the ``inquiry_ack`` template in the customer's language is queued
+   through the outbox to the customer's contact row (mail; a chat inquiry
+   without one goes to the chat backend's webhook) — in one flush, the events
+   (received, triaged, acknowledged) in one INSERT.
 
-All in the caller's transaction, the caller commits. Triage and the
-acknowledgement each run in a savepoint, so their failure rolls back only
-their own writes, never the stored inquiry. The acknowledgement is not the
-first response: ``first_responded_at`` waits for a person's reply.
+All in the caller's transaction, the caller commits: the inquiry, its triage
+and its acknowledgement are stored together or not at all. An acknowledgement
+that cannot be composed (a template that fails to render) is skipped before
+any of its rows is written (``inquiry.ack_failed``), never the inquiry. The
+acknowledgement is not the first response: ``first_responded_at`` waits for a
+person's reply.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import event, insert
+from sqlalchemy.orm import Session, SessionTransaction
 
+from anshin import events
 from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.hooks import resolve
-from anshin.incidents import messages
-from anshin.incidents.models import Incident
-from anshin.inquiries import rules, service
-from anshin.inquiries.models import Inquiry, InquiryMessage
+from anshin.inquiries import intake_ack, rules, service
+from anshin.inquiries.models import ENTITY, Inquiry
 from anshin.inquiries.policy import policy
-from anshin.notify import contacts
 from anshin.notify import rules as notify_rules
-from anshin.notify import service as outbox
-from anshin.notify.models import Subscriber
 
 log = logging.getLogger("anshin.inquiries")
 
 # ``for_intake(session, settings, text, tier, received_at) -> service.TriageValues``.
 # Named, not imported, so intake runs (at level 1) while triage is not installed.
+# It must only read: intake runs it before anything is written (see the module's doc).
 TRIAGE_HOOK = "anshin.inquiries.triage:for_intake"
-ACK_KIND = "inquiry_ack"
-# The webhook body for a chat backend: anshin's JSON carries the reference and conversation.
-CHAT_WEBHOOK_FORMAT = "anshin"
 
 
 def triage_function(name: str) -> Callable[..., service.TriageValues] | None:
@@ -66,17 +73,110 @@ def triage_function(name: str) -> Callable[..., service.TriageValues] | None:
     return found
 
 
+class TriageWrote(RuntimeError):
+    """A triage hook tried to write: triage reads, intake writes (the write never happens)."""
+
+
+@contextmanager
+def _reads_only(session: Session) -> Iterator[None]:
+    """Run a triage hook on ``session``, refusing any write it attempts.
+
+    Triage runs before the inquiry is written and outside any savepoint, so
+    a write of its own could neither be undone alone nor be allowed to take
+    SQLite's write lock early. A flush or a non-SELECT statement raises
+    :class:`TriageWrote` (the hook fails, the inquiry is stored at level 1);
+    objects the hook added, changed or deleted are dropped from the session.
+    The caller's own pending changes are flushed first, so the hook reads them.
+    """
+    session.flush()
+    before = (set(session.new), set(session.dirty), set(session.deleted))
+
+    def refuse_flush(*_: Any) -> None:
+        raise TriageWrote("triage tried to write (flush)")
+
+    def refuse_statement(state: Any) -> None:
+        if not state.is_select:
+            raise TriageWrote("triage tried to write (statement)")
+
+    event.listen(session, "before_flush", refuse_flush)
+    event.listen(session, "do_orm_execute", refuse_statement)
+    try:
+        yield
+    finally:
+        event.remove(session, "before_flush", refuse_flush)
+        event.remove(session, "do_orm_execute", refuse_statement)
+        for obj in (set(session.new) - before[0]) | (set(session.deleted) - before[2]):
+            session.expunge(obj)
+        for obj in set(session.dirty) - before[1]:
+            session.expire(obj)
+
+
+# One intake at a time per process holds SQLite's write lock; the others wait here.
+_WRITE_TURN = threading.Lock()
+
+
+def _write_turn(session: Session, settings: Settings) -> None:
+    """On SQLite, wait for this process's turn to write before the first write; kept to the end.
+
+    SQLite has one write lock per database; a connection that finds it taken
+    polls with growing sleeps (up to 100 ms each), so under a burst some
+    requests sleep long after the lock was free again (the p99 of
+    bench/intake.py). Waiting on a lock of the process instead wakes the next
+    request the moment the transaction ends (commit, rollback or close).
+    Across processes SQLite's own wait still applies. Not taken when the
+    session is in a write transaction already (its caller holds the lock), nor
+    on PostgreSQL (row locks: writers do not queue). After
+    ``db_busy_timeout_seconds`` without a turn the request goes on and SQLite's
+    wait decides, as without it.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    raw: Any = connection.connection.dbapi_connection
+    if raw.in_transaction or not _WRITE_TURN.acquire(timeout=settings.db_busy_timeout_seconds):
+        return
+    held = [True]
+
+    def end(_session: Session, transaction: SessionTransaction) -> None:
+        if held[0] and transaction.parent is None:
+            held[0] = False
+            _WRITE_TURN.release()
+
+    event.listen(session, "after_transaction_end", end)
+
+
+def _triage_first(
+    session: Session, settings: Settings, new: service.NewInquiry, received_at: dt.datetime
+) -> tuple[service.TriageValues | None, str | None]:
+    """Triage's answer for an inquiry not yet stored, or (None, the stage that failed).
+
+    R18: a triage that cannot load or raises leaves the inquiry to be stored
+    as it came, at level 1 (logged).
+    """
+    try:
+        function = triage_function(TRIAGE_HOOK)
+    except Exception:
+        log.exception("triage could not be loaded; the inquiry stays at level 1")
+        return None, "import"
+    if function is None:
+        return None, None
+    # PostgreSQL aborts a transaction at its first failed statement: a savepoint keeps a
+    # failing read of triage's from costing the inquiry. SQLite does not, and there a
+    # savepoint would take the write lock before triage computes (anshin.db).
+    guard = nullcontext() if session.get_bind().dialect.name == "sqlite" else None
+    try:
+        with _reads_only(session), guard or session.begin_nested():
+            values = function(session, settings, new.text, new.customer_tier, received_at)
+    except Exception:
+        log.exception("triage failed; the inquiry stays at level 1")
+        return None, "error"
+    return values, None
+
+
 def _apply_triage(
-    session: Session,
-    settings: Settings,
-    inquiry: Inquiry,
-    values: service.TriageValues,
-    *,
-    actor: str,
-    incident_id: int | None,
+    settings: Settings, inquiry: Inquiry, values: service.TriageValues, incident_id: int | None
 ) -> None:
     """Store what triage found; an incident the agent chose wins over triage's guess."""
-    before = service.snapshot(inquiry)
     level = rules.check_level(values.level)
     inquiry.incident_id = incident_id if incident_id is not None else values.incident_id
     inquiry.intent = values.intent
@@ -89,174 +189,6 @@ def _apply_triage(
     inquiry.first_response_due_at = rules.first_response_due(
         policy(settings), inquiry.received_at, level=level, tier=inquiry.customer_tier
     )
-    session.flush()
-    service.record(
-        session,
-        inquiry,
-        actor=actor,
-        action="inquiry.triaged",
-        before=before,
-        after={**service.snapshot(inquiry), "reasons": list(values.reasons)},
-    )
-
-
-def triage(
-    session: Session,
-    settings: Settings,
-    inquiry: Inquiry,
-    *,
-    actor: str,
-    incident_id: int | None = None,
-    hook: str | None = None,
-) -> bool:
-    """Run triage on a stored inquiry and keep its answer; False when there was none.
-
-    R18: a triage that raises leaves the inquiry as stored (level 1, logged,
-    an ``inquiry.triage_failed`` event), never lost.
-    """
-    try:
-        function = triage_function(hook or TRIAGE_HOOK)
-    except Exception:
-        log.exception("triage could not be loaded; %s stays at level 1", inquiry.reference)
-        function = None
-        _failed(session, inquiry, actor, "import")
-    if function is None:
-        if incident_id is not None:
-            _link(session, inquiry, incident_id, actor=actor)
-        return False
-    try:
-        with session.begin_nested():
-            values = function(
-                session, settings, inquiry.original_text, inquiry.customer_tier, inquiry.received_at
-            )
-            _apply_triage(session, settings, inquiry, values, actor=actor, incident_id=incident_id)
-    except Exception:
-        log.exception("triage failed; %s stays at level 1", inquiry.reference)
-        _failed(session, inquiry, actor, "error")
-        if incident_id is not None:
-            _link(session, inquiry, incident_id, actor=actor)
-        return False
-    return True
-
-
-def _failed(session: Session, inquiry: Inquiry, actor: str, stage: str) -> None:
-    service.record(
-        session, inquiry, actor=actor, action="inquiry.triage_failed", after={"stage": stage}
-    )
-
-
-def _link(session: Session, inquiry: Inquiry, incident_id: int, *, actor: str) -> None:
-    """The incident the agent chose, kept without triage (R20: an event says so)."""
-    before = service.snapshot(inquiry)
-    inquiry.incident_id = incident_id
-    session.flush()
-    service.record(
-        session,
-        inquiry,
-        actor=actor,
-        action="inquiry.linked",
-        before=before,
-        after=service.snapshot(inquiry),
-    )
-
-
-def _contact(
-    session: Session, settings: Settings, inquiry: Inquiry, now: dt.datetime
-) -> tuple[Subscriber, str] | None:
-    """The row that reaches this customer and the template channel for it, or None."""
-    if inquiry.customer_email:
-        return contacts.email_row(session, inquiry.customer_email, inquiry.locale, now), "email"
-    if inquiry.channel == rules.Channel.CHAT and settings.chat_webhook_url:
-        row = contacts.webhook_row(
-            session, settings.chat_webhook_url, inquiry.locale, CHAT_WEBHOOK_FORMAT, now
-        )
-        return row, "short"
-    return None
-
-
-def acknowledge(
-    session: Session, settings: Settings, inquiry: Inquiry, *, actor: str, now: dt.datetime
-) -> InquiryMessage | None:
-    """Queue the ``inquiry_ack`` message to the customer where an address is known (R18).
-
-    Composed with the active template (the same texts the team checked) in the
-    customer's language, with any linked incident's confirmed facts, and sent
-    through the outbox (retries, dead letters, delivery pages). The reply-by
-    time is the inquiry's first-response due time. Returns the message kept in
-    the conversation, or None when there is nobody to send it to.
-    """
-    found = _contact(session, settings, inquiry, now)
-    if found is None:
-        return None
-    row, channel = found
-    incident = session.get(Incident, inquiry.incident_id) if inquiry.incident_id else None
-    options: dict[str, Any] = {
-        "inquiry_reference": inquiry.reference,
-        "received_at": inquiry.received_at,
-        "reply_by": inquiry.first_response_due_at,
-        "customer_name": inquiry.customer_name or "",
-    }
-    mail = messages.compose(
-        session, settings, incident, ACK_KIND, inquiry.locale, "email", now, options=options
-    )
-    # The short text only where it is what is sent (a chat webhook): one render less per mail.
-    short = (
-        messages.compose(
-            session, settings, incident, ACK_KIND, inquiry.locale, "short", now, options=options
-        )
-        if channel == "short"
-        else None
-    )
-    subject = mail.subject or inquiry.reference
-    data: dict[str, Any] = {"reference": inquiry.reference, "inquiry_id": inquiry.id}
-    conversation = inquiry.messages[0].data.get("conversation") if inquiry.messages else None
-    if conversation:
-        data["conversation"] = conversation
-    sent = outbox.queue_to(
-        session,
-        settings,
-        [row],
-        kind=notify_rules.MessageKind.INQUIRY_ACK,
-        texts={
-            inquiry.locale: outbox.MessageTexts(
-                subject=subject, text=mail.text, html=mail.html, short=short.text if short else None
-            )
-        },
-        data=data,
-        incident_id=inquiry.incident_id,
-        actor=actor,
-        now=now,
-    )
-    inquiry.contact_id = row.id
-    note = InquiryMessage(
-        direction="out",
-        channel=rules.Channel.EMAIL if channel == "email" else rules.Channel.CHAT,
-        kind=ACK_KIND,
-        subject=subject,
-        body=short.text if short else mail.text,
-        author=actor,
-        at=now,
-        outbox_message_id=sent.id,
-        data={"to": row.kind},
-    )
-    inquiry.messages.append(note)
-    inquiry.updated_at = now
-    session.flush()
-    service.record(
-        session,
-        inquiry,
-        actor=actor,
-        action="inquiry.acknowledged",
-        after={
-            "reference": inquiry.reference,
-            "outbox_message_id": sent.id,
-            "to": row.kind,
-            "reply_by": inquiry.first_response_due_at.isoformat()
-            if inquiry.first_response_due_at
-            else None,
-        },
-    )
-    return note
 
 
 def check_address(new: service.NewInquiry) -> None:
@@ -269,6 +201,33 @@ def check_address(new: service.NewInquiry) -> None:
         new.customer_email = notify_rules.normalise_email(new.customer_email)
 
 
+def _record_all(
+    session: Session,
+    inquiry: Inquiry,
+    actor: str,
+    items: list[tuple[str, dict[str, Any] | None, dict[str, Any] | None]],
+) -> None:
+    """The intake's events (action, before, after) in one INSERT, in the caller's transaction.
+
+    The same rows ``events.record`` writes, as one executemany: the ORM would
+    send one INSERT per event to fetch ids nobody reads.
+    """
+    at = utcnow()
+    rows = [
+        {
+            "at": at,
+            "actor": actor,
+            "entity_type": ENTITY,
+            "entity_id": inquiry.id,
+            "action": action,
+            "before": events.jsonable(before) if before is not None else None,
+            "after": events.jsonable(after) if after is not None else None,
+        }
+        for action, before, after in items
+    ]
+    session.execute(insert(events.Event), rows)
+
+
 def take(
     session: Session,
     settings: Settings,
@@ -278,7 +237,7 @@ def take(
     now: dt.datetime | None = None,
     incident_id: int | None = None,
 ) -> Inquiry:
-    """Take an inquiry in from any channel: stored, triaged, acknowledged (R18).
+    """Take an inquiry in from any channel: triaged, stored, acknowledged (R18).
 
     Refuses (``InvalidInput``) only what could not be stored: empty or
     too long text, an unknown channel, tier or language, a malformed address.
@@ -288,12 +247,50 @@ def take(
     """
     now = now or utcnow()
     check_address(new)
-    inquiry = service.receive(session, settings, new, actor=actor, now=now)
-    triage(session, settings, inquiry, actor=actor, incident_id=incident_id)
-    try:
-        with session.begin_nested():
-            acknowledge(session, settings, inquiry, actor=actor, now=now)
-    except Exception:
-        log.exception("the acknowledgement of %s could not be queued", inquiry.reference)
-        service.record(session, inquiry, actor=actor, action="inquiry.ack_failed")
+    service.check(new)
+    values, failed = _triage_first(session, settings, new, new.received_at or now)
+    # From here on the inquiry is written (the reference counter is the first write).
+    _write_turn(session, settings)
+    inquiry = service.new_record(session, settings, new, now=now)
+    as_received = service.received(inquiry)
+    if values is not None:
+        _apply_triage(settings, inquiry, values, incident_id)
+    elif incident_id is not None:
+        inquiry.incident_id = incident_id
+    ack: intake_ack.Ack | None = None
+    channel = intake_ack.channel_for(settings, inquiry)
+    ack_failed = False
+    if channel is not None:
+        try:
+            mail, short = intake_ack.compose(session, settings, inquiry, channel, now)
+            row = intake_ack.contact_row(session, settings, inquiry, channel, now)
+            ack = intake_ack.Ack(row, channel, mail, short)
+        except Exception:
+            log.exception("the acknowledgement of %s could not be composed", inquiry.reference)
+            ack_failed = True
+    if ack is not None:
+        inquiry.contact_id = ack.row.id
+    session.add(inquiry)
+    acknowledged = (
+        intake_ack.queue(session, settings, inquiry, ack, actor=actor, now=now) if ack else None
+    )
+    session.flush()
+    # The history (R20), in one INSERT: as received, then what triage or the agent set.
+    history: list[tuple[str, dict[str, Any] | None, dict[str, Any] | None]] = [
+        ("inquiry.received", None, as_received)
+    ]
+    before = {k: as_received[k] for k in service.snapshot(inquiry)}
+    if values is not None:
+        after = {**service.snapshot(inquiry), "reasons": list(values.reasons)}
+        history.append(("inquiry.triaged", before, after))
+    else:
+        if failed is not None:
+            history.append(("inquiry.triage_failed", None, {"stage": failed}))
+        if incident_id is not None:
+            history.append(("inquiry.linked", before, service.snapshot(inquiry)))
+    if acknowledged is not None:
+        history.append(("inquiry.acknowledged", None, acknowledged))
+    if ack_failed:
+        history.append(("inquiry.ack_failed", None, None))
+    _record_all(session, inquiry, actor, history)
     return inquiry

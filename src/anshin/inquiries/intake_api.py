@@ -28,7 +28,7 @@ from anshin.inquiries import intake, rules, service
 from anshin.inquiries.models import Inquiry
 from anshin.timefmt import to_zone
 from anshin.web.auth import DbSession, Operator
-from anshin.web.deps import request_locale, settings_of
+from anshin.web.deps import lock_when_writing, request_locale, settings_of
 
 router = APIRouter(prefix="/api", tags=["inquiries"])
 
@@ -143,6 +143,7 @@ def new_inquiry(body: InquiryCreate, settings: Settings, locale: str) -> service
 
 
 @router.post("/inquiries", response_model=InquiryCreated, status_code=201)
+@lock_when_writing  # triage computes before the first write: no SQLite write lock meanwhile
 def create_inquiry(
     request: Request, session: DbSession, user: Operator, body: InquiryCreate
 ) -> InquiryCreated:

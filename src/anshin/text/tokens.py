@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from anshin.text.normalise import normalise
 
@@ -32,13 +31,20 @@ CHUNK = 4_000
 MAX_CHARS = 200_000
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """One word: as written, its normalised form (folded), and its part of speech."""
+class Token(NamedTuple):
+    """One word: as written, its normalised form (folded), and its part of speech.
+
+    A named tuple, not a dataclass: triage makes some twenty per line, and a
+    tuple is made several times faster (immutable all the same).
+    """
 
     surface: str
     norm: str
     pos: str
+
+
+# Sudachi's part-of-speech ids → the first field (名詞, 動詞 …): asked once per id, not per word.
+_POS: dict[int, str] = {}
 
 
 def _dictionary() -> Any:
@@ -59,15 +65,16 @@ def _tokenizer() -> Any:
     return tokenizer
 
 
-def tokenize(text: str) -> list[Token]:
+def tokenize(text: str, *, normalised: bool = False) -> list[Token]:
     """The words of ``text`` (normalised first), each with Sudachi's normalised form.
 
     The norm is Sudachi's normalised form, lower-cased (でき → 出来る,
     ﾛｸﾞｲﾝ → ログイン); ASCII words are kept as written, lower-cased.
+    ``normalised``: the caller passes ``normalise(text)`` already (not done twice).
     """
     from sudachipy import SplitMode
 
-    clean = normalise(text)[:MAX_CHARS]
+    clean = (text if normalised else normalise(text))[:MAX_CHARS]
     if not clean:
         return []
     out: list[Token] = []
@@ -77,7 +84,10 @@ def tokenize(text: str) -> list[Token]:
             surface = m.surface()
             if surface.isspace():
                 continue
-            pos = m.part_of_speech()[0]
+            pos_id = m.part_of_speech_id()
+            pos = _POS.get(pos_id)
+            if pos is None:
+                pos = _POS[pos_id] = m.part_of_speech()[0]
             # English stays English (Sudachi would spell "this" as ディス).
             norm = surface.lower() if surface.isascii() else m.normalized_form().lower()
             out.append(Token(surface=surface, norm=norm, pos=pos))
