@@ -8,7 +8,6 @@ form is a table for people, durations as h:mm:ss and shares as percentages.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import typer
 from rich.markup import escape
@@ -27,24 +26,11 @@ from anshin.db import utcnow
 from anshin.events import jsonable
 from anshin.i18n import N_
 from anshin.review import metrics, timeline
+from anshin.review.document import shown
 from anshin.timefmt import format_local, iso_local
 
 review_app = typer.Typer(help="After an incident: metrics for the review (docs/review.md).")
 FORMAT = typer.Option("text", "--format", callback=check_format, help=FORMAT_HELP)
-
-
-def _shown(name: str, value: Any) -> str:
-    """A metric for people: seconds as h:mm:ss, shares as %, nothing measured as —."""
-    if value is None:
-        return "—"
-    if isinstance(value, dict):
-        return ", ".join(f"L{level}: {n}" for level, n in value.items())
-    if name.endswith("_seconds"):
-        secs = round(value)
-        return f"{secs // 3600}:{(secs % 3600) // 60:02d}:{secs % 60:02d}"
-    if name in ("cadence_kept", "commitments_kept"):
-        return f"{value:.0%}"
-    return str(value)
 
 
 @review_app.command("metrics")
@@ -64,7 +50,7 @@ def show_metrics(
     table.add_column(t(N_("Value")), justify="right")
     for name, value in out.items():
         if name != "incident":
-            table.add_row(name, _shown(name, value))
+            table.add_row(name, shown(name, value))
     console().print(table)
 
 
