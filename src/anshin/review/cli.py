@@ -92,4 +92,7 @@ def show_timeline(
 
 
 def register(app: typer.Typer) -> None:
+    from anshin.review import report_cli  # the reports' commands, kept in their own file
+
+    report_cli.add_commands(review_app)
     app.add_typer(review_app, name="review")
