@@ -33,16 +33,21 @@ def _volume(
     volume = [e for e in entries if e.kind == "inquiry_volume"]
     public = metrics.public_updates(session, incident)
     counts = [(e.at, int(e.detail["count"])) for e in volume]
-    # Empty periods up to the last public update, so every marker falls on the axis.
-    while counts and public and counts[-1][0] + QUARTER <= public[-1].published_at:
+    # The axis runs to the resolution (or the last update while open), empty periods
+    # included, so each update during the incident falls on it; a report notice days
+    # later would squeeze the incident into a corner, and is left off.
+    end = incident.resolved_at or (public[-1].published_at if public else None)
+    while counts and end is not None and counts[-1][0] + QUARTER <= end:
         counts.append((counts[-1][0] + QUARTER, 0))
     if not counts:
         return [], []
     start = counts[0][0]
+    last = counts[-1][0] + QUARTER
     bars = [charts.Bar(clock_local(at, zone), n) for at, n in counts]
     markers = [
         charts.Marker((u.published_at - start) / QUARTER, f"#{n}")
         for n, u in enumerate(public, start=1)
+        if u.published_at <= last
     ]
     return bars, markers
 
