@@ -106,6 +106,8 @@ def test_a_clean_report_publishes_and_followups_save(session: Session, settings:
     assert done.status_code == 303
     session.expire_all()
     assert incident.report_published_at is not None
+    status_page = client_for(settings).get("/").text  # what anyone sees, signed in or not
+    assert "■ 再発防止策" in status_page and CHANGES_JA in status_page
     saved = client.post(f"{base}/followups", data={"csrf_token": token})
     assert saved.status_code == 303
     page = text_of(client.get(f"{base}/report").text)
