@@ -232,6 +232,16 @@ def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]
                 "override_reason": "text",
             },
         ),
+        ("POST", "/console/incidents/{ref}/review/check"): (
+            f"/console/incidents/{ref}/review/check",
+            {"changes_ja": "手順を改めます。", "reflection_ja": "反省しています。"},
+            {
+                "changes_ja": "text",
+                "reflection_ja": "text",
+                "changes_en": "text",
+                "reflection_en": "text",
+            },
+        ),
         ("POST", "/console/incidents/{ref}/review/followups"): (
             f"/console/incidents/{ref}/review/followups",
             {},

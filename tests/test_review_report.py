@@ -235,3 +235,25 @@ def test_charts_escape_their_text_and_draw_negative_bars() -> None:
     empty = ET.fromstring(charts.bar_chart([], title="t", unit="u", empty="なし"))
     assert [t.text for t in empty.iter(f"{SVG}text")] == ["t", "なし"]
     assert [b.value for b in charts.response_buckets([60, 600, 3000, 9000])] == [1, 1, 0, 1, 0, 1]
+
+
+def test_english_readers_get_the_english_report_once_both_sections_are_written(
+    session: Session, settings: Settings
+) -> None:
+    t0, incident = _world(session, settings)
+    now = t0 + dt.timedelta(hours=3)
+    half = customer.Written(
+        {"ja": CHANGES_JA, "en": "Two people review each change."}, WRITTEN.reflection
+    )
+    assert customer.texts_for(session, settings, incident, half, now)["en"] is None
+    both = customer.Written(
+        {"ja": CHANGES_JA, "en": "Two people now review each configuration change."},
+        {"ja": REFLECTION_JA, "en": "Our first notice came too late and kept you waiting."},
+    )
+    update = customer.publish(
+        session, settings, incident, both, actor="test", actor_role="operator", now=now
+    )
+    session.commit()
+    assert update.body_en is not None
+    assert "■ What we are changing\nTwo people now review" in update.body_en
+    assert "■ Our reflection\nOur first notice came too late" in update.body_en

@@ -64,6 +64,16 @@ def test_publishing_is_checked_and_only_a_senior_overrides(
     token = login(operator, "operator")
     events = count(settings, Event)
     blaming = {"changes_ja": CHANGES_JA, "reflection_ja": "お客様の操作ミスが原因です。"}
+    checked = operator.post(
+        f"/console/incidents/{ref}/review/check", data={**blaming, "csrf_token": token}
+    )
+    assert checked.status_code == 200 and 'class="finding finding-error' in checked.text
+    assert "■ 当社としての反省\nお客様の操作ミスが原因です。" in checked.text  # the draft as typed
+    fine = operator.post(
+        f"/console/incidents/{ref}/review/check",
+        data={"changes_ja": CHANGES_JA, "reflection_ja": REFLECTION_JA, "csrf_token": token},
+    )
+    assert "エラーはありません" in text_of(fine.text) and "finding-error" not in fine.text
     unticked = operator.post(url, data={**blaming, "csrf_token": token})
     assert unticked.status_code == 422 and "お客様の操作ミス" in unticked.text  # kept
     refused = operator.post(url, data={**blaming, "csrf_token": token, "confirm": "yes"})

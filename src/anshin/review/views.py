@@ -9,6 +9,8 @@
 * ``POST /console/incidents/{ref}/review/publish`` — check and publish the
   customer report as the report notice (box ticked; operators, as for the
   report notice on the record; a senior may override the check with a reason);
+* ``POST /console/incidents/{ref}/review/check`` — the message check on the
+  report as typed, nothing published (the draft and its findings shown);
 * ``POST /console/incidents/{ref}/review/followups`` — store each important
   customer's follow-up as their inquiry's next step, due the next morning.
 
@@ -23,10 +25,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from anshin.comms.kinds import MessageKind
+from anshin.comms.lint import has_errors
 from anshin.db import utcnow
 from anshin.errors import AnshinError
 from anshin.i18n import N_
-from anshin.incidents import confirm
+from anshin.incidents import confirm, notices
 from anshin.incidents import service as incidents
 from anshin.incidents.models import Incident
 from anshin.incidents.notices import MessageCheckFailed
@@ -57,6 +61,7 @@ def _page(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     findings: dict[str, Any] | None = None,
+    checked: bool = False,
     status: int = 200,
 ) -> Response:
     settings = settings_of(request)
@@ -77,6 +82,8 @@ def _page(
         values=values,
         errors=errors or {},
         findings=findings or {},
+        checked=checked,
+        blocking=any(has_errors(items) for items in (findings or {}).values()),
         can_override=team_rules.can(user.role, "message.override_check"),
         followups=followups.for_incident(session, settings, incident, now),
         report_lang=locale,
@@ -151,6 +158,19 @@ def publish(
     session.commit()
     flash(request, N_("Report notice published."))
     return redirect(f"/console/incidents/{incident.reference}/review/report")
+
+
+@router.post("/console/incidents/{ref}/review/check", response_class=HTMLResponse)
+def check(
+    request: Request, session: DbSession, user: Operator, ref: str, form: PostedForm
+) -> Response:
+    """The message check on the report as typed, without publishing: findings beside it (R3)."""
+    settings = settings_of(request)
+    incident = incidents.get(session, ref)
+    values = _typed(form)
+    texts = customer.texts_for(session, settings, incident, _written(values), utcnow())
+    found = notices.check_texts(incident, MessageKind.REPORT_NOTICE, texts, zone=settings.timezone)
+    return _page(request, session, user, incident, values=values, findings=found, checked=True)
 
 
 @router.post("/console/incidents/{ref}/review/followups", response_class=HTMLResponse)
