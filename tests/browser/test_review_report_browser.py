@@ -1,8 +1,9 @@
 """An incident's reports in a real browser (issue 10 §6; R7, R8, R9).
 
 A senior opens a resolved incident's record, follows the Report panel's link
-to the reports page, writes what we are changing and our reflection, reads
-the draft as it will be published, ticks the box and publishes; then saves
+to the reports page, writes what we are changing and our reflection, has
+it checked without publishing (a reflection blaming the customer is an error),
+reads the draft as it will be published, ticks the box and publishes; then saves
 the important customers' next-day follow-ups and downloads both reports as
 PDF. Page 1 of each PDF (and the internal report's chart page) is turned into
 a PNG with pdftoppm, for docs/review-report.md.
@@ -51,6 +52,12 @@ def test_write_publish_and_download_the_reports(
     page.get_by_role("link", name="報告書を作成・チェック・ダウンロードする").click()
     expect(page.locator("h1")).to_contain_text("報告書")
     page.locator("#changes_ja").fill(CHANGES_JA)
+    # A reflection that blames the customer: the check, run without publishing, says so.
+    page.locator("#reflection_ja").fill("お客様の操作ミスが原因です。")
+    page.get_by_role("button", name="公開せずにチェックする").click()
+    expect(page.locator("#check .finding-error").first).to_be_visible()
+    expect(page.locator("#customer-report")).to_contain_text("お客様の操作ミスが原因です。")
+    shot(page, shots, "review-report-check.png")
     page.locator("#reflection_ja").fill(REFLECTION_JA)
     page.get_by_role("button", name="チェックして報告書を公開する").click()
     # Unticked: refused beside the box, what was typed kept.
