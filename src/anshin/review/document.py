@@ -24,6 +24,7 @@ from anshin.config import Settings
 from anshin.errors import InvalidInput
 from anshin.i18n import N_, translate
 from anshin.incidents import service as incidents
+from anshin.incidents.context import SEVERITY_LABELS, STATUS_LABELS
 from anshin.incidents.models import Incident
 from anshin.inquiries import commitments as promises
 from anshin.inquiries.models import Commitment, Inquiry
@@ -172,15 +173,27 @@ def internal_document(
     )
     facts = [
         (N_("Reference"), incident.reference),
-        (N_("Severity"), incident.severity),
-        (N_("Status"), incident.status),
+        (N_("Severity"), f"{incident.severity} ({SEVERITY_LABELS[locale].get(incident.severity)})"),
+        (N_("Status"), STATUS_LABELS[locale].get(incident.status, incident.status)),
         (N_("Started"), format_local(incident.started_at, zone, locale)),
         (N_("Detected"), format_local(incident.detected_at, zone, locale)),
         (N_("Declared"), format_local(incident.declared_at, zone, locale)),
         (N_("Resolved"), format_local(incident.resolved_at, zone, locale) or "—"),
-        (N_("Components"), ", ".join(ic.component.name for ic in incident.components)),
+        (
+            N_("Components"),
+            ", ".join(
+                (ic.component.name_en if locale == "en" else None) or ic.component.name
+                for ic in incident.components
+            ),
+        ),
         (N_("Customers affected (estimate)"), str(incident.estimated_affected_customers or "—")),
-        (N_("Cause"), (incident.cause or "—") + ("" if incident.cause_confirmed else " (?)")),
+        (
+            N_("Cause"),
+            (incident.cause or "—")
+            + (
+                "" if incident.cause_confirmed or not incident.cause else tr(N_(" (not confirmed)"))
+            ),
+        ),
         (
             N_("Customer report"),
             format_local(incident.report_published_at, zone, locale)
