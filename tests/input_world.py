@@ -23,6 +23,7 @@ from anshin.inquiries import commitments
 from anshin.inquiries import service as inquiry_service
 from anshin.notify import subscribers
 from anshin.notify.models import Delivery, OutboxMessage
+from anshin.review.models import Drill
 from anshin.team import service as team_service
 from notice_texts import FIRST_NOTICE_EN, FIRST_NOTICE_JA
 from session_support import console_cookie
@@ -48,6 +49,7 @@ class World:
     inquiry: str = ""  # level 1, held by the operator (the admin, a lead, may take it over)
     request_id: int = 0  # a request of that inquiry (R24)
     commitment_id: int = 0  # a commitment of that inquiry (R24)
+    drill_id: int = 0  # a training drill (R33)
 
     def headers(self, lang: str = "en") -> dict[str, str]:
         """A signed-in admin's cookie and CSRF header (the console's and the API's cookie way)."""
@@ -141,6 +143,8 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
         assert message is not None
         delivery = session.scalars(select(Delivery).where(Delivery.message_id == message.id)).one()
         delivery.status = "dead"
+        drill = Drill(customer_text="ログインできません", created_by=admin.email)
+        session.add(drill)
         session.commit()
         return World(
             cookie=console_cookie(session, settings, admin.id, CSRF),
@@ -156,6 +160,7 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
             inquiry=inquiry.reference,
             request_id=request.id,
             commitment_id=promise.id,
+            drill_id=drill.id,
         )
 
 

@@ -1,6 +1,6 @@
 """The customer report and the internal review report of an incident (issue 10 §6; R7, R8, R9).
 
-Built from a real resolved incident (``review_world``): the report's sections
+Built from a real resolved incident (``report_world``): the report's sections
 read the record, publishing goes through the report notice's path and its
 message check, the exports are real Markdown, HTML and PDF (its text
 extracted with pdftotext), the charts are well-formed SVG that escape what
@@ -26,7 +26,7 @@ from anshin.events import Event
 from anshin.incidents.notices import MessageCheckFailed
 from anshin.notify.models import OutboxMessage
 from anshin.review import charts, customer, document, export, followups
-from review_world import CAUSE, CHANGES_JA, REFLECTION_JA, resolved
+from report_world import CAUSE, CHANGES_JA, REFLECTION_JA, resolved
 
 WRITTEN = customer.Written({"ja": CHANGES_JA}, {"ja": REFLECTION_JA})
 SVG = "{http://www.w3.org/2000/svg}"
@@ -144,7 +144,7 @@ def test_the_internal_report_has_metrics_charts_timeline_and_followups(
     now = t0 + dt.timedelta(hours=3)
     doc = document.build(session, settings, incident.reference, "internal", "ja", now)
     by_heading = {s.heading: s for s in doc.sections}
-    metrics = dict((row[0], row[1]) for row in by_heading["指標"].rows)
+    metrics = {row[0].split("\n")[-1]: row[1] for row in by_heading["指標"].rows}
     assert metrics["inquiries_total"] == "6" and metrics["cadence_kept"] == "33%"
     # 45 > 40, 70 <= 75, 121 > 100
     assert metrics["first_notice_seconds"] == "0:10:00"

@@ -17,7 +17,7 @@ from anshin.cli import app as cli_app
 from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.incidents.models import Incident
-from review_world import CHANGES_JA, REFLECTION_JA, resolved
+from report_world import CHANGES_JA, REFLECTION_JA, resolved
 
 
 def _env(db_url: str) -> dict[str, str]:
@@ -41,7 +41,7 @@ def test_report_writes_each_format(
     )
     assert markdown.exit_code == 0, markdown.output
     assert markdown.stdout.startswith("# Internal review: Sign-in failures")
-    assert "| inquiries\\_total | 6 |" in markdown.stdout  # "_" escaped
+    assert "<br>inquiries\\_total | 6 |" in markdown.stdout  # label, exact name; "_" escaped
     page = CliRunner().invoke(
         cli_app, ["review", "report", ref, "--format", "html", "--lang", "ja"], env=_env(db_url)
     )
@@ -65,11 +65,11 @@ def test_bad_input_gets_a_clear_refusal_and_an_exit_code(
         (["report", ref, "--kind", "press"], 2, "Unknown report kind: press"),
         (["report", ref, "--lang", "fr"], 2, "Unknown language: fr"),
         (["report", "INC-1999-0001"], 1, "No such incident: INC-1999-0001"),
-        (["report", ref, "--format", "pdf"], 1, "give --output FILE"),
+        (["report", ref, "--format", "pdf"], 2, "--output: A PDF is written to a file"),
         (
             ["report", ref, "--output", str(tmp_path / "missing" / "x.md")],
-            1,
-            "Could not write",
+            2,
+            "--output: Cannot write",
         ),
         (["publish", ref], 1, "Write what we are changing and our reflection"),
         (["followups", "INC-1999-0001"], 1, "No such incident"),

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.events import Event
 from anshin.incidents.models import Incident
-from review_world import CHANGES_JA, REFLECTION_JA, resolved
+from anshin.review import actions
+from anshin.team.models import User
+from report_world import CHANGES_JA, REFLECTION_JA, resolved
 from test_console_support import client_for, count, login, seed, text_of
 
 
@@ -99,9 +102,22 @@ def test_publishing_is_checked_and_only_a_senior_overrides(
 
 def test_a_clean_report_publishes_and_followups_save(session: Session, settings: Settings) -> None:
     incident = _incident(session, settings)
+    owner = session.scalars(select(User).where(User.role == "senior")).one()
+    actions.add_action(
+        session,
+        incident,
+        title="設定変更の二重確認",
+        owner=owner,
+        due_on=dt.date(2030, 1, 31),
+        today=dt.date(2026, 12, 1),
+        actor="test",
+    )
+    session.commit()
     base = f"/console/incidents/{incident.reference}/review"
     client = client_for(settings)
     token = login(client, "operator")
+    first = client.get(f"{base}/report").text  # "what we are changing" starts from the actions
+    assert "・設定変更の二重確認（2030-01-31までに実施）</textarea>" in first
     empty = client.post(f"{base}/publish", data={"csrf_token": token, "confirm": "yes"})
     assert empty.status_code == 422 and "再発防止策と当社としての反省を書いてください" in empty.text
     done = client.post(

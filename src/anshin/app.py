@@ -65,7 +65,10 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.inquiries.reply_api",
     "anshin.inquiries.handoff_views",
     "anshin.inquiries.handoff_api",
+    "anshin.review.feedback_views",
+    "anshin.review.drill_views",
     "anshin.review.views",
+    "anshin.review.report_views",
 )
 
 

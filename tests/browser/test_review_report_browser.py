@@ -23,7 +23,7 @@ from playwright.sync_api import expect
 from test_console_browser import shot, sign_in
 
 from anshin.db import utcnow
-from review_world import CHANGES_JA, REFLECTION_JA, resolved
+from report_world import CHANGES_JA, REFLECTION_JA, resolved
 
 pytestmark = pytest.mark.browser
 

@@ -16,6 +16,7 @@ from rich.table import Table
 from anshin.cliutil import (
     FORMAT_HELP,
     check_format,
+    cli_locale,
     console,
     load_settings,
     open_session,
@@ -25,7 +26,7 @@ from anshin.cliutil import (
 from anshin.db import utcnow
 from anshin.events import jsonable
 from anshin.i18n import N_
-from anshin.review import metrics, timeline
+from anshin.review import gaps, metrics, timeline
 from anshin.review.document import shown
 from anshin.timefmt import format_local, iso_local
 
@@ -89,6 +90,38 @@ def show_timeline(
         detail = ", ".join(f"{k}={v}" for k, v in e.detail.items() if v is not None)
         table.add_row(format_local(e.at, settings.timezone), e.kind, escape(detail))
     console().print(table)
+
+
+@review_app.command("gaps")
+def show_gaps(
+    ref: str = typer.Argument(..., help="The incident's reference (INC-2026-0001)."),
+    fmt: str = FORMAT,
+) -> None:
+    """What customers asked against what the public updates told them, per 30 minutes (R30)."""
+    settings = load_settings()
+    locale = cli_locale()
+    with open_session(settings) as session:
+        out = gaps.as_json(gaps.analyse(session, ref), locale, settings.timezone)
+    if fmt == "json":
+        print_json(out)
+        return
+    if not out["gaps"]:
+        console().print(
+            t(N_("No gaps: every question asked had its answer in the update of the time."))
+        )
+        return
+    for gap in out["gaps"]:
+        console().print(escape(gap["text"]))
+        console().print(
+            "  "
+            + escape(
+                t(
+                    N_("Inquiries: {inquiries}; updates: {updates}"),
+                    inquiries=", ".join(gap["inquiries"]),
+                    updates=", ".join(f"#{u}" for u in gap["updates"]) or "—",
+                )
+            )
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -35,6 +35,7 @@ from anshin.incidents import lifecycle
 from anshin.incidents.context import UNCONFIRMED, incident_context
 from anshin.incidents.models import Incident, IncidentUpdate
 from anshin.inquiries.models import Inquiry
+from anshin.review import actions
 
 HEADING = "■ "  # a section heading line in the report text; the exports turn it into a heading
 WRITTEN = ("changes", "reflection")  # the sections only a person can write
@@ -118,6 +119,19 @@ def draft_text(
         _section(locale, N_("Our reflection"), written.reflection.get(locale) or missing),
     ]
     return "\n\n".join([intro.strip(), *sections])
+
+
+def changes_from_actions(session: Session, incident: Incident, locale: str) -> str:
+    """"What we are changing" drafted from the review's prevention actions (R31), one a line.
+
+    A starting point the team edits: an action's title is written for the team,
+    and the customer reads what it becomes. Empty when no action is recorded.
+    """
+    return "\n".join(
+        translate(locale, N_("・{title} (by {due})"), title=a.title, due=a.due_on.isoformat())
+        for a in actions.actions(session, incident)
+        if a.state != "not_effective"
+    )
 
 
 def published(session: Session, incident: Incident) -> IncidentUpdate | None:

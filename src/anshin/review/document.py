@@ -28,27 +28,16 @@ from anshin.incidents.context import SEVERITY_LABELS, STATUS_LABELS
 from anshin.incidents.models import Incident
 from anshin.inquiries import commitments as promises
 from anshin.inquiries.models import Commitment, Inquiry
-from anshin.review import customer, figures, followups, metrics, timeline
+from anshin.review import actions, customer, figures, followups, gaps, metrics, timeline
+from anshin.review.views import ENTRY_LABELS, METRIC_LABELS
 from anshin.timefmt import format_local
 
 KINDS: tuple[str, ...] = ("customer", "internal")
-KIND_LABELS = {
-    "detected": N_("Detected"),
-    "declared": N_("Declared"),
-    "resolved": N_("Resolved"),
-    "reopened": N_("Reopened"),
-    "report_notice": N_("Report published"),
-    "times_corrected": N_("Times corrected"),
-    "update_published": N_("Public update published"),
-    "internal_note": N_("Internal note"),
-    "delivery_finished": N_("Delivery finished"),
-    "component_changed": N_("Component status changed"),
-    "inquiry_volume": N_("Inquiries in 15 minutes"),
-    "escalation": N_("Escalation"),
-    "commitment_made": N_("Commitment made"),
-    "commitment_kept": N_("Commitment kept"),
-    "commitment_missed": N_("Commitment missed"),
-    "check_overridden": N_("Message check overridden"),
+ACTION_STATES = {
+    "open": N_("Action open"),
+    "done": N_("Action done"),
+    "effective": N_("Action effective"),
+    "not_effective": N_("Action not effective"),
 }
 
 
@@ -158,6 +147,35 @@ def _detail(value: dict[str, Any], zone: str, locale: str) -> str:
     return ", ".join(shown)
 
 
+def _gaps_and_actions(
+    session: Session, incident: Incident, tr: Any, zone: str, locale: str
+) -> list[Section]:
+    """What customers asked but were not told (R30), and the prevention actions (R31)."""
+    found = gaps.as_json(gaps.analyse(session, incident.reference), locale, zone)["gaps"]
+    planned = actions.actions(session, incident)
+    return [
+        Section(
+            tr(N_("Gaps")),
+            [g["text"] for g in found]
+            or [tr(N_("No gaps: every question asked had its answer in the update of the time."))],
+        ),
+        Section(
+            tr(N_("Prevention actions")),
+            [] if planned else [tr(N_("None."))],
+            header=[tr(N_("What we change")), tr(N_("Owner")), tr(N_("Due")), tr(N_("State"))],
+            rows=[
+                [
+                    a.title,
+                    a.owner_name,
+                    a.due_on.isoformat(),
+                    tr(ACTION_STATES.get(a.state, a.state)),
+                ]
+                for a in planned
+            ],
+        ),
+    ]
+
+
 def internal_document(
     session: Session, settings: Settings, incident: Incident, locale: str, now: dt.datetime
 ) -> Document:
@@ -213,7 +231,11 @@ def internal_document(
             tr(N_("Metrics")),
             [tr(N_("Each metric is defined in docs/review.md; — means nothing to measure."))],
             header=[tr(N_("Metric")), tr(N_("Value"))],
-            rows=[[k, shown(k, v)] for k, v in measured.items() if k != "incident"],
+            rows=[
+                [f"{tr(METRIC_LABELS.get(k, k))}\n{k}", shown(k, v)]
+                for k, v in measured.items()
+                if k != "incident"
+            ],
         )
     )
     entries = timeline.for_incident(session, incident.id, now=now)
@@ -228,7 +250,7 @@ def internal_document(
             rows=[
                 [
                     format_local(e.at, zone, locale),
-                    tr(KIND_LABELS.get(e.kind, e.kind)),
+                    tr(ENTRY_LABELS.get(e.kind, e.kind)),
                     _detail(e.detail, zone, locale),
                 ]
                 for e in entries
@@ -300,11 +322,7 @@ def internal_document(
             ],
         )
     )
-    doc.sections.append(
-        Section(
-            tr(N_("Gaps")), [tr(N_("The gap analysis is not built yet (issue 10, section 4)."))]
-        )
-    )
+    doc.sections += _gaps_and_actions(session, incident, tr, zone, locale)
     return doc
 
 

@@ -65,7 +65,7 @@ def to_markdown(doc: Document) -> str:
         if section.chart:
             data = base64.b64encode(section.chart.encode()).decode()
             lines += [f"![{md_escape(section.heading)}](data:image/svg+xml;base64,{data})", ""]
-        if section.header:
+        if section.header and section.rows:
             lines.append("| " + " | ".join(_md_cell(h) for h in section.header) + " |")
             lines.append("|" + "---|" * len(section.header))
             lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in section.rows]

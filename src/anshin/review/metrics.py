@@ -20,7 +20,7 @@ from anshin.inquiries.models import ENTITY as INQUIRY
 from anshin.inquiries.models import Commitment, Inquiry
 from anshin.notify.models import Delivery, OutboxMessage
 from anshin.notify.rules import DeliveryStatus
-from anshin.review import rules
+from anshin.review import feedback, rules
 
 OVERRIDDEN = "message.check_overridden"
 
@@ -123,6 +123,7 @@ def for_incident(session: Session, reference: str | int) -> dict[str, Any]:
         if inquiry_ids
         else []
     )
+    csat_average, csat_responses = rules.csat(feedback.scores(session, incident))
     answered = [
         rules.Answered(row.received_at, row.first_responded_at, row.level) for row in inquiries
     ]
@@ -144,6 +145,8 @@ def for_incident(session: Session, reference: str | int) -> dict[str, Any]:
         **rules.first_response_percentiles(answered),
         "escalations": _escalations(session, inquiry_ids),
         "commitments_kept": rules.commitments_kept((due, kept) for due, kept in commitments),
+        "csat_average": csat_average,
+        "csat_responses": csat_responses,
         "check_overrides": _overrides(session, incident, inquiry_ids),
         "dead_letters": _dead_letters(session, incident),
     }

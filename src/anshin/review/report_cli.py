@@ -25,7 +25,6 @@ from anshin.cliutil import (
     check_format,
     cli_locale,
     console,
-    fail,
     load_settings,
     open_session,
     print_json,
@@ -35,6 +34,7 @@ from anshin.db import utcnow
 from anshin.errors import InvalidInput
 from anshin.i18n import N_, SUPPORTED_LOCALES
 from anshin.incidents import service as incidents
+from anshin.inputs import BadInput
 from anshin.review import customer, document, export, followups
 from anshin.timefmt import format_local, iso_local
 
@@ -101,7 +101,7 @@ def report(
 ) -> None:
     """Write the customer report or the internal review report as Markdown, HTML or PDF."""
     if fmt == "pdf" and output is None:
-        raise fail(N_("A PDF is written to a file: give --output FILE."))
+        raise BadInput(N_("A PDF is written to a file: give --output FILE."), field="output")
     settings = load_settings()
     written = _written(changes, reflection, changes_en, reflection_en)
     spinner = Progress(
@@ -119,10 +119,13 @@ def report(
         return
     try:
         output.write_bytes(data)
-    except OSError as exc:
-        raise fail(
-            N_("Could not write {path}: {reason}"), path=str(output), reason=exc.strerror
-        ) from exc
+    except OSError as exc:  # a missing folder, no permission: the path must change (exit 2)
+        raise BadInput(
+            N_("Cannot write {path}: {reason}"),
+            field="output",
+            path=str(output),
+            reason=exc.strerror or str(exc),
+        ) from None
     console().print(t(N_("Report written to {path}."), path=str(output)), markup=False)
 
 
