@@ -122,7 +122,7 @@ def draft_text(
 
 
 def changes_from_actions(session: Session, incident: Incident, locale: str) -> str:
-    """"What we are changing" drafted from the review's prevention actions (R31), one a line.
+    """ "What we are changing" drafted from the review's prevention actions (R31), one a line.
 
     A starting point the team edits: an action's title is written for the team,
     and the customer reads what it becomes. Empty when no action is recorded.
