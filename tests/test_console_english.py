@@ -238,6 +238,8 @@ def _paths(settings: Settings, session: Session) -> list[str]:
     for route in api_routes(create_app(settings)):
         if "GET" not in route.methods or not route.path.startswith("/console"):
             continue
+        if "/review/export/" in route.path:
+            continue  # report files (md, html, pdf), not pages: tests/test_review_report_web.py
         names = re.findall(r"\{([^}]+)\}", route.path)
         if not names:
             paths.append(route.path)

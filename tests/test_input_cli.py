@@ -140,6 +140,36 @@ def commands(
         "review metrics": ({"ref": world.incident}, {"ref": "ref", **FORMAT}),
         "review timeline": ({"ref": world.incident}, {"ref": "ref", **FORMAT}),
         "review gaps": ({"ref": world.incident}, {"ref": "ref", **FORMAT}),
+        "review report": (
+            {"ref": world.incident},
+            {
+                "ref": "ref",
+                "kind": "choice",
+                "fmt": "choice",
+                "output": "output",
+                "lang": "choice",
+                "changes": "text",
+                "reflection": "text",
+                "changes_en": "text",
+                "reflection_en": "text",
+            },
+        ),
+        "review publish": (
+            {
+                "ref": world.incident,
+                "changes": "手順を改めます。",
+                "reflection": "反省しています。",
+            },
+            {
+                "ref": "ref",
+                "changes": "text",
+                "reflection": "text",
+                "changes_en": "text",
+                "reflection_en": "text",
+                "override_reason": "text",
+            },
+        ),
+        "review followups": ({"ref": world.incident}, {"ref": "ref", **FORMAT}),
         "incident update": (
             {"ref": world.incident, "body_ja": "続報です。"},
             {

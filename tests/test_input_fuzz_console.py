@@ -217,6 +217,36 @@ def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]
             {"body_ja": RESOLUTION_JA, "confirm": "yes"},
             {"body_ja": "text", "body_en": "text", "override_reason": "text"},
         ),
+        ("POST", "/console/incidents/{ref}/review/publish"): (
+            f"/console/incidents/{ref}/review/publish",
+            {
+                "changes_ja": "手順を改めます。",
+                "reflection_ja": "反省しています。",
+                "confirm": "yes",
+            },
+            {
+                "changes_ja": "text",
+                "reflection_ja": "text",
+                "changes_en": "text",
+                "reflection_en": "text",
+                "override_reason": "text",
+            },
+        ),
+        ("POST", "/console/incidents/{ref}/review/check"): (
+            f"/console/incidents/{ref}/review/check",
+            {"changes_ja": "手順を改めます。", "reflection_ja": "反省しています。"},
+            {
+                "changes_ja": "text",
+                "reflection_ja": "text",
+                "changes_en": "text",
+                "reflection_en": "text",
+            },
+        ),
+        ("POST", "/console/incidents/{ref}/review/followups"): (
+            f"/console/incidents/{ref}/review/followups",
+            {},
+            {},
+        ),
         ("POST", "/console/incidents/{ref}/take-time"): (
             f"/console/incidents/{ref}/take-time",
             {"body_ja": UPDATE_JA, "kind": "update"},
@@ -507,7 +537,8 @@ def _page_url(route: RouteInfo, world: World) -> dict[str, str]:
         ),
         "request_id": str(world.request_id),
         "commitment_id": str(world.commitment_id),
-        "kind": "update",
+        "kind": "internal" if "/review/" in route.path else "update",
+        "fmt": "md",
         "locale": "ja",
         "channel": "email",
         "token": "no-such-token",

@@ -69,6 +69,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.review.feedback_views",
     "anshin.review.drill_views",
     "anshin.review.views",
+    "anshin.review.report_views",
 )
 
 

@@ -8,7 +8,6 @@ form is a table for people, durations as h:mm:ss and shares as percentages.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import typer
 from rich.markup import escape
@@ -28,24 +27,11 @@ from anshin.db import utcnow
 from anshin.events import jsonable
 from anshin.i18n import N_
 from anshin.review import gaps, metrics, timeline
+from anshin.review.document import shown
 from anshin.timefmt import format_local, iso_local
 
 review_app = typer.Typer(help="After an incident: metrics for the review (docs/review.md).")
 FORMAT = typer.Option("text", "--format", callback=check_format, help=FORMAT_HELP)
-
-
-def _shown(name: str, value: Any) -> str:
-    """A metric for people: seconds as h:mm:ss, shares as %, nothing measured as —."""
-    if value is None:
-        return "—"
-    if isinstance(value, dict):
-        return ", ".join(f"L{level}: {n}" for level, n in value.items())
-    if name.endswith("_seconds"):
-        secs = round(value)
-        return f"{secs // 3600}:{(secs % 3600) // 60:02d}:{secs % 60:02d}"
-    if name in ("cadence_kept", "commitments_kept"):
-        return f"{value:.0%}"
-    return str(value)
 
 
 @review_app.command("metrics")
@@ -65,7 +51,7 @@ def show_metrics(
     table.add_column(t(N_("Value")), justify="right")
     for name, value in out.items():
         if name != "incident":
-            table.add_row(name, _shown(name, value))
+            table.add_row(name, shown(name, value))
     console().print(table)
 
 
@@ -139,4 +125,7 @@ def show_gaps(
 
 
 def register(app: typer.Typer) -> None:
+    from anshin.review import report_cli  # the reports' commands, kept in their own file
+
+    report_cli.add_commands(review_app)
     app.add_typer(review_app, name="review")
