@@ -44,6 +44,7 @@ def _surge(session: Session, settings: Settings) -> Incident:
     _update(session, on.id, minutes(45), next_update_at=minutes(75))  # late (45 > 40)
     _update(session, on.id, minutes(70))  # kept
     on.resolved_at = minutes(200)
+    _update(session, on.id, minutes(3000), kind="report_notice")  # after the end: not counted
     message = OutboxMessage(kind="first_notice", incident_id=on.id, update_id=first.id, texts={})
     session.add(message)
     session.flush()
@@ -138,7 +139,7 @@ def test_the_timeline_holds_only_stored_facts_in_order(
     )
     kinds = [e.kind for e in entries]
     assert entries == sorted(entries, key=lambda e: (e.at, e.kind))
-    assert kinds.count("update_published") == 3 and kinds.count("internal_note") == 1
+    assert kinds.count("update_published") == 4 and kinds.count("internal_note") == 1
     assert {"detected", "declared", "escalation", "commitment_made", "commitment_kept"} <= set(
         kinds
     )

@@ -98,7 +98,12 @@ def for_incident(session: Session, reference: str | int) -> dict[str, Any]:
     """Every metric of docs/review.md for one incident, by its exact name."""
     incident = incidents.get(session, reference)
     updates = public_updates(session, incident)
-    facts = [rules.PublicUpdate(u.published_at, u.next_update_at) for u in updates]
+    # The incident's messages end with its resolution: the report notice published days
+    # later is neither a kept promise nor the end of a silence (docs/review.md).
+    during = [
+        u for u in updates if not incident.resolved_at or u.published_at <= incident.resolved_at
+    ]
+    facts = [rules.PublicUpdate(u.published_at, u.next_update_at) for u in during]
     first = updates[0] if updates else None
     last_delivery = _last_delivery_of(session, first) if first is not None else None
     inquiries = list(
