@@ -22,7 +22,7 @@ from anshin.knowledge import rules, search
 from anshin.knowledge.console import refusal
 from anshin.knowledge.highlight import marked
 from anshin.web.auth import DbSession, Operator
-from anshin.web.views_helpers import page
+from anshin.web.views_helpers import page, safe_next
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,13 +30,6 @@ RESULTS = 20
 # Longer than any query allowed, so a pasted page reaches check_query and is refused
 # beside the box with the words kept, rather than by the framework.
 QUERY_TYPED_MAX = 20_000
-
-
-def _local_url(url: str) -> str | None:
-    """A hit's page when it is a path on this site (never another site or a script URL)."""
-    if url.startswith("/") and not url.startswith(("//", "/\\")) and "\\" not in url:
-        return url
-    return None
 
 
 @router.get("/console/search", response_class=HTMLResponse)
@@ -78,7 +71,8 @@ def search_page(
         except AnshinError as exc:
             errors = refusal(request, exc)
             hits = []
-        results = [(hit, marked(hit.snippet, hit.marks), _local_url(hit.url)) for hit in hits]
+        # A hit's page only when it is a path on this site (never another site or a script).
+        results = [(hit, marked(hit.snippet, hit.marks), safe_next(hit.url, "")) for hit in hits]
     return page(
         request,
         user,
