@@ -132,6 +132,10 @@ def test_a_search_box_on_every_console_page_leads_to_ranked_marked_results(
         assert "The search must be at most 200 characters." in english_error.text
         bad_kind = client.get("/console/search", params={"q": "ログイン", "kind": "rumour"})
         assert bad_kind.status_code == 422 and "種類は次のいずれか" in bad_kind.text
+        nul = client.get("/console/search", params={"q": "ログ\x00イン"})
+        assert nul.status_code == 422  # refused before any query (PostgreSQL has no NUL)
+        assert client.get("/console/kb/a%00b").status_code == 404
+        assert client.get("/console/kb/a%00b/edit").status_code == 404
         operators = client.get("/console/search", params={"q": '"障害" OR NEAR( *'})
         assert operators.status_code == 200  # searched for as text, never executed
 

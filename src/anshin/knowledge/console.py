@@ -22,10 +22,11 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from anshin import hooks
-from anshin.errors import AnshinError
+from anshin.errors import AnshinError, NotFound
 from anshin.i18n import N_, translate
-from anshin.knowledge import rules
-from anshin.knowledge.models import ArticleLink
+from anshin.inputs import printable
+from anshin.knowledge import rules, service
+from anshin.knowledge.models import Article, ArticleLink
 from anshin.web.deps import request_locale
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,15 @@ SOURCE_HOOKS: dict[str, str] = {
     rules.LinkTarget.INCIDENT: "anshin.incidents.kb_sources:describe",
     rules.LinkTarget.UPDATE: "anshin.incidents.kb_sources:describe",
 }
+
+
+def article(session: Session, key: str) -> Article:
+    """The article a page's path names; a key no article can have (a NUL, a space) is a 404
+    at once, before any query (PostgreSQL refuses a NUL in a parameter)."""
+    if not rules.KEY_PATTERN.fullmatch(key):
+        shown = printable(key[:120]).replace("\x00", "")
+        raise NotFound(N_("No such article: {key}."), key=shown)
+    return service.get(session, key)
 
 
 def field_label(name: str, kind: str | None = None) -> str:

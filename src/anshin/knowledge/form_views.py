@@ -29,7 +29,7 @@ from anshin.db import utcnow
 from anshin.errors import AnshinError, Conflict, InvalidInput
 from anshin.i18n import N_
 from anshin.inputs import parse_id
-from anshin.knowledge import permissions, rules, service
+from anshin.knowledge import console, permissions, rules, service
 from anshin.knowledge.console import describe, refusal
 from anshin.knowledge.models import Article
 from anshin.team.models import User
@@ -236,7 +236,7 @@ def create(request: Request, session: DbSession, user: Operator, form: PostedFor
 @router.get("/console/kb/{key}/edit", response_class=HTMLResponse)
 def edit_form(request: Request, session: DbSession, user: Operator, key: str) -> Response:
     """The article's current fields in the form."""
-    article = service.get(session, key)
+    article = console.article(session, key)
     current = service.current_draft(article)
     permissions.check_save(user.role, current, current)  # the same refusal a save would get
     values = {**_empty(), **current.as_fields()}
@@ -251,14 +251,14 @@ def save_edit(
     request: Request, session: DbSession, user: Operator, key: str, form: PostedForm
 ) -> Response:
     """Save the changes as a new version (nothing changed: no new version)."""
-    article = service.get(session, key)
+    article = console.article(session, key)
     typed = _typed(form)
     typed["key"] = article.key  # the key is the article's identity: never changed here
     try:
         saved = _save(session, user, typed, article)
     except AnshinError as exc:
         session.rollback()
-        article = service.get(session, key)
+        article = console.article(session, key)
         errors = refusal(request, exc, kind=typed["kind"])
         if isinstance(exc, Conflict):
             typed["version"] = str(article.version)  # saving again replaces that version

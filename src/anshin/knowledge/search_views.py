@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from anshin.components.service import list_components
 from anshin.errors import AnshinError
+from anshin.inputs import check_storable
 from anshin.knowledge import rules, search
 from anshin.knowledge.console import refusal
 from anshin.knowledge.highlight import marked
@@ -58,6 +59,8 @@ def search_page(
     asked = bool(values["q"])
     if asked:
         try:
+            for name, value in values.items():
+                check_storable(value, name)  # a NUL no keyboard types: refused, never queried
             query = rules.check_query(
                 values["q"],
                 kinds=(values["kind"],) if values["kind"] else (),

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from anshin.errors import AnshinError, InvalidInput, NotFound
 from anshin.i18n import N_
 from anshin.inputs import parse_id
-from anshin.knowledge import permissions, rules, service
+from anshin.knowledge import console, permissions, rules, service
 from anshin.knowledge.console import refusal, source_links
 from anshin.knowledge.models import Article, ArticleVote
 from anshin.knowledge.render import to_html
@@ -115,7 +115,7 @@ def article_page(
     version: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
     """One article with its sources, usage, votes and versions; ``?version=N`` an old one."""
-    article = service.get(session, key)
+    article = console.article(session, key)
     versions = service.versions(session, article)
     shown = None
     if version.strip():
@@ -156,7 +156,7 @@ def vote(
     request: Request, session: DbSession, user: Operator, key: str, form: PostedForm
 ) -> Response:
     """Helpful or not helpful; voting again replaces the agent's earlier vote."""
-    article = service.get(session, key)
+    article = console.article(session, key)
     choice = form.get("helpful")
     if choice not in ("yes", "no"):
         raise InvalidInput(N_("Say whether the article helped: yes or no."), field="helpful")
@@ -171,7 +171,7 @@ def used(
     request: Request, session: DbSession, user: Operator, key: str, form: PostedForm
 ) -> Response:
     """The reply panel inserted this article into a reply: count it, link the inquiry (R17)."""
-    article = service.get(session, key)
+    article = console.article(session, key)
     typed = form.get("inquiry_id")
     inquiry_id = parse_id(typed) if typed else None
     if typed and (inquiry_id is None or inquiry_id > permissions.LINK_ID_MAX):
