@@ -24,6 +24,7 @@ from anshin.inquiries import service as inquiry_service
 from anshin.knowledge import service as knowledge
 from anshin.notify import subscribers
 from anshin.notify.models import Delivery, OutboxMessage
+from anshin.review.models import Drill
 from anshin.team import service as team_service
 from notice_texts import FIRST_NOTICE_EN, FIRST_NOTICE_JA
 from session_support import console_cookie
@@ -50,6 +51,7 @@ class World:
     request_id: int = 0  # a request of that inquiry (R24)
     commitment_id: int = 0  # a commitment of that inquiry (R24)
     article: str = ""  # a published knowledge base article's key (R17)
+    drill_id: int = 0  # a training drill (R33)
 
     def headers(self, lang: str = "en") -> dict[str, str]:
         """A signed-in admin's cookie and CSRF header (the console's and the API's cookie way)."""
@@ -148,6 +150,8 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
         assert message is not None
         delivery = session.scalars(select(Delivery).where(Delivery.message_id == message.id)).one()
         delivery.status = "dead"
+        drill = Drill(customer_text="ログインできません", created_by=admin.email)
+        session.add(drill)
         session.commit()
         return World(
             cookie=console_cookie(session, settings, admin.id, CSRF),
@@ -164,6 +168,7 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
             request_id=request.id,
             commitment_id=promise.id,
             article=article.key,
+            drill_id=drill.id,
         )
 
 

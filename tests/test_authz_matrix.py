@@ -57,6 +57,9 @@ PUBLIC: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/subscribe/confirm/{token}"): _ANYONE,
     ("GET", "/unsubscribe/{token}"): _ANYONE,
     ("POST", "/unsubscribe/{token}"): _ANYONE,
+    # The customer's survey (R30): the signed link is the proof, no login.
+    ("GET", "/feedback/{token}"): _ANYONE,
+    ("POST", "/feedback/{token}"): _ANYONE,
     # The public inquiry form: no session to protect, a honeypot and an hourly limit instead.
     ("GET", "/inquiry"): _ANYONE,
     ("POST", "/inquiry"): _ANYONE,

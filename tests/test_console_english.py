@@ -35,6 +35,7 @@ from anshin.knowledge.models import Article
 from anshin.notify import queue, subscribers
 from anshin.notify.models import OutboxMessage, Subscriber
 from anshin.notify.sink import MailSink, SmtpSink, seed_subscribers
+from anshin.review.models import Drill
 from anshin.team import service as team_service
 from anshin.team.models import User
 from desk_world import seed_desk
@@ -252,6 +253,8 @@ def _paths(settings: Settings, session: Session) -> list[str]:
         "kind/{locale}/{channel": templates,
         "user_id": [str(u) for u in session.scalars(select(User.id))][:2],
         "key": list(session.scalars(select(Article.key))),
+        # Training drills (review/drill_views.py; merged from main without a filler here).
+        "drill_id": [str(d) for d in session.scalars(select(Drill.id))][:2],
     }
     from anshin.app import create_app
 

@@ -137,6 +137,9 @@ def commands(
             {"ref": "ref", "started_at": "time", "resolved_at": "time", **FORMAT},
         ),
         "incident show": ({"ref": world.incident}, {"ref": "ref", **FORMAT}),
+        "review metrics": ({"ref": world.incident}, {"ref": "ref", **FORMAT}),
+        "review timeline": ({"ref": world.incident}, {"ref": "ref", **FORMAT}),
+        "review gaps": ({"ref": world.incident}, {"ref": "ref", **FORMAT}),
         "incident update": (
             {"ref": world.incident, "body_ja": "続報です。"},
             {
@@ -310,6 +313,21 @@ def commands(
             {"ref": "ref", "step": "text", "due": "time"},
         ),
         "inquiry evidence": ({"ref": world.inquiry}, {"ref": "ref", **FORMAT}),
+        "kb import": ({"path": files["good"]}, {"path": "path"}),
+        "kb export": ({"path": files["dir"]}, {"path": "output"}),
+        "kb search": (
+            {"query": "障害"},
+            {
+                "query": "text",
+                "kind": "choice",
+                "limit": "integer",
+                "locale": "choice",
+                "format": "choice",
+            },
+        ),
+        "kb synonyms import": ({"file": files["good"]}, {"file": "file"}),
+        "kb synonyms export": ({"file": files["csv_out"]}, {"file": "output"}),
+        "kb starter": ({}, {}),
         "inquiry hand-over": (
             {"ref": world.inquiry, "member": "admin@example.com"},
             {"ref": "ref", "member": "text"},

@@ -294,6 +294,11 @@ def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]
             {"email": "text", "locale": "text", "components": "number"},
         ),
         ("POST", "/unsubscribe/{token}"): ("/unsubscribe/no-such-token", {}, {}),
+        ("POST", "/feedback/{token}"): (
+            "/feedback/no-such-token",
+            {"score": "3", "comment": "", "csrf_token": CSRF},
+            {"score": "number", "comment": "text"},
+        ),
         ("POST", "/console/inquiries/phone"): (
             "/console/inquiries/phone",
             {"text": "つながらない", "name": "田中", "csrf_token": CSRF},
@@ -425,13 +430,11 @@ def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]
         ("POST", "/console/kb/{key}/edit"): (
             f"/console/kb/{world.article}/edit",
             {
-                **{
-                    "kind": "faq",
-                    "title": "ログインできないとき",
-                    "body": "パスワードの再設定をお試しください。",
-                    "locale": "ja",
-                    "state": "draft",
-                },
+                "kind": "faq",
+                "title": "ログインできないとき",
+                "body": "パスワードの再設定をお試しください。",
+                "locale": "ja",
+                "state": "draft",
                 "version": "1",
             },
             {**KB_ARTICLE_KINDS, "version": "number"},
@@ -450,6 +453,24 @@ def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]
             "/console/kb/synonyms",
             {"synonyms": "ログイン, サインイン"},
             {"synonyms": "text"},
+        ),
+        ("POST", "/console/drills"): (
+            "/console/drills",
+            {"customer_text": "ログインできない", "label": "good"},
+            {
+                "customer_text": "text",
+                "sent_reply": "text",
+                "incident_title": "text",
+                "source": "text",
+                "locale": "text",
+                "label": "text",
+                "note": "text",
+            },
+        ),
+        ("POST", "/console/drills/{drill_id}/attempts"): (
+            f"/console/drills/{world.drill_id}/attempts",
+            {"reply": "ご不便をおかけし申し訳ございません。"},
+            {"reply": "text"},
         ),
         ("POST", "/console/users/{user_id}/on-duty"): (
             f"/console/users/{world.user_id}/on-duty",

@@ -7,6 +7,7 @@ the worker code runs in this thread (``drain``). SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -19,7 +20,7 @@ from anshin.errors import Conflict, Forbidden, InvalidInput
 from anshin.incidents import service as incidents
 from anshin.inquiries import forward, inbound, mail, replies, reply_all, service
 from anshin.inquiries.models import InquiryMessage
-from anshin.notify import subscribers
+from anshin.notify import subscribers, tokens
 from anshin.notify.models import Delivery, OutboxMessage
 from anshin.notify.sink import MailSink, SmtpSink, WebhookReceiver
 from anshin.notify.smtp import render_email
@@ -89,6 +90,10 @@ def test_an_email_reply_threads_to_the_customers_mail_on_a_real_server(
     assert mail["Message-ID"] == message.mail_message_id  # their answer threads back to us
     body = mail.get_body(("plain",))
     assert body is not None and GOOD_JA in body.get_content()  # exactly the checked text
+    # R30: the reply that reports the result asks this customer for feedback on the incident.
+    survey = re.search(r"/feedback/(\S+)", body.get_content())
+    assert survey is not None
+    assert tokens.read_survey_token(cfg, survey.group(1)) == (on.id, f"inq:{asked.reference}")
     session.refresh(asked)
     assert asked.first_responded_at is not None
     assert message.reports_result and message.outbox_message_id is not None

@@ -111,7 +111,7 @@ def test_refusals_are_in_the_readers_language_and_keep_every_field(settings: Set
         typed = _form(token, title="", tags="障害, 返金", components=["決済"], public="1")
         ja = client.post("/console/kb", data=typed)
         assert ja.status_code == 422
-        assert "件名を入力してください。" in ja.text
+        assert "件名 は必須です。" in ja.text
         assert BODY.split("\n")[0] in ja.text and 'value="障害, 返金"' in ja.text
         assert 'value="決済" checked' in ja.text and 'name="public" value="1" checked' in ja.text
         en = client.post("/console/kb", data=typed, headers={"Accept-Language": "en"})
@@ -120,14 +120,14 @@ def test_refusals_are_in_the_readers_language_and_keep_every_field(settings: Set
         avoid = _form(token, kind="avoid_expression", title="仕様です", body="突き放して聞こえる。")
         refused = client.post("/console/kb", data=avoid)
         assert refused.status_code == 422
-        assert "避けるべき表現には、代わりに書く表現が必要です。" in refused.text
+        assert "避けるべき表現には、代わりに使う推奨表現が必要です。" in refused.text
         assert 'value="仕様です"' in refused.text and "突き放して聞こえる。" in refused.text
         too_long = client.post(
             "/console/kb", data={**avoid, "title": "長" * 201, "alternative": "ご不便を"}
         )
-        assert too_long.status_code == 422 and "避けるべき表現は200文字以内に" in too_long.text
+        assert too_long.status_code == 422 and "避けるべき表現 は 200 文字以内に" in too_long.text
         bad_key = client.post("/console/kb", data=_form(token, key="Bad Key!"))
-        assert bad_key.status_code == 422 and "キーは半角の英小文字" in bad_key.text
+        assert bad_key.status_code == 422 and "キーは英小文字・数字" in bad_key.text
         assert 'value="Bad Key!"' in bad_key.text
         reserved = client.post("/console/kb", data=_form(token, key="new"))
         assert reserved.status_code == 422 and "予約されています" in reserved.text

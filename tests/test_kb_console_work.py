@@ -124,7 +124,7 @@ def test_a_search_box_on_every_console_page_leads_to_ranked_marked_results(
         empty = client.get("/console/search")
         assert empty.status_code == 200 and "件（関連の高い順）" not in empty.text
         long = client.get("/console/search", params={"q": "障害" * 1500})
-        assert long.status_code == 422 and "検索する言葉は200文字以内に" in long.text
+        assert long.status_code == 422 and "検索語は 200 文字以内に" in long.text
         assert 'value="障害障害' in long.text  # kept, not lost
         english_error = client.get(
             "/console/search", params={"q": "x" * 201}, headers={"Accept-Language": "en"}
@@ -319,7 +319,7 @@ def test_the_synonym_list_is_edited_by_a_senior(settings: Settings, world: dict[
         bad = "障害, 不具合\n\nエラー"
         refused = client.post("/console/kb/synonyms", data={"csrf_token": token, "synonyms": bad})
         assert refused.status_code == 422
-        assert "3行目: 1つのグループには異なる語を2〜20個入れてください。" in refused.text
+        assert "3 行目: 1 行には異なる語を 2 個から 20 個まで書いてください。" in refused.text
         assert "障害, 不具合\n\nエラー</textarea>" in refused.text
     with database(settings) as session:
         assert kb.synonym_groups(session) == [

@@ -71,6 +71,9 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.knowledge.synonym_views",
     "anshin.knowledge.views",
     "anshin.knowledge.search_views",
+    "anshin.review.feedback_views",
+    "anshin.review.drill_views",
+    "anshin.review.views",
 )
 
 

@@ -131,7 +131,7 @@ def _write_article(page: Any, server: LiveServer, shots: Path) -> None:
     # Saved without the title first: refused beside the field, everything typed kept.
     page.locator("#title").fill("")
     page.get_by_role("button", name="保存", exact=True).click()
-    expect(page.locator("#err-title")).to_have_text("件名を入力してください。")
+    expect(page.locator("#err-title")).to_have_text("件名 は必須です。")
     expect(page.locator("#body")).to_have_value(FAQ_BODY)
     page.locator("#title").fill("ログインできないときの確認")
     page.locator('input[name=state][value="published"]').check()

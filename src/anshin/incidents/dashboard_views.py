@@ -47,6 +47,7 @@ RECENTLY_RESOLVED = 10
 DASHBOARD_PANELS: tuple[str, ...] = (
     "anshin.inquiries.dashboard:panel",
     "anshin.inquiries.missed:dashboard_panel",
+    "anshin.review.dashboard:overdue_panel",
 )
 
 

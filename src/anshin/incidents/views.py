@@ -59,7 +59,10 @@ router = APIRouter(include_in_schema=False)
 # Panels of higher packages on an incident's record page (R26: the inquiries about it):
 # "module:function" names called with (session, settings, user, incident), each returning
 # (template name, context) or None. Resolved by name (anshin.hooks): incidents imports none.
-RECORD_PANELS: tuple[str, ...] = ("anshin.inquiries.dashboard:incident_panel",)
+RECORD_PANELS: tuple[str, ...] = (
+    "anshin.inquiries.dashboard:incident_panel",
+    "anshin.review.views:record_panel",
+)
 router.include_router(dashboard_views.router)
 router.include_router(setup_views.router)
 router.include_router(compose_views.router)

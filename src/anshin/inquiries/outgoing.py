@@ -169,6 +169,9 @@ def send_out(
     ``data`` stays on the conversation's message, ``payload`` goes into the
     outbox message's data (the webhook payload), ``extra`` into the event.
     """
+    if reports_result and inquiry.incident_id is not None:
+        # R30: the reply that reports the result carries the customer's survey link.
+        payload = {**(payload or {}), "survey": True}
     sent = deliver(
         session,
         settings,

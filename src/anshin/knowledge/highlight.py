@@ -9,9 +9,20 @@ text or are inverted are merged or dropped here rather than trusted.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from markupsafe import Markup, escape
+
+# Kana, kanji and full-width forms: a text holding any is read as Japanese.
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def language_of(text: str) -> str:
+    """``ja`` for a text with Japanese letters in it, else ``en``: the ``lang`` a hit is shown
+    with (a snippet of a customer's words or an article in an English page stays readable
+    for screen readers and fonts)."""
+    return "ja" if _JAPANESE.search(text) else "en"
 
 
 def clean_marks(length: int, marks: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:

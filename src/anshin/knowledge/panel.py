@@ -42,6 +42,7 @@ class Suggestion:
 
     key: str
     kind: str
+    locale: str
     title: str
     snippet: str  # Markup: escaped, matched words in <mark>
     text: str
@@ -100,6 +101,7 @@ def suggestions(session: Session, *texts: str | None, locale: str | None) -> lis
             Suggestion(
                 key=article.key,
                 kind=article.kind,
+                locale=article.locale,
                 title=article.title,
                 snippet=marked(hit.snippet, hit.marks),
                 text=body or article.title,

@@ -21,7 +21,7 @@ from anshin.errors import AnshinError
 from anshin.inputs import check_storable
 from anshin.knowledge import rules, search
 from anshin.knowledge.console import refusal
-from anshin.knowledge.highlight import marked
+from anshin.knowledge.highlight import language_of, marked
 from anshin.web.auth import DbSession, Operator
 from anshin.web.views_helpers import page, safe_next
 
@@ -75,7 +75,10 @@ def search_page(
             errors = refusal(request, exc)
             hits = []
         # A hit's page only when it is a path on this site (never another site or a script).
-        results = [(hit, marked(hit.snippet, hit.marks), safe_next(hit.url, "")) for hit in hits]
+        results = [
+            (hit, marked(hit.snippet, hit.marks), safe_next(hit.url, ""), language_of(hit.title))
+            for hit in hits
+        ]
     return page(
         request,
         user,

@@ -157,9 +157,15 @@ def _messages(engine: Engine, cache: dict[int, dict[str, Any]], ids: set[int]) -
         return
     with engine.connect() as conn:
         for row in conn.execute(
-            select(M.c.id, M.c.kind, M.c.texts, M.c.data, M.c.component_ids, M.c.created_at).where(
-                M.c.id.in_(missing)
-            )
+            select(
+                M.c.id,
+                M.c.kind,
+                M.c.texts,
+                M.c.data,
+                M.c.component_ids,
+                M.c.created_at,
+                M.c.incident_id,
+            ).where(M.c.id.in_(missing))
         ):
             created = row[5]
             cache[row[0]] = {
@@ -168,6 +174,7 @@ def _messages(engine: Engine, cache: dict[int, dict[str, Any]], ids: set[int]) -
                 "data": row[3] or {},
                 "component_ids": list(row[4] or []),
                 "created_at": created.isoformat() if created else "",
+                "incident_id": row[6],
             }
 
 
@@ -189,7 +196,19 @@ def _send(
             )
             senders.mail_templates[key] = template
         token = tokens.unsubscribe_token(settings, work.subscriber_id, work.address)
-        data = template.render(settings, delivery_id=work.delivery_id, to=work.address, token=token)
+        survey = None
+        if template.survey and message["incident_id"] is not None:
+            respondent = rules.survey_respondent(
+                message["kind"], message["data"], work.subscriber_id
+            )
+            survey = tokens.survey_token(settings, message["incident_id"], respondent)
+        data = template.render(
+            settings,
+            delivery_id=work.delivery_id,
+            to=work.address,
+            token=token,
+            survey_token=survey,
+        )
         return senders.mail.send(data, work.address)
     assert work.address is not None
     body = webhook.body_for(

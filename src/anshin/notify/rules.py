@@ -12,9 +12,10 @@ from __future__ import annotations
 import ipaddress
 import random
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from anshin.comms.formatting import text_to_html as text_to_html  # the mail's HTML part
@@ -296,3 +297,19 @@ def csv_uncell(value: str) -> str:
     if value.startswith(CSV_TEXT_MARK) and value[1:].startswith(CSV_FORMULA_PREFIXES):
         return value[1:]
     return value
+
+
+def asks_for_feedback(kind: str, data: Mapping[str, Any]) -> bool:
+    """R30: the resolution notice asks every subscriber; the reply that reports an
+    inquiry's result asks that customer (``data["survey"]``, set by the inquiry desk)."""
+    return kind == MessageKind.RESOLUTION or (
+        kind == MessageKind.INQUIRY_REPLY and bool(data.get("survey"))
+    )
+
+
+def survey_respondent(kind: str, data: Mapping[str, Any], subscriber_id: int) -> str:
+    """Who answers a survey link: the inquiry (``inq:Q-…``) or the subscriber (``sub:12``)."""
+    reference = data.get("inquiry_reference")
+    if kind == MessageKind.INQUIRY_REPLY and isinstance(reference, str):
+        return f"inq:{reference}"
+    return f"sub:{subscriber_id}"

@@ -58,6 +58,14 @@ class Outcome:
         return cls(ok=False, transient=transient, error=error[:500])
 
 
+SURVEY_INVITATION = N_("How did we do? Tell us in one minute (1 to 5, and a comment if you like):")
+
+
+def survey_url(settings: Settings, token: str) -> str:
+    """The customer's own survey link (R30; the page is served by review.feedback_views)."""
+    return f"{settings.base_url.rstrip('/')}/feedback/{token}"
+
+
 def unsubscribe_url(settings: Settings, token: str) -> str:
     """The one-click unsubscribe URL (served by notify.views)."""
     return f"{settings.base_url.rstrip('/')}/unsubscribe/{token}"
@@ -120,6 +128,9 @@ class MailTemplate:
     html: _Base64Body  # the HTML part up to the unsubscribe link
     footer: bool
     language: bytes  # the headers after the per-recipient ones, up to the boundary
+    # The survey invitation in the message's language, when the message asks for
+    # feedback (R30: the resolution notice, the reply that reports an inquiry's result).
+    survey: str | None = None
 
     @classmethod
     def prepare(
@@ -166,12 +177,14 @@ class MailTemplate:
             )
         else:
             markup += _HTML_TAIL
+        asks = footer and rules.asks_for_feedback(kind, data or {})
         return cls(
             head=head,
             locale=locale,
             text=_Base64Body.of(text),
             html=_Base64Body.of(markup),
             footer=footer,
+            survey=translate(locale, SURVEY_INVITATION) if asks else None,
             language=(
                 "MIME-Version: 1.0\r\n"
                 f"Content-Language: {locale}\r\n"
@@ -187,13 +200,26 @@ class MailTemplate:
         to: str,
         token: str,
         now: dt.datetime | None = None,
+        survey_token: str | None = None,
     ) -> bytes:
-        """The complete mail of one delivery, as bytes for SMTP (same Message-ID every time)."""
+        """The complete mail of one delivery, as bytes for SMTP (same Message-ID every time).
+
+        ``survey_token`` adds the recipient's own survey link after the
+        unsubscribe link, when the message asks for feedback (``survey``).
+        """
         url = unsubscribe_url(settings, token)
         if self.footer:
             link = html.escape(url)
-            text = self.text.encode(f"{url}\n")
-            markup = self.html.encode(f'{link}">{link}</a></p>{_HTML_TAIL}')
+            text_tail, html_tail = f"{url}\n", f'{link}">{link}</a></p>'
+            if self.survey and survey_token:
+                ask = survey_url(settings, survey_token)
+                text_tail += f"\n{self.survey}\n{ask}\n"
+                html_tail += (
+                    f'<p style="font-size:14px">{html.escape(self.survey)}<br>'
+                    f'<a href="{html.escape(ask)}">{html.escape(ask)}</a></p>'
+                )
+            text = self.text.encode(text_tail)
+            markup = self.html.encode(html_tail + _HTML_TAIL)
         else:
             text, markup = self.text.encode(""), self.html.encode("")
         boundary = f"=_anshin_{delivery_id}_{secrets.token_hex(6)}"

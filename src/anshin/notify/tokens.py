@@ -22,6 +22,8 @@ from anshin.notify import rules, wire
 
 _CONFIRM_SALT = "anshin.notify.confirm"
 _UNSUBSCRIBE_SALT = "anshin.notify.unsubscribe"
+_SURVEY_SALT = "anshin.review.survey"
+SURVEY_MAX_AGE_SECONDS = 60 * 24 * 3600  # two months to answer a survey
 
 
 class BadToken(AnshinError):
@@ -53,6 +55,41 @@ def unsubscribe_token(settings: Settings, subscriber_id: int, address: str) -> s
     """The token in every mail's unsubscribe link and List-Unsubscribe header."""
     serializer = _unsubscribe_serializer(signing_key(settings))
     return str(serializer.dumps([subscriber_id, wire.address_tag(address)]))
+
+
+@lru_cache(maxsize=8)
+def _survey_serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=_SURVEY_SALT)
+
+
+def survey_token(settings: Settings, incident_id: int, respondent: str) -> str:
+    """The token of one recipient's survey link: the incident and who answers (R30).
+
+    ``respondent`` is ``sub:<subscriber id>`` or ``inq:<inquiry reference>``;
+    the link needs no login, and one respondent has one answer per incident.
+    """
+    serializer = _survey_serializer(signing_key(settings))
+    return str(serializer.dumps([incident_id, respondent]))
+
+
+def read_survey_token(settings: Settings, token: str) -> tuple[int, str]:
+    """(incident id, respondent) from a survey token, or BadToken."""
+    serializer = _survey_serializer(signing_key(settings))
+    try:
+        payload = serializer.loads(token, max_age=SURVEY_MAX_AGE_SECONDS)
+    except SignatureExpired:
+        raise BadToken(N_("This survey link has expired. Thank you all the same.")) from None
+    except BadSignature:
+        raise BadToken(N_("This link is not valid. Check that it was copied completely.")) from None
+    if (
+        isinstance(payload, list)
+        and len(payload) == 2
+        and isinstance(payload[0], int)
+        and isinstance(payload[1], str)
+        and len(payload[1]) <= 40
+    ):
+        return payload[0], payload[1]
+    raise BadToken(N_("This link is not valid. Check that it was copied completely."))
 
 
 def _parse(payload: object) -> tuple[int, str]:

@@ -1,0 +1,142 @@
+"""``anshin review …``: the review of an incident from the terminal (R30, R31).
+
+``anshin review metrics INC-2026-0001 --format json`` prints every metric of
+docs/review.md under its exact name, for scripts and spreadsheets; the text
+form is a table for people, durations as h:mm:ss and shares as percentages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from anshin.cliutil import (
+    FORMAT_HELP,
+    check_format,
+    cli_locale,
+    console,
+    load_settings,
+    open_session,
+    print_json,
+    t,
+)
+from anshin.db import utcnow
+from anshin.events import jsonable
+from anshin.i18n import N_
+from anshin.review import gaps, metrics, timeline
+from anshin.timefmt import format_local, iso_local
+
+review_app = typer.Typer(help="After an incident: metrics for the review (docs/review.md).")
+FORMAT = typer.Option("text", "--format", callback=check_format, help=FORMAT_HELP)
+
+
+def _shown(name: str, value: Any) -> str:
+    """A metric for people: seconds as h:mm:ss, shares as %, nothing measured as —."""
+    if value is None:
+        return "—"
+    if isinstance(value, dict):
+        return ", ".join(f"L{level}: {n}" for level, n in value.items())
+    if name.endswith("_seconds"):
+        secs = round(value)
+        return f"{secs // 3600}:{(secs % 3600) // 60:02d}:{secs % 60:02d}"
+    if name in ("cadence_kept", "commitments_kept"):
+        return f"{value:.0%}"
+    return str(value)
+
+
+@review_app.command("metrics")
+def show_metrics(
+    ref: str = typer.Argument(..., help="The incident's reference (INC-2026-0001)."),
+    fmt: str = FORMAT,
+) -> None:
+    """Every review metric of one incident, by the names docs/review.md defines."""
+    settings = load_settings()
+    with open_session(settings) as session:
+        out = metrics.for_incident(session, ref)
+    if fmt == "json":
+        print_json(out)
+        return
+    table = Table(title=t(N_("Review metrics of {ref}"), ref=out["incident"]))
+    table.add_column(t(N_("Metric")))
+    table.add_column(t(N_("Value")), justify="right")
+    for name, value in out.items():
+        if name != "incident":
+            table.add_row(name, _shown(name, value))
+    console().print(table)
+
+
+@review_app.command("timeline")
+def show_timeline(
+    ref: str = typer.Argument(..., help="The incident's reference (INC-2026-0001)."),
+    fmt: str = FORMAT,
+) -> None:
+    """The incident's timeline from stored rows and events, oldest first (R31)."""
+    settings = load_settings()
+    with open_session(settings) as session:
+        entries = timeline.for_incident(session, ref, now=utcnow())
+    if fmt == "json":
+        print_json(
+            [
+                {
+                    "at": iso_local(e.at, settings.timezone),
+                    "kind": e.kind,
+                    "detail": jsonable(
+                        {
+                            k: iso_local(v, settings.timezone) if isinstance(v, dt.datetime) else v
+                            for k, v in e.detail.items()
+                        }
+                    ),
+                    "source": e.source,
+                }
+                for e in entries
+            ]
+        )
+        return
+    table = Table(title=t(N_("Timeline of {ref}"), ref=ref))
+    table.add_column(t(N_("Time")))
+    table.add_column(t(N_("What happened")))
+    table.add_column(t(N_("Detail")))
+    for e in entries:
+        detail = ", ".join(f"{k}={v}" for k, v in e.detail.items() if v is not None)
+        table.add_row(format_local(e.at, settings.timezone), e.kind, escape(detail))
+    console().print(table)
+
+
+@review_app.command("gaps")
+def show_gaps(
+    ref: str = typer.Argument(..., help="The incident's reference (INC-2026-0001)."),
+    fmt: str = FORMAT,
+) -> None:
+    """What customers asked against what the public updates told them, per 30 minutes (R30)."""
+    settings = load_settings()
+    locale = cli_locale()
+    with open_session(settings) as session:
+        out = gaps.as_json(gaps.analyse(session, ref), locale, settings.timezone)
+    if fmt == "json":
+        print_json(out)
+        return
+    if not out["gaps"]:
+        console().print(
+            t(N_("No gaps: every question asked had its answer in the update of the time."))
+        )
+        return
+    for gap in out["gaps"]:
+        console().print(escape(gap["text"]))
+        console().print(
+            "  "
+            + escape(
+                t(
+                    N_("Inquiries: {inquiries}; updates: {updates}"),
+                    inquiries=", ".join(gap["inquiries"]),
+                    updates=", ".join(f"#{u}" for u in gap["updates"]) or "—",
+                )
+            )
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(review_app, name="review")

@@ -1,0 +1,152 @@
+"""The review metrics of one incident, read from what was stored (R30, R31; docs/review.md).
+
+This module only gathers facts — public updates, deliveries, inquiries,
+their escalation events, commitments, check overrides, dead letters — and
+hands them to the pure definitions in :mod:`anshin.review.rules`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from anshin.events import Event
+from anshin.incidents import service as incidents
+from anshin.incidents.models import Incident, IncidentUpdate
+from anshin.incidents.rules import Audience
+from anshin.inquiries.models import ENTITY as INQUIRY
+from anshin.inquiries.models import Commitment, Inquiry
+from anshin.notify.models import Delivery, OutboxMessage
+from anshin.notify.rules import DeliveryStatus
+from anshin.review import feedback, rules
+
+OVERRIDDEN = "message.check_overridden"
+
+
+def public_updates(session: Session, incident: Incident) -> list[IncidentUpdate]:
+    """The incident's public updates in publication order (internal notes never count)."""
+    return list(
+        session.scalars(
+            select(IncidentUpdate)
+            .where(
+                IncidentUpdate.incident_id == incident.id,
+                IncidentUpdate.audience == Audience.PUBLIC,
+            )
+            .order_by(IncidentUpdate.published_at, IncidentUpdate.id)
+        )
+    )
+
+
+def _last_delivery_of(session: Session, update: IncidentUpdate) -> Any:
+    return session.scalar(
+        select(func.max(Delivery.sent_at))
+        .join(OutboxMessage, OutboxMessage.id == Delivery.message_id)
+        .where(OutboxMessage.update_id == update.id, Delivery.status == DeliveryStatus.SENT)
+    )
+
+
+def _escalations(session: Session, inquiry_ids: list[int]) -> dict[str, int]:
+    if not inquiry_ids:
+        return rules.escalation_steps([])
+    rows = session.scalars(
+        select(Event).where(
+            Event.entity_type == INQUIRY,
+            Event.entity_id.in_(inquiry_ids),
+            Event.action == "inquiry.escalated",
+        )
+    )
+    return rules.escalation_steps(
+        (int((e.before or {}).get("level", 0)), int((e.after or {}).get("level", 0))) for e in rows
+    )
+
+
+def _overrides(session: Session, incident: Incident, inquiry_ids: list[int]) -> int:
+    on_incident = session.scalar(
+        select(func.count()).where(
+            Event.entity_type == "incident",
+            Event.entity_id == incident.id,
+            Event.action == OVERRIDDEN,
+        )
+    )
+    on_inquiries: int | None = 0
+    if inquiry_ids:
+        on_inquiries = session.scalar(
+            select(func.count()).where(
+                Event.entity_type == INQUIRY,
+                Event.entity_id.in_(inquiry_ids),
+                Event.action == OVERRIDDEN,
+            )
+        )
+    return int(on_incident or 0) + int(on_inquiries or 0)
+
+
+def _dead_letters(session: Session, incident: Incident) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .join(OutboxMessage, OutboxMessage.id == Delivery.message_id)
+            .where(OutboxMessage.incident_id == incident.id, Delivery.status == DeliveryStatus.DEAD)
+        )
+        or 0
+    )
+
+
+def for_incident(session: Session, reference: str | int) -> dict[str, Any]:
+    """Every metric of docs/review.md for one incident, by its exact name."""
+    incident = incidents.get(session, reference)
+    updates = public_updates(session, incident)
+    facts = [rules.PublicUpdate(u.published_at, u.next_update_at) for u in updates]
+    first = updates[0] if updates else None
+    last_delivery = _last_delivery_of(session, first) if first is not None else None
+    inquiries = list(
+        session.execute(
+            select(
+                Inquiry.id,
+                Inquiry.received_at,
+                Inquiry.first_responded_at,
+                Inquiry.level,
+                Inquiry.customer_email,
+                Inquiry.customer_phone,
+            ).where(Inquiry.incident_id == incident.id)
+        )
+    )
+    inquiry_ids = [row.id for row in inquiries]
+    commitments = (
+        session.execute(
+            select(Commitment.due_at, Commitment.kept_at).where(
+                Commitment.inquiry_id.in_(inquiry_ids)
+            )
+        ).all()
+        if inquiry_ids
+        else []
+    )
+    csat_average, csat_responses = rules.csat(feedback.scores(session, incident))
+    answered = [
+        rules.Answered(row.received_at, row.first_responded_at, row.level) for row in inquiries
+    ]
+    return {
+        "incident": incident.reference,
+        "first_notice_seconds": rules.first_notice_seconds(incident.declared_at, facts),
+        "first_notice_delivered_seconds": rules.seconds_between(
+            incident.declared_at, last_delivery
+        ),
+        "cadence_kept": rules.cadence_kept(facts),
+        "longest_silence_seconds": rules.longest_silence_seconds(
+            incident.declared_at, facts, incident.resolved_at
+        ),
+        "inquiries_total": len(inquiries),
+        "inquiries_peak_hour": rules.peak_in_window(row.received_at for row in inquiries),
+        "repeat_customers": rules.repeat_customers(
+            rules.customer_key(row.customer_email, row.customer_phone) for row in inquiries
+        ),
+        **rules.first_response_percentiles(answered),
+        "escalations": _escalations(session, inquiry_ids),
+        "commitments_kept": rules.commitments_kept((due, kept) for due, kept in commitments),
+        "csat_average": csat_average,
+        "csat_responses": csat_responses,
+        "check_overrides": _overrides(session, incident, inquiry_ids),
+        "dead_letters": _dead_letters(session, incident),
+    }
