@@ -21,6 +21,7 @@ from anshin.db import Base, utcnow
 from anshin.incidents import components, maintenance, service
 from anshin.inquiries import commitments
 from anshin.inquiries import service as inquiry_service
+from anshin.knowledge import service as knowledge
 from anshin.notify import subscribers
 from anshin.notify.models import Delivery, OutboxMessage
 from anshin.review.models import Drill
@@ -49,6 +50,7 @@ class World:
     inquiry: str = ""  # level 1, held by the operator (the admin, a lead, may take it over)
     request_id: int = 0  # a request of that inquiry (R24)
     commitment_id: int = 0  # a commitment of that inquiry (R24)
+    article: str = ""  # a published knowledge base article's key (R17)
     drill_id: int = 0  # a training drill (R33)
 
     def headers(self, lang: str = "en") -> dict[str, str]:
@@ -138,6 +140,11 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
         )
         inquiry.claimed_by_id = person.id
         inquiry.claimed_at = now
+        article = knowledge.save(
+            session,
+            {"key": "login-faq", "kind": "faq", "title": "ログインできない", "state": "published"},
+            actor=ACTOR,
+        )
         session.commit()
         message = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
         assert message is not None
@@ -160,6 +167,7 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
             inquiry=inquiry.reference,
             request_id=request.id,
             commitment_id=promise.id,
+            article=article.key,
             drill_id=drill.id,
         )
 

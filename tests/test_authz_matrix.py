@@ -81,6 +81,7 @@ PATH_VALUES = {
     "locale": "ja",
     "channel": "email",
     "token": "no-such-token",
+    "key": "no-such-article",  # a knowledge base article (/console/kb/{key})
 }
 
 

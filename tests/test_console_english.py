@@ -30,9 +30,12 @@ from anshin.incidents.models import Incident
 from anshin.inquiries import commitments
 from anshin.inquiries import service as inquiry_service
 from anshin.inquiries.models import Inquiry
+from anshin.knowledge import service as knowledge
+from anshin.knowledge.models import Article
 from anshin.notify import queue, subscribers
 from anshin.notify.models import OutboxMessage, Subscriber
 from anshin.notify.sink import MailSink, SmtpSink, seed_subscribers
+from anshin.review.models import Drill
 from anshin.team import service as team_service
 from anshin.team.models import User
 from desk_world import seed_desk
@@ -158,6 +161,23 @@ def _inquiries(session: Session, settings: Settings, admin: User) -> None:
     )
 
 
+def _articles(session: Session) -> None:
+    """Knowledge base articles of every kind, one with two versions (R17)."""
+    for kind in ("faq", "explanation", "workaround", "script", "avoid_expression"):
+        values = {
+            "key": f"demo-{kind.replace('_', '-')}",
+            "kind": kind,
+            "title": "仕様です" if kind == "avoid_expression" else "ログインできないとき",
+            "body": "パスワードの再設定をお試しください。\n\n- 再設定のメール",
+            "alternative": "ご不便をおかけしております" if kind == "avoid_expression" else None,
+            "tags": ["ログイン"],
+            "state": "published",
+        }
+        knowledge.save(session, values, actor="test")
+    knowledge.save(session, {"key": "demo-faq", "kind": "faq", "title": "改訂版"}, actor="test")
+    knowledge.replace_synonyms(session, [["ログイン", "サインイン"]], actor="test")
+
+
 @pytest.fixture
 def demo(settings: Settings) -> Iterator[Settings]:
     """Demo data with every console page's records: deliveries sent and dead, subscribers
@@ -190,6 +210,7 @@ def demo(settings: Settings) -> Iterator[Settings]:
             assert admin is not None
             team_service.create_token(session, user=admin, name="監視アラート", actor="test")
             _inquiries(session, demo_settings, admin)
+            _articles(session)
             active = comms.get_active(session, "update", "ja", "status_page")
             comms.save(
                 session,
@@ -231,6 +252,9 @@ def _paths(settings: Settings, session: Session) -> list[str]:
         "subscriber_id": [str(s) for s in subscriber_ids[:2]],
         "kind/{locale}/{channel": templates,
         "user_id": [str(u) for u in session.scalars(select(User.id))][:2],
+        "key": list(session.scalars(select(Article.key))),
+        # Training drills (review/drill_views.py; merged from main without a filler here).
+        "drill_id": [str(d) for d in session.scalars(select(Drill.id))][:2],
     }
     from anshin.app import create_app
 
@@ -273,6 +297,11 @@ def test_every_console_page_in_english_has_no_japanese_but_what_people_wrote(
         "/console/subscribers?status=pending",
         "/console/incidents?q=zzz",
         "/console/incidents?since=bad",
+        "/console/kb/demo-faq?version=1",
+        "/console/kb?kind=faq",
+        "/console/search?q=ログイン",
+        "/console/search?q=zzz",
+        "/console/search?q=" + "x" * 201,
     ]
     english = client_for(settings)
     assert english.get("/login?lang=en").status_code == 200

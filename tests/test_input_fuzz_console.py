@@ -95,6 +95,20 @@ INCIDENT_KINDS = {
 }
 
 
+KB_ARTICLE_KINDS = {
+    "key": "text",
+    "kind": "text",
+    "title": "text",
+    "body": "text",
+    "alternative": "text",
+    "tags": "text",
+    "components": "text",
+    "locale": "text",
+    "state": "text",
+    "source": "text",
+}
+
+
 def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]]]:
     """Per (method, route path): the URL, a form the route accepts, and each field's kind."""
     ref, other = world.incident, world.to_resolve
@@ -425,6 +439,51 @@ def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]
             {},
             {},
         ),
+        # The knowledge base (R17, R32): the article form, its "save as article" prefill,
+        # votes, uses from the reply panel and the synonym list.
+        ("POST", "/console/kb"): (
+            "/console/kb",
+            {
+                "kind": "faq",
+                "title": "ログインできないとき",
+                "body": "パスワードの再設定をお試しください。",
+                "locale": "ja",
+                "state": "draft",
+            },
+            KB_ARTICLE_KINDS,
+        ),
+        ("POST", "/console/kb/new"): (
+            "/console/kb/new",
+            {"title": "Re: ログイン", "body": "ご不便を", "source": f"inquiry:{world.user_id}"},
+            {"title": "text", "body": "text", "locale": "text", "kind": "text", "source": "text"},
+        ),
+        ("POST", "/console/kb/{key}/edit"): (
+            f"/console/kb/{world.article}/edit",
+            {
+                "kind": "faq",
+                "title": "ログインできないとき",
+                "body": "パスワードの再設定をお試しください。",
+                "locale": "ja",
+                "state": "draft",
+                "version": "1",
+            },
+            {**KB_ARTICLE_KINDS, "version": "number"},
+        ),
+        ("POST", "/console/kb/{key}/vote"): (
+            f"/console/kb/{world.article}/vote",
+            {"helpful": "yes"},
+            {"helpful": "text"},
+        ),
+        ("POST", "/console/kb/{key}/used"): (
+            f"/console/kb/{world.article}/used",
+            {"inquiry_id": str(world.user_id)},
+            {"inquiry_id": "number"},
+        ),
+        ("POST", "/console/kb/synonyms"): (
+            "/console/kb/synonyms",
+            {"synonyms": "ログイン, サインイン"},
+            {"synonyms": "text"},
+        ),
         ("POST", "/console/drills"): (
             "/console/drills",
             {"customer_text": "ログインできない", "label": "good"},
@@ -547,6 +606,7 @@ def _page_url(route: RouteInfo, world: World) -> dict[str, str]:
         "message_id": str(world.message_id),
         "subscriber_id": str(world.subscriber_id),
         "user_id": str(world.user_id),
+        "key": world.article,
     }
 
 

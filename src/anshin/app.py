@@ -66,6 +66,12 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.inquiries.reply_api",
     "anshin.inquiries.handoff_views",
     "anshin.inquiries.handoff_api",
+    # The knowledge base's console: fixed paths (/console/kb/new, /console/kb/synonyms)
+    # before the article's /console/kb/{key}.
+    "anshin.knowledge.form_views",
+    "anshin.knowledge.synonym_views",
+    "anshin.knowledge.views",
+    "anshin.knowledge.search_views",
     "anshin.review.feedback_views",
     "anshin.review.drill_views",
     "anshin.review.views",

@@ -29,6 +29,7 @@ from anshin.inputs import parse_time
 from anshin.inquiries import replies, reply_all, rules, service
 from anshin.inquiries.models import Inquiry
 from anshin.inquiries.page_links import after_post
+from anshin.knowledge import panel as kb_panel
 from anshin.team import rules as team_rules
 from anshin.team.models import User
 from anshin.web.auth import DbSession, Operator, Senior
@@ -48,7 +49,8 @@ def reply_context(
     errors: dict[str, str] | None = None,
     findings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """What ``inquiries/_reply.html`` needs: the draft, the typed values, any refusal."""
+    """What ``inquiries/_reply.html`` needs: the draft, the typed values, any refusal,
+    and the knowledge base's three best articles for the customer's words (R17)."""
     found = replies.draft(session, settings, inquiry)
     start = {"body": found.text, "subject": found.subject or ""}
     return {
@@ -59,6 +61,9 @@ def reply_context(
         "findings": findings or {},
         "holder": inquiry.claimed_by_id == user.id,
         "can_override": team_rules.can(user.role, "message.override_check"),
+        "articles": kb_panel.suggestions(
+            session, inquiry.subject, inquiry.original_text, locale=inquiry.locale
+        ),
     }
 
 
