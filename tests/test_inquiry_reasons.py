@@ -28,11 +28,11 @@ def lines(locale: str) -> list[str]:
 
 def test_every_reason_reads_in_japanese() -> None:
     assert lines("ja") == [
-        "インシデント INC-2026-0001：一致した言葉 <span lang=\"ja\">ログイン, 障害</span>",
+        'インシデント INC-2026-0001：一致した言葉 <span lang="ja">ログイン, 障害</span>',
         "インシデント INC-2026-0002：似た言い回し（類似度 0.83）",
         "該当する対応中のインシデントはありません",
         "意図：状況の問い合わせ（確からしさ 0.91）",
-        "手がかり：<span lang=\"ja\">いつ, 直る</span>",
+        '手がかり：<span lang="ja">いつ, 直る</span>',
         "カスタマーハラスメントの疑い：脅し・暴言・過大な要求",
         "重要顧客",
         "文ベクトルによる判定も使用",
@@ -42,7 +42,7 @@ def test_every_reason_reads_in_japanese() -> None:
 
 def test_and_in_english() -> None:
     assert lines("en")[:4] == [
-        "Incident INC-2026-0001: its words <span lang=\"ja\">ログイン, 障害</span>",
+        'Incident INC-2026-0001: its words <span lang="ja">ログイン, 障害</span>',
         "Incident INC-2026-0002: similar wording (0.83)",
         "No open incident matches",
         "Intent: Status inquiry (0.91)",
