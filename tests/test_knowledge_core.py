@@ -176,3 +176,9 @@ def test_bodies_render_without_raw_html_or_script_links() -> None:
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert 'href="javascript' not in html and 'href="https://example.com"' in html
     assert render.to_text("**再読み込み**してください\n\n- 手順1") == "再読み込みしてください 手順1"
+
+
+def test_a_key_no_article_can_have_is_a_miss(session: Session) -> None:
+    for key in ("a\x00b", "two words", "x" * 500, "Upper"):
+        with pytest.raises(NotFound):
+            service.get(session, key)

@@ -112,7 +112,13 @@ def save(session: Session, values: Mapping[str, object] | rules.Draft, *, actor:
 
 
 def get(session: Session, key: str) -> Article:
-    """The article by its key; 404 with the key otherwise."""
+    """The article by its key; 404 with the key otherwise.
+
+    A key no article can have (a NUL, spaces, 500 characters) is a 404 before any
+    query: PostgreSQL refuses a NUL in a text parameter with an error, not a miss.
+    """
+    if not isinstance(key, str) or not rules.KEY_PATTERN.match(key):
+        raise NotFound(N_("No such article: {key}."), key=str(key)[:120].replace("\x00", ""))
     article = session.scalar(select(Article).where(Article.key == key))
     if article is None:
         raise NotFound(N_("No such article: {key}."), key=key)
