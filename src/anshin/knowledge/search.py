@@ -282,3 +282,27 @@ def search(session: Session, query: rules.Query) -> list[Hit]:
             )
         )
     return hits
+
+
+def baseline(session: Session, text_: str, limit: int = 10) -> list[int]:
+    """bench/search.py's bare query: the same words, one FTS query on ``kb_fts``, nothing more.
+
+    No synonyms, filters, catch-up, rows or snippets — what the engine costs
+    alone, to compare :func:`search` with (the target: within 1.5 times).
+    """
+    concepts = analyse.query(text_)
+    if not concepts:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        sql = (
+            f"SELECT doc_id FROM {FTS_ARTICLES} WHERE tsv @@ to_tsquery('simple', :q) "
+            "ORDER BY ts_rank(tsv, to_tsquery('simple', :q)) DESC LIMIT :limit"
+        )
+        params: dict[str, Any] = {"q": match.tsquery(concepts), "limit": limit}
+    else:
+        sql = (
+            f"SELECT rowid FROM {FTS_ARTICLES} WHERE {FTS_ARTICLES} MATCH :q "
+            "ORDER BY rank LIMIT :limit"
+        )
+        params = {"q": match.fts5(concepts), "limit": limit}
+    return [int(row[0]) for row in session.execute(text(sql), params)]
