@@ -35,6 +35,7 @@ SNIPPET_CHARS = 120
 SNIPPET_LEAD = 20  # characters shown before the first match
 CANDIDATES = 4  # PostgreSQL: re-rank this many times ``limit`` rows by trigram similarity
 TRIGRAM_WEIGHT = 0.5
+NEAR_MISS = 0.4  # PostgreSQL: word similarity a near-miss needs when no word matched
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,8 @@ def _pg_ranked(
     ranked = list(session.execute(text(sql), params))
     if not ranked and len(folded) >= 3:
         # Nothing matched a word: near-misses by trigram word similarity (GIN pg_trgm index).
+        # A typo inside a katakana word leaves about half its trigrams: 0.4, not the default 0.6.
+        session.execute(text(f"SET LOCAL pg_trgm.word_similarity_threshold = {NEAR_MISS}"))
         sql = (
             f"SELECT f.doc_id AS id, word_similarity(:folded, f.folded) AS score FROM {table} f "
             f"{join}WHERE :folded <% f.folded{where} ORDER BY score DESC, id LIMIT :limit"
