@@ -108,6 +108,7 @@ def save(session: Session, values: Mapping[str, object] | rules.Draft, *, actor:
         after=draft.as_fields() | {"version": article.version},
     )
     index.refresh_article(session, article)  # the search sees this version at once
+    session.flush()
     return article
 
 
