@@ -76,6 +76,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.review.drill_views",
     "anshin.review.views",
     "anshin.review.report_views",
+    "anshin.knowledge.api",
 )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from anshin.comms.kinds import MessageKind
 from anshin.events import Event
 from anshin.incidents import service as incidents
 from anshin.incidents.models import Incident, IncidentUpdate
@@ -100,9 +101,7 @@ def for_incident(session: Session, reference: str | int) -> dict[str, Any]:
     updates = public_updates(session, incident)
     # The incident's messages end with its resolution: the report notice published days
     # later is neither a kept promise nor the end of a silence (docs/review.md).
-    during = [
-        u for u in updates if not incident.resolved_at or u.published_at <= incident.resolved_at
-    ]
+    during = [u for u in updates if u.kind != MessageKind.REPORT_NOTICE]
     facts = [rules.PublicUpdate(u.published_at, u.next_update_at) for u in during]
     first = updates[0] if updates else None
     last_delivery = _last_delivery_of(session, first) if first is not None else None

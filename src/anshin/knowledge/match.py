@@ -1,0 +1,74 @@
+"""An analysed query written as an FTS5 MATCH expression or a PostgreSQL tsquery (pure).
+
+Only words that analyse.py made reach these strings — letters and digits,
+each quoted — so nothing a user typed is ever read as an operator: ``OR``,
+``NEAR(``, ``*``, ``-``, ``^`` and stray quotes are words or nothing. Each
+concept is "any of its words in the title or body, or any of its bigram
+phrases in the grams column"; concepts are joined with OR and the engine's
+ranking (bm25, ts_rank) rewards records that match more of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from anshin.knowledge.analyse import Concept, Phrase
+
+# FTS5 column weights for bm25 (title, body, grams); tsvector weights A, B, D.
+FTS5_WEIGHTS = (4.0, 1.0, 0.5)
+# ts_rank takes {D, C, B, A}.
+PG_WEIGHTS = "{0.2, 0.1, 0.4, 1.0}"
+
+
+def _fts5_phrase(phrase: Phrase) -> str:
+    return '"' + " ".join(phrase).replace('"', '""') + '"'
+
+
+def _fts5_concept(concept: Concept) -> str:
+    alternatives = [_fts5_phrase(p) for p in concept.terms if p]
+    alternatives += [_fts5_phrase((word,)) + "*" for word in concept.prefix]
+    pieces = []
+    if alternatives:
+        pieces.append("{title body} : (" + " OR ".join(alternatives) + ")")
+    grams = [_fts5_phrase(p) for p in concept.grams if p]
+    if concept.parts:
+        grams.append("(" + " AND ".join(_fts5_phrase(p) for p in concept.parts) + ")")
+    if grams:
+        pieces.append("grams : (" + " OR ".join(grams) + ")")
+    return "(" + " OR ".join(pieces) + ")" if pieces else ""
+
+
+def _combine(main: list[str], boosters: list[str], either: str, both: str) -> str:
+    """Any main concept; light words only raise the rank: ``M AND (L OR M)``."""
+    found = f" {either} ".join(main)
+    if not boosters or not found:
+        return found or f" {either} ".join(boosters)
+    return f"({found}) {both} ({f' {either} '.join(boosters)} {either} {found})"
+
+
+def fts5(concepts: Sequence[Concept]) -> str:
+    """The MATCH expression for a full-text table (columns title, body, grams)."""
+    main = [e for c in concepts if not c.booster and (e := _fts5_concept(c))]
+    boosters = [e for c in concepts if c.booster and (e := _fts5_concept(c))]
+    return _combine(main, boosters, "OR", "AND")
+
+
+def _pg_phrase(phrase: Phrase, weights: str) -> str:
+    words = [f"'{word.replace(chr(39), chr(39) * 2)}':{weights}" for word in phrase]
+    return "(" + " <-> ".join(words) + ")"
+
+
+def _pg_concept(concept: Concept) -> str:
+    alternatives = [_pg_phrase(p, "AB") for p in concept.terms if p]
+    alternatives += [f"'{word.replace(chr(39), chr(39) * 2)}':*AB" for word in concept.prefix]
+    alternatives += [_pg_phrase(p, "D") for p in concept.grams if p]
+    if concept.parts:
+        alternatives.append("(" + " & ".join(_pg_phrase(p, "D") for p in concept.parts) + ")")
+    return "(" + " | ".join(alternatives) + ")" if alternatives else ""
+
+
+def tsquery(concepts: Sequence[Concept]) -> str:
+    """The text for ``to_tsquery('simple', …)``: the same concepts, title/body A-B, grams D."""
+    main = [e for c in concepts if not c.booster and (e := _pg_concept(c))]
+    boosters = [e for c in concepts if c.booster and (e := _pg_concept(c))]
+    return _combine(main, boosters, "|", "&")
