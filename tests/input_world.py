@@ -23,8 +23,11 @@ from anshin.inquiries import commitments
 from anshin.inquiries import service as inquiry_service
 from anshin.notify import subscribers
 from anshin.notify.models import Delivery, OutboxMessage
+from anshin.incidents.models import Incident
+from anshin.review import actions as review_actions
 from anshin.review.models import Drill
 from anshin.team import service as team_service
+from anshin.team.models import User
 from notice_texts import FIRST_NOTICE_EN, FIRST_NOTICE_JA
 from session_support import console_cookie
 
@@ -50,6 +53,9 @@ class World:
     request_id: int = 0  # a request of that inquiry (R24)
     commitment_id: int = 0  # a commitment of that inquiry (R24)
     drill_id: int = 0  # a training drill (R33)
+    action_id: int = 0  # an open prevention action of ``incident`` (R31)
+    done_action_id: int = 0  # a done one (its effect check)
+    failed_action_id: int = 0  # one whose effect check failed (its re-fix)
 
     def headers(self, lang: str = "en") -> dict[str, str]:
         """A signed-in admin's cookie and CSRF header (the console's and the API's cookie way)."""
@@ -145,6 +151,7 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
         delivery.status = "dead"
         drill = Drill(customer_text="ログインできません", created_by=admin.email)
         session.add(drill)
+        prevention = _prevention_actions(session, incident, admin, now)
         session.commit()
         return World(
             cookie=console_cookie(session, settings, admin.id, CSRF),
@@ -161,7 +168,41 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
             request_id=request.id,
             commitment_id=promise.id,
             drill_id=drill.id,
+            action_id=prevention[0],
+            done_action_id=prevention[1],
+            failed_action_id=prevention[2],
         )
+
+
+def _prevention_actions(
+    session: Session, incident: Incident, owner: User, now: dt.datetime
+) -> tuple[int, int, int]:
+    """Three prevention actions of the incident: open, done, and one whose check failed."""
+    today = now.date()
+    made = [
+        review_actions.add_action(
+            session,
+            incident,
+            title=f"再発防止策 {n}",
+            owner=owner,
+            due_on=today + dt.timedelta(days=30),
+            today=today,
+            actor=ACTOR,
+        )
+        for n in range(3)
+    ]
+    for action in made[1:]:
+        review_actions.mark_done(session, action, actor=ACTOR)
+    review_actions.record_check(
+        session,
+        made[2],
+        checked_on=today + dt.timedelta(days=1),
+        effective=False,
+        note="",
+        actor=ACTOR,
+        zone=dt.UTC,
+    )
+    return made[0].id, made[1].id, made[2].id
 
 
 def _rows_sql() -> str:

@@ -67,6 +67,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.inquiries.handoff_api",
     "anshin.review.feedback_views",
     "anshin.review.drill_views",
+    "anshin.review.action_views",
     "anshin.review.views",
 )
 
