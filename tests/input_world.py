@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from anshin.config import Settings
 from anshin.db import Base, utcnow
 from anshin.incidents import components, maintenance, service
+from anshin.incidents.models import Incident
 from anshin.inquiries import commitments
 from anshin.inquiries import service as inquiry_service
 from anshin.notify import subscribers
 from anshin.notify.models import Delivery, OutboxMessage
-from anshin.incidents.models import Incident
 from anshin.review import actions as review_actions
 from anshin.review.models import Drill
 from anshin.team import service as team_service

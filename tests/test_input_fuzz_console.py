@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from zoneinfo import ZoneInfo
 from urllib.parse import quote, quote_from_bytes
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi import FastAPI

@@ -79,7 +79,7 @@ def check_action(title: object, due_on: object, *, today: dt.date) -> tuple[str,
 
 
 def parse_day(value: object, field: str) -> dt.date:
-    """A day typed as YYYY-MM-DD (ASCII digits only: 「２０２６」 or "²" are refused, not guessed)."""
+    """A day typed as YYYY-MM-DD, ASCII digits only (「２０２６」 or "²" refused, not guessed)."""
     text = value.strip() if isinstance(value, str) else ""
     if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         raise InvalidInput(N_("Give the date as YYYY-MM-DD."), field=field)

@@ -152,7 +152,8 @@ def mark_done(
     """The action was carried out; its effect is checked later."""
 
     def change(incident: Incident) -> object:
-        return actions.mark_done(session, _action_of(session, incident, action_id), actor=user.actor)
+        action = _action_of(session, incident, action_id)
+        return actions.mark_done(session, action, actor=user.actor)
 
     return _apply(
         request,

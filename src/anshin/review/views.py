@@ -177,7 +177,7 @@ def render_review(
     failed: str = "",
     values: dict[str, Any] | None = None,
 ) -> HTMLResponse:
-    """The review page; after a refused form, ``failed`` names the form, kept with its ``values``."""
+    """The review page; after a refusal ``failed`` names the form, kept with its ``values``."""
     settings = settings_of(request)
     locale = request_locale(request)
     zone = settings.timezone
