@@ -27,7 +27,7 @@ from anshin.cliutil import (
 from anshin.db import utcnow
 from anshin.events import jsonable
 from anshin.i18n import N_
-from anshin.review import gaps, metrics, timeline
+from anshin.review import action_cli, gaps, metrics, timeline
 from anshin.timefmt import format_local, iso_local
 
 review_app = typer.Typer(help="After an incident: metrics for the review (docs/review.md).")
@@ -139,4 +139,5 @@ def show_gaps(
 
 
 def register(app: typer.Typer) -> None:
+    action_cli.register(review_app)
     app.add_typer(review_app, name="review")
