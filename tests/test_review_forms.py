@@ -16,7 +16,7 @@ from anshin.notify import tokens
 from anshin.review import feedback
 from anshin.review.models import EffectCheck, PreventionAction, ReviewNote
 from anshin.team.models import User
-from inquiry_world import incident
+from inquiry_world import incident, inquiry
 from test_console_support import USERS, client_for, count, database, login, seed, text_of
 
 
@@ -227,3 +227,28 @@ def test_overdue_actions_are_red_and_the_survey_answers_are_listed_newest_first(
     survey = text_of(page.text.split('id="survey"')[1].split("</section>")[0])
     assert "回答 3件" in survey and "平均 3.7 / 5" in survey
     assert survey.index("丁寧でした") < survey.index("遅かった")
+
+
+def test_supervisors_and_admins_see_make_a_drill_on_an_inquiry(
+    settings: Settings, ref: str
+) -> None:
+    with database(settings) as session:
+        question = inquiry(session, settings, incidents.get(session, ref))
+        session.commit()
+        qref = question.reference
+    link = f'href="/console/drills/new?from={qref}"'
+    for role, shown in (
+        ("operator", False),
+        ("senior", False),
+        ("supervisor", True),
+        ("admin", True),
+    ):
+        with client_for(settings) as client:
+            login(client, role)
+            page = client.get(f"/console/inquiries/{qref}")
+            assert page.status_code == 200
+            assert (link in page.text) is shown, role
+            if shown:
+                assert "訓練を作る" in text_of(page.text)
+                draft = client.get(f"/console/drills/new?from={qref}")
+                assert draft.status_code == 200 and "山田" not in draft.text
