@@ -33,6 +33,7 @@ from anshin.inquiries.models import Inquiry
 from anshin.notify import queue, subscribers
 from anshin.notify.models import OutboxMessage, Subscriber
 from anshin.notify.sink import MailSink, SmtpSink, seed_subscribers
+from anshin.review.models import Drill
 from anshin.team import service as team_service
 from anshin.team.models import User
 from desk_world import seed_desk
@@ -227,6 +228,8 @@ def _paths(settings: Settings, session: Session) -> list[str]:
     fillers: dict[str, list[str]] = {
         "ref": incidents,
         "inquiry_ref": inquiries,
+        # The demo's drills (review.demo_review): a good and a bad example.
+        "drill_id": [str(d) for d in session.scalars(select(Drill.id))],
         "message_id": [str(m) for m in messages],
         "subscriber_id": [str(s) for s in subscriber_ids[:2]],
         "kind/{locale}/{channel": templates,
