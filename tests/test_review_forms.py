@@ -14,7 +14,7 @@ from anshin.db import utcnow
 from anshin.incidents import service as incidents
 from anshin.notify import tokens
 from anshin.review import feedback
-from anshin.review.models import EffectCheck, PreventionAction, ReviewNote
+from anshin.review.models import Drill, EffectCheck, PreventionAction, ReviewNote
 from anshin.team.models import User
 from inquiry_world import incident, inquiry
 from test_console_support import USERS, client_for, count, database, login, seed, text_of
@@ -252,3 +252,22 @@ def test_supervisors_and_admins_see_make_a_drill_on_an_inquiry(
                 assert "訓練を作る" in text_of(page.text)
                 draft = client.get(f"/console/drills/new?from={qref}")
                 assert draft.status_code == 200 and "山田" not in draft.text
+
+
+def test_a_drill_answer_with_findings_shows_them_beside_the_reply(
+    settings: Settings, ref: str
+) -> None:
+    with database(settings) as session:
+        drill = Drill(customer_text="ログインできません", created_by="test")
+        session.add(drill)
+        session.commit()
+        drill_id = drill.id
+    with client_for(settings) as client:
+        csrf = login(client, "operator")
+        answered = client.post(
+            f"/console/drills/{drill_id}/attempts",
+            data={"csrf_token": csrf, "reply": "たぶん1時間後には直ると思います。すみません。"},
+        )
+    assert answered.status_code == 200
+    feedback_part = text_of(answered.text.split('id="feedback"')[1])
+    assert "推測" in feedback_part and "たぶん" in feedback_part

@@ -27,7 +27,7 @@ from test_console_browser import fits, shot, sign_in
 from anshin.db import utcnow
 from anshin.inquiries import claims, replies
 from anshin.notify import tokens
-from anshin.review import actions, feedback
+from anshin.review import actions, drills, feedback
 from anshin.team.models import User
 from inquiry_world import inquiry
 from review_world import world
@@ -163,6 +163,16 @@ def test_a_supervisor_makes_a_drill_and_a_trainee_answers_it(
             reports_result=False,
             outcome="ご案内済み。",
         )
+        supervisor = session.scalars(select(User).where(User.email == USERS["supervisor"][0])).one()
+        drills.create(
+            session,
+            supervisor,
+            customer_text="ログインできない。いつ直るの？仕事にならない。",
+            sent_reply="システムの問題なので、こちらではわかりません。",
+            incident_title=on.title,
+            label="bad",
+            note="お詫びも、わかっていることも、次の連絡時刻もありません。",
+        )
         session.commit()
         qref = question.reference
     lead = context.new_page()
@@ -181,6 +191,7 @@ def test_a_supervisor_makes_a_drill_and_a_trainee_answers_it(
     expect(lead.get_by_role("heading", level=1)).to_have_text("応対訓練")
     lead.goto(f"{server.url}/console/drills")
     expect(lead.locator("main")).to_contain_text("ログインできない障害")
+    expect(lead.locator("main")).to_contain_text("悪い例")
     shot(lead, shots, "drills.png")
     narrow(lead, "drills", shots)
 
@@ -192,7 +203,7 @@ def test_a_supervisor_makes_a_drill_and_a_trainee_answers_it(
         trainee = trainee_context.new_page()
         sign_in(trainee, server, "operator")
         trainee.goto(f"{server.url}/console/drills")
-        trainee.get_by_role("link", name="取り組む").first.click()
+        trainee.locator("tr", has_text="良い例").get_by_role("link", name="取り組む").click()
         # A first try that guesses: the check says so, the sent reply is there to compare.
         trainee.get_by_label("あなたの返信").fill(
             "確認中ですが、たぶん1時間後には直ると思います。すみません。"
