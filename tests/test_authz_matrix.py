@@ -63,6 +63,10 @@ PUBLIC: dict[tuple[str, str], frozenset[str]] = {
     # The public inquiry form: no session to protect, a honeypot and an hourly limit instead.
     ("GET", "/inquiry"): _ANYONE,
     ("POST", "/inquiry"): _ANYONE,
+    # The public FAQ and its type-ahead (R34): published public answers only, searches
+    # counted per client (statuspage/faq.py).
+    ("GET", "/faq"): _ANYONE,
+    ("GET", "/faq/suggest"): _ANYONE,
 }
 # Plain Starlette routes (no dependencies): the public status page and the API's own
 # documentation (FastAPI's Swagger UI, its OAuth redirect page and the schema).

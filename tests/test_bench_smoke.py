@@ -263,6 +263,7 @@ SMOKED = {
     "intake": "test_intake_runs_end_to_end",
     "wake": "test_wake_runs_end_to_end",
     "triage": "test_triage_runs_end_to_end",
+    "avoid": "test_avoid_runs_end_to_end",
 }
 # Scripts the benchmarks start as processes of their own: not benchmarks themselves.
 # build_triage_data and train_triage make the labelled set and the shipped weights.
@@ -412,3 +413,11 @@ def test_triage_runs_end_to_end() -> None:
     assert all("| 300 |" in row for row in rows)
     assert "| baseline: JSON parse + dump | 300 |" in report
     assert rows[1].rstrip().endswith("| 0.0% |")  # --encoder never consults no encoder
+
+
+def test_avoid_runs_end_to_end() -> None:
+    """The check with the pairs read per call beside the cached list, and through the app."""
+    report = _run_bench("avoid.py", "--checks", "20", "--avoid", "5", "--articles", "50")
+    assert "| baseline: `check()` with the pairs read once |" in report
+    assert "| `POST /api/lint` as shipped (pairs read per call) |" in report
+    assert "flagged by the next check: yes." in report

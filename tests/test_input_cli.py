@@ -342,6 +342,21 @@ def commands(
             {"ref": "ref", "step": "text", "due": "time"},
         ),
         "inquiry evidence": ({"ref": world.inquiry}, {"ref": "ref", **FORMAT}),
+        "kb import": ({"path": files["good"]}, {"path": "path"}),
+        "kb export": ({"path": files["dir"]}, {"path": "output"}),
+        "kb search": (
+            {"query": "障害"},
+            {
+                "query": "text",
+                "kind": "choice",
+                "limit": "integer",
+                "locale": "choice",
+                "format": "choice",
+            },
+        ),
+        "kb synonyms import": ({"file": files["good"]}, {"file": "file"}),
+        "kb synonyms export": ({"file": files["csv_out"]}, {"file": "output"}),
+        "kb starter": ({}, {}),
         "inquiry hand-over": (
             {"ref": world.inquiry, "member": "admin@example.com"},
             {"ref": "ref", "member": "text"},

@@ -39,6 +39,7 @@ log = logging.getLogger("anshin")
 # Modules exposing ``router``; order matters only for overlapping paths.
 ROUTER_MODULES: tuple[str, ...] = (
     "anshin.statuspage.views",
+    "anshin.statuspage.faq_views",
     "anshin.team.views",
     "anshin.team.user_views",
     "anshin.team.account_views",

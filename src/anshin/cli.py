@@ -6,7 +6,7 @@ The root app holds the process-level commands — ``serve``, ``db``, ``demo``,
 ``template`` from comms/cli.py; ``lint`` from comms/lint_cli.py; ``worker``,
 ``subscribers``, ``deliveries`` from notify/cli.py; ``inquiry …`` from inquiries/cli.py,
 ``mail-in`` and ``inquiry import`` from inquiries/mail_cli.py, ``triage`` from
-inquiries/triage_cli.py). Errors and exit codes:
+inquiries/triage_cli.py, ``kb`` from knowledge/cli.py). Errors and exit codes:
 see ``anshin.cliutil``.
 """
 
@@ -44,6 +44,7 @@ from anshin.inquiries import cli as inquiries_cli
 from anshin.inquiries import handoff_cli, reply_cli, triage_cli
 from anshin.inquiries import mail_cli as inquiries_mail_cli
 from anshin.inquiries.demo_burst import DEFAULT_BURST as DEMO_INQUIRIES
+from anshin.knowledge import cli as knowledge_cli
 from anshin.notify import cli as notify_cli
 from anshin.review import cli as review_cli
 from anshin.team import cli as team_cli
@@ -319,6 +320,7 @@ inquiries_mail_cli.register(app)
 triage_cli.register(app)
 reply_cli.register(app)
 handoff_cli.register(app)  # joins the `inquiry` group
+knowledge_cli.register(app)
 review_cli.register(app)
 
 

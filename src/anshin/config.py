@@ -120,6 +120,9 @@ class Settings(BaseSettings):
     # replies to chat inquiries go (a webhook your chat widget's backend receives).
     inquiry_policy_file: str | None = None
     inquiry_rate_per_hour: int = Field(default=10, ge=0)
+    # The public FAQ's searches and the inquiry form's type-ahead (statuspage/faq.py), per
+    # client and hour; a typing customer asks a few dozen times.
+    faq_search_rate_per_hour: int = Field(default=600, ge=0)
     chat_webhook_url: str | None = None
     # Inbound mail (anshin mail-in, anshin inquiry import; docs/inquiries-mail.md): where the
     # SMTP listener binds (behind the site's MTA, loopback by default) and the largest

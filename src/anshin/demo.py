@@ -1,4 +1,4 @@
-"""Demo data: a team, its components, incidents in progress, history, maintenance, an inquiry surge.
+"""Demo data: a team, its components, incidents, maintenance, an inquiry surge, a knowledge base.
 
 ``anshin demo`` loads it so a new user sees the product at work within a
 minute. It is idempotent: each item is looked up by its natural key (email,
@@ -32,6 +32,7 @@ from anshin.incidents import maintenance as maintenance_service
 from anshin.incidents import service as incident_service
 from anshin.incidents.models import Component, ComponentGroup, Incident, Maintenance
 from anshin.inquiries import demo_burst, demo_desk
+from anshin.knowledge import exchange as knowledge_exchange
 from anshin.review import demo_review
 from anshin.team import service as team_service
 from anshin.timefmt import format_local, to_zone
@@ -340,6 +341,9 @@ def load_demo(
     report = DemoReport()
     _load_team(session, report, actor)
     _load_components(session, report, actor)
+    # The knowledge base's starter list (docs/knowledge-io.md): only missing keys are added.
+    if knowledge_exchange.load_starter(session, actor=actor).created:
+        report.created.append("kb starter")
     if session.scalar(select(Incident.id).where(Incident.title == RESOLVED_TITLE)) is None:
         _resolved_incident(session, settings, actor, now)
         report.created.append(RESOLVED_TITLE)

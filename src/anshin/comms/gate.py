@@ -5,7 +5,9 @@ checked in every written locale with the facts its caller read off the record
 (:func:`check_texts`); :func:`gate` refuses error findings unless a senior
 (L2+) gives a reason, which :meth:`Checked.record_override` keeps as an event.
 comms knows no record: the caller builds the facts (docs/design.md
-"Dependency direction").
+"Dependency direction"). The knowledge base's expressions to avoid (R17) are
+read with the caller's session for every check (``comms.avoid``), so one a
+lead published a moment ago is flagged with its alternative.
 
 Templates are gated the same way, since every operator starts from them: a
 template is rendered on the sample facts (nothing confirmed, everything
@@ -25,7 +27,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from anshin import events
-from anshin.comms import records, rules
+from anshin.comms import avoid, records, rules
 from anshin.comms.lint import Finding, IncidentFacts, check, has_errors
 from anshin.config import Settings
 from anshin.errors import Forbidden, InvalidInput
@@ -65,16 +67,22 @@ def sample_findings(
     channel: str,
     source: rules.Source,
     now: dt.datetime,
+    *,
+    session: Session | None = None,
 ) -> list[Finding]:
     """The message check on the template rendered with each sample's facts (R3, R12-R16).
 
     The same samples the save renders (nothing confirmed, everything
-    confirmed), each checked with what that sample lets a text state as fact.
+    confirmed), each checked with what that sample lets a text state as fact,
+    and with the team's expressions to avoid when a session is given (R17).
     """
+    pairs = avoid.expressions(session)
     found: list[Finding] = []
     for values, facts in records.sample_checks(settings, kind, locale, now):
         rendered = rules.render(source, values, kind=kind, locale=locale, channel=channel)
-        found.extend(check(rendered.text, kind=kind, locale=locale, facts=facts))
+        found.extend(
+            check(rendered.text, kind=kind, locale=locale, facts=facts, avoid_expressions=pairs)
+        )
     return found
 
 
@@ -114,6 +122,7 @@ def check_texts(
     kind: str,
     texts: Mapping[str, str | None],
     *,
+    session: Session | None,
     next_update_at: dt.datetime | None = None,
     zone: str = "Asia/Tokyo",
 ) -> dict[str, list[Finding]]:
@@ -121,13 +130,18 @@ def check_texts(
 
     ``next_update_at`` is the time the message goes out with (R5): the time
     the text promises must be the same (``next-update-mismatch``), read in ``zone``.
+    ``session`` reads the team's expressions to avoid as stored now (R17);
+    ``None`` only where no database is at hand.
     """
     facts = replace(facts, next_update_at=next_update_at, timezone=zone)
+    pairs = avoid.expressions(session)
     found: dict[str, list[Finding]] = {}
     for locale in rules.LOCALES:
         text = texts.get(locale)
         if text and text.strip():
-            found[locale] = check(text, kind=kind, locale=locale, facts=facts)
+            found[locale] = check(
+                text, kind=kind, locale=locale, facts=facts, avoid_expressions=pairs
+            )
     return found
 
 
@@ -186,6 +200,7 @@ def gate(
     kind: str,
     texts: Mapping[str, str | None],
     *,
+    session: Session | None,
     actor_role: str,
     override_reason: str | None,
     next_update_at: dt.datetime | None = None,
@@ -194,12 +209,15 @@ def gate(
     """Refuse a public text with error findings unless a senior overrides with a reason.
 
     R3, R6, R12–R16: the check runs on every customer-facing text before it is
-    published, with the ``next_update_at`` it will carry (R5). The caller
+    published, with the ``next_update_at`` it will carry (R5) and the team's
+    expressions to avoid as ``session`` reads them now (R17). The caller
     records the override (who, why, which findings, which update) with
     :meth:`Checked.record_override` in the same transaction as the update it
     lets through.
     """
-    found = check_texts(facts, kind, texts, next_update_at=next_update_at, zone=zone)
+    found = check_texts(
+        facts, kind, texts, session=session, next_update_at=next_update_at, zone=zone
+    )
     errors = {locale: items for locale, items in found.items() if has_errors(items)}
     reason = (override_reason or "").strip()
     if reason and not team_rules.can(actor_role, "message.override_check"):

@@ -11,9 +11,10 @@ invalid field. A word-list file in
 start with one) is a 503 naming the file, never a 500.
 
 The knowledge base's expressions to avoid (R17) come in through the
-:func:`avoid_expressions` dependency; the application overrides it
-(``app.dependency_overrides[avoid_expressions] = …``) once the knowledge
-domain can supply them, so this router stays self-contained.
+:func:`avoid_expressions` dependency, read from the database on every call
+through the providers ``comms.avoid`` names (comms may not import the
+knowledge base): one published a second ago is flagged now, on every server
+process. A test may still override the dependency.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from anshin.comms import avoid
 from anshin.comms.lint import KINDS, LOCALES, IncidentFacts, LexiconError, check, has_errors
 from anshin.config import Settings
 from anshin.errors import AnshinError
 from anshin.i18n import N_
 from anshin.inputs import StrictInput, Text, Time
-from anshin.web.auth import Operator
+from anshin.web.auth import DbSession, Operator
 
 TEXT_MAX = 20_000
 log = logging.getLogger("anshin.lint")
@@ -54,9 +56,9 @@ def word_lists_unavailable(exc: LexiconError) -> WordListsUnavailable:
     )
 
 
-def avoid_expressions() -> Sequence[tuple[str, str]]:
-    """(expression, alternative) pairs from the knowledge base; none until it is wired."""
-    return ()
+def avoid_expressions(session: DbSession) -> Sequence[tuple[str, str]]:
+    """(expression, alternative) pairs of the published expressions to avoid, as stored now."""
+    return avoid.expressions(session)
 
 
 def _team_zone(request: Request) -> str:

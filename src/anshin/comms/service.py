@@ -279,7 +279,7 @@ def save(
             field="override_reason",
             n=OVERRIDE_REASON_MAX,
         )
-    findings = sample_findings(settings, kind, locale, channel, source, now)
+    findings = sample_findings(settings, kind, locale, channel, source, now, session=session)
     errors = sorted({f.rule for f in findings if f.severity == "error"})
     if errors and not reason:
         raise TemplateCheckFailed(findings)

@@ -26,7 +26,7 @@ import datetime as dt
 from collections.abc import Mapping
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from anshin.comms import gate as message_gate
 from anshin.comms.gate import OVERRIDE_REASON_MAX as OVERRIDE_REASON_MAX
@@ -105,6 +105,7 @@ def prepare_public(
         incident,
         kind,
         {"ja": done["ja"], "en": done["en"]},
+        session=session,
         actor_role=actor_role,
         override_reason=override_reason,
         next_update_at=next_update_at,
@@ -118,16 +119,25 @@ def check_texts(
     kind: str,
     texts: Mapping[str, str | None],
     *,
+    session: Session | None = None,
     next_update_at: dt.datetime | None = None,
     zone: str = "Asia/Tokyo",
 ) -> dict[str, list[Finding]]:
     """The message check on each written locale, with the record's confirmed facts (R3).
 
     The facts come from the incident (``incidents.facts``); the check is comms'
-    (``comms.gate.check_texts``).
+    (``comms.gate.check_texts``), with the team's expressions to avoid read
+    through ``session`` — by default the one the incident was loaded in (R17).
     """
+    if session is None and incident is not None:
+        session = object_session(incident)
     return message_gate.check_texts(
-        lint_facts(incident, kind), kind, texts, next_update_at=next_update_at, zone=zone
+        lint_facts(incident, kind),
+        kind,
+        texts,
+        session=session,
+        next_update_at=next_update_at,
+        zone=zone,
     )
 
 
@@ -136,6 +146,7 @@ def gate(
     kind: str,
     texts: Mapping[str, str | None],
     *,
+    session: Session,
     actor_role: str,
     override_reason: str | None,
     next_update_at: dt.datetime | None = None,
@@ -144,13 +155,15 @@ def gate(
     """Refuse a public text with error findings unless a senior overrides (``comms.gate``).
 
     R3, R6, R12–R16, with the incident's confirmed facts and the
-    ``next_update_at`` the text will carry (R5). An inquiry's reply about no
+    ``next_update_at`` the text will carry (R5); the team's expressions to
+    avoid are read through ``session`` (R17). An inquiry's reply about no
     incident is checked with nothing confirmed (``inquiries.replies``).
     """
     return message_gate.gate(
         lint_facts(incident, kind),
         kind,
         texts,
+        session=session,
         actor_role=actor_role,
         override_reason=override_reason,
         next_update_at=next_update_at,

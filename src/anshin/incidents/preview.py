@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from anshin.comms import records, rules
+from anshin.comms import avoid, records, rules
 from anshin.comms.lint import Finding
 from anshin.comms.lint import check as lint_check
 from anshin.config import Settings
@@ -92,7 +92,9 @@ def preview(
         options=extra,
         source=source,
     )
-    return rendered, check_rendered(rendered, incident)
+    return rendered, check_rendered(
+        rendered, incident, avoid_expressions=avoid.expressions(session)
+    )
 
 
 def choices(session: Session, kind: str) -> list[tuple[str, str]]:

@@ -183,6 +183,7 @@ def reply(
         incident_of(session, inquiry),
         kind,
         {inquiry.locale: body},
+        session=session,
         actor_role=user.role,
         override_reason=override_reason,
         zone=settings.timezone,

@@ -166,6 +166,7 @@ def reply_all(
             incident,
             MessageKind.INQUIRY_REPLY,
             {chosen[n].locale: rendered[n][1]},
+            session=session,
             actor_role=user.role,
             override_reason=override_reason,
             zone=settings.timezone,
