@@ -245,7 +245,7 @@ def list_cmd(ref: str = REF, fmt: str = FORMAT) -> None:
         return
     table = Table(title=t(N_("Prevention actions of {ref}"), ref=reference))
     for column in (N_("Id"), N_("Prevention action"), N_("Owner"), N_("Due"), N_("State")):
-        table.add_column(t(column))
+        table.add_column(t(column), overflow="fold")  # titles wrap, never cut short
     for row in rows:
         due = row["due_on"] + (" " + t(N_("(overdue)")) if row["overdue"] else "")
         table.add_row(str(row["id"]), escape(row["title"]), escape(row["owner"]), due, row["state"])
