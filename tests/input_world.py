@@ -19,13 +19,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from anshin.config import Settings
 from anshin.db import Base, utcnow
 from anshin.incidents import components, maintenance, service
+from anshin.incidents.models import Incident
 from anshin.inquiries import commitments
 from anshin.inquiries import service as inquiry_service
 from anshin.knowledge import service as knowledge
 from anshin.notify import subscribers
 from anshin.notify.models import Delivery, OutboxMessage
+from anshin.review import actions as review_actions
 from anshin.review.models import Drill
 from anshin.team import service as team_service
+from anshin.team.models import User
 from notice_texts import FIRST_NOTICE_EN, FIRST_NOTICE_JA
 from session_support import console_cookie
 
@@ -52,6 +55,9 @@ class World:
     commitment_id: int = 0  # a commitment of that inquiry (R24)
     article: str = ""  # a published knowledge base article's key (R17)
     drill_id: int = 0  # a training drill (R33)
+    action_id: int = 0  # an open prevention action of ``incident`` (R31)
+    done_action_id: int = 0  # a done one (its effect check)
+    failed_action_id: int = 0  # one whose effect check failed (its re-fix)
 
     def headers(self, lang: str = "en") -> dict[str, str]:
         """A signed-in admin's cookie and CSRF header (the console's and the API's cookie way)."""
@@ -152,6 +158,7 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
         delivery.status = "dead"
         drill = Drill(customer_text="ログインできません", created_by=admin.email)
         session.add(drill)
+        prevention = _prevention_actions(session, incident, admin, now)
         session.commit()
         return World(
             cookie=console_cookie(session, settings, admin.id, CSRF),
@@ -169,7 +176,41 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
             commitment_id=promise.id,
             article=article.key,
             drill_id=drill.id,
+            action_id=prevention[0],
+            done_action_id=prevention[1],
+            failed_action_id=prevention[2],
         )
+
+
+def _prevention_actions(
+    session: Session, incident: Incident, owner: User, now: dt.datetime
+) -> tuple[int, int, int]:
+    """Three prevention actions of the incident: open, done, and one whose check failed."""
+    today = now.date()
+    made = [
+        review_actions.add_action(
+            session,
+            incident,
+            title=f"再発防止策 {n}",
+            owner=owner,
+            due_on=today + dt.timedelta(days=30),
+            today=today,
+            actor=ACTOR,
+        )
+        for n in range(3)
+    ]
+    for action in made[1:]:
+        review_actions.mark_done(session, action, actor=ACTOR)
+    review_actions.record_check(
+        session,
+        made[2],
+        checked_on=today + dt.timedelta(days=1),
+        effective=False,
+        note="",
+        actor=ACTOR,
+        zone=dt.UTC,
+    )
+    return made[0].id, made[1].id, made[2].id
 
 
 def _rows_sql() -> str:

@@ -248,13 +248,13 @@ def _paths(settings: Settings, session: Session) -> list[str]:
     fillers: dict[str, list[str]] = {
         "ref": incidents,
         "inquiry_ref": inquiries,
+        # The demo's drills (review.demo_review): a good and a bad example.
+        "drill_id": [str(d) for d in session.scalars(select(Drill.id))],
         "message_id": [str(m) for m in messages],
         "subscriber_id": [str(s) for s in subscriber_ids[:2]],
         "kind/{locale}/{channel": templates,
         "user_id": [str(u) for u in session.scalars(select(User.id))][:2],
         "key": list(session.scalars(select(Article.key))),
-        # Training drills (review/drill_views.py; merged from main without a filler here).
-        "drill_id": [str(d) for d in session.scalars(select(Drill.id))][:2],
     }
     from anshin.app import create_app
 

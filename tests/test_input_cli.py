@@ -30,6 +30,7 @@ from anshin.inputs import SURROGATE_MSGID
 from input_world import World, build, digest
 
 SOON = (dt.datetime.now() + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")  # a valid due time
+DUE_ON = (dt.date.today() + dt.timedelta(days=30)).isoformat()  # a prevention action's due day
 TEXT = ("\udcff", "a\x00b")  # not UTF-8 on the command line; NUL
 TIME = (*TEXT, "0001-01-01T00:00", "9999-12-31T23:59-12:00", "1700000000", "1900-01-01T00:00")
 REF = (*TEXT, "²", "١٢", str(2**63))
@@ -170,6 +171,34 @@ def commands(
             },
         ),
         "review followups": ({"ref": world.incident}, {"ref": "ref", **FORMAT}),
+        "review note": (
+            {"ref": world.incident, "text": "手順書に確認がなかった", "kind": "cause"},
+            {"ref": "ref", "text": "text", "kind": "choice", "cause_class": "choice"},
+        ),
+        "review actions": ({"ref": world.incident}, {"ref": "ref", **FORMAT}),
+        "review action add": (
+            {
+                "ref": world.incident,
+                "title": "手順書を直す",
+                "owner": "admin@example.com",
+                "due_on": DUE_ON,
+            },
+            {"ref": "ref", "title": "text", "owner": "text", "due_on": "time"},
+        ),
+        "review action done": ({"action_id": str(world.action_id)}, {"action_id": "id"}),
+        "review action check": (
+            {"action_id": str(world.done_action_id), "result": "effective"},
+            {"action_id": "id", "result": "choice", "checked_on": "time", "note": "text"},
+        ),
+        "review action refix": (
+            {
+                "action_id": str(world.failed_action_id),
+                "title": "監視を足す",
+                "owner": "admin@example.com",
+                "due_on": DUE_ON,
+            },
+            {"action_id": "id", "title": "text", "owner": "text", "due_on": "time"},
+        ),
         "incident update": (
             {"ref": world.incident, "body_ja": "続報です。"},
             {

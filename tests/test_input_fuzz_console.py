@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from urllib.parse import quote, quote_from_bytes
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi import FastAPI
@@ -28,6 +29,9 @@ from route_table import RouteInfo, api_routes
 
 FORM = "application/x-www-form-urlencoded"
 NEXT_WEEK = dt.datetime.now(dt.UTC) + dt.timedelta(days=7)
+# A prevention action's due day, and an effect check's day (the action was done today).
+DUE_ON = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+CHECKED_ON = dt.datetime.now(ZoneInfo("Asia/Tokyo")).date().isoformat()  # the team's zone
 Form = dict[str, str | list[str]]
 
 # Values a person could type, as the form sends them (bytes: what the browser encodes).
@@ -501,6 +505,31 @@ def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]
             f"/console/drills/{world.drill_id}/attempts",
             {"reply": "ご不便をおかけし申し訳ございません。"},
             {"reply": "text"},
+        ),
+        ("POST", "/console/incidents/{ref}/review/notes"): (
+            f"/console/incidents/{ref}/review/notes",
+            {"kind": "cause", "cause_class": "process", "body": "手順書に確認がなかった"},
+            {"kind": "text", "cause_class": "text", "body": "text"},
+        ),
+        ("POST", "/console/incidents/{ref}/review/actions"): (
+            f"/console/incidents/{ref}/review/actions",
+            {"title": "手順書を直す", "owner": str(world.user_id), "due_on": DUE_ON},
+            {"title": "text", "owner": "number", "due_on": "time"},
+        ),
+        ("POST", "/console/incidents/{ref}/review/actions/{action_id}/done"): (
+            f"/console/incidents/{ref}/review/actions/{world.action_id}/done",
+            {},
+            {},
+        ),
+        ("POST", "/console/incidents/{ref}/review/actions/{action_id}/check"): (
+            f"/console/incidents/{ref}/review/actions/{world.done_action_id}/check",
+            {"checked_on": CHECKED_ON, "result": "effective", "note": "再発なし"},
+            {"checked_on": "time", "result": "text", "note": "text"},
+        ),
+        ("POST", "/console/incidents/{ref}/review/actions/{action_id}/refix"): (
+            f"/console/incidents/{ref}/review/actions/{world.failed_action_id}/refix",
+            {"title": "監視を足す", "owner": str(world.user_id), "due_on": DUE_ON},
+            {"title": "text", "owner": "number", "due_on": "time"},
         ),
         ("POST", "/console/users/{user_id}/on-duty"): (
             f"/console/users/{world.user_id}/on-duty",

@@ -74,6 +74,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.knowledge.search_views",
     "anshin.review.feedback_views",
     "anshin.review.drill_views",
+    "anshin.review.action_views",
     "anshin.review.views",
     "anshin.review.report_views",
     "anshin.knowledge.api",

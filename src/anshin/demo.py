@@ -6,6 +6,7 @@ component name, incident or maintenance title) and only missing ones are
 created, so running it twice changes nothing. The customer texts follow the
 guides: apology and empathy (R12, R13), only confirmed facts with "現在確認中"
 for the rest (R3), the time of the next update (R5), a promised report (R7).
+The resolved incident gets its review filled (``review.demo_review``, R30–R33).
 The inquiry surge (R18–R28) comes through the real intake
 (``inquiries.demo_burst``) and some of it is put in hand through the desk's
 services (``inquiries.demo_desk``); it is added only to a database without
@@ -32,6 +33,7 @@ from anshin.incidents import service as incident_service
 from anshin.incidents.models import Component, ComponentGroup, Incident, Maintenance
 from anshin.inquiries import demo_burst, demo_desk
 from anshin.knowledge import exchange as knowledge_exchange
+from anshin.review import demo_review
 from anshin.team import service as team_service
 from anshin.timefmt import format_local, to_zone
 
@@ -72,6 +74,7 @@ COMPONENTS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
 ACTIVE_TITLE = "一部のお客様がクレジットカード決済を完了できない事象"
 RESOLVED_TITLE = "管理画面のレポート表示に時間がかかる事象"
 MAINTENANCE_TITLE = "メール配信の定期メンテナンス"
+REVIEW_ITEM = "振り返り: " + RESOLVED_TITLE
 
 
 @dataclass
@@ -357,4 +360,11 @@ def load_demo(
     if burst.inquiries:
         report.inquiries, report.mailed = burst.inquiries, burst.mailed
         report.in_hand = demo_desk.load_desk(session, settings, _team(session), now=now).states
+    # After the surge (which only comes into a database without inquiries): the resolved
+    # incident's review, with its own callers, notes, actions, survey answers and drills.
+    resolved = session.scalar(select(Incident).where(Incident.title == RESOLVED_TITLE))
+    if resolved is not None and demo_review.load_review(
+        session, settings, resolved, _team(session), actor=actor
+    ):
+        report.created.append(REVIEW_ITEM)
     return report

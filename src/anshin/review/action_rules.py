@@ -9,6 +9,7 @@ was tried and that it did not work (the guides' "効果検証 and a fix if it di
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 
 from anshin.errors import Conflict, InvalidInput
@@ -77,13 +78,33 @@ def check_action(title: object, due_on: object, *, today: dt.date) -> tuple[str,
     return text, due_on
 
 
+def parse_day(value: object, field: str) -> dt.date:
+    """A day typed as YYYY-MM-DD, ASCII digits only (「２０２６」 or "²" refused, not guessed)."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        raise InvalidInput(N_("Give the date as YYYY-MM-DD."), field=field)
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(N_("Give the date as YYYY-MM-DD."), field=field) from None
+    if not 2000 <= day.year <= 2100:
+        raise InvalidInput(N_("Give a date between 2000 and 2100."), field=field)
+    return day
+
+
 def check_done(state: str) -> None:
     if state != ActionState.OPEN:
         raise Conflict(N_("Only an open action can be marked done."), field="state")
 
 
-def check_effect(state: str, checked_on: object, *, done_on: dt.date) -> dt.date:
-    """An effect check is made on a done action, on or after the day it was done."""
+def check_effect(
+    state: str, checked_on: object, *, done_on: dt.date, today: dt.date | None = None
+) -> dt.date:
+    """An effect check is made on a done action, on or after the day it was done.
+
+    With ``today`` (the console and the CLI give it), a check cannot be dated in the future:
+    an effect is judged on what was seen, not on what is expected.
+    """
     if state != ActionState.DONE:
         raise Conflict(N_("Check the effect of an action once it is done."), field="state")
     if not isinstance(checked_on, dt.date):
@@ -92,6 +113,8 @@ def check_effect(state: str, checked_on: object, *, done_on: dt.date) -> dt.date
         raise InvalidInput(
             N_("The check cannot be before the action was done."), field="checked_on"
         )
+    if today is not None and checked_on > today:
+        raise InvalidInput(N_("The check cannot be dated in the future."), field="checked_on")
     return checked_on
 
 

@@ -161,10 +161,11 @@ def record_check(
     note: str,
     actor: str,
     zone: dt.tzinfo,
+    today: dt.date | None = None,
 ) -> CheckResult:
     """The effect check (効果検証): effective closes the action; not effective asks for a re-fix."""
     done_on = (action.done_at or utcnow()).astimezone(zone).date()
-    day = rules.check_effect(action.state, checked_on, done_on=done_on)
+    day = rules.check_effect(action.state, checked_on, done_on=done_on, today=today)
     check = EffectCheck(
         action_id=action.id,
         checked_on=day,

@@ -26,7 +26,7 @@ from anshin.cliutil import (
 from anshin.db import utcnow
 from anshin.events import jsonable
 from anshin.i18n import N_
-from anshin.review import gaps, metrics, timeline
+from anshin.review import action_cli, gaps, metrics, timeline
 from anshin.review.document import shown
 from anshin.timefmt import format_local, iso_local
 
@@ -128,4 +128,5 @@ def register(app: typer.Typer) -> None:
     from anshin.review import report_cli  # the reports' commands, kept in their own file
 
     report_cli.add_commands(review_app)
+    action_cli.register(review_app)
     app.add_typer(review_app, name="review")

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from anshin import events
-from anshin.comms.lint import check
+from anshin.comms.lint import Finding, check
 from anshin.db import utcnow
 from anshin.errors import Forbidden, NotFound
 from anshin.i18n import N_
@@ -136,26 +136,29 @@ class Feedback:
     findings: list[dict[str, Any]]
     articles: list[kb_search.Hit]
     sent_reply: str
+    # The same findings as the check returned them: the page's findings macro groups them
+    # by position (comms.lint.display), which the stored dicts cannot give it.
+    checked: tuple[Finding, ...] = ()
 
 
 def attempt(session: Session, drill: Drill, trainee: User, reply: object) -> Feedback:
     """Check the trainee's reply and keep it with its findings (R33)."""
     text = drill_rules.check_reply(reply)
-    findings = [
-        asdict(f)
-        for f in check(
-            text,
-            kind=REPLY_KIND,
-            locale=drill.locale,
-            avoid_expressions=kb.published_avoid_expressions(session),
-        )
-    ]
+    checked = check(
+        text,
+        kind=REPLY_KIND,
+        locale=drill.locale,
+        avoid_expressions=kb.published_avoid_expressions(session),
+    )
+    findings = [asdict(f) for f in checked]
     row = DrillAttempt(
         drill_id=drill.id, trainee_id=trainee.id, reply=text, findings=findings, created_at=utcnow()
     )
     session.add(row)
     session.flush()
-    return Feedback(row, findings, matching_articles(session, drill), drill.sent_reply)
+    return Feedback(
+        row, findings, matching_articles(session, drill), drill.sent_reply, tuple(checked)
+    )
 
 
 def matching_articles(session: Session, drill: Drill, limit: int = 3) -> list[kb_search.Hit]:

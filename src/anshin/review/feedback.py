@@ -112,3 +112,14 @@ def scores(session: Session, incident: Incident) -> list[int]:
             select(FeedbackResponse.score).where(FeedbackResponse.incident_id == incident.id)
         )
     )
+
+
+def answers(session: Session, incident: Incident) -> list[FeedbackResponse]:
+    """Every answer for the incident, the newest (last written) first, for the review page."""
+    return list(
+        session.scalars(
+            select(FeedbackResponse)
+            .where(FeedbackResponse.incident_id == incident.id)
+            .order_by(FeedbackResponse.updated_at.desc(), FeedbackResponse.id.desc())
+        )
+    )

@@ -11,23 +11,32 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.i18n import N_, translate
 from anshin.incidents.models import Incident
-from anshin.review import gaps, metrics, timeline
+from anshin.review import action_rules, actions, feedback, gaps, metrics, timeline
 from anshin.review.timeline import Entry
 from anshin.team.models import User
+from anshin.team.rules import Role, at_least
 from anshin.web.auth import DbSession, Operator
 from anshin.web.deps import request_locale, settings_of
 from anshin.web.views_helpers import page
 
 router = APIRouter(include_in_schema=False)
+
+# Who may write what on the review (docs/review.md "Roles"): any operator adds notes, since
+# what went well and what to improve is seen at the front line first; prevention actions
+# commit someone else's time and judge a fix, so seniors and above add them, mark them done,
+# record effect checks and re-fixes (the routes of review.action_views take Senior).
+ACTION_ROLE = Role.SENIOR
 
 PANEL_TEMPLATE = "review/_record_panel.html"
 # A gap names at most this many inquiries by link; the rest are one link to the queue
@@ -150,12 +159,29 @@ def record_panel(
 def review_page(request: Request, session: DbSession, user: Operator, ref: str) -> Response:
     """The review of one incident (R30, R31): every metric, the timeline and the gaps.
 
-    Read-only, from stored rows and events; open incidents show the review so far.
+    Read from stored rows and events; open incidents show the review so far.
+    The team's notes, prevention actions and survey answers come below, with the
+    forms of review.action_views.
     """
+    return render_review(request, session, user, ref)
+
+
+def render_review(
+    request: Request,
+    session: Session,
+    user: User,
+    ref: str,
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    failed: str = "",
+    values: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    """The review page; after a refusal ``failed`` names the form, kept with its ``values``."""
     settings = settings_of(request)
     locale = request_locale(request)
     zone = settings.timezone
-    values = metrics.for_incident(session, ref)
+    values_now = metrics.for_incident(session, ref)
     analysis = gaps.analyse(session, ref)
     incident = analysis.incident
     day = gaps.first_day(incident, zone)
@@ -165,8 +191,9 @@ def review_page(request: Request, session: DbSession, user: Operator, ref: str) 
         request,
         user,
         "review/review.html",
+        status=status,
         incident=incident,
-        metric_rows=metric_rows(values, locale),
+        metric_rows=metric_rows(values_now, locale),
         entries=[entry_row(e) for e in timeline.for_incident(session, ref, now=now)],
         gap_rows=[
             {
@@ -183,4 +210,41 @@ def review_page(request: Request, session: DbSession, user: Operator, ref: str) 
         shown_inquiries=SHOWN_INQUIRIES,
         span=lambda start, end: gaps.span(start, end, zone, day),
         is_dt=lambda value: isinstance(value, dt.datetime),
+        errors=errors or {},
+        failed=failed,
+        values=values or {},
+        **learning_context(session, user, incident, now.astimezone(ZoneInfo(zone)).date()),
     )
+
+
+def learning_context(
+    session: Session, user: User, incident: Incident, today: dt.date
+) -> dict[str, Any]:
+    """What the team learnt: notes by kind, actions with their checks, the survey's answers."""
+    notes = actions.notes(session, incident)
+    rows = actions.actions(session, incident)
+    answers = feedback.answers(session, incident)
+    scores = [a.score for a in answers]
+    return {
+        "notes_by_kind": {
+            kind.value: [n for n in notes if n.kind == kind] for kind in action_rules.NoteKind
+        },
+        "action_rows": [
+            {
+                "action": row,
+                "checks": actions.checks(session, row),
+                "overdue": action_rules.is_overdue(row.state, row.due_on, today),
+            }
+            for row in rows
+        ],
+        "team": list(
+            session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))
+        ),
+        "may_act": at_least(user.role, ACTION_ROLE),
+        "today": today,
+        "survey": {
+            "count": len(scores),
+            "average": round(sum(scores) / len(scores), 1) if scores else None,
+            "comments": [a for a in answers if a.comment],
+        },
+    }
