@@ -387,6 +387,7 @@ def commands(
         "kb synonyms import": ({"file": files["good"]}, {"file": "file"}),
         "kb synonyms export": ({"file": files["csv_out"]}, {"file": "output"}),
         "kb starter": ({}, {}),
+        "kb reindex": ({}, {}),
         "inquiry hand-over": (
             {"ref": world.inquiry, "member": "admin@example.com"},
             {"ref": "ref", "member": "text"},

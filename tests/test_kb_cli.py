@@ -203,3 +203,14 @@ def test_starter_and_demo_load_the_knowledge_base_once(
     with sessions() as session:
         again = load_demo(session, settings, actor="demo", inquiries=0)
     assert "kb starter" not in again.created
+
+
+def test_reindex_rebuilds_the_index_and_search_still_finds(run: Any) -> None:
+    assert run("kb", "starter").exit_code == 0
+    before = json.loads(run("kb", "search", "ログイン", "--format", "json").stdout)
+    rebuilt = run("kb", "reindex")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "Indexed" in rebuilt.stdout
+    after = json.loads(run("kb", "search", "ログイン", "--format", "json").stdout)
+    assert [h["key"] for h in after] == [h["key"] for h in before]
+    assert "索引" in run("kb", "reindex", lang="ja_JP.UTF-8").stdout

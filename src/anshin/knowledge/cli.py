@@ -15,7 +15,14 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+)
 from rich.table import Table
 
 from anshin.cliutil import (
@@ -262,6 +269,42 @@ def starter_command() -> None:
             kept=len(report.kept),
             groups=report.synonym_groups,
         )
+    )
+
+
+@kb_app.command("reindex")
+def reindex_command() -> None:
+    """Rebuild the search index from every article, inquiry, incident and update.
+
+    Search keeps the index current by itself; this is for after a restore, an
+    import made outside anshin, or a change to the analysis.
+    """
+    from anshin.knowledge import index
+
+    settings = load_settings()
+    with open_session(settings) as session, _spinner() as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(feed: str, count: int) -> None:
+            if feed not in tasks:
+                tasks[feed] = bar.add_task(feed, total=None)
+            bar.update(tasks[feed], completed=count)
+
+        total = index.reindex(session, progress=progress)
+        session.commit()
+    typer.echo(t(N_("Indexed {n} records."), n=total))
+
+
+def _spinner() -> Progress:
+    """A bar for work whose total is not known in advance: the feed and its running count."""
+    out = console()
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed}"),
+        console=out,
+        transient=True,
+        disable=not out.is_terminal,
     )
 
 
