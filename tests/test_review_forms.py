@@ -271,3 +271,45 @@ def test_a_drill_answer_with_findings_shows_them_beside_the_reply(
     assert answered.status_code == 200
     feedback_part = text_of(answered.text.split('id="feedback"')[1])
     assert "推測" in feedback_part and "たぶん" in feedback_part
+
+
+def test_a_review_note_is_saved_as_an_article_linked_back(settings: Settings, ref: str) -> None:
+    """R32: "save as article" on a review note opens the article form filled and linked back."""
+    base = f"/console/incidents/{ref}/review"
+    body = "障害の第一報は、原因が分からなくても15分以内に出す"
+    with client_for(settings) as client:
+        csrf = login(client, "senior")
+        client.post(base + "/notes", data={"csrf_token": csrf, "kind": "went_well", "body": body})
+        page = client.get(base)
+        with database(settings) as session:
+            note = session.scalars(select(ReviewNote)).one()
+            incident_id = note.incident_id
+        assert f'name="source" value="review_note:{note.id}"' in page.text
+        form = client.post(
+            "/console/kb/new",
+            data={
+                "csrf_token": csrf,
+                "source": [f"review_note:{note.id}", f"incident:{incident_id}"],
+                "kind": "explanation",
+                "locale": "ja",
+                "title": body,
+                "body": body,
+            },
+        )
+        assert form.status_code == 200 and body in form.text
+        saved = client.post(
+            "/console/kb",
+            data={
+                "csrf_token": csrf,
+                "source": [f"review_note:{note.id}", f"incident:{incident_id}"],
+                "key": "first-notice-15min",
+                "kind": "explanation",
+                "locale": "ja",
+                "title": "第一報は15分以内",
+                "body": body,
+                "state": "draft",
+            },
+        )
+        assert saved.status_code == 303, saved.text
+        article = client.get("/console/kb/first-notice-15min")
+        assert f"/console/incidents/{ref}/review#note-{note.id}" in article.text

@@ -52,6 +52,7 @@ SOURCE_HOOKS: dict[str, str] = {
     rules.LinkTarget.REPLY: "anshin.inquiries.kb_sources:describe",
     rules.LinkTarget.INCIDENT: "anshin.incidents.kb_sources:describe",
     rules.LinkTarget.UPDATE: "anshin.incidents.kb_sources:describe",
+    rules.LinkTarget.REVIEW_NOTE: "anshin.review.kb_sources:describe",
 }
 
 
