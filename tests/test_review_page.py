@@ -50,6 +50,10 @@ def test_the_review_page_shows_metrics_timeline_and_gaps(
         assert "まだ何も公開されていませんでした" not in text  # Q at 10:02 is in a run with #first
         # The timeline in Japan time.
         assert "2026/12/01 10:05 (JST)" in text
+        # The report's three charts, drawn on the server (no script), with Japanese labels.
+        charts = page.text.split('id="charts"')[1].split("</section>")[0]
+        assert charts.count("<svg") == 3 and "<script" not in charts
+        assert "お問い合わせ件数の推移" in charts
         english = client.get(f"/console/incidents/{ref}/review?lang=en")
         assert (
             "10:00–11:30: 4 status inquiries asked when it would be back "

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,7 +23,7 @@ from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.i18n import N_, translate
 from anshin.incidents.models import Incident
-from anshin.review import action_rules, actions, feedback, gaps, metrics, timeline
+from anshin.review import action_rules, actions, feedback, figures, gaps, metrics, timeline
 from anshin.review.timeline import Entry
 from anshin.team.models import User
 from anshin.team.rules import Role, at_least
@@ -187,6 +188,7 @@ def render_review(
     day = gaps.first_day(incident, zone)
     updates = {u.id: u for u in metrics.public_updates(session, incident)}
     now = utcnow()
+    entries = timeline.for_incident(session, ref, now=now)
     return page(
         request,
         user,
@@ -194,7 +196,12 @@ def render_review(
         status=status,
         incident=incident,
         metric_rows=metric_rows(values_now, locale),
-        entries=[entry_row(e) for e in timeline.for_incident(session, ref, now=now)],
+        entries=[entry_row(e) for e in entries],
+        # The report's charts, drawn on the server as SVG (no script): see review/figures.py.
+        charts=[
+            (heading, note, Markup(svg))
+            for heading, note, svg in figures.for_incident(session, incident, entries, zone, locale)
+        ],
         gap_rows=[
             {
                 "text": gaps.describe(gap, locale, zone, day),
