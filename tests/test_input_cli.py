@@ -141,6 +141,10 @@ def commands(
         "review metrics": ({"ref": world.incident}, {"ref": "ref", **FORMAT}),
         "review timeline": ({"ref": world.incident}, {"ref": "ref", **FORMAT}),
         "review gaps": ({"ref": world.incident}, {"ref": "ref", **FORMAT}),
+        "review summary": (
+            {},
+            {"start": "time", "end": "time", "component": "text", "severity": "text", **FORMAT},
+        ),
         "review report": (
             {"ref": world.incident},
             {

@@ -8,6 +8,8 @@ form is a table for people, durations as h:mm:ss and shares as percentages.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -20,13 +22,16 @@ from anshin.cliutil import (
     console,
     load_settings,
     open_session,
+    parse_time,
     print_json,
     t,
 )
 from anshin.db import utcnow
+from anshin.errors import InvalidInput
 from anshin.events import jsonable
 from anshin.i18n import N_
-from anshin.review import action_cli, gaps, metrics, timeline
+from anshin.inputs import BadInput
+from anshin.review import action_cli, gaps, metrics, summary, timeline
 from anshin.review.document import shown
 from anshin.timefmt import format_local, iso_local
 
@@ -53,6 +58,49 @@ def show_metrics(
         if name != "incident":
             table.add_row(name, shown(name, value))
     console().print(table)
+
+
+def _bound(value: str | None, settings: Any, option: str, *, end: bool) -> dt.datetime | None:
+    """A time typed for a period; a bare date is that day in the team's zone (``--to`` whole)."""
+    if value and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value.strip()):
+        start = parse_time(value.strip() + "T00:00", settings, option)
+        return start + dt.timedelta(days=1) if end and start else start
+    return parse_time(value, settings, option)
+
+
+@review_app.command("summary")
+def show_summary(
+    start: str = typer.Option("", "--from", help="Incidents declared from (a date or a time)."),
+    end: str = typer.Option("", "--to", help="… up to (a date includes the whole day)."),
+    component: str = typer.Option("", "--component", help="Only incidents on this component."),
+    severity: str = typer.Option("", "--severity", help="Only incidents of sev1, sev2 or sev3."),
+    fmt: str = FORMAT,
+) -> None:
+    """The review metrics across incidents, pooled (docs/review.md "Across incidents")."""
+    settings = load_settings()
+    selection = summary.Selection(
+        start=_bound(start, settings, "--from", end=False),
+        end=_bound(end, settings, "--to", end=True),
+        component=component.strip() or None,
+        severity=severity.strip() or None,
+    )
+    with open_session(settings) as session:
+        try:
+            out = summary.across(session, selection)
+        except InvalidInput as exc:
+            raise BadInput(exc.msgid, field=f"--{exc.field}", **exc.params) from None
+    if fmt == "json":
+        print_json(out)
+        return
+    table = Table(title=t(N_("Review metrics of {n} incidents"), n=len(out["incidents"])))
+    table.add_column(t(N_("Metric")))
+    table.add_column(t(N_("Value")), justify="right")
+    for name, value in out.items():
+        if name != "incidents":
+            table.add_row(name, shown(name, value))
+    console().print(table)
+    if out["incidents"]:
+        console().print(", ".join(out["incidents"]))
 
 
 @review_app.command("timeline")

@@ -7,6 +7,8 @@ hands them to the pure definitions in :mod:`anshin.review.rules`.
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -95,16 +97,35 @@ def _dead_letters(session: Session, incident: Incident) -> int:
     )
 
 
-def for_incident(session: Session, reference: str | int) -> dict[str, Any]:
-    """Every metric of docs/review.md for one incident, by its exact name."""
-    incident = incidents.get(session, reference)
+@dataclass(frozen=True)
+class Facts:
+    """What one incident's metrics are computed from; facts of several incidents pool."""
+
+    incident: Incident
+    updates: list[rules.PublicUpdate]
+    last_delivery: dt.datetime | None
+    inquiries: list[Any]  # rows: id, received_at, first_responded_at, level, email, phone
+    commitments: list[tuple[dt.datetime, dt.datetime | None]]
+    scores: list[int]
+    escalations: dict[str, int]
+    overrides: int
+    dead_letters: int
+
+    @property
+    def answered(self) -> list[rules.Answered]:
+        return [
+            rules.Answered(row.received_at, row.first_responded_at, row.level)
+            for row in self.inquiries
+        ]
+
+
+def facts_of(session: Session, incident: Incident) -> Facts:
+    """Read everything the metrics of one incident need (a handful of queries)."""
     updates = public_updates(session, incident)
     # The incident's messages end with its resolution: the report notice published days
     # later is neither a kept promise nor the end of a silence (docs/review.md).
     during = [u for u in updates if u.kind != MessageKind.REPORT_NOTICE]
-    facts = [rules.PublicUpdate(u.published_at, u.next_update_at) for u in during]
     first = updates[0] if updates else None
-    last_delivery = _last_delivery_of(session, first) if first is not None else None
     inquiries = list(
         session.execute(
             select(
@@ -119,38 +140,59 @@ def for_incident(session: Session, reference: str | int) -> dict[str, Any]:
     )
     inquiry_ids = [row.id for row in inquiries]
     commitments = (
-        session.execute(
-            select(Commitment.due_at, Commitment.kept_at).where(
-                Commitment.inquiry_id.in_(inquiry_ids)
+        [
+            (due, kept)
+            for due, kept in session.execute(
+                select(Commitment.due_at, Commitment.kept_at).where(
+                    Commitment.inquiry_id.in_(inquiry_ids)
+                )
             )
-        ).all()
+        ]
         if inquiry_ids
         else []
     )
-    csat_average, csat_responses = rules.csat(feedback.scores(session, incident))
-    answered = [
-        rules.Answered(row.received_at, row.first_responded_at, row.level) for row in inquiries
-    ]
+    return Facts(
+        incident=incident,
+        updates=[rules.PublicUpdate(u.published_at, u.next_update_at) for u in during],
+        last_delivery=_last_delivery_of(session, first) if first is not None else None,
+        inquiries=inquiries,
+        commitments=commitments,
+        scores=feedback.scores(session, incident),
+        escalations=_escalations(session, inquiry_ids),
+        overrides=_overrides(session, incident, inquiry_ids),
+        dead_letters=_dead_letters(session, incident),
+    )
+
+
+def compute(f: Facts) -> dict[str, Any]:
+    """Every metric of docs/review.md for one incident's facts, by its exact name."""
+    incident = f.incident
+    csat_average, csat_responses = rules.csat(f.scores)
     return {
         "incident": incident.reference,
-        "first_notice_seconds": rules.first_notice_seconds(incident.declared_at, facts),
+        "first_notice_seconds": rules.first_notice_seconds(incident.declared_at, f.updates),
         "first_notice_delivered_seconds": rules.seconds_between(
-            incident.declared_at, last_delivery
+            incident.declared_at, f.last_delivery
         ),
-        "cadence_kept": rules.cadence_kept(facts),
+        "cadence_kept": rules.cadence_kept(f.updates),
         "longest_silence_seconds": rules.longest_silence_seconds(
-            incident.declared_at, facts, incident.resolved_at
+            incident.declared_at, f.updates, incident.resolved_at
         ),
-        "inquiries_total": len(inquiries),
-        "inquiries_peak_hour": rules.peak_in_window(row.received_at for row in inquiries),
+        "inquiries_total": len(f.inquiries),
+        "inquiries_peak_hour": rules.peak_in_window(row.received_at for row in f.inquiries),
         "repeat_customers": rules.repeat_customers(
-            rules.customer_key(row.customer_email, row.customer_phone) for row in inquiries
+            rules.customer_key(row.customer_email, row.customer_phone) for row in f.inquiries
         ),
-        **rules.first_response_percentiles(answered),
-        "escalations": _escalations(session, inquiry_ids),
-        "commitments_kept": rules.commitments_kept((due, kept) for due, kept in commitments),
+        **rules.first_response_percentiles(f.answered),
+        "escalations": f.escalations,
+        "commitments_kept": rules.commitments_kept(f.commitments),
         "csat_average": csat_average,
         "csat_responses": csat_responses,
-        "check_overrides": _overrides(session, incident, inquiry_ids),
-        "dead_letters": _dead_letters(session, incident),
+        "check_overrides": f.overrides,
+        "dead_letters": f.dead_letters,
     }
+
+
+def for_incident(session: Session, reference: str | int) -> dict[str, Any]:
+    """Every metric of docs/review.md for one incident, by its exact name."""
+    return compute(facts_of(session, incidents.get(session, reference)))

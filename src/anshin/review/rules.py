@@ -47,13 +47,8 @@ def first_notice_seconds(declared_at: dt.datetime, updates: Sequence[PublicUpdat
     return seconds_between(declared_at, min(u.published_at for u in updates))
 
 
-def cadence_kept(updates: Sequence[PublicUpdate]) -> float | None:
-    """``cadence_kept``: the share of public updates after the first (the resolution included)
-    published no later than the ``next_update_at`` the public update before them promised.
-
-    An update whose predecessor promised no time cannot keep or break a promise
-    and is left out of the share; ``None`` when no update had a promise to keep.
-    """
+def cadence_counts(updates: Sequence[PublicUpdate]) -> tuple[int, int]:
+    """(kept, judged) for ``cadence_kept``; counts add up across incidents."""
     ordered = sorted(updates, key=lambda u: u.published_at)
     judged = kept = 0
     for before, after in itertools.pairwise(ordered):
@@ -61,6 +56,17 @@ def cadence_kept(updates: Sequence[PublicUpdate]) -> float | None:
             continue
         judged += 1
         kept += after.published_at <= before.next_update_at
+    return kept, judged
+
+
+def cadence_kept(updates: Sequence[PublicUpdate]) -> float | None:
+    """``cadence_kept``: the share of public updates after the first (the resolution included)
+    published no later than the ``next_update_at`` the public update before them promised.
+
+    An update whose predecessor promised no time cannot keep or break a promise
+    and is left out of the share; ``None`` when no update had a promise to keep.
+    """
+    kept, judged = cadence_counts(updates)
     return kept / judged if judged else None
 
 
