@@ -263,6 +263,7 @@ SMOKED = {
     "intake": "test_intake_runs_end_to_end",
     "wake": "test_wake_runs_end_to_end",
     "triage": "test_triage_runs_end_to_end",
+    "search": "test_search_runs_end_to_end",
 }
 # Scripts the benchmarks start as processes of their own: not benchmarks themselves.
 # build_triage_data and train_triage make the labelled set and the shipped weights.
@@ -412,3 +413,27 @@ def test_triage_runs_end_to_end() -> None:
     assert all("| 300 |" in row for row in rows)
     assert "| baseline: JSON parse + dump | 300 |" in report
     assert rows[1].rstrip().endswith("| 0.0% |")  # --encoder never consults no encoder
+
+
+SEARCH_TINY = ("--articles", "60", "--inquiries", "300", "--queries", "12", "--rounds", "1")
+
+
+def _check_search(report: str, backend: str) -> None:
+    assert f"Database: {backend}, schema from the migrations." in report
+    assert "| articles saved and indexed (service.save) |" in report
+    assert "| product: search.search, articles | 12 |" in report
+    assert "| product: search.search, all sources | 12 |" in report
+    assert re.search(r"Relevance \(tests/data/kb/, \w+\): \d+ of \d+ customer-worded", report)
+
+
+def test_search_runs_end_to_end() -> None:
+    """Articles through service.save, inquiries, the index, both ways timed, the relevance set."""
+    _check_search(_run_bench("search.py", *SEARCH_TINY), "SQLite")
+
+
+@pytest.mark.skipif(
+    not os.environ.get("ANSHIN_TEST_DATABASE_URL"), reason="needs ANSHIN_TEST_DATABASE_URL"
+)
+def test_search_on_postgresql() -> None:
+    url = os.environ["ANSHIN_TEST_DATABASE_URL"]
+    _check_search(_run_bench("search.py", *SEARCH_TINY, "--database-url", url), "PostgreSQL")
