@@ -89,12 +89,13 @@ def measure(session: Session, queries: Sequence[dict[str, Any]] | None = None) -
         got = top_keys(session, row["q"])
         expected = tuple(row["expected"])
         variation = row.get("variation", "")
+        kinds = [*variation.split(), f"origin: {row.get('origin', 'written')}"]
         outcome.total += 1
-        for kind in variation.split():
+        for kind in kinds:
             outcome.by_variation[kind] += 1
         if set(expected) & set(got):
             outcome.hits += 1
-            for kind in variation.split():
+            for kind in kinds:
                 outcome.hits_by_variation[kind] += 1
         else:
             outcome.misses.append(Miss(row["q"], expected, got, variation))
@@ -112,7 +113,7 @@ def misses_text(outcome: Outcome) -> str:
 
 
 def variation_rows(outcome: Outcome) -> list[list[object]]:
-    """Hit rate by kind of variation (a query can have two kinds, e.g. ``english typo``)."""
+    """Hit rate by kind of wording (a query can have two, e.g. ``english typo``) and by origin."""
     return [
         [kind, n, outcome.hits_by_variation[kind], f"{outcome.hits_by_variation[kind] / n:.0%}"]
         for kind, n in sorted(outcome.by_variation.items(), key=lambda item: (-item[1], item[0]))
