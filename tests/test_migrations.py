@@ -29,10 +29,17 @@ def differences(url: str) -> list[Any]:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            opts = {"compare_type": True, "include_name": modelled}
+            context = MigrationContext.configure(conn, opts=opts)
             return list(compare_metadata(context, Base.metadata))
     finally:
         engine.dispose()
+
+
+def modelled(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+    """Leave out what a domain creates by hand next to its models (the search's FTS tables)."""
+    unmodelled = Base.metadata.info.get("unmodelled_tables", set())
+    return name not in unmodelled and parent_names.get("table_name") not in unmodelled
 
 
 def describe(diff: list[Any]) -> list[str]:

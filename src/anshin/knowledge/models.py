@@ -106,3 +106,7 @@ class SynonymGroup(Base):
     words: Mapped[list[str]] = mapped_column(JSON)
     updated_by: Mapped[str] = mapped_column(String(254))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# The search index's tables (kbsearch) are part of this domain's metadata.
+from anshin.knowledge import index_models as index_models  # noqa: E402

@@ -17,7 +17,7 @@ from anshin import events
 from anshin.db import utcnow
 from anshin.errors import InvalidInput, NotFound
 from anshin.i18n import N_
-from anshin.knowledge import rules
+from anshin.knowledge import index, rules
 from anshin.knowledge.models import (
     ENTITY,
     Article,
@@ -107,7 +107,7 @@ def save(session: Session, values: Mapping[str, object] | rules.Draft, *, actor:
         before=before,
         after=draft.as_fields() | {"version": article.version},
     )
-    session.flush()
+    index.refresh_article(session, article)  # the search sees this version at once
     return article
 
 

@@ -28,9 +28,16 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
     return False
 
 
+def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+    """Skip tables a domain creates by hand (``Base.metadata.info["unmodelled_tables"]``)."""
+    unmodelled = target_metadata.info.get("unmodelled_tables", set())
+    return name not in unmodelled and parent_names.get("table_name") not in unmodelled
+
+
 def _options(dialect_name: str) -> dict[str, Any]:
     return {
         "target_metadata": target_metadata,
+        "include_name": include_name,
         "render_as_batch": dialect_name == "sqlite",
         "render_item": render_item,
         "compare_type": True,
