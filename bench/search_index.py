@@ -34,12 +34,11 @@ def rebuild(session: Session, progress: Callable[[int], None]) -> int | None:
         return None
     from anshin.knowledge import index
 
-    done = 0
+    per_feed: dict[str, int] = {}
 
-    def step(_feed: str, count: int) -> None:
-        nonlocal done
-        done = count
-        progress(done)
+    def step(feed: str, count: int) -> None:
+        per_feed[feed] = count
+        progress(sum(per_feed.values()))
 
     indexed: int = index.reindex(session, progress=step)
     session.commit()
@@ -50,32 +49,43 @@ def bare_queries(session: Session, texts: list[str], limit: int) -> dict[str, Ca
     """The bare index query per text (match strings prepared up front); {} without an index."""
     if not has_index():
         return {}
-    from anshin.knowledge import analyse, match
+    from anshin.knowledge import analyse, match, search
 
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        prepared = {q: match.fts5(analyse.query(q)) for q in texts}
-        sql = text(
+    synonyms = search.synonyms(session)
+    concepts = {q: analyse.query(q, synonyms) for q in texts}
+    if session.get_bind().dialect.name == "sqlite":
+        prepared = {q: match.fts5(c) for q, c in concepts.items() if c}
+        weights = ", ".join(str(w) for w in match.FTS5_WEIGHTS)
+        sql = (
             "SELECT d.key FROM kb_fts JOIN kb_documents d ON d.id = kb_fts.rowid "
-            "WHERE kb_fts MATCH :m AND d.source = 'article' ORDER BY bm25(kb_fts) LIMIT :n"
+            "WHERE kb_fts MATCH :m {filter} "
+            f"ORDER BY bm25(kb_fts, {weights}) LIMIT :n"
         )
-        name = "bare: FTS5 MATCH + bm25, articles"
+        name = "bare: FTS5 MATCH + bm25"
     else:
-        prepared = {q: match.tsquery(analyse.query(q)) for q in texts}
-        sql = text(
-            "SELECT d.key FROM kb_fts f JOIN kb_documents d ON d.id = f.doc_id "
-            "WHERE f.tsv @@ CAST(:m AS tsquery) AND d.source = 'article' "
-            "ORDER BY ts_rank(f.tsv, CAST(:m AS tsquery)) DESC LIMIT :n"
+        prepared = {q: match.tsquery(c) for q, c in concepts.items() if c}
+        sql = (
+            "SELECT d.key FROM kb_fts f JOIN kb_documents d ON d.id = f.doc_id, "
+            "to_tsquery('simple', :m) AS q WHERE f.tsv @@ q {filter} "
+            "ORDER BY ts_rank(CAST(:w AS real[]), f.tsv, q, 1) DESC LIMIT :n"
         )
-        name = "bare: tsvector @@ tsquery + ts_rank, articles"
+        name = "bare: tsvector @@ tsquery + ts_rank"
+    statements = {
+        f"{name}, articles": text(sql.format(filter="AND d.source = 'article'")),
+        f"{name}, all sources": text(sql.format(filter="")),
+    }
 
-    def run(q: str) -> list[str]:
-        m = prepared.get(q)
-        if not m:
-            return []
-        return list(session.execute(sql, {"m": m, "n": limit}).scalars())
+    def way(statement: Any) -> Callable[[str], Any]:
+        def run(q: str) -> list[str]:
+            m = prepared.get(q)
+            if not m:
+                return []
+            params = {"m": m, "n": limit, "w": match.PG_WEIGHTS}
+            return list(session.execute(statement, params).scalars())
 
-    return {name: run}
+        return run
+
+    return {name: way(statement) for name, statement in statements.items()}
 
 
 def sizes(session: Session, url: str) -> dict[str, float]:

@@ -20,6 +20,7 @@ the articles, ``search.search(session, rules.check_query(q, limit=3))`` answers.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+import anshin.knowledge
 from anshin.knowledge import rules, search, service
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "kb"
@@ -35,6 +37,8 @@ ARTICLES = DATA / "articles.jsonl"
 QUERIES = DATA / "relevance.jsonl"
 TOP = 3
 ACTOR = "kbbench"
+# The starter synonym list shipped with the product (branch kbio; loaded by `anshin demo`).
+STARTER_SYNONYMS = Path(anshin.knowledge.__file__).parent / "data" / "starter" / "synonyms.txt"
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,26 @@ def load_articles(session: Session, articles: Sequence[dict[str, Any]] | None = 
         service.save(session, row, actor=ACTOR)
     session.commit()
     return len(rows)
+
+
+def read_synonyms(path: Path) -> list[list[str]]:
+    """Groups of a synonym file: one group per line, words split by ``,`` or ``、``; ``#`` comments.
+
+    The format of the starter list (knowledge/data/starter/synonyms.txt).
+    """
+    groups = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            groups.append([w.strip() for w in re.split(r"[,、]", line) if w.strip()])
+    return groups
+
+
+def load_synonyms(session: Session, path: Path | None) -> int:
+    """Replace the team's synonym list with a file's groups (none: an empty list), commit."""
+    groups = read_synonyms(path) if path is not None else []
+    service.replace_synonyms(session, groups, actor=ACTOR)
+    session.commit()
+    return len(groups)
 
 
 def top_keys(session: Session, text: str, limit: int = TOP) -> tuple[str, ...]:

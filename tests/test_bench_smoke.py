@@ -423,7 +423,10 @@ def _check_search(report: str, backend: str) -> None:
     assert "| articles saved and indexed (service.save) |" in report
     assert "| product: search.search, articles | 12 |" in report
     assert "| product: search.search, all sources | 12 |" in report
-    assert re.search(r"Relevance \(tests/data/kb/, \w+\): \d+ of \d+ customer-worded", report)
+    assert re.search(
+        rf"Relevance \(tests/data/kb/, {backend}, no synonyms\): \d+ of \d+ customer-worded", report
+    )
+    assert "| bare: " in report  # the index's own query on the same data
 
 
 def test_search_runs_end_to_end() -> None:
