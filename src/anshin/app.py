@@ -65,6 +65,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.inquiries.reply_api",
     "anshin.inquiries.handoff_views",
     "anshin.inquiries.handoff_api",
+    "anshin.knowledge.api",
 )
 
 

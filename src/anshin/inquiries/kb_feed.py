@@ -73,7 +73,9 @@ def _records(session: Session, ids: list[int]) -> list[dict[str, Any]]:
     for inquiry in inquiries:
         words = " ".join(inquiry.original_text.split())
         title = inquiry.subject or words[:TITLE_CHARS]
-        text = "\n".join([inquiry.original_text, *bodies.get(inquiry.id, [])])[:TEXT_MAX]
+        # The customer's words are the first message too: once is enough.
+        later = [body for body in bodies.get(inquiry.id, []) if body != inquiry.original_text]
+        text = "\n".join([inquiry.original_text, *later])[:TEXT_MAX]
         out.append(
             {
                 "source": "inquiry",

@@ -47,7 +47,7 @@ ARTICLES_FEED = "articles"  # its row says the articles were indexed once (after
 CATCH_UP_LIMIT = 500  # records per feed read before one search; reindex reads them all
 _LOCK_KEY = 72_011_012  # PostgreSQL advisory lock of the index writers
 
-Progress = Callable[[str, int], None]  # (feed, records indexed so far)
+Progress = Callable[[str, int], None]  # (feed, records of that feed indexed so far)
 
 
 @dataclass(frozen=True)
@@ -263,16 +263,18 @@ def _catch_up_in(
             if _watermark(session, ARTICLES_FEED) is None:
                 done += _index_articles(session, progress)
             continue
+        read = 0
         while True:
             records, watermark = _read_feed(session, name, _wm(session, name), limit or 1000)
             for record in records:
                 put(session, record)
-            done += len(records)
+            read += len(records)
             _set_watermark(session, name, watermark)
             if progress is not None:
-                progress(name, done)
+                progress(name, read)
             if limit is not None or not records:
                 break
+        done += read
     return done
 
 
