@@ -144,8 +144,11 @@ def measure(
     return times, found
 
 
-def relevance_outcomes(url: str) -> dict[str, relevance.Outcome]:
-    """The relevance set on a fresh database: without synonyms, then with the starter list."""
+def relevance_outcomes(url: str, synonyms: Path | None = None) -> dict[str, relevance.Outcome]:
+    """The relevance set on a fresh database: without synonyms, then with the starter list.
+
+    ``synonyms`` names another list to try instead of the starter list (tuning).
+    """
     migrations.upgrade(url)
     engine = make_engine(url)
     outcomes = {}
@@ -153,7 +156,10 @@ def relevance_outcomes(url: str) -> dict[str, relevance.Outcome]:
         with make_sessionmaker(engine)() as session:
             relevance.load_articles(session)
             outcomes["no synonyms"] = relevance.measure(session)
-            if relevance.STARTER_SYNONYMS.exists():
+            if synonyms is not None:
+                relevance.load_synonyms(session, synonyms)
+                outcomes[f"synonyms from {synonyms.name}"] = relevance.measure(session)
+            elif relevance.STARTER_SYNONYMS.exists():
                 relevance.load_synonyms(session, relevance.STARTER_SYNONYMS)
                 outcomes["the starter synonym list"] = relevance.measure(session)
     finally:
@@ -259,7 +265,7 @@ def relevance_only(args: argparse.Namespace) -> int:
         tempfile.TemporaryDirectory(prefix="anshin-kbrel-") as tmp,
         throwaway_database(Path(tmp), args.database_url) as url,
     ):
-        outcomes = relevance_outcomes(url)
+        outcomes = relevance_outcomes(url, args.synonyms)
     for name, outcome in outcomes.items():
         print(f"## {name}: top-3 hit rate {outcome.hits} / {outcome.total} = {outcome.rate:.1%}\n")
         rows = relevance.variation_rows(outcome)
@@ -277,6 +283,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=9)
     parser.add_argument("--database-url", help="a PostgreSQL server (a throwaway database is made)")
     parser.add_argument("--relevance", action="store_true", help="only the relevance set's misses")
+    parser.add_argument(
+        "--synonyms", type=Path, help="with --relevance: a synonym file to try (one group a line)"
+    )
     parser.add_argument("--label", default="", help="names the RESULTS.md section: search-LABEL")
     parser.add_argument("--write", action="store_true", help="update bench/RESULTS.md")
     args = parser.parse_args(argv)
