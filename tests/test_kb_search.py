@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from anshin.errors import InvalidInput
 from anshin.knowledge import rules, search, service
+from anshin.knowledge.index_models import SearchDocument
 
 ARTICLES = [
     {
@@ -198,3 +199,12 @@ def test_synonym_edits_apply_to_the_next_search(kb: Session) -> None:
 
 def _titles(hits: Sequence[search.Hit]) -> list[str]:
     return [h.title for h in hits]
+
+
+def test_the_bench_baseline_runs_the_same_words_bare(kb: Session) -> None:
+    """bench/search.py compares search() with this: same words, no filters or snippets."""
+    [article_id] = [h.record_id for h in search.search(kb, rules.check_query("返金"))]
+    [doc_id] = search.baseline(kb, "返金")
+    document = kb.get(SearchDocument, doc_id)
+    assert document is not None and document.record_id == article_id
+    assert search.baseline(kb, "*") == []

@@ -19,7 +19,7 @@ from anshin.inquiries import service as inquiries
 from anshin.inquiries.models import Inquiry, InquiryMessage
 from anshin.inquiries.service import NewInquiry, TriageValues
 from anshin.knowledge import index, rules, search, service
-from anshin.knowledge.index_models import IndexFeed, SearchDocument
+from anshin.knowledge.index_models import FTS_NAMES, IndexFeed, SearchDocument
 from inquiry_world import incident as declare_incident
 
 RECORDS = ("inquiry", "incident", "update")
@@ -144,7 +144,9 @@ def test_articles_indexed_before_the_index_existed_are_read_once(
 
 
 def _fts_rows(session: Session) -> int:
-    return int(session.scalar(text("SELECT count(*) FROM kb_fts")) or 0)
+    return sum(
+        int(session.scalar(text(f"SELECT count(*) FROM {table}")) or 0) for table in FTS_NAMES
+    )
 
 
 def test_removing_an_article_takes_it_out(session: Session) -> None:

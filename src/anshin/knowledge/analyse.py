@@ -190,7 +190,9 @@ def _find(needle: Phrase, haystack: Sequence[str]) -> int:
 
 
 def _synonym_concept(group: tuple[SynonymWord, ...]) -> Concept:
-    grams = tuple(p for p in (_gram_phrase(w.folded) for w in group) if p)
+    grams = tuple(
+        p for p in (_gram_phrase(w.folded) for w in group if _spelled_variously(w.folded)) if p
+    )
     return Concept(
         terms=tuple(w.words for w in group),
         grams=grams,
@@ -231,40 +233,62 @@ def query(text: str, synonyms: Synonyms = Synonyms()) -> tuple[Concept, ...]:
         if not phrase:
             continue
         ascii_word = norm.isascii() and len(norm) >= 3
+        grams = _gram_phrase(surface) if _spelled_variously(surface) else ()
         concepts.append(
             Concept(
                 terms=(phrase,),
-                grams=(p,) if len(p := _gram_phrase(surface)) >= 1 else (),
+                grams=(grams,) if grams else (),
                 prefix=(norm,) if ascii_word and len(phrase) == 1 else (),
                 marks=tuple(dict.fromkeys(m for m in (surface, "".join(phrase)) if m)),
             )
         )
-    concepts.extend(_runs(tokens))
-    # The words as typed, as bigram phrases: a loanword in hiragana (ぱすわーど), a word the
-    # dictionary does not know, cut in odd places by Sudachi, still meets the text.
-    for run in words_of(fold(text)):
-        if 2 <= len(run) <= MAX_RUN and not run.isascii():
-            concepts.append(Concept(terms=(), grams=(_gram_phrase(run),), marks=(run,)))
+    concepts.extend(_loose_runs(tokens))
     return _dedupe(concepts)[:MAX_CONCEPTS]
 
 
-def _runs(tokens: Sequence[Token]) -> list[Concept]:
-    """Adjacent content words written together (ろ|ぐいん, ログ|イ) as one bigram phrase."""
+_KANA_ONLY = re.compile(r"^[\u3041-\u309f\u30a0-\u30ff]+$")
+_HIRAGANA_ONLY = re.compile(r"^[\u3041-\u309fー]+$")
+
+
+def _spelled_variously(folded: str) -> bool:
+    """Kana words are where spellings and cuts differ (パスワ, サーバ…): match them as bigrams too.
+
+    A word with kanji is a dictionary word Sudachi cuts the same way in the
+    query and the text (障害情報 → 障害 + 情報): its normalised form suffices,
+    and leaving its bigrams out keeps the query cheap.
+    """
+    return len(folded) >= 2 and bool(_KANA_ONLY.match(folded))
+
+
+def _reliable(token: Token) -> bool:
+    """A word Sudachi surely knows: a verb or adjective (its dictionary form), kanji, katakana."""
+    if token.pos in ("動詞", "形容詞"):
+        return True
+    return len(token.surface) >= 2 and not _HIRAGANA_ONLY.match(token.surface)
+
+
+def _loose_runs(tokens: Sequence[Token]) -> list[Concept]:
+    """Kana the dictionary cut into scraps (ろ|ぐいん, ぱ|す|わー|ど), joined as one bigram phrase.
+
+    A run is the tokens between reliable words and punctuation; it counts
+    when it holds a content word (not only particles such as ない|です).
+    """
     runs: list[list[Token]] = []
     current: list[Token] = []
-    for token in tokens:
-        if meaningful([token]) and not token.surface.isascii():
+    for token in [*tokens, Token(surface="。", norm="。", pos="補助記号")]:
+        loose = (
+            not _reliable(token) and bool(words_of(token.surface)) and not token.surface.isascii()
+        )
+        if loose:
             current.append(token)
             continue
-        if len(current) >= 2:
+        if current and any(meaningful([t]) for t in current):
             runs.append(current)
         current = []
-    if len(current) >= 2:
-        runs.append(current)
     out = []
     for run in runs:
         folded = "".join(words_of(fold("".join(t.surface for t in run))))
-        phrase = _gram_phrase(folded)
+        phrase = _gram_phrase(folded[:MAX_RUN])
         if phrase:
             out.append(Concept(terms=(), grams=(phrase,), marks=(folded,)))
     return out

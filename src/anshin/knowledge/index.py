@@ -29,7 +29,13 @@ from sqlalchemy.orm import Session
 from anshin import hooks
 from anshin.db import WRITE_LOCK, make_sessionmaker, utcnow
 from anshin.knowledge import analyse
-from anshin.knowledge.index_models import FTS_TABLE, IndexFeed, SearchDocument
+from anshin.knowledge.index_models import (
+    FTS_NAMES,
+    DocumentText,
+    IndexFeed,
+    SearchDocument,
+    fts_table,
+)
 from anshin.knowledge.models import Article
 from anshin.knowledge.render import to_text
 from anshin.text.normalise import normalise
@@ -133,19 +139,24 @@ def put(session: Session, record: Record) -> None:
     doc.public = record.public
     doc.components = _components(record.components)
     doc.title = record.title
-    doc.text = normalise(record.text[: analyse.MAX_INDEX_CHARS])
     doc.url = record.url
     doc.indexed_at = utcnow()
     session.flush()
+    plain = normalise(record.text[: analyse.MAX_INDEX_CHARS])
+    stored = session.get(DocumentText, doc.id)
+    if stored is None:
+        session.add(DocumentText(doc_id=doc.id, text=plain))
+    else:
+        stored.text = plain
     form = analyse.document(record.title, record.text, record.extra)
-    _write_fts(session, doc.id, form)
+    _write_fts(session, fts_table(record.source), doc.id, form)
 
 
-def _write_fts(session: Session, doc_id: int, form: analyse.IndexForm) -> None:
+def _write_fts(session: Session, table: str, doc_id: int, form: analyse.IndexForm) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
             text(
-                f"INSERT INTO {FTS_TABLE} (doc_id, tsv, folded) VALUES (:id, "
+                f"INSERT INTO {table} (doc_id, tsv, folded) VALUES (:id, "
                 "setweight(to_tsvector('simple', :title), 'A') || "
                 "setweight(to_tsvector('simple', :body), 'B') || "
                 "setweight(to_tsvector('simple', :grams), 'D'), :folded) "
@@ -160,11 +171,10 @@ def _write_fts(session: Session, doc_id: int, form: analyse.IndexForm) -> None:
             },
         )
         return
-    session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), {"id": doc_id})
+    session.execute(text(f"DELETE FROM {table} WHERE rowid = :id"), {"id": doc_id})
     session.execute(
         text(
-            f"INSERT INTO {FTS_TABLE} (rowid, title, body, grams) "
-            "VALUES (:id, :title, :body, :grams)"
+            f"INSERT INTO {table} (rowid, title, body, grams) VALUES (:id, :title, :body, :grams)"
         ),
         {"id": doc_id, "title": form.title, "body": form.body, "grams": form.grams},
     )
@@ -180,7 +190,9 @@ def remove(session: Session, source: str, record_id: int) -> None:
     if doc_id is None:
         return
     if session.get_bind().dialect.name != "postgresql":  # PostgreSQL: ON DELETE CASCADE
-        session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), {"id": doc_id})
+        table = fts_table(source)
+        session.execute(text(f"DELETE FROM {table} WHERE rowid = :id"), {"id": doc_id})
+    session.execute(delete(DocumentText).where(DocumentText.doc_id == doc_id))
     session.execute(delete(SearchDocument).where(SearchDocument.id == doc_id))
 
 
@@ -332,7 +344,9 @@ def reindex(session: Session, *, progress: Progress | None = None) -> int:
     every feed to its end. ``progress(feed, count)`` is called as it goes.
     """
     if session.get_bind().dialect.name != "postgresql":
-        session.execute(text(f"DELETE FROM {FTS_TABLE}"))
+        for table in FTS_NAMES:
+            session.execute(text(f"DELETE FROM {table}"))
+    session.execute(delete(DocumentText))
     session.execute(delete(SearchDocument))
     session.execute(delete(IndexFeed))
     session.flush()

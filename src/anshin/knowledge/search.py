@@ -21,7 +21,12 @@ from sqlalchemy.orm import Session
 
 from anshin.db import LIKE_ESCAPE
 from anshin.knowledge import analyse, index, match, rules
-from anshin.knowledge.index_models import FTS_TABLE
+from anshin.knowledge.index_models import (
+    FTS_ARTICLES,
+    FTS_RECORDS,
+    DocumentText,
+    SearchDocument,
+)
 from anshin.knowledge.models import SynonymGroup
 from anshin.knowledge.service import synonym_groups
 from anshin.text.normalise import fold
@@ -30,6 +35,7 @@ SNIPPET_CHARS = 120
 SNIPPET_LEAD = 20  # characters shown before the first match
 CANDIDATES = 4  # PostgreSQL: re-rank this many times ``limit`` rows by trigram similarity
 TRIGRAM_WEIGHT = 0.5
+NEAR_MISS = 0.4  # PostgreSQL: word similarity a near-miss needs when no word matched
 
 
 @dataclass(frozen=True)
@@ -79,57 +85,79 @@ def synonyms(session: Session) -> analyse.Synonyms:
 # --- the query ---------------------------------------------------------------------
 
 
-def _filters(query: rules.Query, params: dict[str, Any]) -> str:
-    clauses = []
+def _in(name: str, values: tuple[str, ...], params: dict[str, Any]) -> str:
     names = []
-    for i, source in enumerate(query.sources):
-        params[f"src{i}"] = source
-        names.append(f":src{i}")
-    clauses.append(f"d.source IN ({', '.join(names)})")
-    if query.kinds:
-        kinds = []
-        for i, kind in enumerate(query.kinds):
-            params[f"kind{i}"] = kind
-            kinds.append(f":kind{i}")
-        clauses.append(f"(d.source <> 'article' OR d.kind IN ({', '.join(kinds)}))")
+    for i, value in enumerate(values):
+        params[f"{name}{i}"] = value
+        names.append(f":{name}{i}")
+    return ", ".join(names)
+
+
+def _filters(table: str, query: rules.Query, params: dict[str, Any]) -> list[str]:
+    """The SQL conditions on ``kb_documents d`` for one full-text table (none: no join needed).
+
+    Kinds, state and public apply to articles; the other records have no kind
+    or editorial state and are never public (the public FAQ searches articles).
+    """
+    clauses = []
+    if table == FTS_ARTICLES:
+        if query.kinds:
+            clauses.append(f"d.kind IN ({_in('kind', query.kinds, params)})")
+        if query.state:
+            params["state"] = query.state
+            clauses.append("d.state = :state")
+        if query.public_only:
+            params["public"] = True
+            clauses.append("d.public = :public")
+    else:
+        sources = tuple(s for s in query.sources if s != "article")
+        if len(sources) < len(rules.SOURCES) - 1:
+            clauses.append(f"d.source IN ({_in('src', sources, params)})")
     if query.locale:
         params["locale"] = query.locale
         clauses.append("(d.locale = :locale OR d.locale IS NULL)")
-    if query.state:
-        params["state"] = query.state
-        clauses.append("(d.source <> 'article' OR d.state = :state)")
-    if query.public_only:
-        clauses.append("d.public = :public")
-        params["public"] = True
     if query.component:
         escaped = "".join(
             LIKE_ESCAPE + ch if ch in "%_" + LIKE_ESCAPE else ch for ch in query.component
         )
         params["component"] = f"%\n{escaped}\n%"
         clauses.append(f"d.components LIKE :component ESCAPE '{LIKE_ESCAPE}'")
-    return " AND ".join(clauses)
+    return clauses
 
 
-_COLUMNS = "d.id, d.source, d.key, d.kind, d.title, d.text, d.record_id, d.url"
+def _tables(query: rules.Query) -> list[str]:
+    tables = []
+    if "article" in query.sources:
+        tables.append(FTS_ARTICLES)
+    if set(query.sources) - {"article"} and not query.public_only:
+        tables.append(FTS_RECORDS)
+    return tables
 
 
-def _sqlite_rows(
-    session: Session, concepts: tuple[analyse.Concept, ...], query: rules.Query
+def _sqlite_ranked(
+    session: Session, table: str, concepts: tuple[analyse.Concept, ...], query: rules.Query
 ) -> list[Any]:
+    """bm25-ranked ids with their scores: the sort carries two numbers, never the texts."""
     params: dict[str, Any] = {"match": match.fts5(concepts), "limit": query.limit}
     weights = ", ".join(str(w) for w in match.FTS5_WEIGHTS)
+    filters = _filters(table, query, params)
+    join = f"JOIN kb_documents d ON d.id = {table}.rowid " if filters else ""
+    where = "".join(f" AND {clause}" for clause in filters)
     sql = (
-        f"SELECT {_COLUMNS}, -bm25({FTS_TABLE}, {weights}) AS score "
-        f"FROM {FTS_TABLE} JOIN kb_documents d ON d.id = {FTS_TABLE}.rowid "
-        f"WHERE {FTS_TABLE} MATCH :match AND {_filters(query, params)} "
-        "ORDER BY score DESC, d.id LIMIT :limit"
+        f"SELECT {table}.rowid AS id, -bm25({table}, {weights}) AS score FROM {table} {join}"
+        f"WHERE {table} MATCH :match{where} ORDER BY score DESC, id LIMIT :limit"
     )
     return list(session.execute(text(sql), params))
 
 
-def _pg_rows(
-    session: Session, concepts: tuple[analyse.Concept, ...], query: rules.Query, folded: str
+def _pg_ranked(
+    session: Session,
+    table: str,
+    concepts: tuple[analyse.Concept, ...],
+    query: rules.Query,
+    folded: str,
 ) -> list[Any]:
+    """ts_rank over the tsvector, re-ranked by pg_trgm word similarity; near-misses if nothing."""
     params: dict[str, Any] = {
         "tsq": match.tsquery(concepts),
         "limit": query.limit,
@@ -138,28 +166,54 @@ def _pg_rows(
         "weights": match.PG_WEIGHTS,
         "tw": TRIGRAM_WEIGHT,
     }
-    where = _filters(query, params)
+    filters = _filters(table, query, params)
+    join = "JOIN kb_documents d ON d.id = f.doc_id " if filters else ""
+    where = "".join(f" AND {clause}" for clause in filters)
     sql = (
         "WITH q AS (SELECT to_tsquery('simple', :tsq) AS query), hits AS ("
-        f"SELECT {_COLUMNS}, f.folded, "
+        "SELECT f.doc_id AS id, f.folded, "
         "ts_rank(CAST(:weights AS real[]), f.tsv, q.query, 1) AS rank "
-        f"FROM q, {FTS_TABLE} f JOIN kb_documents d ON d.id = f.doc_id "
-        f"WHERE f.tsv @@ q.query AND {where} "
-        "ORDER BY rank DESC, d.id LIMIT :candidates) "
-        "SELECT id, source, key, kind, title, text, record_id, url, "
-        "rank + :tw * word_similarity(:folded, folded) AS score FROM hits "
+        f"FROM q, {table} f {join}WHERE f.tsv @@ q.query{where} "
+        "ORDER BY rank DESC, f.doc_id LIMIT :candidates) "
+        "SELECT id, rank + :tw * word_similarity(:folded, folded) AS score FROM hits "
         "ORDER BY score DESC, id LIMIT :limit"
     )
-    rows = list(session.execute(text(sql), params))
-    if rows or len(folded) < 3:
-        return rows
-    # Nothing matched a word: near-misses by trigram word similarity (GIN pg_trgm index).
-    sql = (
-        f"SELECT {_COLUMNS}, word_similarity(:folded, f.folded) AS score "
-        f"FROM {FTS_TABLE} f JOIN kb_documents d ON d.id = f.doc_id "
-        f"WHERE :folded <% f.folded AND {where} ORDER BY score DESC, d.id LIMIT :limit"
-    )
-    return list(session.execute(text(sql), params))
+    ranked = list(session.execute(text(sql), params))
+    if not ranked and len(folded) >= 3:
+        # Nothing matched a word: near-misses by trigram word similarity (GIN pg_trgm index).
+        # A typo inside a katakana word leaves about half its trigrams: 0.4, not the default 0.6.
+        session.execute(text(f"SET LOCAL pg_trgm.word_similarity_threshold = {NEAR_MISS}"))
+        sql = (
+            f"SELECT f.doc_id AS id, word_similarity(:folded, f.folded) AS score FROM {table} f "
+            f"{join}WHERE :folded <% f.folded{where} ORDER BY score DESC, id LIMIT :limit"
+        )
+        ranked = list(session.execute(text(sql), params))
+    return ranked
+
+
+def _rows(session: Session, ranked: list[Any]) -> list[tuple[Any, float]]:
+    """The documents of the ranked ids, with their texts, best first."""
+    if not ranked:
+        return []
+    scores = {row.id: float(row.score) for row in ranked}
+    docs = {
+        doc.id: doc
+        for doc in session.execute(
+            select(
+                SearchDocument.id,
+                SearchDocument.source,
+                SearchDocument.key,
+                SearchDocument.kind,
+                SearchDocument.title,
+                DocumentText.text,
+                SearchDocument.record_id,
+                SearchDocument.url,
+            )
+            .outerjoin(DocumentText, DocumentText.doc_id == SearchDocument.id)
+            .where(SearchDocument.id.in_(scores))
+        )
+    }
+    return [(docs[row.id], scores[row.id]) for row in ranked if row.id in docs]
 
 
 # --- snippets ----------------------------------------------------------------------
@@ -203,14 +257,19 @@ def search(session: Session, query: rules.Query) -> list[Hit]:
     concepts = analyse.query(query.text, synonyms(session))
     if not concepts:
         return []
-    if session.get_bind().dialect.name == "postgresql":
-        folded = "".join(analyse.words_of(fold(query.text)))
-        rows = _pg_rows(session, concepts, query, folded)
-    else:
-        rows = _sqlite_rows(session, concepts, query)
+    ranked: list[Any] = []
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    folded = "".join(analyse.words_of(fold(query.text)))
+    for table in _tables(query):
+        if postgresql:
+            ranked += _pg_ranked(session, table, concepts, query, folded)
+        else:
+            ranked += _sqlite_ranked(session, table, concepts, query)
+    ranked.sort(key=lambda row: (-float(row.score), row.id))
+    rows = _rows(session, ranked[: query.limit])
     pattern = mark_pattern(concepts)
     hits = []
-    for row in rows:
+    for row, score in rows:
         cut, marks = snippet(row.text or row.title, pattern)
         hits.append(
             Hit(
@@ -218,7 +277,7 @@ def search(session: Session, query: rules.Query) -> list[Hit]:
                 key=row.key,
                 kind=row.kind,
                 title=row.title,
-                score=round(float(row.score), 6),
+                score=round(score, 6),
                 snippet=cut,
                 marks=marks,
                 record_id=row.record_id,
@@ -226,3 +285,27 @@ def search(session: Session, query: rules.Query) -> list[Hit]:
             )
         )
     return hits
+
+
+def baseline(session: Session, text_: str, limit: int = 10) -> list[int]:
+    """bench/search.py's bare query: the same words, one FTS query on ``kb_fts``, nothing more.
+
+    No synonyms, filters, catch-up, rows or snippets — what the engine costs
+    alone, to compare :func:`search` with (the target: within 1.5 times).
+    """
+    concepts = analyse.query(text_)
+    if not concepts:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        sql = (
+            f"SELECT doc_id FROM {FTS_ARTICLES} WHERE tsv @@ to_tsquery('simple', :q) "
+            "ORDER BY ts_rank(tsv, to_tsquery('simple', :q)) DESC LIMIT :limit"
+        )
+        params: dict[str, Any] = {"q": match.tsquery(concepts), "limit": limit}
+    else:
+        sql = (
+            f"SELECT rowid FROM {FTS_ARTICLES} WHERE {FTS_ARTICLES} MATCH :q "
+            "ORDER BY rank LIMIT :limit"
+        )
+        params = {"q": match.fts5(concepts), "limit": limit}
+    return [int(row[0]) for row in session.execute(text(sql), params)]
