@@ -248,10 +248,16 @@ def report(
         if bare is not None:
             p95, bare95 = percentile(values, 95), percentile(times[bare], 95)
             within = "met" if p95 <= 1.5 * bare95 else "**missed**"
+            own = next((n for n in times if n.startswith("search.baseline")), None)
+            versus = (
+                f"; {p95 / percentile(times[own], 95):.2f}× `search.baseline`'s"
+                if own and name.endswith(", articles")
+                else ""
+            )
             lines.append(
                 f"- {name}: p95 {p95:.1f} ms (target < 30 ms: "
                 f"{'met' if p95 < 30 else '**missed**'}), {p95 / bare95:.2f}× the bare "
-                f"query's p95 (target ≤ 1.5×: {within})."
+                f"query's p95 (target ≤ 1.5×: {within}){versus}."
             )
     if not any(name.startswith("bare") for name in times):
         lines.append("- No index in this tree: no bare query to compare with.")

@@ -46,37 +46,43 @@ def rebuild(session: Session, progress: Callable[[int], None]) -> int | None:
 
 
 def bare_queries(session: Session, texts: list[str], limit: int) -> dict[str, Callable[[str], Any]]:
-    """The bare index query per text (match strings prepared up front); {} without an index."""
+    """The bare index queries per text (match strings prepared up front); {} without an index.
+
+    Articles: one ranked query on the articles' full-text table. All sources:
+    the articles' and the other records' tables ranked together (UNION ALL,
+    one ORDER BY). The index's own ``search.baseline`` (analysis included, no
+    synonyms, articles) is timed beside them when the tree has it.
+    """
     if not has_index():
         return {}
     from anshin.knowledge import analyse, match, search
+    from anshin.knowledge.index_models import FTS_ARTICLES, FTS_RECORDS
 
     synonyms = search.synonyms(session)
     concepts = {q: analyse.query(q, synonyms) for q in texts}
     if session.get_bind().dialect.name == "sqlite":
         prepared = {q: match.fts5(c) for q, c in concepts.items() if c}
         weights = ", ".join(str(w) for w in match.FTS5_WEIGHTS)
-        sql = (
-            "SELECT d.key FROM kb_fts JOIN kb_documents d ON d.id = kb_fts.rowid "
-            "WHERE kb_fts MATCH :m {filter} "
-            f"ORDER BY bm25(kb_fts, {weights}) LIMIT :n"
-        )
+        one = "SELECT rowid AS id, bm25({t}, " + weights + ") AS score FROM {t} WHERE {t} MATCH :m"
         name = "bare: FTS5 MATCH + bm25"
+        order = "ORDER BY score LIMIT :n"
     else:
         prepared = {q: match.tsquery(c) for q, c in concepts.items() if c}
-        sql = (
-            "SELECT d.key FROM kb_fts f JOIN kb_documents d ON d.id = f.doc_id, "
-            "to_tsquery('simple', :m) AS q WHERE f.tsv @@ q {filter} "
-            "ORDER BY ts_rank(CAST(:w AS real[]), f.tsv, q, 1) DESC LIMIT :n"
+        one = (
+            "SELECT doc_id AS id, ts_rank(CAST(:w AS real[]), tsv, to_tsquery('simple', :m), 1) "
+            "AS score FROM {t} WHERE tsv @@ to_tsquery('simple', :m)"
         )
         name = "bare: tsvector @@ tsquery + ts_rank"
+        order = "ORDER BY score DESC LIMIT :n"
+    articles = one.format(t=FTS_ARTICLES)
+    everything = f"{articles} UNION ALL {one.format(t=FTS_RECORDS)}"
     statements = {
-        f"{name}, articles": text(sql.format(filter="AND d.source = 'article'")),
-        f"{name}, all sources": text(sql.format(filter="")),
+        f"{name}, articles": text(f"{articles} {order}"),
+        f"{name}, all sources": text(f"SELECT id, score FROM ({everything}) AS u {order}"),
     }
 
     def way(statement: Any) -> Callable[[str], Any]:
-        def run(q: str) -> list[str]:
+        def run(q: str) -> list[int]:
             m = prepared.get(q)
             if not m:
                 return []
@@ -85,7 +91,13 @@ def bare_queries(session: Session, texts: list[str], limit: int) -> dict[str, Ca
 
         return run
 
-    return {name: way(statement) for name, statement in statements.items()}
+    ways = {name: way(statement) for name, statement in statements.items()}
+    baseline = getattr(search, "baseline", None)
+    if baseline is not None:
+        ways["search.baseline (analysis + one FTS query), articles"] = lambda q: baseline(
+            session, q, limit
+        )
+    return ways
 
 
 def sizes(session: Session, url: str) -> dict[str, float]:
@@ -98,11 +110,11 @@ def sizes(session: Session, url: str) -> dict[str, float]:
             pages = session.execute(
                 text(
                     "SELECT SUM(pgsize) FROM dbstat WHERE name LIKE 'kb\\_fts%' ESCAPE '\\' "
-                    "OR name LIKE '%kb\\_documents%' ESCAPE '\\'"
+                    "OR name LIKE '%kb\\_document%' ESCAPE '\\'"
                 )
             ).scalar()
             if pages:
-                found["index (kb_documents, kb_fts)"] = pages / MIB
+                found["index (kb_documents, kb_document_texts, kb_fts*)"] = pages / MIB
         except OperationalError:  # dbstat is a compile-time option of SQLite
             pass
         return found
@@ -112,8 +124,9 @@ def sizes(session: Session, url: str) -> dict[str, float]:
         kb = session.execute(
             text(
                 "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
-                "WHERE c.relkind = 'r' AND c.relname IN ('kb_fts', 'kb_documents')"
+                "WHERE c.relkind = 'r' "
+                "AND (c.relname LIKE 'kb\\_fts%' OR c.relname LIKE 'kb\\_document%')"
             )
         ).scalar()
-        found["index (kb_documents, kb_fts)"] = (kb or 0) / MIB
+        found["index (kb_documents, kb_document_texts, kb_fts*)"] = (kb or 0) / MIB
     return found
