@@ -208,3 +208,22 @@ def test_the_bench_baseline_runs_the_same_words_bare(kb: Session) -> None:
     document = kb.get(SearchDocument, doc_id)
     assert document is not None and document.record_id == article_id
     assert search.baseline(kb, "*") == []
+
+
+def test_compounds_are_found_as_their_pieces_and_light_words_only_rank(kb: Session) -> None:
+    service.save(
+        kb,
+        {
+            "key": "faq-locked",
+            "kind": "faq",
+            "title": "アカウントがロックされた場合",
+            "body": "30分たつと自動でロックが解除されます。",
+        },
+        actor="lead@example.com",
+    )
+    kb.commit()
+    assert top(kb, "ロック解除してください") == "faq-locked"  # Sudachi keeps ロック解除 whole
+    assert keys(kb, "zzqqxxできない") == []  # できない alone finds nothing
+    assert keys(kb, "できない")  # …unless it is all there is
+    # できる raises what also has it: the login article's title says できない.
+    assert keys(kb, "ログインできない")[0] == "faq-login"

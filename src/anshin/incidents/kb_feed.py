@@ -6,6 +6,10 @@ titles, summaries, cause, workaround and internal notes: the search is for
 staff); each update (notice or internal note) is another, titled with its
 incident. Incidents change (``updated_at`` moves on every edit), updates are
 only added: the watermark is ``"<updated_at ISO>|<incident id>|<update id>"``.
+On PostgreSQL a transaction may commit an older time or a lower id after a
+newer one was read: the watermark only moves past rows older than
+:data:`SETTLE`, younger ones are delivered again (the index skips a record
+it holds unchanged).
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from anshin.db import utcnow
 from anshin.incidents.models import Incident, IncidentComponent, IncidentUpdate
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+SETTLE = dt.timedelta(seconds=60)  # longer than any transaction changing an incident runs
 
 
 def _parse(watermark: str) -> tuple[dt.datetime, int, int]:
@@ -99,8 +105,14 @@ def changed_since(session: Session, watermark: str, limit: int) -> tuple[list[di
     )
     records = [_incident_record(incident) for incident in incidents]
     records += [_update_record(update.incident, update) for update in updates]
-    if incidents:
-        at, last_incident = incidents[-1].updated_at, incidents[-1].id
-    if updates:
-        last_update = updates[-1].id
+    # SQLite has one writer at a time: what is read is in commit order.
+    cutoff = utcnow() - SETTLE if session.get_bind().dialect.name == "postgresql" else None
+    for incident in incidents:
+        if cutoff is not None and incident.updated_at >= cutoff:
+            break
+        at, last_incident = incident.updated_at, incident.id
+    for update in updates:
+        if cutoff is not None and update.published_at >= cutoff:
+            break
+        last_update = update.id
     return records, f"{at.isoformat()}|{last_incident}|{last_update}"

@@ -135,13 +135,17 @@ class Concept:
 
     ``terms`` match the title and body columns, ``grams`` (bigram phrases) the
     grams column; ``prefix`` marks ASCII words also matched as a prefix
-    (pass → password). ``marks`` are folded strings to highlight.
+    (pass → password); ``parts`` is a compound the dictionary kept whole
+    (ロック解除, 二重請求) found as its pieces anywhere in the text (ロックが
+    解除される). ``marks`` are folded strings to highlight.
     """
 
     terms: tuple[Phrase, ...]
     grams: tuple[Phrase, ...] = ()
     prefix: tuple[str, ...] = ()
     marks: tuple[str, ...] = ()
+    parts: tuple[Phrase, ...] = ()  # a compound's pieces, all required, as bigram phrases
+    booster: bool = False  # a light word: ranks higher what also has it, finds nothing alone
 
 
 @dataclass(frozen=True)
@@ -224,26 +228,49 @@ def query(text: str, synonyms: Synonyms = Synonyms()) -> tuple[Concept, ...]:
         if hit:
             concepts.append(_synonym_concept(group))
     light = [i for i, norm in enumerate(norms) if norm in _LIGHT]
-    keep_light = len(light) == len(norms) and not concepts
+    only_light = len(light) == len(norms) and not concepts
     for i, ((_, token), norm) in enumerate(zip(content, norms, strict=True)):
-        if i in covered or (norm in _LIGHT and not keep_light):
+        if i in covered:
             continue
         surface = "".join(words_of(fold(token.surface)))
         phrase = tuple(words_of(norm))
         if not phrase:
             continue
         ascii_word = norm.isascii() and len(norm) >= 3
-        grams = _gram_phrase(surface) if _spelled_variously(surface) else ()
+        booster = norm in _LIGHT and not only_light
+        grams = _gram_phrase(surface) if _spelled_variously(surface) and not booster else ()
         concepts.append(
             Concept(
                 terms=(phrase,),
                 grams=(grams,) if grams else (),
                 prefix=(norm,) if ascii_word and len(phrase) == 1 else (),
                 marks=tuple(dict.fromkeys(m for m in (surface, "".join(phrase)) if m)),
+                parts=() if booster else _pieces(surface),
+                booster=booster,
             )
         )
     concepts.extend(_loose_runs(tokens))
     return _dedupe(concepts)[:MAX_CONCEPTS]
+
+
+_SCRIPT_RUN = re.compile(r"[\u30a1-\u30ffー]+|[\u4e00-\u9fff々]+|[a-z0-9]+")
+
+
+def _pieces(folded: str) -> tuple[Phrase, ...]:
+    """The pieces of a compound: its katakana and kanji runs, long kanji runs in twos.
+
+    ロック解除 → ロック + 解除; 二重請求 → 二重 + 請求; 日割リ計算 → 日割 + 計算.
+    Empty for a word of one piece (most words).
+    """
+    runs: list[str] = []
+    for run in _SCRIPT_RUN.findall(folded):
+        if "\u4e00" <= run[0] <= "\u9fff" and len(run) >= 4:
+            runs.extend(run[i : i + 2] for i in range(0, len(run) - 1, 2))
+        elif len(run) >= 2:
+            runs.append(run)
+    if len(runs) < 2:
+        return ()
+    return tuple(tuple(bigrams(run)) or (run,) for run in runs)
 
 
 _KANA_ONLY = re.compile(r"^[\u3041-\u309f\u30a0-\u30ff]+$")

@@ -17,6 +17,8 @@ PostgreSQL an advisory lock) and reads the watermark again.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -74,6 +76,10 @@ class Record:
     extra: tuple[str, ...] = field(default=())  # words counted as title words (tags)
     deleted: bool = False
 
+    def digest(self) -> str:
+        """A fingerprint of what the index stores, to skip a record that did not change."""
+        return hashlib.sha256(repr(dataclasses.astuple(self)).encode()).hexdigest()
+
     @classmethod
     def of(cls, values: Mapping[str, Any]) -> Record:
         """A record from a feed's mapping (unknown keys ignored, so feeds may grow)."""
@@ -119,19 +125,22 @@ def _components(names: Iterable[str]) -> str:
     return "\n" + "".join(f"{name}\n" for name in names)
 
 
-def put(session: Session, record: Record) -> None:
-    """Index ``record`` (insert or replace); a ``deleted`` record is removed."""
+def put(session: Session, record: Record) -> bool:
+    """Index ``record`` (insert or replace; a ``deleted`` one is removed); False: unchanged."""
     if record.deleted:
-        remove(session, record.source, record.record_id)
-        return
+        return remove(session, record.source, record.record_id)
     doc = session.scalar(
         select(SearchDocument).where(
             SearchDocument.source == record.source, SearchDocument.record_id == record.record_id
         )
     )
+    digest = record.digest()
+    if doc is not None and doc.digest == digest:
+        return False  # indexed as it is: a feed may deliver a record again (see the feeds)
     if doc is None:
         doc = SearchDocument(source=record.source, record_id=record.record_id)
         session.add(doc)
+    doc.digest = digest
     doc.key = record.key
     doc.kind = record.kind or record.source
     doc.locale = record.locale
@@ -150,6 +159,7 @@ def put(session: Session, record: Record) -> None:
         stored.text = plain
     form = analyse.document(record.title, record.text, record.extra)
     _write_fts(session, fts_table(record.source), doc.id, form)
+    return True
 
 
 def _write_fts(session: Session, table: str, doc_id: int, form: analyse.IndexForm) -> None:
@@ -180,20 +190,21 @@ def _write_fts(session: Session, table: str, doc_id: int, form: analyse.IndexFor
     )
 
 
-def remove(session: Session, source: str, record_id: int) -> None:
-    """Take a record out of the index (an article deleted, a record erased)."""
+def remove(session: Session, source: str, record_id: int) -> bool:
+    """Take a record out of the index (an article deleted, a record erased); False: not in it."""
     doc_id = session.scalar(
         select(SearchDocument.id).where(
             SearchDocument.source == source, SearchDocument.record_id == record_id
         )
     )
     if doc_id is None:
-        return
+        return False
     if session.get_bind().dialect.name != "postgresql":  # PostgreSQL: ON DELETE CASCADE
         table = fts_table(source)
         session.execute(text(f"DELETE FROM {table} WHERE rowid = :id"), {"id": doc_id})
     session.execute(delete(DocumentText).where(DocumentText.doc_id == doc_id))
     session.execute(delete(SearchDocument).where(SearchDocument.id == doc_id))
+    return True
 
 
 def refresh_article(session: Session, article: Article) -> None:
@@ -215,6 +226,8 @@ def _watermark(session: Session, name: str) -> str | None:
 
 def _set_watermark(session: Session, name: str, watermark: str) -> None:
     row = session.get(IndexFeed, name)
+    if row is not None and row.watermark == watermark:
+        return
     if row is None:
         session.add(IndexFeed(name=name, watermark=watermark, updated_at=utcnow()))
     else:
@@ -277,14 +290,14 @@ def _catch_up_in(
             continue
         read = 0
         while True:
-            records, watermark = _read_feed(session, name, _wm(session, name), limit or 1000)
-            for record in records:
-                put(session, record)
-            read += len(records)
+            before = _wm(session, name)
+            records, watermark = _read_feed(session, name, before, limit or 1000)
+            read += sum(put(session, record) for record in records)
             _set_watermark(session, name, watermark)
             if progress is not None:
                 progress(name, read)
-            if limit is not None or not records:
+            # A feed may hold its watermark back (rows too young to be sure of): then stop.
+            if limit is not None or not records or watermark == before:
                 break
         done += read
     return done
@@ -297,7 +310,7 @@ def catch_up(
     limit: int | None = CATCH_UP_LIMIT,
     progress: Progress | None = None,
 ) -> int:
-    """Index what the feeds for ``sources`` report since their watermarks; how many records.
+    """Index what the feeds for ``sources`` report since their watermarks; how many changed.
 
     Runs in a session of its own and commits, so the work is kept whatever the
     caller does with its session — unless the caller's session already holds

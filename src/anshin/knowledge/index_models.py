@@ -105,6 +105,7 @@ class SearchDocument(Base):
     components: Mapped[str] = mapped_column(Text, default="\n")
     title: Mapped[str] = mapped_column(String(300))
     url: Mapped[str] = mapped_column(String(300))
+    digest: Mapped[str] = mapped_column(String(64), default="")  # index.Record.digest
     indexed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

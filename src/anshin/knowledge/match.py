@@ -24,21 +24,33 @@ def _fts5_phrase(phrase: Phrase) -> str:
     return '"' + " ".join(phrase).replace('"', '""') + '"'
 
 
+def _fts5_concept(concept: Concept) -> str:
+    alternatives = [_fts5_phrase(p) for p in concept.terms if p]
+    alternatives += [_fts5_phrase((word,)) + "*" for word in concept.prefix]
+    pieces = []
+    if alternatives:
+        pieces.append("{title body} : (" + " OR ".join(alternatives) + ")")
+    grams = [_fts5_phrase(p) for p in concept.grams if p]
+    if concept.parts:
+        grams.append("(" + " AND ".join(_fts5_phrase(p) for p in concept.parts) + ")")
+    if grams:
+        pieces.append("grams : (" + " OR ".join(grams) + ")")
+    return "(" + " OR ".join(pieces) + ")" if pieces else ""
+
+
+def _combine(main: list[str], boosters: list[str], either: str, both: str) -> str:
+    """Any main concept; light words only raise the rank: ``M AND (L OR M)``."""
+    found = f" {either} ".join(main)
+    if not boosters or not found:
+        return found or f" {either} ".join(boosters)
+    return f"({found}) {both} ({f' {either} '.join(boosters)} {either} {found})"
+
+
 def fts5(concepts: Sequence[Concept]) -> str:
-    """The MATCH expression for the ``kb_fts`` table (columns title, body, grams)."""
-    parts = []
-    for concept in concepts:
-        alternatives = [_fts5_phrase(p) for p in concept.terms if p]
-        alternatives += [_fts5_phrase((word,)) + "*" for word in concept.prefix]
-        pieces = []
-        if alternatives:
-            pieces.append("{title body} : (" + " OR ".join(alternatives) + ")")
-        grams = [_fts5_phrase(p) for p in concept.grams if p]
-        if grams:
-            pieces.append("grams : (" + " OR ".join(grams) + ")")
-        if pieces:
-            parts.append("(" + " OR ".join(pieces) + ")")
-    return " OR ".join(parts)
+    """The MATCH expression for a full-text table (columns title, body, grams)."""
+    main = [e for c in concepts if not c.booster and (e := _fts5_concept(c))]
+    boosters = [e for c in concepts if c.booster and (e := _fts5_concept(c))]
+    return _combine(main, boosters, "OR", "AND")
 
 
 def _pg_phrase(phrase: Phrase, weights: str) -> str:
@@ -46,13 +58,17 @@ def _pg_phrase(phrase: Phrase, weights: str) -> str:
     return "(" + " <-> ".join(words) + ")"
 
 
+def _pg_concept(concept: Concept) -> str:
+    alternatives = [_pg_phrase(p, "AB") for p in concept.terms if p]
+    alternatives += [f"'{word.replace(chr(39), chr(39) * 2)}':*AB" for word in concept.prefix]
+    alternatives += [_pg_phrase(p, "D") for p in concept.grams if p]
+    if concept.parts:
+        alternatives.append("(" + " & ".join(_pg_phrase(p, "D") for p in concept.parts) + ")")
+    return "(" + " | ".join(alternatives) + ")" if alternatives else ""
+
+
 def tsquery(concepts: Sequence[Concept]) -> str:
     """The text for ``to_tsquery('simple', …)``: the same concepts, title/body A-B, grams D."""
-    parts = []
-    for concept in concepts:
-        alternatives = [_pg_phrase(p, "AB") for p in concept.terms if p]
-        alternatives += [f"'{word.replace(chr(39), chr(39) * 2)}':*AB" for word in concept.prefix]
-        alternatives += [_pg_phrase(p, "D") for p in concept.grams if p]
-        if alternatives:
-            parts.append("(" + " | ".join(alternatives) + ")")
-    return " | ".join(parts)
+    main = [e for c in concepts if not c.booster and (e := _pg_concept(c))]
+    boosters = [e for c in concepts if c.booster and (e := _pg_concept(c))]
+    return _combine(main, boosters, "|", "&")

@@ -33,7 +33,8 @@ from anshin.text.normalise import fold
 
 SNIPPET_CHARS = 120
 SNIPPET_LEAD = 20  # characters shown before the first match
-CANDIDATES = 4  # PostgreSQL: re-rank this many times ``limit`` rows by trigram similarity
+CANDIDATES = 2  # PostgreSQL: re-rank this many times ``limit`` rows by trigram similarity
+SIMILARITY_CHARS = 256  # of the folded title and text compared (word_similarity is costly)
 TRIGRAM_WEIGHT = 0.5
 NEAR_MISS = 0.4  # PostgreSQL: word similarity a near-miss needs when no word matched
 
@@ -171,12 +172,13 @@ def _pg_ranked(
     where = "".join(f" AND {clause}" for clause in filters)
     sql = (
         "WITH q AS (SELECT to_tsquery('simple', :tsq) AS query), hits AS ("
-        "SELECT f.doc_id AS id, f.folded, "
-        "ts_rank(CAST(:weights AS real[]), f.tsv, q.query, 1) AS rank "
+        "SELECT f.doc_id AS id, ts_rank(CAST(:weights AS real[]), f.tsv, q.query, 1) AS rank "
         f"FROM q, {table} f {join}WHERE f.tsv @@ q.query{where} "
         "ORDER BY rank DESC, f.doc_id LIMIT :candidates) "
-        "SELECT id, rank + :tw * word_similarity(:folded, folded) AS score FROM hits "
-        "ORDER BY score DESC, id LIMIT :limit"
+        # The folded text is read for the candidates only (it is long: TOASTed).
+        "SELECT h.id, h.rank + :tw * word_similarity(:folded, "
+        f"left(t.folded, {SIMILARITY_CHARS})) AS score "
+        f"FROM hits h JOIN {table} t ON t.doc_id = h.id ORDER BY score DESC, h.id LIMIT :limit"
     )
     ranked = list(session.execute(text(sql), params))
     if not ranked and len(folded) >= 3:

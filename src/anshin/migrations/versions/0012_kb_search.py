@@ -64,6 +64,7 @@ def upgrade() -> None:
         sa.Column("components", sa.Text(), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("url", sa.String(length=300), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
         sa.Column("indexed_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("source", "record_id"),
