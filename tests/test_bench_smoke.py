@@ -264,6 +264,7 @@ SMOKED = {
     "wake": "test_wake_runs_end_to_end",
     "triage": "test_triage_runs_end_to_end",
     "avoid": "test_avoid_runs_end_to_end",
+    "search": "test_search_runs_end_to_end",
 }
 # Scripts the benchmarks start as processes of their own: not benchmarks themselves.
 # build_triage_data and train_triage make the labelled set and the shipped weights.
@@ -421,3 +422,30 @@ def test_avoid_runs_end_to_end() -> None:
     assert "| baseline: `check()` with the pairs read once |" in report
     assert "| `POST /api/lint` as shipped (pairs read per call) |" in report
     assert "flagged by the next check: yes." in report
+
+
+SEARCH_TINY = ("--articles", "60", "--inquiries", "300", "--queries", "12", "--rounds", "1")
+
+
+def _check_search(report: str, backend: str) -> None:
+    assert f"Database: {backend}, schema from the migrations." in report
+    assert "| articles saved and indexed (service.save) |" in report
+    assert "| product: search.search, articles | 12 |" in report
+    assert "| product: search.search, all sources | 12 |" in report
+    assert re.search(
+        rf"Relevance \(tests/data/kb/, {backend}, no synonyms\): \d+ of \d+ customer-worded", report
+    )
+    assert "| bare: " in report  # the index's own query on the same data
+
+
+def test_search_runs_end_to_end() -> None:
+    """Articles through service.save, inquiries, the index, both ways timed, the relevance set."""
+    _check_search(_run_bench("search.py", *SEARCH_TINY), "SQLite")
+
+
+@pytest.mark.skipif(
+    not os.environ.get("ANSHIN_TEST_DATABASE_URL"), reason="needs ANSHIN_TEST_DATABASE_URL"
+)
+def test_search_on_postgresql() -> None:
+    url = os.environ["ANSHIN_TEST_DATABASE_URL"]
+    _check_search(_run_bench("search.py", *SEARCH_TINY, "--database-url", url), "PostgreSQL")
