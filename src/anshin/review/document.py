@@ -75,6 +75,8 @@ def shown(name: str, value: Any) -> str:
         return f"{secs // 3600}:{(secs % 3600) // 60:02d}:{secs % 60:02d}"
     if name in ("cadence_kept", "commitments_kept"):
         return f"{value:.0%}"
+    if isinstance(value, float):
+        return f"{value:.1f}"  # csat_average: one decimal, as a score is read
     return str(value)
 
 

@@ -115,6 +115,8 @@ def shown(name: str, value: Any, locale: str) -> str:
         return duration(value, locale)
     if name in SHARES:
         return f"{value:.0%}"
+    if isinstance(value, float):
+        return f"{value:.1f}"  # csat_average: one decimal, as a score is read
     return str(value)
 
 
