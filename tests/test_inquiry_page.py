@@ -88,3 +88,27 @@ def test_the_harassment_queue_tab_is_for_supervisors(
         login(client, role)
         page = client.get("/console/inquiries")
         assert ('href="/console/inquiries/harassment"' in page.text) is shown
+
+
+def test_a_closed_inquiry_shows_its_promises_without_the_forms_for_new_ones(
+    settings: Settings, world: dict[str, str]
+) -> None:
+    """Once the result is reported, the page keeps the record and drops new-work forms."""
+    from anshin.inquiries import replies, service
+
+    ref = world["held"]
+    with database(settings) as session:
+        record = service.get(session, ref)
+        agent = session.scalar(select(User).where(User.email == USERS["operator"][0]))
+        assert agent is not None
+        replies.reply(session, settings, record, agent, text=GOOD_JA, reports_result=True)
+        for stage in ("listening", "fact_checking", "solution_proposed", "resolved"):
+            service.move(session, record, stage, actor="test")
+        session.commit()
+    with client_for(settings) as client:
+        login(client, "operator")
+        page = client.get(f"/console/inquiries/{ref}")
+        assert page.status_code == 200
+        for form in ('/requests"', '/commitments"', '/next-action"'):
+            assert f'action="/console/inquiries/{ref}{form}' not in page.text, form
+        assert 'id="commitments"' in page.text  # the record stays
