@@ -143,3 +143,45 @@ def test_only_messages_that_ask_carry_the_survey(settings: Settings) -> None:
     plain = smtp.MailTemplate.prepare(settings, locale="en", kind="resolution", texts=texts)
     without = plain.render(settings, delivery_id=1, to="a@example.com", token="t")
     assert len(mail) > len(without)
+
+
+def test_survey_tokens_forged_reused_and_expired(
+    session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    import itsdangerous.timed
+
+    from anshin.errors import AnshinError
+    from anshin.review import feedback
+    from inquiry_world import incident
+
+    on = incident(session, settings)
+    session.commit()
+    token = tokens.survey_token(settings, on.id, "sub:7")
+    # Reused: the same link answers again and replaces the answer, never a second row.
+    feedback.answer(session, settings, token, score="2", comment="", locale="ja")
+    feedback.answer(session, settings, token, score="4", comment="改善", locale="ja")
+    session.commit()
+    rows = session.scalars(select(FeedbackResponse)).all()
+    assert [(r.respondent, r.score, r.comment) for r in rows] == [("sub:7", 4, "改善")]
+    # Forged: another incident, another respondent, or a token signed with another key.
+    other = settings.model_copy(update={"secret_key": "another-installation-" + "x" * 40})
+    for bad in (
+        tokens.survey_token(other, on.id, "sub:7"),
+        token[:-2] + ("AA" if not token.endswith("AA") else "BB"),
+        "not-a-token",
+    ):
+        with pytest.raises(AnshinError) as refused:
+            feedback.answer(session, settings, bad, score="5", comment="", locale="ja")
+        assert refused.value.status == 400
+    # Expired: signed 61 days ago.
+    real = time.time
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real() - 61 * 24 * 3600)
+    old = tokens.survey_token(settings, on.id, "sub:8")
+    monkeypatch.setattr(itsdangerous.timed.time, "time", real)
+    with pytest.raises(AnshinError) as expired:
+        feedback.answer(session, settings, old, score="5", comment="", locale="ja")
+    assert "expired" in str(expired.value)
+    session.rollback()
+    assert session.scalars(select(FeedbackResponse)).all()[0].score == 4

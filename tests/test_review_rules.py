@@ -82,3 +82,20 @@ def test_escalations_commitments_and_csat() -> None:
     assert rules.commitments_kept([]) is None
     assert rules.csat([5, 4, 0, 6, 3]) == (4.0, 3)
     assert rules.csat([]) == (None, 0)
+
+
+def test_an_update_exactly_at_its_promised_time_counts_as_kept() -> None:
+    exact = [PublicUpdate(at(10), next_update_at=at(40)), PublicUpdate(at(40))]
+    assert rules.cadence_kept(exact) == 1.0
+    a_second_late = [
+        PublicUpdate(at(10), next_update_at=at(40)),
+        PublicUpdate(at(40) + dt.timedelta(seconds=1)),
+    ]
+    assert rules.cadence_kept(a_second_late) == 0.0
+
+
+def test_inquiries_without_a_response_are_left_out_of_the_percentiles() -> None:
+    waits = [Answered(at(0), at(5), 1), Answered(at(0), None, 1), Answered(at(0), None, 2)]
+    out = rules.first_response_percentiles(waits)
+    assert out["first_response_p50_seconds"] == 300 and out["first_response_p90_seconds"] == 300
+    assert out["level_2_p50_seconds"] is None
