@@ -1,4 +1,4 @@
-"""``anshin incident import FILE.json [--replace]``: a past incident with its own times (issue 10 §8).
+"""``anshin incident import FILE.json [--replace]``: a past incident, its own times (§8).
 
 Lives in the review domain (it writes incidents, inquiries and survey answers)
 and joins the ``incident`` group at registration, so incidents never import
