@@ -247,3 +247,17 @@ def test_an_event_can_carry_the_time_it_happened(session: Session) -> None:
     session.expire_all()
     assert session.get(Event, event.id).at == then  # type: ignore[union-attr]
     assert session.get(Event, live.id).at >= utcnow() - dt.timedelta(minutes=5)  # type: ignore[union-attr]
+
+
+def test_an_imported_reference_moves_the_counter_past_it(
+    settings: Settings, session: Session, tmp_path: Path
+) -> None:
+    year = utcnow().year
+    declare = ("incident", "declare", "--title", "別の障害", "--severity", "sev3")
+    assert _run(settings, *declare)[0] == 0  # this year's counter now exists
+    data = _file()
+    data["reference"] = f"INC-{year}-0900"
+    assert _run(settings, "incident", "import", _write(tmp_path, data))[0] == 0
+    assert _run(settings, *declare)[0] == 0
+    references = set(session.scalars(select(Incident.reference)))
+    assert f"INC-{year}-0901" in references
