@@ -93,6 +93,9 @@ def test_metrics_of_an_imported_incident_are_the_ones_worked_out_by_hand(
     assert got["csat_average"] == pytest.approx(11 / 3)
     assert got["csat_responses"] == 3
     assert got["check_overrides"] == 0 and got["dead_letters"] == 0
+    for command in ("timeline", "gaps"):
+        code, out, err = _run(settings, "review", command, REF, "--format", "json")
+        assert code == 0 and json.loads(out), (command, err)
 
 
 def test_rows_and_events_keep_the_files_times_and_nothing_is_sent(
@@ -111,6 +114,9 @@ def test_rows_and_events_keep_the_files_times_and_nothing_is_sent(
     assert first.at.replace(tzinfo=None) == declared
     inquiries = list(session.scalars(select(Inquiry).where(Inquiry.incident_id == incident.id)))
     assert len(inquiries) == 5 and all(q.reference.startswith("Q-2026-") for q in inquiries)
+    intents = {q.original_text: q.intent for q in inquiries}
+    assert intents["電話: ログインできない"] == "technical_question"  # the file's
+    assert intents["ログインできません。いつ直りますか。"] == "status_inquiry"  # triage's reading
     escalated = list(
         session.scalars(select(Event).where(Event.action == "inquiry.escalated").order_by(Event.at))
     )

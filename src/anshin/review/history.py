@@ -40,6 +40,7 @@ from anshin.incidents.record import snapshot
 from anshin.inquiries import service as inquiries
 from anshin.inquiries.models import ENTITY as INQUIRY
 from anshin.inquiries.models import Commitment, Inquiry, InquiryMessage
+from anshin.inquiries.triage import Triager
 from anshin.review.history_rules import Asked, History, Update
 from anshin.review.metrics import IMPORTED_DELIVERY as DELIVERED
 from anshin.review.models import FeedbackResponse
@@ -78,8 +79,9 @@ def load(
     for update in history.updates:
         _update(session, incident, update, actor)
         step(1)
-    for asked in history.inquiries:
-        _inquiry(session, incident, asked, actor)
+    intents = _intents(history.inquiries)
+    for asked, intent in zip(history.inquiries, intents, strict=True):
+        _inquiry(session, incident, asked, intent, actor)
         step(1)
     for answer in history.feedback:
         session.add(
@@ -232,7 +234,19 @@ def _update(session: Session, incident: Incident, u: Update, actor: str) -> None
         )
 
 
-def _inquiry(session: Session, incident: Incident, q: Asked, actor: str) -> None:
+def _intents(asked: list[Asked]) -> list[str]:
+    """Each inquiry's intent: the file's, else the triage model's reading of the text.
+
+    The gap analysis compares intents with what the updates said; a spreadsheet
+    rarely has them. Words only (no encoder, no incident matching): the
+    inquiry's incident is the imported one, its level the file's escalations.
+    """
+    todo = [(q.text, q.tier) for q in asked if q.intent is None]
+    read = iter(Triager(profiles=[], use_encoder=False).run(todo) if todo else [])
+    return [q.intent if q.intent is not None else next(read).intent for q in asked]
+
+
+def _inquiry(session: Session, incident: Incident, q: Asked, intent: str, actor: str) -> None:
     inquiry = Inquiry(
         reference=references.next_reference(
             session,
@@ -251,6 +265,7 @@ def _inquiry(session: Session, incident: Incident, q: Asked, actor: str) -> None
         keep_informed=False,
         incident_id=incident.id,
         level=q.level,
+        intent=intent,
         stage="resolved" if q.closed_at else "received",
         first_responded_at=q.first_response_at,
         closed_at=q.closed_at,

@@ -20,7 +20,7 @@ from anshin.errors import InvalidInput
 from anshin.i18n import N_
 from anshin.incidents.rules import AUDIENCES, IMPACTS, SEVERITIES, STATUSES, UPDATE_KINDS
 from anshin.inputs import BadInput, check_storable, parse_time
-from anshin.inquiries.rules import Channel, CommitmentKind, Tier
+from anshin.inquiries.rules import Channel, CommitmentKind, Intent, Tier
 
 REFERENCE = re.compile(r"[A-Za-z0-9-]{1,20}")
 TEXT_MAX = 20_000
@@ -95,6 +95,7 @@ class Asked:
     phone: str | None
     tier: str
     text: str
+    intent: str | None
     first_response_at: dt.datetime | None
     closed_at: dt.datetime | None
     escalations: list[Escalation]
@@ -340,6 +341,7 @@ def _inquiry(item: _Reader) -> Asked:
         phone=customer.text("phone", PHONE_MAX),
         tier=customer.choice("tier", tuple(Tier), Tier.STANDARD),
         text=item.need("text"),
+        intent=item.text("intent", 40) and item.choice("intent", tuple(Intent)),
         first_response_at=first_response_at,
         closed_at=closed_at,
         escalations=escalations,
