@@ -180,6 +180,8 @@ def _mutated(change: str) -> dict[str, Any]:
         data["updates"][0]["next_update_at"] = "明日"
     elif change == "bad_audience":
         data["updates"][1]["audience"] = "everyone"
+    elif change == "id_not_storable":
+        data["inquiries"][0]["id"] = "row\u0000"
     elif change == "score_out_of_range":
         data["feedback"][0]["score"] = 6
     return data
@@ -196,6 +198,7 @@ BAD = {
     "second_answer": "feedback[2].email: b@example.com already answered at feedback[1]",
     "bad_time": "updates[0].next_update_at: Enter a date and time",
     "bad_audience": "updates[1].audience: Unknown value: everyone",
+    "id_not_storable": "inquiries[0].id: Remove the NUL character",
     "score_out_of_range": "feedback[0].score: Enter a whole number from 1 to 5.",
 }
 

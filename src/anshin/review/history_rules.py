@@ -305,7 +305,10 @@ def _update(item: _Reader, declared_at: dt.datetime) -> Update:
 def _inquiry(item: _Reader) -> Asked:
     received_at = item.when("received_at")
     source = item.raw("id", False)
-    source_id = None if source is None else str(source)[:64]
+    if isinstance(source, int) and not isinstance(source, bool):
+        source_id: str | None = str(source)
+    else:
+        source_id = item.text("id", 64)
     customer = _Reader(item.raw("customer", False) or {}, item.at("customer"), item.zone)
     first_response_at = item.time("first_response_at")
     item.after("first_response_at", first_response_at, "received_at", received_at)
