@@ -93,9 +93,12 @@ def test_metrics_of_an_imported_incident_are_the_ones_worked_out_by_hand(
     assert got["csat_average"] == pytest.approx(11 / 3)
     assert got["csat_responses"] == 3
     assert got["check_overrides"] == 0 and got["dead_letters"] == 0
-    for command in ("timeline", "gaps"):
-        code, out, err = _run(settings, "review", command, REF, "--format", "json")
-        assert code == 0 and json.loads(out), (command, err)
+    code, out, err = _run(settings, "review", "gaps", REF, "--format", "json")
+    assert code == 0 and json.loads(out), err
+    code, out, err = _run(settings, "review", "timeline", REF, "--format", "json")
+    assert code == 0, err
+    finished = [e for e in json.loads(out) if e["kind"] == "delivery_finished"]
+    assert [(e["at"][:16], e["detail"]["sent"]) for e in finished] == [("2026-11-10T10:13", 120)]
 
 
 def test_rows_and_events_keep_the_files_times_and_nothing_is_sent(

@@ -53,10 +53,16 @@ def _last_delivery_of(session: Session, update: IncidentUpdate) -> Any:
 
 
 def _imported_delivery(session: Session, update: IncidentUpdate) -> dt.datetime | None:
+    event = imported_delivery(session, update)
+    return event.at if event is not None else None
+
+
+def imported_delivery(session: Session, update: IncidentUpdate) -> Event | None:
     """An imported update's last delivery, as the history file told it (review.history).
 
     Imported history sends nothing, so it has no delivery rows; the file's
-    ``last_delivered_at`` is kept on an ``incident.update_delivered`` event instead.
+    ``delivered`` and ``last_delivered_at`` are kept on an
+    ``incident.update_delivered`` event at that time instead.
     """
     for event in session.scalars(
         select(Event).where(
@@ -67,7 +73,7 @@ def _imported_delivery(session: Session, update: IncidentUpdate) -> dt.datetime 
     ):
         after = event.after or {}
         if after.get("update_id") == update.id and after.get("last_delivered_at"):
-            return event.at
+            return event
     return None
 
 
