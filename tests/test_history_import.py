@@ -147,6 +147,13 @@ def test_a_second_import_is_refused_unless_replace(
     assert code == 1 and "INC-2026-0900" in err and "--replace" in err and not out
     assert digest(sessions) == before
 
+    # A bad file with --replace is refused before anything is deleted.
+    code, _out, err = _run(
+        settings, "incident", "import", _write(tmp_path, _mutated("no_title")), "--replace"
+    )
+    assert code == 2 and err.startswith("title:")
+    assert digest(sessions) == before
+
     smaller = _file()
     smaller["title"] = "ログイン障害(訂正版)"
     smaller["inquiries"] = smaller["inquiries"][:2]
@@ -273,3 +280,17 @@ def test_an_imported_reference_moves_the_counter_past_it(
     assert _run(settings, *declare)[0] == 0
     references = set(session.scalars(select(Incident.reference)))
     assert f"INC-{year}-0901" in references
+
+
+def test_a_long_history_imports_with_its_progress(
+    settings: Settings, session: Session, tmp_path: Path
+) -> None:
+    data = _file()
+    one = data["inquiries"][0]
+    data["inquiries"] = [
+        {**one, "id": f"row-{n}", "customer": {"email": f"c{n}@example.com"}} for n in range(80)
+    ]
+    code, out, err = _run(settings, "incident", "import", _write(tmp_path, data))
+    assert code == 0, err
+    assert "80 inquiries" in out
+    assert session.scalar(select(func.count()).select_from(Inquiry)) == 80
