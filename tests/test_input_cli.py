@@ -253,6 +253,8 @@ def commands(
         "mail-in": ({}, {"host": "text", "port": "integer"}),
         # A file's contents are judged as mail (a failed import, exit 1); its path as input.
         "inquiry import": ({"path": files["good"]}, {"path": "path"}),
+        # Not JSON, or a file a rule refuses: exit 2 naming the JSON path (review.history_cli).
+        "incident import": ({"file": files["good"]}, {"file": "file"}),
         "triage": (
             {"file": files["good"]},
             {"file": "file", "output_format": "choice", "encoder": "choice"},

@@ -6,7 +6,8 @@ The root app holds the process-level commands — ``serve``, ``db``, ``demo``,
 ``template`` from comms/cli.py; ``lint`` from comms/lint_cli.py; ``worker``,
 ``subscribers``, ``deliveries`` from notify/cli.py; ``inquiry …`` from inquiries/cli.py,
 ``mail-in`` and ``inquiry import`` from inquiries/mail_cli.py, ``triage`` from
-inquiries/triage_cli.py, ``kb`` from knowledge/cli.py). Errors and exit codes:
+inquiries/triage_cli.py, ``kb`` from knowledge/cli.py, ``incident import`` from
+review/history_cli.py). Errors and exit codes:
 see ``anshin.cliutil``.
 """
 
@@ -47,6 +48,7 @@ from anshin.inquiries.demo_burst import DEFAULT_BURST as DEMO_INQUIRIES
 from anshin.knowledge import cli as knowledge_cli
 from anshin.notify import cli as notify_cli
 from anshin.review import cli as review_cli
+from anshin.review import history_cli
 from anshin.team import cli as team_cli
 
 app = typer.Typer(
@@ -322,6 +324,7 @@ reply_cli.register(app)
 handoff_cli.register(app)  # joins the `inquiry` group
 knowledge_cli.register(app)
 review_cli.register(app)
+history_cli.register(app)  # adds `import` to the `incident` group
 
 
 def main() -> None:

@@ -52,10 +52,15 @@ def record(
     action: str,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
 ) -> Event:
-    """Add an event to the caller's transaction; it commits or rolls back with the change."""
+    """Add an event to the caller's transaction; it commits or rolls back with the change.
+
+    ``at`` is for history loaded after the fact (``anshin incident import``): the
+    event keeps the time it happened; every live change leaves it out (now).
+    """
     event = Event(
-        at=utcnow(),
+        at=at or utcnow(),
         actor=actor,
         entity_type=entity_type,
         entity_id=entity_id,

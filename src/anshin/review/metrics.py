@@ -26,6 +26,7 @@ from anshin.notify.rules import DeliveryStatus
 from anshin.review import feedback, rules
 
 OVERRIDDEN = "message.check_overridden"
+IMPORTED_DELIVERY = "incident.update_delivered"  # written by review.history only
 
 
 def public_updates(session: Session, incident: Incident) -> list[IncidentUpdate]:
@@ -43,11 +44,37 @@ def public_updates(session: Session, incident: Incident) -> list[IncidentUpdate]
 
 
 def _last_delivery_of(session: Session, update: IncidentUpdate) -> Any:
-    return session.scalar(
+    sent = session.scalar(
         select(func.max(Delivery.sent_at))
         .join(OutboxMessage, OutboxMessage.id == Delivery.message_id)
         .where(OutboxMessage.update_id == update.id, Delivery.status == DeliveryStatus.SENT)
     )
+    return sent if sent is not None else _imported_delivery(session, update)
+
+
+def _imported_delivery(session: Session, update: IncidentUpdate) -> dt.datetime | None:
+    event = imported_delivery(session, update)
+    return event.at if event is not None else None
+
+
+def imported_delivery(session: Session, update: IncidentUpdate) -> Event | None:
+    """An imported update's last delivery, as the history file told it (review.history).
+
+    Imported history sends nothing, so it has no delivery rows; the file's
+    ``delivered`` and ``last_delivered_at`` are kept on an
+    ``incident.update_delivered`` event at that time instead.
+    """
+    for event in session.scalars(
+        select(Event).where(
+            Event.entity_type == "incident",
+            Event.entity_id == update.incident_id,
+            Event.action == IMPORTED_DELIVERY,
+        )
+    ):
+        after = event.after or {}
+        if after.get("update_id") == update.id and after.get("last_delivered_at"):
+            return event
+    return None
 
 
 def _escalations(session: Session, inquiry_ids: list[int]) -> dict[str, int]:

@@ -24,7 +24,7 @@ from anshin.inquiries.models import ENTITY as INQUIRY
 from anshin.inquiries.models import Commitment, Inquiry
 from anshin.notify.models import Delivery, OutboxMessage
 from anshin.notify.rules import DeliveryStatus
-from anshin.review import rules
+from anshin.review import metrics, rules
 
 UNFINISHED = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.FAILED)
 INQUIRY_ACTIONS = (
@@ -87,6 +87,9 @@ def _updates(session: Session, incident: Incident) -> list[Entry]:
         last_sent, unfinished, sent = delivered
         if last_sent is not None and not unfinished:
             out.append(Entry(last_sent, "delivery_finished", {"sent": sent}, f"update:{update.id}"))
+        elif last_sent is None and (imported := metrics.imported_delivery(session, update)):
+            detail = {"sent": (imported.after or {}).get("delivered"), "imported": True}
+            out.append(Entry(imported.at, "delivery_finished", detail, f"update:{update.id}"))
     return out
 
 
