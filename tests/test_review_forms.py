@@ -271,6 +271,13 @@ def test_a_drill_answer_with_findings_shows_them_beside_the_reply(
     assert answered.status_code == 200
     feedback_part = text_of(answered.text.split('id="feedback"')[1])
     assert "推測" in feedback_part and "たぶん" in feedback_part
+    # The supervisor reads the same findings in the trainee's history (stored, then shown).
+    trainee = _user_id(settings, "operator")
+    with client_for(settings) as client:
+        login(client, "supervisor")
+        history = client.get(f"/console/drills/trainees?trainee={trainee}")
+    assert history.status_code == 200
+    assert "推測" in text_of(history.text) and "たぶん1時間後" in history.text
 
 
 def test_a_review_note_is_saved_as_an_article_linked_back(settings: Settings, ref: str) -> None:

@@ -187,6 +187,7 @@ def test_a_supervisor_makes_a_drill_and_a_trainee_answers_it(
     lead.get_by_label("受講者へのメモ").fill(
         "まずお詫びと、わかっていること・次の連絡時刻を伝えましょう。"
     )
+    shot(lead, shots, "drill-new.png")
     lead.get_by_role("button", name="訓練を保存する").click()
     expect(lead.get_by_role("heading", level=1)).to_have_text("応対訓練")
     lead.goto(f"{server.url}/console/drills")
@@ -217,3 +218,9 @@ def test_a_supervisor_makes_a_drill_and_a_trainee_answers_it(
         narrow(trainee, "drill feedback", shots)
     finally:
         trainee_context.close()
+    # The supervisor follows the trainee: attempts, errors found, each reply with its findings.
+    lead.goto(f"{server.url}/console/drills/trainees")
+    lead.get_by_role("link", name=USERS["operator"][1]).click()
+    expect(lead.locator("main")).to_contain_text("たぶん1時間後には直ると思います")
+    shot(lead, shots, "drill-trainees.png")
+    narrow(lead, "drill trainees", shots)

@@ -137,7 +137,7 @@ def trainees(request: Request, session: DbSession, user: Supervisor, trainee: st
     history: list[Any] = []
     if trainee.isascii() and trainee.isdigit() and len(trainee) <= 9:
         chosen = users.get_user(session, int(trainee))
-        history = drills.attempts_of(session, chosen)
+        history = [(a, drills.stored_findings(a)) for a in drills.attempts_of(session, chosen)]
     return page(
         request,
         user,

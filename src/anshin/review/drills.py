@@ -161,6 +161,12 @@ def attempt(session: Session, drill: Drill, trainee: User, reply: object) -> Fee
     )
 
 
+def stored_findings(attempt: DrillAttempt) -> list[Finding]:
+    """An attempt's findings as the check made them (they are stored as plain data)."""
+    fields = set(Finding.__dataclass_fields__)
+    return [Finding(**{k: v for k, v in f.items() if k in fields}) for f in attempt.findings or []]
+
+
 def matching_articles(session: Session, drill: Drill, limit: int = 3) -> list[kb_search.Hit]:
     """The published answers that match the customer's words (the knowledge base, R17)."""
     words = " ".join(drill.customer_text.split())[: kb_rules.QUERY_MAX]
