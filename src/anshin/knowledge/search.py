@@ -36,6 +36,8 @@ SNIPPET_LEAD = 20  # characters shown before the first match
 CANDIDATES = 2  # PostgreSQL: re-rank this many times ``limit`` rows by trigram similarity
 SIMILARITY_CHARS = 256  # of the folded title and text compared (word_similarity is costly)
 TRIGRAM_WEIGHT = 0.5
+PG_NORM = 1  # ts_rank's normalisation: 1 divides by 1 + log(length)
+TYPED_WEIGHT = 0.5  # PostgreSQL: the typed word's own rank, added to the rank of the concepts
 NEAR_MISS = 0.4  # PostgreSQL: word similarity a near-miss needs when no word matched
 
 
@@ -159,8 +161,10 @@ def _pg_ranked(
     folded: str,
 ) -> list[Any]:
     """ts_rank over the tsvector, re-ranked by pg_trgm word similarity; near-misses if nothing."""
+    typed = match.tsquery_typed(concepts)
     params: dict[str, Any] = {
         "tsq": match.tsquery(concepts),
+        "typed": typed or "''",
         "limit": query.limit,
         "candidates": query.limit * CANDIDATES,
         "folded": folded,
@@ -171,8 +175,15 @@ def _pg_ranked(
     join = "JOIN kb_documents d ON d.id = f.doc_id " if filters else ""
     where = "".join(f" AND {clause}" for clause in filters)
     sql = (
-        "WITH q AS (SELECT to_tsquery('simple', :tsq) AS query), hits AS ("
-        "SELECT f.doc_id AS id, ts_rank(CAST(:weights AS real[]), f.tsv, q.query, 1) AS rank "
+        "WITH q AS (SELECT to_tsquery('simple', :tsq) AS query, "
+        "to_tsquery('simple', :typed) AS typed), hits AS ("
+        f"SELECT f.doc_id AS id, ts_rank(CAST(:weights AS real[]), f.tsv, q.query, {PG_NORM})"
+        + (
+            f" + {TYPED_WEIGHT} * ts_rank(CAST(:weights AS real[]), f.tsv, q.typed, {PG_NORM})"
+            if typed
+            else ""
+        )
+        + " AS rank "
         f"FROM q, {table} f {join}WHERE f.tsv @@ q.query{where} "
         "ORDER BY rank DESC, f.doc_id LIMIT :candidates) "
         # The folded text is read for the candidates only (it is long: TOASTed).
