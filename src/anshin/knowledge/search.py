@@ -36,7 +36,7 @@ SNIPPET_LEAD = 20  # characters shown before the first match
 CANDIDATES = 2  # PostgreSQL: re-rank this many times ``limit`` rows by trigram similarity
 SIMILARITY_CHARS = 256  # of the folded title and text compared (word_similarity is costly)
 TRIGRAM_WEIGHT = 0.5
-PG_NORM = 1  # ts_rank's normalisation: 1 divides by 1 + log(length)
+PG_NORM = 33  # ts_rank's normalisation: 1 | 32, by 1 + log(length), then rank / (rank + 1)
 TYPED_WEIGHT = 0.5  # PostgreSQL: the typed word's own rank, added to the rank of the concepts
 NEAR_MISS = 0.4  # PostgreSQL: word similarity a near-miss needs when no word matched
 
@@ -177,7 +177,7 @@ def _pg_ranked(
     sql = (
         "WITH q AS (SELECT to_tsquery('simple', :tsq) AS query, "
         "to_tsquery('simple', :typed) AS typed), hits AS ("
-        f"SELECT f.doc_id AS id, ts_rank(CAST(:weights AS real[]), f.tsv, q.query, {PG_NORM})"
+        f"SELECT f.doc_id AS id, ts_rank_cd(CAST(:weights AS real[]), f.tsv, q.query, {PG_NORM})"
         + (
             f" + {TYPED_WEIGHT} * ts_rank(CAST(:weights AS real[]), f.tsv, q.typed, {PG_NORM})"
             if typed
