@@ -74,3 +74,24 @@ def test_reindex_leaves_planner_statistics_on_postgresql(kb: Session) -> None:
     tuples = kb.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'kb_fts'")).scalar()
     assert tuples is not None and tuples >= len(ARTICLES)
     assert keys(kb, "障害")[0] == "faq-outage"
+
+
+def test_a_very_common_word_ranks_only_the_newest_matches_on_sqlite(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over RANK_CAP matches, the newest are ranked; under it, every match, as before."""
+    for n in range(6):
+        body = "障害の情報です。" * (6 - n)  # the older, the more often: bm25 prefers them
+        values = {"key": f"faq-{n}", "kind": "faq", "title": f"お知らせ{n}", "body": body}
+        service.save(session, {**values, "state": "published"}, actor="lead@example.com")
+    session.commit()
+    everything = keys(session, "障害")
+    assert everything == ["faq-0", "faq-1", "faq-2"]
+    monkeypatch.setattr(search, "RANK_CAP", 6)
+    assert keys(session, "障害") == everything
+    monkeypatch.setattr(search, "RANK_CAP", 3)
+    capped = keys(session, "障害")
+    if session.get_bind().dialect.name == "postgresql":
+        assert capped == everything  # tsvector ranking is not capped
+    else:
+        assert capped == ["faq-3", "faq-4", "faq-5"]
