@@ -33,7 +33,7 @@ from anshin.text.normalise import fold
 
 SNIPPET_CHARS = 120
 SNIPPET_LEAD = 20  # characters shown before the first match
-RANK_CAP = 2000  # SQLite: at most this many matches (the newest) are scored by bm25
+RANK_CAP = 5000  # SQLite: at most this many matches (the newest) are scored by bm25; 0: all
 CANDIDATES = 2  # PostgreSQL: re-rank this many times ``limit`` rows by trigram similarity
 SIMILARITY_CHARS = 256  # of the folded title and text compared (word_similarity is costly)
 TRIGRAM_WEIGHT = 0.5
@@ -150,13 +150,15 @@ def _sqlite_ranked(
     # A very common word matches most rows, and bm25 would score every one: rank only the
     # newest RANK_CAP matches then (found unranked, in rowid order, which FTS5 reads lazily).
     # A query with fewer matches is ranked over all of them, exactly as before.
-    floor = session.execute(
-        text(
-            f"SELECT {table}.rowid FROM {table} {join}WHERE {table} MATCH :match{where} "
-            f"ORDER BY {table}.rowid DESC LIMIT 1 OFFSET {RANK_CAP - 1}"
-        ),
-        params,
-    ).scalar()
+    floor = None
+    if RANK_CAP > 0:  # 0: no cap
+        floor = session.execute(
+            text(
+                f"SELECT {table}.rowid FROM {table} {join}WHERE {table} MATCH :match{where} "
+                f"ORDER BY {table}.rowid DESC LIMIT 1 OFFSET {RANK_CAP - 1}"
+            ),
+            params,
+        ).scalar()
     capped = f" AND {table}.rowid >= {int(floor)}" if floor is not None else ""
     sql = (
         f"SELECT {table}.rowid AS id, -bm25({table}, {weights}) AS score FROM {table} {join}"
