@@ -33,7 +33,7 @@ from anshin.text.normalise import fold
 
 SNIPPET_CHARS = 120
 SNIPPET_LEAD = 20  # characters shown before the first match
-RANK_CAP = 5000  # SQLite: at most this many matches (the newest) are scored by bm25; 0: all
+RANK_CAP = 0  # SQLite: score only the newest RANK_CAP matches by bm25; 0 (default): all
 CANDIDATES = 2  # PostgreSQL: re-rank this many times ``limit`` rows by trigram similarity
 SIMILARITY_CHARS = 256  # of the folded title and text compared (word_similarity is costly)
 TRIGRAM_WEIGHT = 0.5
