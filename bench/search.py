@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/search.py                       # 10,000 articles, 100,000 inquiries
     .venv/bin/python bench/search.py --database-url postgresql+psycopg://postgres@127.0.0.1/x
-    .venv/bin/python bench/search.py --relevance           # only the relevance set: the misses
+    .venv/bin/python bench/search.py --relevance           # the relevance set: tuning-half misses
     .venv/bin/python bench/search.py --articles 200 --inquiries 1000 --queries 20 --rounds 1
 
 A fresh database (a SQLite file, or a throwaway database on the PostgreSQL
@@ -174,7 +174,12 @@ def relevance_lines(backend: str, outcomes: dict[str, relevance.Outcome]) -> lis
         lines.append(
             f"- Relevance (tests/data/kb/, {backend}, {name}): {outcome.hits} of "
             f"{outcome.total} customer-worded queries find an expected article in the top 3 "
-            f"= **{outcome.rate:.1%}** (target 90%: {verdict})."
+            f"= **{outcome.rate:.1%}** (target 90%: {verdict}); "
+            + "; ".join(
+                "{} half {} / {} = {:.1%}".format(name_, *relevance.half_rate(outcome, name_))
+                for name_ in (relevance.TUNING, relevance.HELD_OUT)
+            )
+            + "."
         )
     if "the starter synonym list" not in outcomes:
         lines.append("- No starter synonym list in this tree (knowledge/data/starter/).")
@@ -276,7 +281,11 @@ def relevance_only(args: argparse.Namespace) -> int:
         print(f"## {name}: top-3 hit rate {outcome.hits} / {outcome.total} = {outcome.rate:.1%}\n")
         rows = relevance.variation_rows(outcome)
         print(markdown_table(["wording", "queries", "hits", "rate"], rows))
-        print(f"\nMisses ({len(outcome.misses)}):\n{relevance.misses_text(outcome)}\n")
+        for name_ in (relevance.TUNING, relevance.HELD_OUT):
+            print("{} half: {} / {} = {:.1%}".format(name_, *relevance.half_rate(outcome, name_)))
+        # Only the tuning half's misses are shown: the held-out half stays unseen.
+        shown = relevance.misses_text(outcome, relevance.TUNING)
+        print(f"\nMisses of the tuning half:\n{shown}\n")
     return 0
 
 

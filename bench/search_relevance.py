@@ -19,6 +19,7 @@ the articles, ``search.search(session, rules.check_query(q, limit=3))`` answers.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import Counter
@@ -37,6 +38,8 @@ ARTICLES = DATA / "articles.jsonl"
 QUERIES = DATA / "relevance.jsonl"
 TOP = 3
 ACTOR = "kbbench"
+TUNING = "tuning"
+HELD_OUT = "held-out"
 # The starter synonym list shipped with the product (branch kbio; loaded by `anshin demo`).
 STARTER_SYNONYMS = Path(anshin.knowledge.__file__).parent / "data" / "starter" / "synonyms.txt"
 
@@ -49,6 +52,7 @@ class Miss:
     expected: tuple[str, ...]
     got: tuple[str, ...]
     variation: str
+    half: str = TUNING
 
 
 @dataclass
@@ -64,6 +68,23 @@ class Outcome:
     @property
     def rate(self) -> float:
         return self.hits / self.total if self.total else 0.0
+
+
+def half(text: str) -> str:
+    """The half of the set a query belongs to, fixed by a stable hash of its text.
+
+    Tuning looks only at the misses of the ``tuning`` half; the ``held-out``
+    half is the honest figure (docs/knowledge-relevance.md). The split was made
+    before any tuning and depends on nothing but the query's own text.
+    """
+    return TUNING if hashlib.sha256(text.encode("utf-8")).digest()[0] % 2 == 0 else HELD_OUT
+
+
+def half_rate(outcome: Outcome, name: str) -> tuple[int, int, float]:
+    """Hits, total and rate of one half (``TUNING`` or ``HELD_OUT``)."""
+    total = outcome.by_variation[f"half: {name}"]
+    hits = outcome.hits_by_variation[f"half: {name}"]
+    return hits, total, hits / total if total else 0.0
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -113,7 +134,11 @@ def measure(session: Session, queries: Sequence[dict[str, Any]] | None = None) -
         got = top_keys(session, row["q"])
         expected = tuple(row["expected"])
         variation = row.get("variation", "")
-        kinds = [*variation.split(), f"origin: {row.get('origin', 'written')}"]
+        kinds = [
+            *variation.split(),
+            f"origin: {row.get('origin', 'written')}",
+            f"half: {half(row['q'])}",
+        ]
         outcome.total += 1
         for kind in kinds:
             outcome.by_variation[kind] += 1
@@ -122,16 +147,20 @@ def measure(session: Session, queries: Sequence[dict[str, Any]] | None = None) -
             for kind in kinds:
                 outcome.hits_by_variation[kind] += 1
         else:
-            outcome.misses.append(Miss(row["q"], expected, got, variation))
+            outcome.misses.append(Miss(row["q"], expected, got, variation, half(row["q"])))
     return outcome
 
 
-def misses_text(outcome: Outcome) -> str:
-    """The misses, one line each: the query, its variation, what was expected, what came."""
+def misses_text(outcome: Outcome, only: str | None = None) -> str:
+    """The misses, one line each: the query, its variation, what was expected, what came.
+
+    ``only`` keeps one half (tuning prints the ``TUNING`` half's misses only).
+    """
     lines = [
         f"- 「{m.query}」 ({m.variation}): expected {', '.join(m.expected)}; "
         f"got {', '.join(m.got) or 'nothing'}"
         for m in outcome.misses
+        if only is None or m.half == only
     ]
     return "\n".join(lines)
 

@@ -27,12 +27,17 @@ if str(BENCH) not in sys.path:
 
 import search_relevance as relevance  # noqa: E402
 
-# Measured 2026-12-06 on branch kbsearch's index (commit 5bbe050): without synonyms 170 / 196
-# = 86.7% on SQLite, 169 = 86.2% on PostgreSQL; with the starter list 87.2% and 86.7%.
-# (Commit c9891f1 had lost five queries, 83.7% on SQLite: this floor is what caught it.)
+# The set is split by a stable hash of the query (search_relevance.half): tuning looked only at
+# the tuning half's misses, the held-out half is the honest figure. Measured 2026-12-06 on
+# branch kbtune, (full set, tuning half, held-out half):
+#   no synonyms    SQLite 86.7% 84.9% 88.2%   PostgreSQL 88.8% 88.4% 89.1%
+#   starter list   SQLite 91.3% 91.9% 90.9%   PostgreSQL 91.8% 93.0% 90.9%
+# (before kbtune, starter list: SQLite 87.2% 87.2% 87.3%, PostgreSQL 86.7% 89.5% 84.5%.)
 # The floors sit just below the lower backend; raise them when the search improves.
 FLOOR = 0.86
-FLOOR_STARTER = 0.86
+FLOOR_HALVES = {relevance.TUNING: 0.84, relevance.HELD_OUT: 0.88}
+FLOOR_STARTER = 0.91
+FLOOR_STARTER_HALVES = {relevance.TUNING: 0.91, relevance.HELD_OUT: 0.90}
 TARGET = 0.90  # issue 9 §7; reported in bench/RESULTS.md, not asserted
 
 
@@ -81,6 +86,9 @@ def test_top3_hit_rate_stays_above_the_floor(session: Session) -> None:
     assert outcome.total == len(_queries())
     detail = relevance.misses_text(outcome)
     assert outcome.rate >= FLOOR, f"top-3 hit rate {outcome.rate:.1%} < {FLOOR:.0%}:\n{detail}"
+    for name, floor in FLOOR_HALVES.items():
+        hits, total, rate = relevance.half_rate(outcome, name)
+        assert rate >= floor, f"{name} half {hits} / {total} = {rate:.1%} < {floor:.0%}"
 
 
 @pytest.mark.skipif(
@@ -96,6 +104,19 @@ def test_top3_hit_rate_with_the_starter_synonyms(session: Session) -> None:
         f"top-3 hit rate {outcome.rate:.1%} < {FLOOR_STARTER:.0%} with the starter synonyms:\n"
         f"{detail}"
     )
+    for name, floor in FLOOR_STARTER_HALVES.items():
+        hits, total, rate = relevance.half_rate(outcome, name)
+        assert rate >= floor, f"{name} half {hits} / {total} = {rate:.1%} < {floor:.0%}"
+
+
+def test_the_halves_are_fixed_by_the_query_text_alone() -> None:
+    """The split cannot drift: same text, same half; both halves hold a good share of the set."""
+    queries = [row["q"] for row in _queries()]
+    halves = [relevance.half(q) for q in queries]
+    assert halves == [relevance.half(q) for q in queries]
+    assert relevance.half("二重請求されてる") == relevance.half("二重請求されてる")
+    assert 0.35 <= halves.count(relevance.TUNING) / len(halves) <= 0.65
+    assert set(halves) == {relevance.TUNING, relevance.HELD_OUT}
 
 
 def test_a_missing_answer_counts_as_a_miss(session: Session) -> None:

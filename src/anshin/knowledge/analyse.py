@@ -146,6 +146,7 @@ class Concept:
     marks: tuple[str, ...] = ()
     parts: tuple[Phrase, ...] = ()  # a compound's pieces, all required, as bigram phrases
     booster: bool = False  # a light word: ranks higher what also has it, finds nothing alone
+    typed: tuple[Phrase, ...] = ()  # of ``terms``, those the customer typed (above synonyms)
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,7 @@ def _find(needle: Phrase, haystack: Sequence[str]) -> int:
     return -1
 
 
-def _synonym_concept(group: tuple[SynonymWord, ...]) -> Concept:
+def _synonym_concept(group: tuple[SynonymWord, ...], typed: tuple[Phrase, ...]) -> Concept:
     grams = tuple(
         p for p in (_gram_phrase(w.folded) for w in group if _spelled_variously(w.folded)) if p
     )
@@ -201,6 +202,7 @@ def _synonym_concept(group: tuple[SynonymWord, ...]) -> Concept:
         terms=tuple(w.words for w in group),
         grams=grams,
         marks=tuple(w.folded for w in group),
+        typed=typed,
     )
 
 
@@ -217,16 +219,18 @@ def query(text: str, synonyms: Synonyms = Synonyms()) -> tuple[Concept, ...]:
     covered: set[int] = set()
     concepts: list[Concept] = []
     for group in synonyms.groups:
-        hit = False
+        typed: list[Phrase] = []
         for word in group:
             at = _find(word.words, norms)
             if at >= 0:
                 covered.update(range(at, at + len(word.words)))
-                hit = True
+                typed.append(word.words)
             elif len(word.folded) >= 2 and word.folded in folded_query:
-                hit = True
-        if hit:
-            concepts.append(_synonym_concept(group))
+                typed.append(word.words)
+        if typed:
+            # Only topic words lead their synonyms (障害 above エラー); できない carries none.
+            topical = tuple(dict.fromkeys(p for p in typed if set(p) - _LIGHT))
+            concepts.append(_synonym_concept(group, topical))
     light = [i for i, norm in enumerate(norms) if norm in _LIGHT]
     only_light = len(light) == len(norms) and not concepts
     for i, ((_, token), norm) in enumerate(zip(content, norms, strict=True)):

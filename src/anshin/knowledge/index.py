@@ -355,8 +355,12 @@ def reindex(session: Session, *, progress: Progress | None = None) -> int:
 
     Empties the index and the watermarks, then indexes every article and reads
     every feed to its end. ``progress(feed, count)`` is called as it goes.
+    On PostgreSQL the tables are analysed at the end: after a rebuild the
+    planner's statistics describe the empty tables, and it would scan the
+    GIN index for words that are in every row (docs/knowledge-search.md).
     """
-    if session.get_bind().dialect.name != "postgresql":
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if not postgresql:
         for table in FTS_NAMES:
             session.execute(text(f"DELETE FROM {table}"))
     session.execute(delete(DocumentText))
@@ -364,4 +368,10 @@ def reindex(session: Session, *, progress: Progress | None = None) -> int:
     session.execute(delete(IndexFeed))
     session.flush()
     names = [ARTICLES_FEED, *FEEDS]
-    return _catch_up_in(session, names, None, progress)
+    done = _catch_up_in(session, names, None, progress)
+    if postgresql:
+        session.flush()
+        # ANALYZE may run in the caller's transaction and samples its own new rows.
+        for table in (*FTS_NAMES, SearchDocument.__tablename__, DocumentText.__tablename__):
+            session.execute(text(f"ANALYZE {table}"))
+    return done

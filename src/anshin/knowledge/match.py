@@ -26,6 +26,9 @@ def _fts5_phrase(phrase: Phrase) -> str:
 
 def _fts5_concept(concept: Concept) -> str:
     alternatives = [_fts5_phrase(p) for p in concept.terms if p]
+    # bm25 sums over the query's phrases: the word the customer typed, written
+    # once more, counts twice as much as its synonyms (障害 above エラー).
+    alternatives += [_fts5_phrase(p) for p in concept.typed if p and len(concept.terms) > 1]
     alternatives += [_fts5_phrase((word,)) + "*" for word in concept.prefix]
     pieces = []
     if alternatives:
@@ -72,3 +75,13 @@ def tsquery(concepts: Sequence[Concept]) -> str:
     main = [e for c in concepts if not c.booster and (e := _pg_concept(c))]
     boosters = [e for c in concepts if c.booster and (e := _pg_concept(c))]
     return _combine(main, boosters, "|", "&")
+
+
+def tsquery_typed(concepts: Sequence[Concept]) -> str:
+    """The words the customer typed that have synonyms, for a second ``ts_rank`` ('' if none).
+
+    ts_rank counts a lexeme once however often the query repeats it, so on
+    PostgreSQL the typed word's lead over its synonyms is a rank of its own.
+    """
+    typed = [_pg_phrase(p, "AB") for c in concepts if len(c.terms) > 1 for p in c.typed if p]
+    return " | ".join(typed)

@@ -33,9 +33,12 @@ from anshin.text.normalise import fold
 
 SNIPPET_CHARS = 120
 SNIPPET_LEAD = 20  # characters shown before the first match
+RANK_CAP = 0  # SQLite: score only the newest RANK_CAP matches by bm25; 0 (default): all
 CANDIDATES = 2  # PostgreSQL: re-rank this many times ``limit`` rows by trigram similarity
 SIMILARITY_CHARS = 256  # of the folded title and text compared (word_similarity is costly)
 TRIGRAM_WEIGHT = 0.5
+PG_NORM = 33  # ts_rank's normalisation: 1 | 32, by 1 + log(length), then rank / (rank + 1)
+TYPED_WEIGHT = 0.5  # PostgreSQL: the typed word's own rank, added to the rank of the concepts
 NEAR_MISS = 0.4  # PostgreSQL: word similarity a near-miss needs when no word matched
 
 
@@ -144,9 +147,22 @@ def _sqlite_ranked(
     filters = _filters(table, query, params)
     join = f"JOIN kb_documents d ON d.id = {table}.rowid " if filters else ""
     where = "".join(f" AND {clause}" for clause in filters)
+    # A very common word matches most rows, and bm25 would score every one: rank only the
+    # newest RANK_CAP matches then (found unranked, in rowid order, which FTS5 reads lazily).
+    # A query with fewer matches is ranked over all of them, exactly as before.
+    floor = None
+    if RANK_CAP > 0:  # 0: no cap
+        floor = session.execute(
+            text(
+                f"SELECT {table}.rowid FROM {table} {join}WHERE {table} MATCH :match{where} "
+                f"ORDER BY {table}.rowid DESC LIMIT 1 OFFSET {RANK_CAP - 1}"
+            ),
+            params,
+        ).scalar()
+    capped = f" AND {table}.rowid >= {int(floor)}" if floor is not None else ""
     sql = (
         f"SELECT {table}.rowid AS id, -bm25({table}, {weights}) AS score FROM {table} {join}"
-        f"WHERE {table} MATCH :match{where} ORDER BY score DESC, id LIMIT :limit"
+        f"WHERE {table} MATCH :match{capped}{where} ORDER BY score DESC, id LIMIT :limit"
     )
     return list(session.execute(text(sql), params))
 
@@ -159,8 +175,10 @@ def _pg_ranked(
     folded: str,
 ) -> list[Any]:
     """ts_rank over the tsvector, re-ranked by pg_trgm word similarity; near-misses if nothing."""
+    typed = match.tsquery_typed(concepts)
     params: dict[str, Any] = {
         "tsq": match.tsquery(concepts),
+        "typed": typed or "''",
         "limit": query.limit,
         "candidates": query.limit * CANDIDATES,
         "folded": folded,
@@ -171,8 +189,15 @@ def _pg_ranked(
     join = "JOIN kb_documents d ON d.id = f.doc_id " if filters else ""
     where = "".join(f" AND {clause}" for clause in filters)
     sql = (
-        "WITH q AS (SELECT to_tsquery('simple', :tsq) AS query), hits AS ("
-        "SELECT f.doc_id AS id, ts_rank(CAST(:weights AS real[]), f.tsv, q.query, 1) AS rank "
+        "WITH q AS (SELECT to_tsquery('simple', :tsq) AS query, "
+        "to_tsquery('simple', :typed) AS typed), hits AS ("
+        f"SELECT f.doc_id AS id, ts_rank_cd(CAST(:weights AS real[]), f.tsv, q.query, {PG_NORM})"
+        + (
+            f" + {TYPED_WEIGHT} * ts_rank(CAST(:weights AS real[]), f.tsv, q.typed, {PG_NORM})"
+            if typed
+            else ""
+        )
+        + " AS rank "
         f"FROM q, {table} f {join}WHERE f.tsv @@ q.query{where} "
         "ORDER BY rank DESC, f.doc_id LIMIT :candidates) "
         # The folded text is read for the candidates only (it is long: TOASTed).
