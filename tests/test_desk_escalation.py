@@ -178,9 +178,9 @@ def test_queue_orders_by_due_then_temperature(session: Session, settings: Settin
     late = _inquiry(session, settings, received_at=now - dt.timedelta(minutes=40))
     later_due = _inquiry(session, settings, received_at=now, temperature=3)
     l2 = _inquiry(session, settings, level=2, received_at=base)
-    found = queues.queue(session, queues.QueueFilter(level=1), now=now)
+    found = queues.queue(session, queues.QueueFilter(level=1))
     assert [i.id for i in found] == [late.id, furious.id, calm.id, later_due.id]
-    everything = queues.queue(session, queues.QueueFilter(), now=now)
+    everything = queues.queue(session, queues.QueueFilter())
     keys = [
         rules.queue_order_key(i.first_response_due_at, i.temperature, i.received_at)
         for i in everything

@@ -1,7 +1,8 @@
 """The desk's JSON API (R22, R23): queues, claims, escalation, the flow.
 
 * ``GET /api/inquiries`` — a queue: ``level``, ``view`` (all, mine, unassigned),
-  ``incident``, ``intent``, ``channel``; earliest due first, hottest first.
+  ``incident``, ``intent``, ``channel``; earliest due first, hottest first, 50
+  a page: ``page`` asks for one, ``next`` links to the following one.
 * ``GET /api/inquiries/{ref}`` — one inquiry with its history.
 * ``POST /api/inquiries/{ref}/claim`` | ``/release`` | ``/takeover`` (reason) —
   a lost race answers 409 with ``holder`` and ``since``.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
@@ -30,6 +32,7 @@ from anshin.inquiries.models import Inquiry
 from anshin.timefmt import iso_local, to_zone
 from anshin.web.auth import DbSession, Operator, Senior
 from anshin.web.deps import settings_of
+from anshin.web.paging import Paging, page_number
 
 router = APIRouter(prefix="/api", tags=["inquiries"])
 
@@ -67,9 +70,15 @@ class InquiryRow(BaseModel):
 
 
 class QueueOut(BaseModel):
-    """A queue, earliest due first."""
+    """A page of a queue, earliest due first, and where the next page is."""
 
     inquiries: list[InquiryRow]
+    total: int = Field(description="How many open inquiries match the filters in all")
+    page: int = Field(description="This page's number, from 1")
+    pages: int = Field(description="How many pages the matching inquiries fill")
+    next: str | None = Field(
+        description="The next page's path and query (same filters), or null on the last page"
+    )
 
 
 class EventOut(BaseModel):
@@ -207,16 +216,32 @@ def list_inquiries(
     incident: Filter = "",
     intent: Filter = "",
     channel: Filter = "",
+    page: Annotated[str, Query(max_length=10)] = "",
 ) -> QueueOut:
-    """Open inquiries matching the filters, earliest due first, hottest first (R22)."""
+    """Open inquiries matching the filters, earliest due first, hottest first (R22), a page
+    of ``queues.QUEUE_PAGE_SIZE`` at a time; ``next`` is null on the last page."""
     flt = queues.parse_filter(
         level=level, view=view, incident=incident, intent=intent, channel=channel
     )
+    number = page_number(page)
+    paging = Paging(
+        page=number, size=queues.QUEUE_PAGE_SIZE, total=queues.count(session, flt, user)
+    )
     now = utcnow()
     zone = settings_of(request).timezone
-    found = queues.queue(session, flt, user, now=now)
+    found = queues.queue(session, flt, user, limit=paging.size, offset=paging.offset)
     names = queues.names_of(session, {i.claimed_by_id for i in found if i.claimed_by_id})
-    return QueueOut(inquiries=[InquiryRow(**_row(session, i, zone, now, names)) for i in found])
+    following = None
+    if number < paging.pages:
+        query = urlencode({**queues.filter_query(flt), "page": number + 1})
+        following = f"{request.url.path}?{query}"
+    return QueueOut(
+        inquiries=[InquiryRow(**_row(session, i, zone, now, names)) for i in found],
+        total=paging.total,
+        page=number,
+        pages=paging.pages,
+        next=following,
+    )
 
 
 @router.get("/inquiries/{ref}", response_model=InquiryOut)

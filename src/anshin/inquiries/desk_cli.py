@@ -70,7 +70,7 @@ def list_inquiries(
         if flt.view == "mine" and user is None:
             raise BadInput(N_("Name the agent with --as EMAIL."), field="--as")
         now = utcnow()
-        found = queues.queue(session, flt, user, now=now)
+        found = queues.queue(session, flt, user)
         names = queues.names_of(session, {i.claimed_by_id for i in found if i.claimed_by_id})
         rows: list[dict[str, Any]] = []
         for i in found:

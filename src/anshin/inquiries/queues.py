@@ -4,6 +4,10 @@ Ordered by due time then temperature (``rules.queue_order_key``): the one that
 owes its customer an answer soonest comes first, the hottest first among equals.
 Before the first response the due time is the first-response due time (R18);
 after it, the next action's due time, if one is set.
+
+The order is the database's (``due_expression``), so a queue longer than a page
+is read a page at a time (``QUEUE_PAGE_SIZE`` rows, ``LIMIT``/``OFFSET``) and
+every page continues where the one before stopped.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from anshin.db import utcnow
@@ -24,7 +28,8 @@ from anshin.inquiries import rules
 from anshin.inquiries.models import Inquiry
 from anshin.team.models import User
 
-QUEUE_LIMIT = 500
+QUEUE_LIMIT = 500  # the CLI's listing, which has no pages
+QUEUE_PAGE_SIZE = 50  # the console's and the API's pages
 _REFERENCE = re.compile(r"[A-Z0-9-]{1,30}")  # INC-2026-0001, or NONE
 VIEWS: tuple[str, ...] = ("all", "mine", "unassigned")
 
@@ -65,6 +70,18 @@ def parse_filter(
     return QueueFilter(chosen_level, chosen_view, incident, intent, channel)
 
 
+def filter_query(flt: QueueFilter) -> dict[str, str]:
+    """The filter as query parameters again, for the links to a queue's other pages."""
+    shown = {
+        "level": str(flt.level) if flt.level is not None else "",
+        "view": flt.view if flt.view != "all" else "",
+        "incident": flt.incident or "",
+        "intent": flt.intent or "",
+        "channel": flt.channel or "",
+    }
+    return {name: value for name, value in shown.items() if value}
+
+
 def due_of(inquiry: Inquiry, now: dt.datetime) -> Due | None:
     """What the inquiry owes next, as the incident dashboard's timers show it (R18)."""
     if inquiry.closed_at is not None:
@@ -100,10 +117,14 @@ def _statement(flt: QueueFilter, user: User | None) -> Select[Inquiry]:
     return stmt
 
 
-def _sort_key(inquiry: Inquiry, now: dt.datetime) -> tuple[dt.datetime, int, dt.datetime]:
-    due = due_of(inquiry, now)
-    return rules.queue_order_key(
-        due.due_at if due else None, inquiry.temperature, inquiry.received_at
+def due_expression() -> ColumnElement[dt.datetime]:
+    """``due_of``'s due time in SQL, so the database can order and page the queue (R18, R22)."""
+    return case(
+        (
+            and_(Inquiry.first_responded_at.is_(None), Inquiry.first_response_due_at.is_not(None)),
+            Inquiry.first_response_due_at,
+        ),
+        else_=Inquiry.next_action_due_at,
     )
 
 
@@ -112,18 +133,27 @@ def queue(
     flt: QueueFilter,
     user: User | None = None,
     *,
-    now: dt.datetime | None = None,
     limit: int = QUEUE_LIMIT,
+    offset: int = 0,
 ) -> list[Inquiry]:
-    """Open inquiries matching ``flt``, earliest due first, hottest first among equals (R22)."""
-    now = now or utcnow()
+    """Open inquiries matching ``flt``, earliest due first, hottest first among equals (R22).
+
+    The order is ``rules.queue_order_key``'s (none due last, then the oldest
+    first), with the id last so that pages never overlap or skip a tie.
+    """
     stmt = _statement(flt, user).order_by(
-        Inquiry.first_response_due_at.asc().nulls_last(),
+        due_expression().asc().nulls_last(),
         Inquiry.temperature.desc(),
         Inquiry.received_at,
+        Inquiry.id,
     )
-    rows = list(session.scalars(stmt.limit(limit)))
-    return sorted(rows, key=lambda i: _sort_key(i, now))
+    return list(session.scalars(stmt.limit(limit).offset(offset)))
+
+
+def count(session: Session, flt: QueueFilter, user: User | None = None) -> int:
+    """How many open inquiries match ``flt`` in all: the pager's total."""
+    matching = _statement(flt, user).with_only_columns(Inquiry.id).subquery()
+    return int(session.scalar(select(func.count()).select_from(matching)) or 0)
 
 
 def names_of(session: Session, ids: set[int]) -> dict[int, str]:

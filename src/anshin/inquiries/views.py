@@ -1,7 +1,8 @@
 """The desk's pages: the queues and one inquiry's page (R19-R23, R28).
 
 * ``GET /console/inquiries`` — a queue: ``?level=1|2|3``, ``?view=mine|unassigned``,
-  filtered by ``incident``, ``intent``, ``channel``; earliest due first.
+  filtered by ``incident``, ``intent``, ``channel``; earliest due first, 50 a
+  page (``?page=``, 「次の50件」 under the list).
 * ``GET /console/inquiries/{ref}`` — the inquiry: the customer's words, triage,
   the flow, the conversation, the claim, escalation, the history. Other parts of
   the desk include their panels (reply, handoff, commitments) by name.
@@ -12,9 +13,9 @@ The actions the page posts to live in ``inquiries.desk_views``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,6 +31,7 @@ from anshin.team import rules as team_rules
 from anshin.team.models import User
 from anshin.web.auth import DbSession, Operator
 from anshin.web.deps import request_locale, settings_of
+from anshin.web.paging import Paging, page_number
 from anshin.web.views_helpers import page
 
 router = APIRouter(include_in_schema=False)
@@ -72,13 +74,18 @@ def inquiry_queue(
     incident: str = "",
     intent: str = "",
     channel: str = "",
+    page_asked: Annotated[str, Query(alias="page", max_length=10)] = "",
 ) -> Response:
     """A queue of open inquiries, earliest due first, hottest first among equals (R22)."""
     flt = queues.parse_filter(
         level=level, view=view, incident=incident, intent=intent, channel=channel
     )
+    number = page_number(page_asked)
     now = utcnow()
-    found = queues.queue(session, flt, user, now=now)
+    paging = Paging(
+        page=number, size=queues.QUEUE_PAGE_SIZE, total=queues.count(session, flt, user)
+    )
+    found = queues.queue(session, flt, user, limit=paging.size, offset=paging.offset)
     incident_ids = {i.incident_id for i in found if i.incident_id}
     refs = (
         {
@@ -102,6 +109,8 @@ def inquiry_queue(
         "inquiries/queue.html",
         rows=[(i, queues.due_of(i, now)) for i in found],
         flt=flt,
+        paging=paging,
+        query=queues.filter_query(flt),
         tabs=queue_tabs(request_locale(request), user.role),
         current_tab=current,
         holders=queues.names_of(session, {i.claimed_by_id for i in found if i.claimed_by_id}),
