@@ -174,4 +174,5 @@ def test_api_list_pages_by_next_until_null(settings: Settings) -> None:
         assert error["field"] == "page"
         assert error["message"] == "The page must be a whole number from 1 to 100000."
     japanese = client.get("/api/inquiries?page=0", headers={**headers, "Accept-Language": "ja"})
-    assert japanese.json()["error"]["message"] == "ページは1から100000までの整数で指定してください。"
+    refused_ja = japanese.json()["error"]["message"]
+    assert refused_ja == "ページは1から100000までの整数で指定してください。"
