@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from anshin.config import Settings
 from anshin.db import utcnow
-from anshin.incidents import notices, service
+from anshin.incidents import cadence, notices, service
 from anshin.incidents.models import Incident, IncidentUpdate
 from test_console_incidents import _declare, _incident, textarea
 from test_console_support import client_for, count, database, login, seed, text_of
@@ -134,7 +134,7 @@ def test_the_no_news_text_follows_the_status(
         session, settings, incident, body_ja=FIRST_JA, status=status, actor="test"
     )
     session.flush()
-    texts, _next = service.no_news_draft(session, settings, incident)
+    texts, _next = cadence.no_news_draft(session, settings, incident)
     assert ja in texts["ja"] and en in texts["en"]
     for other, (other_ja, other_en) in {
         "investigating": ("引き続き原因の調査", "investigating its cause"),

@@ -28,7 +28,7 @@ from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.errors import Conflict, Forbidden
 from anshin.events import Event
-from anshin.incidents import components, lifecycle, service
+from anshin.incidents import cadence, components, lifecycle, service
 from anshin.incidents.models import Component, Incident
 from anshin.notify.models import OutboxMessage
 from anshin.team import service as team_service
@@ -107,7 +107,7 @@ def test_a_senior_reopens_a_resolved_incident(session: Session, settings: Settin
     assert update.kind == "reopened" and update.next_update_at == next_at
     assert _component(session).status == "partial_outage"  # down again (sev2)
     # The cadence restarts: the next update is owed by the time the notice promised.
-    due = service.due(settings, incident, now)
+    due = cadence.due(settings, incident, now)
     assert due is not None and due.due_at == next_at
     message = session.scalars(
         select(OutboxMessage).where(OutboxMessage.update_id == update.id)

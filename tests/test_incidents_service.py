@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from anshin import events
 from anshin.config import Settings
 from anshin.errors import Conflict, InvalidInput
-from anshin.incidents import components, maintenance, service
+from anshin.incidents import cadence, components, maintenance, service
 from anshin.incidents.models import Component, Incident, IncidentUpdate
 from notice_texts import FIRST_NOTICE_JA, RESOLUTION_JA, UPDATE_JA
 
@@ -78,9 +78,9 @@ def test_first_public_update_is_the_first_notice_with_next_update(
     session.commit()
     assert first.kind == "first_notice"
     assert first.next_update_at == NOW + dt.timedelta(minutes=65)
-    due = service.due(settings, incident, now=NOW + dt.timedelta(minutes=10))
+    due = cadence.due(settings, incident, now=NOW + dt.timedelta(minutes=10))
     assert due is not None and due.kind == "update" and not due.overdue
-    later = service.due(settings, incident, now=NOW + dt.timedelta(minutes=70))
+    later = cadence.due(settings, incident, now=NOW + dt.timedelta(minutes=70))
     assert later is not None and later.overdue
 
 
@@ -93,7 +93,7 @@ def test_internal_update_promises_nothing_and_stays_off_the_clock(
     )
     session.commit()
     assert note.next_update_at is None
-    due = service.due(settings, incident, now=NOW)
+    due = cadence.due(settings, incident, now=NOW)
     assert due is not None and due.kind == "first_notice"
 
 
@@ -114,7 +114,7 @@ def test_resolve_restores_components_only_when_no_other_incident_holds_them(
     assert api_component.status == "operational"
     assert first.resolved_at == NOW
     assert first.updates[-1].kind == "resolution"
-    assert service.due(settings, first, now=NOW) is None
+    assert cadence.due(settings, first, now=NOW) is None
 
 
 def test_update_on_resolved_incident_is_refused_and_changes_nothing(
@@ -241,7 +241,7 @@ def test_no_news_text_says_still_working_and_when_next(
 ) -> None:
     """R5: the prepared no-news update comes from the no_news_update template (R11)."""
     incident = _declare(session, settings)
-    texts, next_at = service.no_news_draft(session, settings, incident, NOW)
+    texts, next_at = cadence.no_news_draft(session, settings, incident, NOW)
     assert next_at == NOW + dt.timedelta(minutes=settings.cadence_minutes()["sev2"])
     ja, en = texts["ja"], texts["en"]
     assert "引き続き" in ja and "現在確認中" in ja and "11月22日 15:00" in ja

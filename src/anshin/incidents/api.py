@@ -18,31 +18,33 @@ from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.errors import InvalidInput
 from anshin.i18n import N_
+from anshin.incidents import cadence, lifecycle, rules, search, service
 from anshin.incidents import components as component_service
-from anshin.incidents import lifecycle, rules, search, service
 from anshin.incidents import maintenance as maintenance_service
 from anshin.incidents.arguments import patched_input, update_arguments
-from anshin.incidents.schemas import (
-    ComponentCreate,
+from anshin.incidents.responses import (
     ComponentList,
     ComponentOut,
-    IncidentCreate,
     IncidentList,
     IncidentOut,
-    IncidentPatch,
-    MaintenanceCreate,
     MaintenanceList,
     MaintenanceOut,
-    MaintenanceStatusIn,
     NoNewsDraftOut,
+    component_out,
+    incident_out,
+    maintenance_out,
+)
+from anshin.incidents.schemas import (
+    ComponentCreate,
+    IncidentCreate,
+    IncidentPatch,
+    MaintenanceCreate,
+    MaintenanceStatusIn,
     ReopenCreate,
     ReportCreate,
     ResolveCreate,
     TimesPatch,
     UpdateCreate,
-    component_out,
-    incident_out,
-    maintenance_out,
 )
 from anshin.inputs import Ref, to_utc
 from anshin.timefmt import to_zone
@@ -301,7 +303,7 @@ def no_news_draft(request: Request, session: DbSession, user: Operator, ref: Ref
     settings = _settings(request)
     incident = service.get(session, ref)
     now = utcnow()
-    texts, next_at = service.no_news_draft(session, settings, incident, now)
+    texts, next_at = cadence.no_news_draft(session, settings, incident, now)
     local = to_zone(next_at, settings.timezone)
     assert local is not None
     return NoNewsDraftOut(body_ja=texts["ja"], body_en=texts["en"], next_update_at=local)

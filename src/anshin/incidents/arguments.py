@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from anshin.config import Settings
-from anshin.incidents import service
+from anshin.incidents import cadence
 from anshin.incidents.models import Incident
 from anshin.incidents.record import IncidentInput
 from anshin.incidents.schemas import IncidentPatch
@@ -80,7 +80,7 @@ def update_arguments(
     """
     if not no_news:
         return body_ja or "", body_en, next_update_at, None
-    texts, next_at = service.no_news_draft(
+    texts, next_at = cadence.no_news_draft(
         session, settings, incident, now, next_update_at=next_update_at
     )
     return body_ja or texts["ja"], body_en or texts["en"], next_at, "no_news_update"

@@ -31,12 +31,8 @@ from anshin.db import utcnow
 from anshin.i18n import N_
 from anshin.incidents import service
 from anshin.incidents.arguments import patched_input, update_arguments
-from anshin.incidents.schemas import (
-    IncidentList,
-    IncidentOut,
-    IncidentPatch,
-    incident_out,
-)
+from anshin.incidents.responses import IncidentList, IncidentOut, incident_out
+from anshin.incidents.schemas import IncidentPatch
 from anshin.timefmt import format_local
 
 incident_app = typer.Typer(help="Incidents: declare, update, resolve, list, show (R1-R7).")

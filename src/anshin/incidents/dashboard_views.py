@@ -24,6 +24,7 @@ from anshin import hooks
 from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.incidents import (
+    cadence,
     lifecycle,
     rules,
     service,
@@ -66,7 +67,7 @@ def _open_rows(
 ) -> list[tuple[Incident, rules.Due | None]]:
     """Open incidents with what each owes next, most urgent first (R4, R5)."""
     rows = [
-        (i, service.due(settings, i, now)) for i in service.list_incidents(session, open_only=True)
+        (i, cadence.due(settings, i, now)) for i in service.list_incidents(session, open_only=True)
     ]
     far = now + dt.timedelta(days=3650)
     return sorted(rows, key=lambda row: row[1].due_at if row[1] else far)

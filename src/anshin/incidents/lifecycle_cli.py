@@ -12,7 +12,7 @@ from anshin.cliutil import actor, load_settings, open_session, parse_time
 from anshin.db import utcnow
 from anshin.incidents import lifecycle, service
 from anshin.incidents.cli import CLI_ROLE, FORMAT, OVERRIDE_REASON, REF, _show_incident
-from anshin.incidents.schemas import incident_out
+from anshin.incidents.responses import incident_out
 
 
 def times(

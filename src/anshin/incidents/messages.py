@@ -57,3 +57,22 @@ def compose(
         settings, kind, locale, now, incident=incident, maintenance=maintenance, options=options
     )
     return comms.compose(session, kind, locale, channel, values, source=source)
+
+
+def compose_all(
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    kind: str,
+    channel: str,
+    now: dt.datetime,
+    *,
+    options: dict[str, Any] | None = None,
+) -> dict[str, str]:
+    """The message's text in every published language (ja, en): what a draft starts from."""
+    return {
+        locale: compose(
+            session, settings, incident, kind, locale, channel, now, options=options
+        ).text
+        for locale in rules.LOCALES
+    }

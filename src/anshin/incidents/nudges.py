@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from anshin.config import Settings
 from anshin.db import make_sessionmaker, utcnow
 from anshin.i18n import N_, SUPPORTED_LOCALES, translate
-from anshin.incidents import rules, service
+from anshin.incidents import cadence, rules
 from anshin.incidents.models import Incident, IncidentNudge
 from anshin.notify import rules as notify_rules
 from anshin.notify import service as outbox
@@ -167,7 +167,7 @@ def sweep(engine: Engine, settings: Settings, now: dt.datetime | None = None) ->
         for found in session.scalars(
             select(Incident).where(Incident.status.in_(rules.OPEN_STATUSES))
         ):
-            due = service.due(settings, found, now)
+            due = cadence.due(settings, found, now)
             nudge = rules.nudge_for(due, settings.nudge_before_minutes)
             if due is not None and nudge is not None:
                 pending.append((found.id, due, nudge))

@@ -18,8 +18,8 @@ from fastapi.responses import HTMLResponse, Response
 from anshin.db import utcnow
 from anshin.errors import AnshinError, InvalidInput
 from anshin.i18n import N_
+from anshin.incidents import cadence, rules, search
 from anshin.incidents import components as components_service
-from anshin.incidents import rules, search, service
 from anshin.incidents.models import Incident
 from anshin.web.auth import DbSession, Operator
 from anshin.web.deps import settings_of
@@ -94,7 +94,7 @@ def incidents_page(
         user,
         "incidents/list.html",
         status=422 if errors else 200,
-        rows=[(i, service.due(settings, i, now)) for i in rows],
+        rows=[(i, cadence.due(settings, i, now)) for i in rows],
         values=values,
         query=query,
         errors=errors,

@@ -2,7 +2,9 @@
 
 Each function takes the caller's session, checks input through ``rules``,
 writes rows and an event in the same transaction, and republishes the status
-page (docs/design.md "published artefact"). The caller commits.
+page (docs/design.md "published artefact"). The caller commits. What an
+incident owes its customers next (the timers, the "no news" draft) is
+``incidents.cadence``.
 """
 
 from __future__ import annotations
@@ -13,18 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anshin import events
-from anshin.comms.rules import LOCALES
 from anshin.config import Settings
 from anshin.db import lock_for_update, utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import N_
-from anshin.incidents import messages as composer
 from anshin.incidents import notices, page, rules, time_rules
 from anshin.incidents.components import (
     recompute_component_statuses,
     resolve_components,
 )
-from anshin.incidents.context import promised_next_update_at
 from anshin.incidents.models import Incident, IncidentComponent, IncidentUpdate
 from anshin.incidents.record import IncidentInput as IncidentInput
 from anshin.incidents.record import clean_facts, next_reference, snapshot
@@ -365,51 +364,3 @@ def edit(
     recompute_component_statuses(session, sorted(touched | set(wanted)), actor=actor, now=now)
     page.republish(session, settings, now=now)
     return incident
-
-
-def due(settings: Settings, incident: Incident, now: dt.datetime | None = None) -> rules.Due | None:
-    """What the incident owes its customers next, and by when (R4, R5)."""
-    public = incident.public_updates
-    return rules.next_due(
-        status=incident.status,
-        declared_at=incident.declared_at,
-        last_public_next_update_at=public[-1].next_update_at if public else None,
-        has_public_update=bool(public),
-        now=now or utcnow(),
-        first_notice_minutes=settings.first_notice_minutes,
-    )
-
-
-def no_news_draft(
-    session: Session,
-    settings: Settings,
-    incident: Incident,
-    now: dt.datetime | None = None,
-    *,
-    next_update_at: dt.datetime | None = None,
-) -> tuple[dict[str, str], dt.datetime]:
-    """R5: the "引き続き対応中です" texts (ja, en) and the next-update time they promise.
-
-    The time is the cadence's, down to the quarter hour (a time a person writes).
-
-    Rendered from the ``no_news_update`` template (R11), so a lead's edit of it
-    reaches the console, the API and the CLI alike.
-    """
-    now = now or utcnow()
-    next_at = next_update_at or promised_next_update_at(
-        now, incident.severity, settings.cadence_minutes()
-    )
-    texts = {
-        locale: composer.compose(
-            session,
-            settings,
-            incident,
-            "no_news_update",
-            locale,
-            "status_page",
-            now,
-            options={"next_update_at": next_at},
-        ).text
-        for locale in LOCALES
-    }
-    return texts, next_at

@@ -24,7 +24,7 @@ from anshin.i18n import N_
 from anshin.incidents import components as component_service
 from anshin.incidents import maintenance as maintenance_service
 from anshin.incidents.cli import COMPONENTS, FORMAT
-from anshin.incidents.schemas import (
+from anshin.incidents.responses import (
     ComponentList,
     MaintenanceList,
     component_out,

@@ -1,15 +1,17 @@
-"""The staff console for incidents (issue 2, scope 6): declare, the shared record, publish.
+"""The staff console for incidents (issue 2, scope 6): the shared record and publishing.
 
-R1 the facts are entered once when declaring; R2 every agent answers from the
-one record page; R4/R5 the dashboard and the record show a live countdown to
-the next message owed (first notice 15 minutes after declaring, then the time
-the last update promised) and turn red when it is overdue; R5 a no-news
-update is one button (with a ticked box: it cannot be undone, ``confirm``); R7
-the resolution notice starts from a text promising a report. Components and
-maintenance windows (R10) are managed by seniors.
+R2 every agent answers from the one record page; R4/R5 the dashboard and the
+record show a live countdown to the next message owed (first notice 15 minutes
+after declaring, then the time the last update promised) and turn red when it
+is overdue; R5 a no-news update is one button (with a ticked box: it cannot be
+undone, ``confirm``); R7 the resolution notice starts from a text promising a
+report. Components and maintenance windows (R10) are managed by seniors.
 
 Routes are thin: read the form (``forms``), call the service, commit, redirect;
 a refusal re-renders the page with what was typed and the error beside its field.
+Declaring and editing the facts (R1, R2) is ``incidents.declare_views``; the
+other parts of the console (dashboard, setup, search, nudges, lifecycle) are
+included from their own modules under this router.
 """
 
 from __future__ import annotations
@@ -25,17 +27,17 @@ from anshin.comms.lint import Finding
 from anshin.db import utcnow
 from anshin.errors import AnshinError
 from anshin.i18n import N_
-from anshin.incidents import components as components_service
 from anshin.incidents import (
+    cadence,
     compose_views,
     confirm,
     dashboard_views,
+    declare_views,
     detail,
     forms,
     lifecycle_views,
     notices,
     nudge_views,
-    rules,
     search_views,
     service,
     setup_views,
@@ -63,81 +65,13 @@ RECORD_PANELS: tuple[str, ...] = (
     "anshin.inquiries.dashboard:incident_panel",
     "anshin.review.views:record_panel",
 )
+router.include_router(declare_views.router)  # /console/incidents/new before /{ref}
 router.include_router(dashboard_views.router)
 router.include_router(setup_views.router)
 router.include_router(compose_views.router)
 router.include_router(search_views.router)
 router.include_router(nudge_views.router)
 router.include_router(lifecycle_views.router)
-
-
-def _form_page(
-    request: Request,
-    session: Session,
-    user: User,
-    *,
-    incident: Incident | None = None,
-    values: dict[str, Any],
-    errors: dict[str, str] | None = None,
-    status: int = 200,
-) -> HTMLResponse:
-    """The declare form, or the same form editing an open incident's facts (R1, R2)."""
-    settings = settings_of(request)
-    return page(
-        request,
-        user,
-        "incidents/form.html",
-        status=status,
-        incident=incident,
-        values=values,
-        errors=errors or {},
-        components=components_service.list_components(session),
-        impacts=forms.IMPACT_CHOICES,
-        severities=rules.SEVERITIES,
-        cadence=settings.cadence_minutes(),
-        first_notice_minutes=settings.first_notice_minutes,
-    )
-
-
-@router.get("/console/incidents/new", response_class=HTMLResponse)
-def new_incident(request: Request, session: DbSession, user: Operator) -> Response:
-    """The declare form: detected now, severity chosen on purpose."""
-    now_local = forms.input_value(utcnow(), settings_of(request).timezone)
-    return _form_page(request, session, user, values={"detected_at": now_local})
-
-
-@router.post("/console/incidents/new", response_class=HTMLResponse)
-def declare_incident(
-    request: Request, session: DbSession, user: Operator, form: PostedForm
-) -> Response:
-    """Declare: write the incident and start the first-notice clock (R1, R4)."""
-    settings = settings_of(request)
-    data, parsed = forms.parse_incident(form, settings.timezone)
-    if data is None:
-        errors = translate_errors(request, parsed.errors)
-        return _form_page(request, session, user, values=parsed.values, errors=errors, status=422)
-    try:
-        incident = service.declare(session, settings, data, actor=user.actor)
-    except AnshinError as exc:
-        session.rollback()
-        errors = error_for(request, _on_form(exc))
-        return _form_page(
-            request, session, user, values=parsed.values, errors=errors, status=exc.status
-        )
-    session.commit()
-    flash(
-        request,
-        N_("Incident {ref} declared. Publish the first notice now."),
-        ref=incident.reference,
-    )
-    return redirect(f"/console/incidents/{incident.reference}")
-
-
-def _on_form(exc: AnshinError) -> AnshinError:
-    """Point a service refusal at a field the form has (declared_at is not typed)."""
-    if exc.field == "declared_at":
-        exc.field = "detected_at"
-    return exc
 
 
 def _detail(
@@ -183,7 +117,7 @@ def _detail(
         "incidents/detail.html",
         status=status,
         incident=incident,
-        due=service.due(settings, incident, now),
+        due=cadence.due(settings, incident, now),
         history=history,
         first=not incident.public_updates,
         values=values,
@@ -304,7 +238,7 @@ def publish_no_news(
     now = utcnow()
     values = detail.compose_values(session, settings, incident, "no_news_update", now)
     # The texts and the time they promise come from one place, so they always agree.
-    texts, next_at = service.no_news_draft(session, settings, incident, now)
+    texts, next_at = cadence.no_news_draft(session, settings, incident, now)
     try:
         service.publish_update(
             session,
@@ -362,49 +296,4 @@ def resolve_incident(
         return _refused(request, session, user, ref, exc, values)
     session.commit()
     flash(request, N_("Incident resolved and the resolution notice published."))
-    return redirect(f"/console/incidents/{incident.reference}")
-
-
-@router.get("/console/incidents/{ref}/edit", response_class=HTMLResponse)
-def edit_incident_form(request: Request, session: DbSession, user: Operator, ref: str) -> Response:
-    """Edit the facts of the shared record (R2)."""
-    incident = service.get(session, ref)
-    values = forms.incident_values(incident, settings_of(request).timezone)
-    return _form_page(request, session, user, incident=incident, values=values)
-
-
-@router.post("/console/incidents/{ref}/edit", response_class=HTMLResponse)
-def edit_incident(
-    request: Request, session: DbSession, user: Operator, ref: str, form: PostedForm
-) -> Response:
-    """Save changed facts; the event log keeps the old ones."""
-    settings = settings_of(request)
-    incident = service.get(session, ref)
-    data, parsed = forms.parse_incident(form, settings.timezone)
-    if data is None:
-        errors = translate_errors(request, parsed.errors)
-        return _form_page(
-            request,
-            session,
-            user,
-            incident=incident,
-            values=parsed.values,
-            errors=errors,
-            status=422,
-        )
-    try:
-        service.edit(session, settings, incident, data, actor=user.actor)
-    except AnshinError as exc:
-        session.rollback()
-        return _form_page(
-            request,
-            session,
-            user,
-            incident=service.get(session, ref),
-            values=parsed.values,
-            errors=error_for(request, _on_form(exc)),
-            status=exc.status,
-        )
-    session.commit()
-    flash(request, N_("The record was updated."))
     return redirect(f"/console/incidents/{incident.reference}")
