@@ -75,12 +75,9 @@ def compose_values(
         "publish_affected": publish_affected,
         "next_update_at": next_at if kind != "resolution" else None,
     }
-    texts = {
-        locale: composer.compose(
-            session, settings, incident, kind, locale, COMPOSE_CHANNEL, now, options=options
-        ).text
-        for locale in LOCALES
-    }
+    texts = composer.compose_all(
+        session, settings, incident, kind, COMPOSE_CHANNEL, now, options=options
+    )
     values: dict[str, Any] = {
         "kind": kind,
         "body_ja": texts["ja"],

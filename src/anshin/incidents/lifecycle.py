@@ -27,15 +27,13 @@ from sqlalchemy.orm import Session
 
 from anshin import events
 from anshin.comms.kinds import MessageKind
-from anshin.comms.rules import LOCALES
 from anshin.config import Settings
 from anshin.db import lock_for_update, utcnow
 from anshin.errors import Conflict, Forbidden, InvalidInput
 from anshin.i18n import N_
+from anshin.incidents import cadence, notices, page, rules, time_rules
 from anshin.incidents import messages as composer
-from anshin.incidents import notices, page, rules, time_rules
 from anshin.incidents.components import recompute_component_statuses
-from anshin.incidents.context import promised_next_update_at
 from anshin.incidents.models import Incident, IncidentUpdate
 from anshin.incidents.record import snapshot
 from anshin.team import rules as team_rules
@@ -213,23 +211,9 @@ def reopen_draft(
     unless ``next_update_at`` names an earlier one: the text and the recorded
     time always agree (``next-update-mismatch``).
     """
-    next_at = next_update_at or promised_next_update_at(
-        now, incident.severity, settings.cadence_minutes()
+    return cadence.promising_draft(
+        session, settings, incident, MessageKind.REOPENED, now, next_update_at
     )
-    texts = {
-        locale: composer.compose(
-            session,
-            settings,
-            incident,
-            MessageKind.REOPENED,
-            locale,
-            "status_page",
-            now,
-            options={"next_update_at": next_at},
-        ).text
-        for locale in LOCALES
-    }
-    return texts, next_at
 
 
 def publish_report(
@@ -308,12 +292,9 @@ def report_draft(
     session: Session, settings: Settings, incident: Incident, now: dt.datetime
 ) -> dict[str, str]:
     """The ``report_notice`` template's texts (ja, en), from the record (R8, R11)."""
-    return {
-        locale: composer.compose(
-            session, settings, incident, MessageKind.REPORT_NOTICE, locale, "status_page", now
-        ).text
-        for locale in LOCALES
-    }
+    return composer.compose_all(
+        session, settings, incident, MessageKind.REPORT_NOTICE, "status_page", now
+    )
 
 
 def reports_owed(session: Session, now: dt.datetime) -> list[tuple[Incident, time_rules.ReportDue]]:
