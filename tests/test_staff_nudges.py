@@ -25,7 +25,7 @@ from anshin.db import make_engine, utcnow
 from anshin.errors import InvalidInput
 from anshin.incidents import components, nudges, service
 from anshin.incidents.models import IncidentNudge
-from anshin.notify import csvio, queue, rules, subscribers
+from anshin.notify import csvio, queue, rules, subscriber_list, subscribers
 from anshin.notify import service as outbox
 from anshin.notify.models import Delivery, OutboxMessage, Subscriber
 from anshin.notify.service import MessageTexts
@@ -293,7 +293,7 @@ def test_staff_rows_never_get_customer_notices_nor_show_in_lists(
         assert message.recipients == 1
         to = other.scalars(select(Delivery.subscriber_id).where(Delivery.message_id == message.id))
         assert list(to) == [customer.id]
-        listed, total = subscribers.list_subscribers(other)
+        listed, total = subscriber_list.list_subscribers(other)
         assert total == 1 and [s.address for s in listed] == ["customer@example.com"]
         assert "op@example.com" not in "".join(csvio.export_csv(other))
         staff_rows = other.scalars(select(Subscriber).where(Subscriber.status == "staff")).all()

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from anshin.errors import AnshinError, InvalidInput
 from anshin.i18n import N_
 from anshin.inputs import BIGINT_MAX, DbId, StrictInput, Text
-from anshin.notify import csvio, recipients, service, subscribers
+from anshin.notify import csvio, recipients, service, subscriber_list, subscribers
 from anshin.notify.models import Delivery, OutboxMessage, Subscriber
 from anshin.team import rules as team_rules
 from anshin.timefmt import iso_local
@@ -119,13 +119,13 @@ def list_subscribers(
     status: str | None = None,
     locale: Annotated[str | None, Query(max_length=5)] = None,
     q: Annotated[
-        str | None, Query(max_length=subscribers.QUERY_MAX, description="part of the address")
+        str | None, Query(max_length=subscriber_list.QUERY_MAX, description="part of the address")
     ] = None,
     limit: int = Query(default=100, ge=1, le=1000),
     offset: int = Query(default=0, ge=0, le=BIGINT_MAX),
 ) -> dict[str, Any]:
     """A page of subscribers, newest first; ``q`` finds addresses containing it."""
-    rows, total = subscribers.list_subscribers(
+    rows, total = subscriber_list.list_subscribers(
         session, kind=kind, status=status, locale=locale, q=q, limit=limit, offset=offset
     )
     zone = settings_of(request).timezone

@@ -25,7 +25,7 @@ from anshin.components import service as components_service
 from anshin.errors import AnshinError, InvalidInput
 from anshin.i18n import N_, translate
 from anshin.inputs import DbId
-from anshin.notify import recipients, rules, subscribers
+from anshin.notify import recipients, rules, subscriber_list, subscribers
 from anshin.team.models import User
 from anshin.web.auth import DbSession, Senior
 from anshin.web.deps import request_locale, settings_of
@@ -41,11 +41,11 @@ FILTERS = ("q", "status", "kind", "locale")
 def _filters(values: dict[str, str]) -> dict[str, str]:
     """The list's filters that are set, checked (an unknown value is a 422)."""
     chosen = {name: " ".join((values.get(name) or "").split()) for name in FILTERS}
-    if len(chosen["q"]) > subscribers.QUERY_MAX:
+    if len(chosen["q"]) > subscriber_list.QUERY_MAX:
         raise InvalidInput(
             N_("The search is too long (at most {n} characters)."),
             field="q",
-            n=subscribers.QUERY_MAX,
+            n=subscriber_list.QUERY_MAX,
         )
     if chosen["status"]:
         rules.check_subscriber_status(chosen["status"])
@@ -89,7 +89,7 @@ class ListQuery:
 
 
 def list_query(
-    q: Annotated[str, Query(max_length=subscribers.QUERY_MAX)] = "",
+    q: Annotated[str, Query(max_length=subscriber_list.QUERY_MAX)] = "",
     status: Annotated[str, Query(max_length=20)] = "",
     kind: Annotated[str, Query(max_length=10)] = "",
     locale: Annotated[str, Query(max_length=5)] = "",
@@ -111,7 +111,7 @@ def subscribers_page(
         {"q": asked.q, "status": asked.status, "kind": asked.kind, "locale": asked.locale}
     )
     number = page_number(asked.page)
-    rows, total = subscribers.list_subscribers(
+    rows, total = subscriber_list.list_subscribers(
         session,
         q=query.get("q"),
         status=query.get("status"),
@@ -126,7 +126,7 @@ def subscribers_page(
         "notify/console_subscribers.html",
         rows=rows,
         query=query,
-        counts=subscribers.status_counts(session),
+        counts=subscriber_list.status_counts(session),
         statuses=rules.SUBSCRIBER_STATUSES,
         kinds=rules.SUBSCRIBER_KINDS,
         locales=rules.LOCALES,

@@ -4,7 +4,8 @@ Customers who asked for updates get them proactively (R26, fewer repeat
 inquiries) and every first notice reaches them by mail (R4). An email
 subscription only becomes active after the confirmation link is opened, so
 nobody is mailed because someone else typed their address. Every refusal is
-an AnshinError raised before anything is written.
+an AnshinError raised before anything is written. The staff's search over the
+subscribers (the console's list, the API's) is ``notify.subscriber_list``.
 """
 
 from __future__ import annotations
@@ -13,20 +14,19 @@ import datetime as dt
 import secrets
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from anshin import events
 from anshin.components.models import Component
 from anshin.config import Settings
-from anshin.db import LIKE_ESCAPE, contains_pattern, utcnow
+from anshin.db import utcnow
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.i18n import N_, translate
-from anshin.inputs import BadInput, check_storable, parse_id
+from anshin.inputs import BadInput, parse_id
 from anshin.notify import rules, service, tokens, webhook, wire
 from anshin.notify.models import Subscriber, SubscriberComponent
-from anshin.notify.rules import SubscriberStatus
 from anshin.notify.tokens import BadToken
 
 ACTOR_PUBLIC = "public"
@@ -359,58 +359,3 @@ def delete(session: Session, subscriber_id: int, *, actor: str) -> None:
     _record(session, subscriber, "notify.subscriber.deleted", actor)
     session.delete(subscriber)
     session.flush()
-
-
-# The longest address search: an email address is at most 320 characters.
-QUERY_MAX = 320
-
-
-def list_subscribers(
-    session: Session,
-    *,
-    kind: str | None = None,
-    status: str | None = None,
-    locale: str | None = None,
-    q: str | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> tuple[list[Subscriber], int]:
-    """A page of customer subscribers (newest first) and the total matching.
-
-    ``q`` finds addresses containing it (case-insensitive). The on-duty staff's
-    rows of the staff channel (status ``staff``, ``notify.staff``) are never
-    listed: they are no customer's subscription.
-    """
-    where = [Subscriber.status != SubscriberStatus.STAFF]
-    if kind:
-        if kind not in rules.SUBSCRIBER_KINDS:
-            raise InvalidInput(N_("Unknown subscriber kind: {value}."), field="kind", value=kind)
-        where.append(Subscriber.kind == kind)
-    if status:
-        where.append(Subscriber.status == rules.check_subscriber_status(status))
-    if locale:
-        where.append(Subscriber.locale == rules.check_locale(locale))
-    words = " ".join(check_storable(q or "", field="q").split())
-    if len(words) > QUERY_MAX:
-        raise InvalidInput(
-            N_("The search is too long (at most {n} characters)."), field="q", n=QUERY_MAX
-        )
-    if words:
-        where.append(
-            func.lower(Subscriber.address).like(contains_pattern(words.lower()), escape=LIKE_ESCAPE)
-        )
-    stmt = select(Subscriber).where(*where)
-    count = select(func.count()).select_from(Subscriber).where(*where)
-    rows = session.scalars(stmt.order_by(Subscriber.id.desc()).limit(limit).offset(offset))
-    return list(rows), int(session.scalar(count) or 0)
-
-
-def status_counts(session: Session) -> dict[str, int]:
-    """How many customer subscribers each status has (the subscribers page's tabs)."""
-    stmt = (
-        select(Subscriber.status, func.count())
-        .where(Subscriber.status != SubscriberStatus.STAFF)
-        .group_by(Subscriber.status)
-    )
-    found = {str(status): int(n) for status, n in session.execute(stmt).all()}
-    return {status: found.get(status, 0) for status in rules.SUBSCRIBER_STATUSES}
