@@ -12,6 +12,7 @@ import os
 import uuid
 import weakref
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,33 +51,54 @@ def _close_idle_connections() -> Iterator[None]:
     _ENGINES_USED.clear()
 
 
+@contextmanager
+def new_pg_database(server_url: str, prefix: str) -> Iterator[str]:
+    """A new, empty database named ``<prefix>_<random>`` beside ``server_url``'s, dropped after.
+
+    Its sessions are ended before the drop, so a test that left a connection
+    open cannot keep the database alive.
+    """
+    base = normalise_url(server_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def pg_server_url() -> Iterator[str | None]:
     """A database of this run's own on the PostgreSQL server, dropped at the end."""
     if not PG_URL:
         yield None
         return
-    base = normalise_url(PG_URL)
-    name = f"anshin_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.rsplit("/", 1)[0] + "/" + name
-    import_all_models()
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": name},
-        )
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    with new_pg_database(PG_URL, f"anshin_test_{os.getpid()}") as url:
+        import_all_models()
+        engine = make_engine(url)
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        yield url
+
+
+@pytest.fixture
+def fresh_pg_url(pg_server_url: str | None) -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test (migrations start from nothing)."""
+    if pg_server_url is None:
+        pytest.skip("ANSHIN_TEST_DATABASE_URL is not set")
+    with new_pg_database(pg_server_url, "anshin_fresh") as url:
+        yield url
 
 
 def _truncate_all(url: str) -> None:

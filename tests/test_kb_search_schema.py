@@ -8,18 +8,15 @@ once. PostgreSQL's pg_trgm answers a near-miss no word matched.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from anshin import migrations
 from anshin.config import Settings
-from anshin.db import Base, make_engine, make_sessionmaker, normalise_url, utcnow
+from anshin.db import Base, make_engine, make_sessionmaker, utcnow
 from anshin.inquiries import service as inquiries
 from anshin.inquiries.service import NewInquiry
 from anshin.knowledge import rules, search, service
@@ -50,27 +47,6 @@ def test_the_migration_and_the_models_make_the_same_fts_tables(tmp_path: Path) -
     assert _sqlite_fts(migrated) == {}
 
 
-@pytest.fixture
-def fresh_pg(pg_server_url: str | None) -> Iterator[str]:
-    if pg_server_url is None:
-        pytest.skip("ANSHIN_TEST_DATABASE_URL is not set")
-    name = f"anshin_kbs_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(normalise_url(pg_server_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield pg_server_url.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": name},
-        )
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
-
-
 def _pg_shape(url: str) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
     engine = make_engine(url)
     with engine.connect() as conn:
@@ -90,9 +66,9 @@ def _pg_shape(url: str) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
     return [tuple(r) for r in columns], [tuple(r) for r in indexes]
 
 
-def test_postgresql_migration_matches_create_all(fresh_pg: str, pg_server_url: str) -> None:
-    migrations.upgrade(fresh_pg)
-    columns, indexes = _pg_shape(fresh_pg)
+def test_postgresql_migration_matches_create_all(fresh_pg_url: str, pg_server_url: str) -> None:
+    migrations.upgrade(fresh_pg_url)
+    columns, indexes = _pg_shape(fresh_pg_url)
     assert ("kb_fts", "tsv", "tsvector") in columns
     assert any("gin_trgm_ops" in definition for _, definition in indexes)
     assert (columns, indexes) == _pg_shape(pg_server_url)  # the suite's create_all database

@@ -8,20 +8,17 @@ fails after a model change, write the migration: ``anshin db revision -m "…"``
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect
 from typer.testing import CliRunner
 
 from anshin import migrations
 from anshin.cli import app
-from anshin.db import Base, make_engine, normalise_url
+from anshin.db import Base, make_engine
 
 
 def differences(url: str) -> list[Any]:
@@ -104,28 +101,6 @@ def test_one_head_and_numbered_files() -> None:
 
 def test_upgrade_fresh_sqlite_matches_the_models(tmp_path: Path) -> None:
     check_schema(f"sqlite:///{tmp_path / 'fresh.db'}", tmp_path)
-
-
-@pytest.fixture
-def fresh_pg_url(pg_server_url: str | None) -> Iterator[str]:
-    """A new, empty database on the test server, dropped afterwards."""
-    if pg_server_url is None:
-        pytest.skip("ANSHIN_TEST_DATABASE_URL is not set")
-    name = f"anshin_migr_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(normalise_url(pg_server_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield pg_server_url.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": name},
-        )
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
 
 
 def test_upgrade_fresh_postgresql_matches_the_models(fresh_pg_url: str, tmp_path: Path) -> None:
