@@ -5,12 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from anshin.db import utcnow
+
 
 def to_zone(value: dt.datetime | None, zone: str) -> dt.datetime | None:
     """A stored UTC time in the team's zone."""
     if value is None:
         return None
     return value.astimezone(ZoneInfo(zone))
+
+
+def today_local(zone: str) -> dt.date:
+    """Today in the team's zone: due dates and effect checks are days there, not in UTC."""
+    return utcnow().astimezone(ZoneInfo(zone)).date()
 
 
 def iso_local(value: dt.datetime | None, zone: str) -> str | None:

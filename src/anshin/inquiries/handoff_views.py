@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from anshin.db import utcnow
 from anshin.errors import AnshinError, InvalidInput
 from anshin.i18n import N_
-from anshin.inputs import parse_id, parse_time
+from anshin.inputs import parse_time
 from anshin.inquiries import commitments, handoff, rules, service
 from anshin.inquiries.models import Inquiry
 from anshin.inquiries.page_links import after_post
@@ -77,13 +77,6 @@ def _page(
 def _time(form: FormData, name: str, zone: str) -> dt.datetime | None:
     text = form.get(name)
     return parse_time(text, zone, field=name) if text else None
-
-
-def _number(form: FormData, name: str) -> int:
-    number = parse_id(form.get(name))
-    if number is None:
-        raise InvalidInput(N_("Choose one from the list."), field=name)
-    return number
 
 
 @router.get("/console/inquiries/{ref}/handoff", response_class=HTMLResponse)
@@ -188,7 +181,7 @@ def add_commitment(
     settings = settings_of(request)
 
     def change(inquiry: Inquiry) -> object:
-        owner = session.get(User, _number(form, "owner")) if form.get("owner") else user
+        owner = session.get(User, form.choice_id("owner")) if form.get("owner") else user
         if owner is None:
             raise InvalidInput(N_("Choose one from the list."), field="owner")
         return commitments.add_commitment(

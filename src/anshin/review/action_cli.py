@@ -32,8 +32,6 @@ from anshin.cliutil import (
     print_json,
     t,
 )
-from anshin.config import Settings
-from anshin.db import utcnow
 from anshin.errors import AnshinError, InvalidInput
 from anshin.i18n import N_
 from anshin.incidents import service as incidents
@@ -41,6 +39,7 @@ from anshin.review import action_rules, actions
 from anshin.review.models import PreventionAction
 from anshin.team import users
 from anshin.team.models import User
+from anshin.timefmt import today_local
 
 action_app = typer.Typer(help="Prevention actions of a review: add, done, check, refix.")
 FORMAT = typer.Option("text", "--format", callback=check_format, help=FORMAT_HELP)
@@ -75,10 +74,6 @@ def _day(value: str) -> dt.date:
 
 
 DUE = typer.Option(..., "--due-on", parser=_day, help="The due date, YYYY-MM-DD.")
-
-
-def _today(settings: Settings) -> dt.date:
-    return utcnow().astimezone(ZoneInfo(settings.timezone)).date()
 
 
 def _owner(session: Session, email: str) -> User:
@@ -125,7 +120,7 @@ def add_cmd(
             title=title,
             owner=_owner(session, owner),
             due_on=due_on,
-            today=_today(settings),
+            today=today_local(settings.timezone),
             actor=actor(),
         )
         session.commit()
@@ -148,7 +143,7 @@ def check_cmd(
     result: str = typer.Option(
         ...,
         "--result",
-        parser=_choice(("effective", "not_effective")),
+        parser=_choice(action_rules.CHECK_RESULTS),
         help="effective or not_effective.",
     ),
     checked_on: dt.date | None = typer.Option(
@@ -158,13 +153,13 @@ def check_cmd(
 ) -> None:
     """Record the effect check of a done action; not effective asks for a re-fix."""
     settings = load_settings()
-    today = _today(settings)
+    today = today_local(settings.timezone)
     with open_session(settings) as session:
         checked = actions.record_check(
             session,
             actions.get_action(session, action_id),
             checked_on=checked_on or today,
-            effective=result == "effective",
+            effective=action_rules.check_result(result),
             note=note,
             actor=actor(),
             zone=ZoneInfo(settings.timezone),
@@ -190,7 +185,7 @@ def refix_cmd(
             title=title,
             owner=_owner(session, owner),
             due_on=due_on,
-            today=_today(settings),
+            today=today_local(settings.timezone),
             actor=actor(),
         )
         session.commit()
@@ -231,7 +226,7 @@ def note_cmd(
 def list_cmd(ref: str = REF, fmt: str = FORMAT) -> None:
     """The incident's prevention actions with their checks, overdue ones marked."""
     settings = load_settings()
-    today = _today(settings)
+    today = today_local(settings.timezone)
     with open_session(settings) as session:
         incident = incidents.get(session, ref)
         reference = incident.reference

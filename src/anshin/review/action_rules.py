@@ -40,6 +40,17 @@ class ActionState(StrEnum):
     NOT_EFFECTIVE = "not_effective"
 
 
+# What an effect check found, as the console's form and ``anshin review action check`` say it.
+CHECK_RESULTS: tuple[str, ...] = (ActionState.EFFECTIVE.value, ActionState.NOT_EFFECTIVE.value)
+
+
+def check_result(value: object) -> bool:
+    """An effect check's result: effective (True) or not_effective (False), nothing else."""
+    if value not in CHECK_RESULTS:
+        raise InvalidInput(N_("Choose effective or not effective."), field="result")
+    return value == ActionState.EFFECTIVE
+
+
 def check_note(kind: object, body: object, cause_class: object) -> tuple[str, str, str | None]:
     """A note's kind, text and (for a cause, required) its class."""
     if kind not in {k.value for k in NoteKind}:

@@ -14,7 +14,6 @@ message beside the field and what was typed kept (review.views.render_review).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
@@ -22,16 +21,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from anshin.db import utcnow
 from anshin.errors import AnshinError, InvalidInput, NotFound
 from anshin.i18n import N_
 from anshin.incidents import service as incidents
 from anshin.incidents.models import Incident
-from anshin.inputs import DbId, parse_id
+from anshin.inputs import DbId
 from anshin.review import action_rules, actions
 from anshin.review.models import PreventionAction
 from anshin.review.views import render_review
 from anshin.team.models import User
+from anshin.timefmt import today_local
 from anshin.web.auth import DbSession, Operator, Senior
 from anshin.web.deps import settings_of
 from anshin.web.views_helpers import FormData, PostedForm, error_for, flash, redirect
@@ -41,14 +40,9 @@ router = APIRouter(include_in_schema=False)
 BASE = "/console/incidents/{ref}/review"
 
 
-def _today(request: Request) -> dt.date:
-    return utcnow().astimezone(ZoneInfo(settings_of(request).timezone)).date()
-
-
 def _owner(session: Session, form: FormData) -> User:
     """The owner chosen from the list of active team members."""
-    number = parse_id(form.get("owner"))
-    owner = session.get(User, number) if number is not None else None
+    owner = session.get(User, form.choice_id("owner"))
     if owner is None or not owner.active:
         raise InvalidInput(N_("Choose one from the list."), field="owner")
     return owner
@@ -128,7 +122,7 @@ def add_action(
             title=form.get("title"),
             owner=_owner(session, form),
             due_on=action_rules.parse_day(form.get("due_on"), "due_on"),
-            today=_today(request),
+            today=today_local(settings_of(request).timezone),
             actor=user.actor,
         )
 
@@ -176,18 +170,16 @@ def record_check(
 
     def change(incident: Incident) -> object:
         action = _action_of(session, incident, action_id)
-        result = form.get("result")
-        if result not in ("effective", "not_effective"):
-            raise InvalidInput(N_("Choose effective or not effective."), field="result")
+        effective = action_rules.check_result(form.get("result"))
         return actions.record_check(
             session,
             action,
             checked_on=action_rules.parse_day(form.get("checked_on"), "checked_on"),
-            effective=result == "effective",
+            effective=effective,
             note=form.raw("note"),
             actor=user.actor,
             zone=ZoneInfo(settings_of(request).timezone),
-            today=_today(request),
+            today=today_local(settings_of(request).timezone),
         )
 
     return _apply(
@@ -216,7 +208,7 @@ def add_refix(
             title=form.get("title"),
             owner=_owner(session, form),
             due_on=action_rules.parse_day(form.get("due_on"), "due_on"),
-            today=_today(request),
+            today=today_local(settings_of(request).timezone),
             actor=user.actor,
         )
 

@@ -7,23 +7,22 @@ happens twice; the team sees it where it starts its day.
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anshin.config import Settings
-from anshin.db import utcnow
 from anshin.incidents.models import Incident
 from anshin.review import actions
 from anshin.team.models import User
+from anshin.timefmt import today_local
 
 
 def overdue_panel(
     session: Session, settings: Settings, user: User
 ) -> tuple[str, dict[str, Any]] | None:
     """Open prevention actions past due, with their incidents; None when there are none."""
-    today = utcnow().astimezone(ZoneInfo(settings.timezone)).date()
+    today = today_local(settings.timezone)
     rows = actions.overdue(session, today)
     if not rows:
         return None

@@ -14,9 +14,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from anshin.errors import AnshinError
-from anshin.i18n import translate
-from anshin.inputs import check_storable
+from anshin.errors import AnshinError, InvalidInput
+from anshin.i18n import N_, translate
+from anshin.inputs import check_storable, parse_id
 from anshin.team.models import User
 from anshin.web.deps import page_context, request_locale
 from anshin.web.templating import render
@@ -47,6 +47,13 @@ class FormData:
     def getlist(self, name: str) -> list[str]:
         """Every value of ``name`` (checkbox groups)."""
         return [value for key, value in self._items if key == name]
+
+    def choice_id(self, name: str) -> int:
+        """The id picked from a list (a ``<select>`` of records); anything else is a 422."""
+        number = parse_id(self.get(name))
+        if number is None:
+            raise InvalidInput(N_("Choose one from the list."), field=name)
+        return number
 
     def checked(self, name: str) -> bool:
         """True when a checkbox named ``name`` was ticked."""
