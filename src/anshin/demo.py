@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from anshin import events
+from anshin.comms.formatting import format_stamp
 from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.incidents import components as component_service
@@ -35,7 +36,7 @@ from anshin.inquiries import demo_burst, demo_desk
 from anshin.knowledge import exchange as knowledge_exchange
 from anshin.review import demo_review
 from anshin.team import service as team_service
-from anshin.timefmt import format_local, to_zone
+from anshin.timefmt import clock_local, format_local, to_zone
 
 # The demo accounts get a password generated when they are created, printed once:
 # a password in the source would be a constant secret on any server the demo ran
@@ -94,16 +95,8 @@ class DemoReport:
 
 def _times(settings: Settings, value: dt.datetime) -> tuple[str, str]:
     """A time as Japanese (11月23日 14:05) and English (2026-11-23 14:05 JST) readers write it."""
-    local = to_zone(value, settings.timezone)
-    assert local is not None
-    ja = f"{local.month}月{local.day}日 {local:%H:%M}"
-    return ja, format_local(value, settings.timezone, "en")
-
-
-def _hm(settings: Settings, value: dt.datetime) -> str:
-    local = to_zone(value, settings.timezone)
-    assert local is not None
-    return f"{local:%H:%M}"
+    zone = settings.timezone
+    return format_stamp(value, zone, "ja"), format_local(value, zone, "en")
 
 
 def _load_team(session: Session, report: DemoReport, actor: str) -> None:
@@ -262,6 +255,7 @@ def _resolved_incident(session: Session, settings: Settings, actor: str, now: dt
         now=first_at,
     )
     resolved_at = declared + dt.timedelta(minutes=95)
+    recovered = clock_local(resolved_at, settings.timezone)
     report_day = to_zone(resolved_at + dt.timedelta(days=5), settings.timezone)
     assert report_day is not None
     report_ja, report_en = f"{report_day.month}月{report_day.day}日", f"{report_day:%Y-%m-%d}"
@@ -270,14 +264,14 @@ def _resolved_incident(session: Session, settings: Settings, actor: str, now: dt
         settings,
         incident,
         body_ja=(
-            f"管理画面のレポートの表示に時間がかかる事象は、{_hm(settings, resolved_at)}に"
+            f"管理画面のレポートの表示に時間がかかる事象は、{recovered}に"
             "復旧いたしました。ご不便とご迷惑をおかけし、誠に申し訳ございませんでした。"
             "現在は通常どおりご利用いただけます。"
             f"原因と再発防止策は、{report_ja}までに報告書としてお知らせいたします。"
         ),
         body_en=(
             f"Reports in the admin console are loading normally again since "
-            f"{_hm(settings, resolved_at)}. We are sorry for the inconvenience. We will publish "
+            f"{recovered}. We are sorry for the inconvenience. We will publish "
             f"a report with the cause and our prevention measures by {report_en}."
         ),
         actor=actor,

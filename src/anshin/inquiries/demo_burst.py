@@ -23,11 +23,11 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from anshin.comms.formatting import format_stamp
 from anshin.config import Settings
 from anshin.incidents import service as incident_service
 from anshin.incidents.models import Incident
@@ -102,12 +102,11 @@ def _declare(
     incident = incident_service.declare(session, settings, data, actor=actor, now=at)
     first_at = at + dt.timedelta(minutes=7)
     next_at = first_at + dt.timedelta(minutes=60)
-    local = next_at.astimezone(ZoneInfo(settings.timezone))
     incident_service.publish_update(
         session,
         settings,
         incident,
-        body_ja=body_ja.format(next=f"{local.month}月{local.day}日 {local:%H:%M}"),
+        body_ja=body_ja.format(next=format_stamp(next_at, settings.timezone, "ja")),
         body_en=body_en.format(next=format_local(next_at, settings.timezone, "en")),
         next_update_at=next_at,
         actor=actor,
