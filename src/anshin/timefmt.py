@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from anshin.db import utcnow
-
 
 def to_zone(value: dt.datetime | None, zone: str) -> dt.datetime | None:
     """A stored UTC time in the team's zone."""
@@ -16,8 +14,12 @@ def to_zone(value: dt.datetime | None, zone: str) -> dt.datetime | None:
 
 
 def today_local(zone: str) -> dt.date:
-    """Today in the team's zone: due dates and effect checks are days there, not in UTC."""
-    return utcnow().astimezone(ZoneInfo(zone)).date()
+    """Today in the team's zone: due dates and effect checks are days there, not in UTC.
+
+    The clock is read here rather than through ``anshin.db.utcnow``: db imports
+    the settings, which import this module's callers (an import cycle).
+    """
+    return dt.datetime.now(dt.UTC).astimezone(ZoneInfo(zone)).date()
 
 
 def iso_local(value: dt.datetime | None, zone: str) -> str | None:
