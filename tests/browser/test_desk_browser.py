@@ -3,7 +3,7 @@ countdowns, claiming and escalating on the inquiry page, the skill map, the dash
 
 Each page is checked at 1280 px and 390 px for sideways overflow; screenshots go to
 docs/screenshots/ with ANSHIN_UPDATE_SCREENSHOTS=1 (inquiry-queue.png, inquiry-detail.png,
-skill-map.png, dashboard-inquiries.png).
+skill-map.png, dashboard-inquiries.png, inquiry-queue-pages.png: a queue past 50 rows).
 """
 
 from __future__ import annotations
@@ -16,10 +16,13 @@ from browser_support import LiveServer
 from playwright.sync_api import expect
 from sqlalchemy import select
 from test_compose_browser import narrow
-from test_console_browser import shot, sign_in
+from test_console_browser import fits, shot, sign_in
 
 from anshin import events
+from anshin.inquiries import service
 from anshin.inquiries.models import Inquiry
+from anshin.inquiries.queues import QUEUE_PAGE_SIZE as SIZE
+from anshin.inquiries.service import NewInquiry, TriageValues
 from anshin.team import duty
 from anshin.team.models import User
 from desk_world import SAMPLES, seed_desk
@@ -118,3 +121,42 @@ def test_skill_map_and_dashboard_waits(live_server: LiveServer, context: Any, sh
     expect(row).to_contain_text("英語")
     shot(page, shots, "skill-map.png")
     narrow(page, "skill map", shots)
+
+
+def test_queue_pages_by_fifty(live_server: LiveServer, context: Any, shots: Path) -> None:
+    """A queue past one page: 50 rows, then 「次の…件」 brings the rest, and back again."""
+    _seed(live_server)
+    with live_server.session() as session:
+        extra = SIZE - len(SAMPLES) + 7
+        for n in range(extra):
+            service.receive(
+                session,
+                live_server.settings,
+                NewInquiry(channel="chat", text=f"つながりません（{n}）"),
+                actor="test",
+                triage=TriageValues(
+                    incident_id=None,
+                    intent="status_inquiry",
+                    level=1,
+                    temperature=1,
+                    harassment=False,
+                ),
+            )
+        session.commit()
+    page = context.new_page()
+    sign_in(page, live_server, "operator")
+    page.goto(live_server.url + "/console/inquiries")
+    rows = page.locator("table.inquiry-queue tbody tr")
+    expect(rows).to_have_count(SIZE)
+    pager = page.locator("nav.pager")
+    expect(pager).to_contain_text(f"{SIZE + 7}件中 1–{SIZE}件")
+    # The screen an agent sees at the end of the first page: the last rows and the pager.
+    fits(page, "inquiry queue pages")
+    pager.scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "inquiry-queue-pages.png"))
+    narrow(page, "inquiry queue pages", shots)
+    pager.get_by_role("link", name="次の7件").click()
+    expect(rows).to_have_count(7)
+    expect(page).to_have_url(live_server.url + "/console/inquiries?page=2")
+    page.locator("nav.pager").get_by_role("link", name=f"前の{SIZE}件").click()
+    expect(rows).to_have_count(SIZE)

@@ -6,8 +6,13 @@ Before the first response the due time is the first-response due time (R18);
 after it, the next action's due time, if one is set.
 
 The order is the database's (``due_expression``), so a queue longer than a page
-is read a page at a time (``QUEUE_PAGE_SIZE`` rows, ``LIMIT``/``OFFSET``) and
-every page continues where the one before stopped.
+is read a page at a time (``QUEUE_PAGE_SIZE`` rows, ``LIMIT``/``OFFSET``, as
+every long list of the console is: ``anshin.web.paging``) and every page
+continues where the one before stopped. A queue is live: when inquiries
+arrive, close or change their due time while someone pages, the rows after
+them shift, so a row can be missed or seen twice across two pages. The queue is
+worked from the top (page 1 is always current), and a cursor would not help
+much: the due time it would be taken on changes as inquiries are answered.
 """
 
 from __future__ import annotations
