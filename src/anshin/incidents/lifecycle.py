@@ -149,11 +149,13 @@ def reopen(
         severity=incident.severity,
         cadence_minutes=settings.cadence_minutes(),
     )
-    texts, checked = notices.prepare_public(
+    before = snapshot(incident)
+    update, checked = notices.add_public_update(
         session,
         settings,
         incident,
         MessageKind.REOPENED,
+        status,
         {"ja": text_ja, "en": text_en},
         title_en=None,
         next_update_at=promised,
@@ -162,20 +164,6 @@ def reopen(
         actor_role=actor_role,
         override_reason=override_reason,
     )
-    text_ja, text_en = texts["ja"], texts["en"]
-    before = snapshot(incident)
-    update = IncidentUpdate(
-        incident=incident,
-        kind=MessageKind.REOPENED,
-        status=status,
-        body_ja=text_ja or "",
-        body_en=text_en,
-        audience=rules.Audience.PUBLIC,
-        published_at=now,
-        next_update_at=promised,
-        author=actor,
-    )
-    session.add(update)
     incident.status = status
     incident.resolved_at = None
     incident.updated_at = now
@@ -239,11 +227,12 @@ def publish_report(
         raise Conflict(N_("The report notice follows the resolution; resolve the incident first."))
     text_ja = rules.check_text(body_ja, field="body_ja", limit=rules.TEXT_MAX, required=True)
     text_en = rules.check_text(body_en, field="body_en", limit=rules.TEXT_MAX)
-    texts, checked = notices.prepare_public(
+    update, checked = notices.add_public_update(
         session,
         settings,
         incident,
         MessageKind.REPORT_NOTICE,
+        rules.IncidentStatus.RESOLVED,
         {"ja": text_ja, "en": text_en},
         title_en=None,
         next_update_at=None,
@@ -252,19 +241,6 @@ def publish_report(
         actor_role=actor_role,
         override_reason=override_reason,
     )
-    text_ja, text_en = texts["ja"], texts["en"]
-    update = IncidentUpdate(
-        incident=incident,
-        kind=MessageKind.REPORT_NOTICE,
-        status=rules.IncidentStatus.RESOLVED,
-        body_ja=text_ja or "",
-        body_en=text_en,
-        audience=rules.Audience.PUBLIC,
-        published_at=now,
-        next_update_at=None,
-        author=actor,
-    )
-    session.add(update)
     before = {"report_due_at": incident.report_due_at, "report_published_at": None}
     incident.report_published_at = now
     incident.updated_at = now

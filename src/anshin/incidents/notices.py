@@ -114,6 +114,57 @@ def prepare_public(
     return done, checked
 
 
+def add_public_update(
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    kind: str,
+    status: str,
+    texts: Mapping[str, str | None],
+    *,
+    title_en: str | None,
+    next_update_at: dt.datetime | None,
+    now: dt.datetime,
+    actor: str,
+    actor_role: str,
+    override_reason: str | None,
+) -> tuple[IncidentUpdate, Checked]:
+    """``prepare_public``, then its texts stored as the incident's new public update.
+
+    The one way an update, a resolution, a reopened or a report notice is
+    written, so what is stored is always what was checked. The update is added
+    to the session, not flushed: the caller changes the incident in the same
+    step, flushes, records ``Checked.record_override`` once the update has its
+    id, then queues it (``send_update``).
+    """
+    done, checked = prepare_public(
+        session,
+        settings,
+        incident,
+        kind,
+        texts,
+        title_en=title_en,
+        next_update_at=next_update_at,
+        now=now,
+        actor=actor,
+        actor_role=actor_role,
+        override_reason=override_reason,
+    )
+    update = IncidentUpdate(
+        incident=incident,
+        kind=kind,
+        status=status,
+        body_ja=done["ja"] or "",
+        body_en=done["en"],
+        audience="public",
+        published_at=now,
+        next_update_at=next_update_at,
+        author=actor,
+    )
+    session.add(update)
+    return update, checked
+
+
 def check_texts(
     incident: Incident | None,
     kind: str,

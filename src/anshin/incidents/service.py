@@ -173,13 +173,15 @@ def publish_update(
         kind = "first_notice" if not incident.public_updates and audience == "public" else "update"
     if kind not in rules.OPEN_UPDATE_KINDS:
         raise InvalidInput(N_("Unknown update kind: {value}."), field="kind", value=kind)
+    before = snapshot(incident)
     checked = None
     if audience == "public":
-        texts, checked = notices.prepare_public(
+        update, checked = notices.add_public_update(
             session,
             settings,
             incident,
             kind,
+            new_status,
             {"ja": text_ja, "en": text_en},
             title_en=title_en,
             next_update_at=promised,
@@ -188,20 +190,19 @@ def publish_update(
             actor_role=actor_role,
             override_reason=override_reason,
         )
-        text_ja, text_en = texts["ja"], texts["en"]
-    before = snapshot(incident)
-    update = IncidentUpdate(
-        incident=incident,
-        kind=kind,
-        status=new_status,
-        body_ja=text_ja or "",
-        body_en=text_en,
-        audience=audience,
-        published_at=now,
-        next_update_at=promised,
-        author=actor,
-    )
-    session.add(update)
+    else:  # an internal note: no check, no customer
+        update = IncidentUpdate(
+            incident=incident,
+            kind=kind,
+            status=new_status,
+            body_ja=text_ja or "",
+            body_en=text_en,
+            audience=audience,
+            published_at=now,
+            next_update_at=promised,
+            author=actor,
+        )
+        session.add(update)
     incident.status = new_status
     incident.updated_at = now
     session.flush()
@@ -267,11 +268,13 @@ def resolve(
     )
     text_ja = rules.check_text(body_ja, field="body_ja", limit=rules.TEXT_MAX, required=True)
     text_en = rules.check_text(body_en, field="body_en", limit=rules.TEXT_MAX)
-    texts, checked = notices.prepare_public(
+    before = snapshot(incident)
+    update, checked = notices.add_public_update(
         session,
         settings,
         incident,
         "resolution",
+        "resolved",
         {"ja": text_ja, "en": text_en},
         title_en=title_en,
         next_update_at=None,
@@ -280,20 +283,6 @@ def resolve(
         actor_role=actor_role,
         override_reason=override_reason,
     )
-    text_ja, text_en = texts["ja"], texts["en"]
-    before = snapshot(incident)
-    update = IncidentUpdate(
-        incident=incident,
-        kind="resolution",
-        status="resolved",
-        body_ja=text_ja or "",
-        body_en=text_en,
-        audience="public",
-        published_at=now,
-        next_update_at=None,
-        author=actor,
-    )
-    session.add(update)
     incident.status = "resolved"
     incident.resolved_at = recovered
     incident.report_due_at = report_due
