@@ -122,21 +122,21 @@ def add_department(request: Request, session: DbSession, user: Admin, form: Post
     return redirect("/console/departments")
 
 
-@router.get("/console/departments/{key}", response_class=HTMLResponse)
-def department_page(request: Request, key: str, session: DbSession, user: Admin) -> Response:
+@router.get("/console/departments/{department}", response_class=HTMLResponse)
+def department_page(request: Request, department: str, session: DbSession, user: Admin) -> Response:
     """Admin: one department's form, and disable or enable it."""
-    row = departments.get(session, key)
+    row = departments.get(session, department)
     return _page(
         request, session, user, "inquiries/department.html", values=_values(row), department=row
     )
 
 
-@router.post("/console/departments/{key}", response_class=HTMLResponse)
+@router.post("/console/departments/{department}", response_class=HTMLResponse)
 def save_department(
-    request: Request, key: str, session: DbSession, user: Admin, form: PostedForm
+    request: Request, department: str, session: DbSession, user: Admin, form: PostedForm
 ) -> Response:
     """Admin: save a department's labels, address, webhook and routing."""
-    row = departments.get(session, key)
+    row = departments.get(session, department)
     try:
         departments.update(
             session, settings_of(request), row, _input(form, row.key), actor=user.actor
@@ -151,19 +151,19 @@ def save_department(
             status=exc.status,
             errors=error_for(request, exc),
             values={**_form_values(form), "key": row.key},
-            department=departments.get(session, key),
+            department=departments.get(session, department),
         )
     session.commit()
     flash(request, N_("The department {name} was saved."), name=row.name_ja)
     return redirect("/console/departments")
 
 
-@router.post("/console/departments/{key}/active", response_class=HTMLResponse)
+@router.post("/console/departments/{department}/active", response_class=HTMLResponse)
 def set_department_active(
-    request: Request, key: str, session: DbSession, user: Admin, form: PostedForm
+    request: Request, department: str, session: DbSession, user: Admin, form: PostedForm
 ) -> Response:
     """Admin: disable a department (no longer suggested nor reachable) or enable it again."""
-    row = departments.get(session, key)
+    row = departments.get(session, department)
     active = form.get("active") == "1"
     departments.set_active(session, row, active, actor=user.actor)
     session.commit()

@@ -260,6 +260,7 @@ def share(
         after={
             "departments": [s.key for s in sent],
             "names": [s.name for s in sent],
+            "names_en": [s.name_en for s in sent],
             "addresses": [s.email for s in sent],
             "note": text,
             "suggested": suggested(session, inquiry),
