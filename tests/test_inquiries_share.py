@@ -502,3 +502,35 @@ def test_the_demo_loads_the_three_departments_once(settings: Settings, session: 
         ),
     )  # fmt: skip
     assert share.suggested(session, record) == ["development", "sales"]
+
+
+def test_the_api_move_to_shared_with_departments_is_all_or_nothing(
+    world: World, mail_settings: Settings, session: Session
+) -> None:
+    from anshin.db import make_engine, make_sessionmaker
+    from anshin.team import service as team_service
+
+    record = inquiry(session, world.inquiry)
+    record.stage, record.closed_at = "resolved", NOW
+    session.commit()
+    with make_sessionmaker(make_engine(mail_settings.database_url))() as s:
+        raw, _ = team_service.create_token(s, user=user(s, "supervisor"), name="sv", actor="t")
+        s.commit()
+    headers = {"Authorization": f"Bearer {raw}", "Accept-Language": "ja"}
+    path = f"/api/inquiries/{world.inquiry}/stage"
+    with client_for(mail_settings) as client:
+        body = {"stage": "shared", "note": "経理へ", "departments": ["legal"]}
+        refused = client.post(path, json=body, headers=headers)
+        assert refused.status_code == 422
+        assert refused.json()["error"]["message"] == (
+            "部署「法務部」は無効です。ほかの部署を選んでください。"
+        )
+        session.expire_all()
+        assert inquiry(session, world.inquiry).stage == "resolved"  # the move was not kept
+        body["departments"] = ["billing"]
+        moved = client.post(path, json=body, headers=headers)
+        assert moved.status_code == 200, moved.text
+    session.expire_all()
+    assert inquiry(session, world.inquiry).stage == "shared"
+    events = session.scalars(select(Event).where(Event.action == share.ACTION)).all()
+    assert [e.after["departments"] for e in events if e.after] == [["billing"]]

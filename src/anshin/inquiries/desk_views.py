@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from anshin.errors import AnshinError
 from anshin.i18n import N_
-from anshin.inquiries import claims, escalation, rules, service, share
+from anshin.inquiries import claims, escalation, service, share
 from anshin.inquiries.models import Inquiry
 from anshin.inquiries.views import render_detail
 from anshin.team.models import User
@@ -143,8 +143,7 @@ def move_stage(
     def move(inquiry: Inquiry) -> None:
         escalation.move_stage(session, settings, inquiry, user, target, note=note or None)
         # R21: moving to 社内共有 with departments ticked sends them the inquiry too.
-        if target == rules.Stage.SHARED and keys:
-            share.share(session, settings, inquiry, keys, note, actor=user.actor)
+        share.on_move(session, settings, inquiry, target, keys, note, actor=user.actor)
 
     return _act(
         request,

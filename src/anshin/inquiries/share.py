@@ -268,3 +268,20 @@ def share(
         },
     )
     return sent
+
+
+def on_move(
+    session: Session,
+    settings: Settings,
+    inquiry: Inquiry,
+    target: str,
+    keys: list[str],
+    note: str | None,
+    *,
+    actor: str,
+) -> list[Sent]:
+    """After a stage move: moving to 社内共有 with departments named shares it with them too
+    (R19, R21), with the note for the team; any other move, or none named, sends nothing."""
+    if target != rules.Stage.SHARED or not [k for k in keys if k.strip()]:
+        return []
+    return share(session, settings, inquiry, keys, note, actor=actor)
