@@ -269,7 +269,7 @@ def test_sharing_sends_one_message_per_department_in_its_language(
     ("keys", "note", "message"),
     [
         (["development", "nowhere"], "確認を", "No such department: nowhere."),
-        (["legal"], "確認を", "The department 法務部 is disabled; choose another one."),
+        (["legal"], "確認を", "The department Legal is disabled; choose another one."),
         ([], "確認を", "Choose at least one department."),
         (["development"], "  ", "Write a note for the departments."),
     ],
@@ -435,7 +435,7 @@ def test_the_api(world: World, mail_settings: Settings) -> None:
         refused = client.post(path, json={"departments": ["legal"], "note": "x"}, headers=headers)
         assert refused.status_code == 422
         assert refused.json()["error"]["message"] == (
-            "The department 法務部 is disabled; choose another one."
+            "The department Legal is disabled; choose another one."
         )
         made = client.post(
             path, json={"departments": ["billing"], "note": "返金の件"}, headers=headers

@@ -206,10 +206,11 @@ def set_active(
 
 
 def get(session: Session, key: str) -> Department:
-    """The department by key; 404 otherwise."""
-    found = session.scalar(
-        select(Department).where(Department.key == (key or "").strip().lower()[:80])
-    )
+    """The department by key; 404 otherwise (text that could name none, a NUL, too)."""
+    wanted = (key or "").strip().lower()
+    found = None
+    if len(wanted) <= rules.DEPARTMENT_KEY_MAX and not text_problem(wanted):
+        found = session.scalar(select(Department).where(Department.key == wanted))
     if found is None:
         raise NotFound(N_("No such department: {key}."), key=key)
     return found

@@ -23,7 +23,7 @@ from anshin.inquiries import departments, rules
 from anshin.inquiries.models import Department
 from anshin.team.models import User
 from anshin.web.auth import Admin, DbSession
-from anshin.web.deps import settings_of
+from anshin.web.deps import request_locale, settings_of
 from anshin.web.views_helpers import FormData, PostedForm, error_for, flash, page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -118,7 +118,7 @@ def add_department(request: Request, session: DbSession, user: Admin, form: Post
             values=_form_values(form),
         )
     session.commit()
-    flash(request, N_("The department {name} was added."), name=row.name_ja)
+    flash(request, N_("The department {name} was added."), name=row.name(request_locale(request)))
     return redirect("/console/departments")
 
 
@@ -154,7 +154,7 @@ def save_department(
             department=departments.get(session, department),
         )
     session.commit()
-    flash(request, N_("The department {name} was saved."), name=row.name_ja)
+    flash(request, N_("The department {name} was saved."), name=row.name(request_locale(request)))
     return redirect("/console/departments")
 
 
@@ -167,8 +167,9 @@ def set_department_active(
     active = form.get("active") == "1"
     departments.set_active(session, row, active, actor=user.actor)
     session.commit()
+    name = row.name(request_locale(request))
     if active:
-        flash(request, N_("The department {name} receives inquiries again."), name=row.name_ja)
+        flash(request, N_("The department {name} receives inquiries again."), name=name)
     else:
-        flash(request, N_("The department {name} is disabled."), name=row.name_ja)
+        flash(request, N_("The department {name} is disabled."), name=name)
     return redirect("/console/departments")

@@ -94,9 +94,10 @@ def chosen(session: Session, keys: list[str]) -> list[Department]:
             ) from None
         if not row.active:
             raise InvalidInput(
-                N_("The department {name} is disabled; choose another one."),
+                N_("The department {name_en} is disabled; choose another one."),
                 field="departments",
                 name=row.name_ja,
+                name_en=row.name_en,
             )
         found.append(row)
     return found
