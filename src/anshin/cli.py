@@ -6,7 +6,8 @@ The root app holds the process-level commands — ``serve``, ``db``, ``demo``,
 ``template`` from comms/cli.py; ``lint`` from comms/lint_cli.py; ``worker``,
 ``subscribers``, ``deliveries`` from notify/cli.py; ``inquiry …`` from inquiries/cli.py,
 ``mail-in`` and ``inquiry import`` from inquiries/mail_cli.py, ``triage`` from
-inquiries/triage_cli.py, ``kb`` from knowledge/cli.py, ``incident import`` from
+inquiries/triage_cli.py, ``department`` and ``inquiry share`` from
+inquiries/departments_cli.py, ``kb`` from knowledge/cli.py, ``incident import`` from
 review/history_cli.py). Errors and exit codes:
 see ``anshin.cliutil``.
 """
