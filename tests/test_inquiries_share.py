@@ -377,6 +377,10 @@ def test_moving_to_shared_sends_the_ticked_departments(
     with client_for(mail_settings) as client:
         login(client, "supervisor")
         path = f"/console/inquiries/{world.inquiry}"
+        html = client.get(path).text
+        # The share panel and the stage form to 社内共有 both tick the suggested ones.
+        assert html.count('name="department" value="billing" checked') == 2
+        assert html.count('name="department" value="sales">') == 2
         token = page_csrf(client, path)
         moved = client.post(
             f"{path}/stage",
