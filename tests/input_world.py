@@ -20,7 +20,7 @@ from anshin.config import Settings
 from anshin.db import Base, utcnow
 from anshin.incidents import components, maintenance, service
 from anshin.incidents.models import Incident
-from anshin.inquiries import commitments
+from anshin.inquiries import commitments, departments
 from anshin.inquiries import service as inquiry_service
 from anshin.knowledge import service as knowledge
 from anshin.notify import subscribers
@@ -58,6 +58,7 @@ class World:
     action_id: int = 0  # an open prevention action of ``incident`` (R31)
     done_action_id: int = 0  # a done one (its effect check)
     failed_action_id: int = 0  # one whose effect check failed (its re-fix)
+    department: str = ""  # a department inquiries are shared with (R21)
 
     def headers(self, lang: str = "en") -> dict[str, str]:
         """A signed-in admin's cookie and CSRF header (the console's and the API's cookie way)."""
@@ -151,6 +152,15 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
             {"key": "login-faq", "kind": "faq", "title": "ログインできない", "state": "published"},
             actor=ACTOR,
         )
+        department = departments.add(
+            session,
+            settings,
+            departments.DepartmentInput(
+                "development", "開発部", "Development", "dev@example.com",
+                intents=["technical_question"],
+            ),
+            actor=ACTOR,
+        )  # fmt: skip
         session.commit()
         message = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
         assert message is not None
@@ -179,6 +189,7 @@ def build(sessions: sessionmaker[Session], settings: Settings) -> World:
             action_id=prevention[0],
             done_action_id=prevention[1],
             failed_action_id=prevention[2],
+            department=department.key,
         )
 
 

@@ -82,6 +82,7 @@ PATH_VALUES = {
     "channel": "email",
     "token": "no-such-token",
     "key": "no-such-article",  # a knowledge base article (/console/kb/{key})
+    "department": "no-such-department",  # /console/departments/{department}
 }
 
 

@@ -27,9 +27,9 @@ from anshin.db import Base, make_engine, utcnow
 from anshin.demo import load_demo
 from anshin.incidents import nudges
 from anshin.incidents.models import Incident
-from anshin.inquiries import commitments
+from anshin.inquiries import commitments, share
 from anshin.inquiries import service as inquiry_service
-from anshin.inquiries.models import Inquiry
+from anshin.inquiries.models import Department, Inquiry
 from anshin.knowledge import service as knowledge
 from anshin.knowledge.models import Article
 from anshin.notify import queue, subscribers
@@ -159,6 +159,10 @@ def _inquiries(session: Session, settings: Settings, admin: User) -> None:
         description="17時までに折り返し",
         due_at=utcnow() + dt.timedelta(hours=2),
     )
+    # R21: shared with two demo departments (the history names them in the reader's language).
+    share.share(
+        session, settings, found, ["development", "sales"], "返金と決済の確認を", actor="test"
+    )
 
 
 def _articles(session: Session) -> None:
@@ -255,6 +259,7 @@ def _paths(settings: Settings, session: Session) -> list[str]:
         "kind/{locale}/{channel": templates,
         "user_id": [str(u) for u in session.scalars(select(User.id))][:2],
         "key": list(session.scalars(select(Article.key))),
+        "department": list(session.scalars(select(Department.key))),
     }
     from anshin.app import create_app
 

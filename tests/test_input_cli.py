@@ -48,6 +48,10 @@ KINDS: dict[str, tuple[str, ...]] = {
     "choice": CHOICE,
 }
 FORMAT = {"fmt": "choice"}
+DEPARTMENT_OPTIONS = {
+    name: "text"
+    for name in ("name_ja", "name_en", "email", "locale", "webhook", "intent", "component", "tier")
+}
 INCIDENT_FACTS = {
     "title": "text",
     "severity": "text",
@@ -397,6 +401,19 @@ def commands(
         "inquiry hand-over": (
             {"ref": world.inquiry, "member": "admin@example.com"},
             {"ref": "ref", "member": "text"},
+        ),
+        # R21: departments and sharing an inquiry with them.
+        "department add": (
+            {"key": "ops", "name_ja": "運用部", "name_en": "Ops", "email": "ops@example.com"},
+            {"key": "text", **DEPARTMENT_OPTIONS},
+        ),
+        "department edit": ({"key": world.department}, {"key": "text", **DEPARTMENT_OPTIONS}),
+        "department list": ({}, FORMAT),
+        "department disable": ({"key": world.department}, {"key": "text"}),
+        "department enable": ({"key": world.department}, {"key": "text"}),
+        "inquiry share": (
+            {"ref": world.inquiry, "note": "確認をお願いします"},
+            {"ref": "ref", "to": "text", "note": "text", **FORMAT},
         ),
     }
 

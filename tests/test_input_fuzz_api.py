@@ -106,6 +106,10 @@ def valid_bodies() -> dict[tuple[str, str], dict[str, Any]]:
             "description": "折り返し",
             "due_at": NEXT_WEEK.isoformat(),
         },
+        ("POST", "/api/inquiries/{ref}/share"): {
+            "departments": ["development"],
+            "note": "原因の確認をお願いします",
+        },
         ("POST", "/api/inquiries/{ref}/next-action"): {
             "next_action": "調査結果を報告",
             "due_at": NEXT_WEEK.isoformat(),

@@ -33,6 +33,13 @@ NEXT_WEEK = dt.datetime.now(dt.UTC) + dt.timedelta(days=7)
 DUE_ON = (dt.date.today() + dt.timedelta(days=30)).isoformat()
 CHECKED_ON = dt.datetime.now(ZoneInfo("Asia/Tokyo")).date().isoformat()  # the team's zone
 Form = dict[str, str | list[str]]
+DEPARTMENT_FIELDS = {
+    name: "text"
+    for name in (
+        "key", "name_ja", "name_en", "email", "locale", "webhook_url", "intents",
+        "components", "tiers",
+    )
+}  # fmt: skip
 
 # Values a person could type, as the form sends them (bytes: what the browser encodes).
 FORM_TEXT: tuple[Bad, ...] = (
@@ -438,6 +445,27 @@ def forms(world: World) -> dict[tuple[str, str], tuple[str, Form, dict[str, str]
             },
             {"next_action": "text", "next_action_due_at": "time"},
         ),
+        # R21: sharing with departments, and the departments' admin pages.
+        ("POST", "/console/inquiries/{ref}/share"): (
+            f"/console/inquiries/{world.inquiry}/share",
+            {"department": world.department, "note": "原因の確認をお願いします"},
+            {"department": "text", "note": "text"},
+        ),
+        ("POST", "/console/departments"): (
+            "/console/departments",
+            {"key": "ops", "name_ja": "運用部", "name_en": "Ops", "email": "ops@example.com"},
+            DEPARTMENT_FIELDS,
+        ),
+        ("POST", "/console/departments/{department}"): (
+            f"/console/departments/{world.department}",
+            {"name_ja": "開発部", "name_en": "Development", "email": "dev2@example.com"},
+            DEPARTMENT_FIELDS,
+        ),
+        ("POST", "/console/departments/{department}/active"): (
+            f"/console/departments/{world.department}/active",
+            {"active": "0"},
+            {"active": "text"},
+        ),
         ("POST", "/console/inquiries/{ref}/hand-to-supervisor"): (
             f"/console/inquiries/{world.inquiry}/hand-to-supervisor",
             {},
@@ -636,6 +664,7 @@ def _page_url(route: RouteInfo, world: World) -> dict[str, str]:
         "subscriber_id": str(world.subscriber_id),
         "user_id": str(world.user_id),
         "key": world.article,
+        "department": world.department,
     }
 
 

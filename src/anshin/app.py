@@ -66,6 +66,9 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.inquiries.reply_api",
     "anshin.inquiries.handoff_views",
     "anshin.inquiries.handoff_api",
+    "anshin.inquiries.share_views",
+    "anshin.inquiries.share_api",
+    "anshin.inquiries.departments_views",
     # The knowledge base's console: fixed paths (/console/kb/new, /console/kb/synonyms)
     # before the article's /console/kb/{key}.
     "anshin.knowledge.form_views",

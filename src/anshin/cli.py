@@ -6,7 +6,8 @@ The root app holds the process-level commands — ``serve``, ``db``, ``demo``,
 ``template`` from comms/cli.py; ``lint`` from comms/lint_cli.py; ``worker``,
 ``subscribers``, ``deliveries`` from notify/cli.py; ``inquiry …`` from inquiries/cli.py,
 ``mail-in`` and ``inquiry import`` from inquiries/mail_cli.py, ``triage`` from
-inquiries/triage_cli.py, ``kb`` from knowledge/cli.py, ``incident import`` from
+inquiries/triage_cli.py, ``department`` and ``inquiry share`` from
+inquiries/departments_cli.py, ``kb`` from knowledge/cli.py, ``incident import`` from
 review/history_cli.py). Errors and exit codes:
 see ``anshin.cliutil``.
 """
@@ -42,7 +43,7 @@ from anshin.i18n import N_, SUPPORTED_LOCALES
 from anshin.incidents import cli as incidents_cli
 from anshin.inputs import BadInput
 from anshin.inquiries import cli as inquiries_cli
-from anshin.inquiries import handoff_cli, reply_cli, triage_cli
+from anshin.inquiries import departments_cli, handoff_cli, reply_cli, triage_cli
 from anshin.inquiries import mail_cli as inquiries_mail_cli
 from anshin.inquiries.demo_burst import DEFAULT_BURST as DEMO_INQUIRIES
 from anshin.knowledge import cli as knowledge_cli
@@ -322,6 +323,7 @@ inquiries_mail_cli.register(app)
 triage_cli.register(app)
 reply_cli.register(app)
 handoff_cli.register(app)  # joins the `inquiry` group
+departments_cli.register(app)  # `department`, and `share` in the `inquiry` group
 knowledge_cli.register(app)
 review_cli.register(app)
 history_cli.register(app)  # adds `import` to the `incident` group

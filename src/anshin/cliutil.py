@@ -215,6 +215,10 @@ OPTION_NAMES: dict[str, str] = {
     "scheduled_end": "--end",
     "email": "EMAIL",
     "ref": "REF",
+    "departments": "--to",  # anshin inquiry share
+    "intents": "--intent",  # anshin department add|edit
+    "tiers": "--tier",
+    "webhook_url": "--webhook",
 }
 
 

@@ -32,7 +32,7 @@ from anshin.incidents import components as component_service
 from anshin.incidents import maintenance as maintenance_service
 from anshin.incidents import service as incident_service
 from anshin.incidents.models import Component, ComponentGroup, Incident, Maintenance
-from anshin.inquiries import demo_burst, demo_desk
+from anshin.inquiries import demo_burst, demo_departments, demo_desk
 from anshin.knowledge import exchange as knowledge_exchange
 from anshin.review import demo_review
 from anshin.team import service as team_service
@@ -335,6 +335,11 @@ def load_demo(
     report = DemoReport()
     _load_team(session, report, actor)
     _load_components(session, report, actor)
+    # R21: the departments inquiries are shared with, and their routing.
+    report.created.extend(
+        f"department {key}"
+        for key in demo_departments.load_departments(session, settings, actor=actor)
+    )
     # The knowledge base's starter list (docs/knowledge-io.md): only missing keys are added.
     if knowledge_exchange.load_starter(session, actor=actor).created:
         report.created.append("kb starter")

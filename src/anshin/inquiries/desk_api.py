@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from anshin.db import utcnow
 from anshin.inputs import StrictInput, Text
-from anshin.inquiries import claims, escalation, queues, service
+from anshin.inquiries import claims, escalation, queues, service, share
 from anshin.inquiries.intake_api import MessageOut, incident_ref
 from anshin.inquiries.models import Inquiry
 from anshin.timefmt import iso_local, to_zone
@@ -127,6 +127,8 @@ class StageIn(StrictInput):
 
     stage: Text = Field(max_length=30)
     note: Text | None = Field(default=None, max_length=4000)
+    # R21: to ``shared`` with departments named, they receive it with the note (share.py).
+    departments: list[Text] = Field(default_factory=list, max_length=50)
 
 
 def _row(
@@ -307,5 +309,9 @@ def stage(
 ) -> InquiryOut:
     """Move to another stage of the flow, with what it asks for (R19)."""
     inquiry = service.get(session, ref)
-    escalation.move_stage(session, settings_of(request), inquiry, user, body.stage, note=body.note)
+    settings = settings_of(request)
+    escalation.move_stage(session, settings, inquiry, user, body.stage, note=body.note)
+    share.on_move(
+        session, settings, inquiry, body.stage, list(body.departments), body.note, actor=user.actor
+    )
     return _done(request, session, inquiry)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from anshin.errors import AnshinError
 from anshin.i18n import N_
-from anshin.inquiries import claims, escalation, service
+from anshin.inquiries import claims, escalation, service, share
 from anshin.inquiries.models import Inquiry
 from anshin.inquiries.views import render_detail
 from anshin.team.models import User
@@ -36,7 +36,7 @@ def _act(
     action: Callable[[Inquiry], Any],
     done: str,
     *,
-    values: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
     rename: dict[str, str] | None = None,
 ) -> Response:
     """Run one action on the inquiry; commit and redirect, or show the page with the refusal.
@@ -137,16 +137,22 @@ def move_stage(
     """Move to the next stage of the flow, with what it asks for (R19)."""
     settings = settings_of(request)
     note = form.raw("note")
+    target = form.get("stage")
+    keys = form.getlist("department")
+
+    def move(inquiry: Inquiry) -> None:
+        escalation.move_stage(session, settings, inquiry, user, target, note=note or None)
+        # R21: moving to 社内共有 with departments ticked sends them the inquiry too.
+        share.on_move(session, settings, inquiry, target, keys, note, actor=user.actor)
+
     return _act(
         request,
         session,
         user,
         ref,
-        lambda i: escalation.move_stage(
-            session, settings, i, user, form.get("stage"), note=note or None
-        ),
+        move,
         N_("The stage was changed."),
-        values={"note": note},
+        values={"note": note, "picked": keys, "picked_sent": "1"},
     )
 
 

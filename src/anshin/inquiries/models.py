@@ -178,3 +178,35 @@ class Commitment(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     inquiry: Mapped[Inquiry] = relationship(back_populates="commitments")
+
+
+class Department(Base):
+    """Another department an inquiry may concern, and which inquiries it receives (R21).
+
+    Data, managed by administrators (console ``/console/departments``, ``anshin
+    department``): a label in both languages, the internal mail address that
+    receives a shared inquiry in ``locale``, optionally a webhook (the outbox's
+    webhook lane), and the routing: the intents, the components of the linked
+    incident and the customer tiers it is suggested for (``rules.suggest_departments``).
+    A disabled department keeps its history but is neither suggested nor reachable.
+    """
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)  # development, billing, …
+    name_ja: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    locale: Mapped[str] = mapped_column(String(5), default="ja")
+    webhook_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    intents: Mapped[list[str]] = mapped_column(JSON, default=list)
+    component_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    tiers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def name(self, locale: str) -> str:
+        """The label in ``locale`` (English for en, Japanese otherwise)."""
+        return self.name_en if locale == "en" else self.name_ja

@@ -278,3 +278,89 @@ def queue_order_key(
     """Queues list the earliest due first, the hottest first among equals (R22)."""
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
     return (due_at or far, -temperature, received_at)
+
+
+# R21: what concerns other departments is shared with them. A department's routing
+# is data (``models.Department``); these decide from it without I/O.
+DEPARTMENT_KEY_MAX = 40
+SHARE_NOTE_MAX = NOTE_MAX
+_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+@dataclass(frozen=True)
+class DepartmentRoute:
+    """One active department's routing: who it is and what it receives."""
+
+    key: str
+    intents: frozenset[str] = frozenset()
+    component_ids: frozenset[int] = frozenset()
+    tiers: frozenset[str] = frozenset()
+
+
+def suggest_departments(
+    routes: list[DepartmentRoute],
+    *,
+    intent: str,
+    component_ids: frozenset[int] | set[int] = frozenset(),
+    tier: str = Tier.STANDARD,
+) -> list[str]:
+    """The departments an inquiry concerns, in the routes' order (R21).
+
+    A department is suggested when it receives the inquiry's intent (a technical
+    question: development), a component of the linked incident, or the customer's
+    tier (an important customer: sales). The agent adds or removes before sending.
+    """
+    found: list[str] = []
+    for route in routes:
+        if (
+            intent in route.intents
+            or bool(route.component_ids & set(component_ids))
+            or tier in route.tiers
+        ):
+            found.append(route.key)
+    return found
+
+
+def check_department_key(value: str | None) -> str:
+    """A department key: lower-case letters, digits, - and _, at most 40 characters."""
+    key = (value or "").strip().lower()
+    if not key:
+        raise InvalidInput(N_("Give the department a key, e.g. development."), field="key")
+    if len(key) > DEPARTMENT_KEY_MAX or not set(key) <= _KEY_CHARS:
+        raise InvalidInput(
+            N_("The key may hold only a-z, 0-9, - and _ (at most {n} characters)."),
+            field="key",
+            n=DEPARTMENT_KEY_MAX,
+        )
+    return key
+
+
+def check_department_intents(values: list[str]) -> list[str]:
+    """The intents a department receives: known ones only, each once, in triage order."""
+    chosen = {v.strip() for v in values if v.strip()}
+    unknown = sorted(chosen - set(INTENT_ORDER))
+    if unknown:
+        raise InvalidInput(
+            N_("Unknown intent: {value}."), field="intents", value=", ".join(unknown)
+        )
+    return [i for i in INTENT_ORDER if i in chosen]
+
+
+def check_department_tiers(values: list[str]) -> list[str]:
+    """The customer tiers a department receives (standard, important)."""
+    chosen = {v.strip() for v in values if v.strip()}
+    if not chosen <= set(Tier):
+        raise InvalidInput(N_("The customer tier must be standard or important."), field="tiers")
+    return [t for t in Tier if t in chosen]
+
+
+def check_share_note(note: str | None) -> str:
+    """What the agent tells the departments: required, at most :data:`SHARE_NOTE_MAX`."""
+    text = (note or "").strip()
+    if not text:
+        raise InvalidInput(N_("Write a note for the departments."), field="note")
+    if len(text) > SHARE_NOTE_MAX:
+        raise InvalidInput(
+            N_("The note must be at most {n} characters."), field="note", n=SHARE_NOTE_MAX
+        )
+    return text

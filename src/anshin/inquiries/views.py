@@ -27,6 +27,7 @@ from anshin.inquiries import claims, queues, rules, service
 from anshin.inquiries.handoff_views import handoff_context
 from anshin.inquiries.models import Inquiry
 from anshin.inquiries.reply_views import reply_context
+from anshin.inquiries.share_views import share_context
 from anshin.team import rules as team_rules
 from anshin.team.models import User
 from anshin.web.auth import DbSession, Operator
@@ -193,6 +194,7 @@ def render_detail(
     """
     context = detail_context(session, user, inquiry)
     context.update(handoff_context(request, session, inquiry))
+    context.update(share_context(session, inquiry, request_locale(request)))
     if inquiry.closed_at is None:
         context["reply"] = reply_context(session, settings_of(request), inquiry, user)
     context["on_inquiry_page"] = True
