@@ -40,7 +40,8 @@ from anshin.inquiries.triage_features import (
     IncidentText,
     read,
 )
-from anshin.inquiries.triage_model import Encoder, Model, load
+from anshin.inquiries.triage_encoder import Encoder
+from anshin.inquiries.triage_model import Model, load
 
 HARASSMENT_TEMPLATE = "harassment_warning"
 REPLY_TEMPLATE = "inquiry_reply"
