@@ -27,6 +27,7 @@ import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import cast
 
 from anshin.text.normalise import emoji, fold, fold_word, normalise
 from anshin.text.tokens import content_words, meaningful, tokenize
@@ -111,11 +112,11 @@ def read(text: str) -> Features:
     grams += [f"b:{a}|{b}" for a, b in itertools.pairwise(word_norms)]
     folded = fold_word(clean).replace(" ", "")
     grams += map("c:".__add__, map("".join, zip(folded, folded[1:], folded[2:], strict=False)))
-    columns = set(map(_BUCKETS.get, grams))  # most grams were seen before: a dict hit
-    if None in columns:
-        columns.discard(None)
-        columns.update([_bucket(g) for g in grams if g not in _BUCKETS])
-    hashed = tuple(sorted(columns))  # type: ignore[type-var]  # None was taken out
+    found = set(map(_BUCKETS.get, grams))  # most grams were seen before: a dict hit
+    if None in found:
+        found.discard(None)
+        found.update([_bucket(g) for g in grams if g not in _BUCKETS])
+    hashed = tuple(sorted(cast(set[int], found)))  # None was taken out
     cues = [name for name, pattern in _CUES.items() if pattern.search(lower)]
     marks = emoji(text)
     if any(ch in _ANGRY for ch in marks):
