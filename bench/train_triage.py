@@ -29,7 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from anshin.inquiries import triage_model  # noqa: E402
+from anshin.inquiries import triage_encoder, triage_model  # noqa: E402
 from anshin.inquiries.triage import IncidentProfile, Triager  # noqa: E402
 from anshin.inquiries.triage_features import read  # noqa: E402
 
@@ -99,7 +99,7 @@ def profiles_of(row: dict[str, Any]) -> list[IncidentProfile]:
 def train(rows: list[dict[str, Any]]) -> dict[str, Any]:
     feats = [read(r["text"]) for r in rows]
     cue_sets = [f.cues for f in feats]
-    vectors = triage_model.Encoder.encode([f.clean or " " for f in feats])
+    vectors = triage_encoder.Encoder.encode([f.clean or " " for f in feats])
     arrays: dict[str, Any] = {}
     for variant, emb in (("fast", None), ("full", vectors)):
         x = triage_model.design(feats, cue_sets, emb)

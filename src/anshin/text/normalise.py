@@ -61,8 +61,10 @@ def emoji(text: str) -> list[str]:
 _GLUE = frozenset("\ufe0f\ufe0e\u200d\u20e3")
 # Per character: dropped by ``strip_emoji`` or not. Customers use a few thousand distinct
 # characters at most; asking ``unicodedata`` once per character, not once per use, keeps
-# normalising a line at set speed (it runs on every inquiry triage reads).
+# normalising a line at set speed (it runs on every inquiry triage reads). ``_KEPT`` holds
+# the characters known to stay, so a line of known ones is one set difference, in C.
 _DROP: dict[str, bool] = {}
+_KEPT: set[str] = set()
 _DROP_MAX = 1 << 16
 
 
@@ -71,7 +73,10 @@ def _dropped(ch: str) -> bool:
     if found is None:
         if len(_DROP) >= _DROP_MAX:
             _DROP.clear()
+            _KEPT.clear()
         found = _DROP[ch] = is_emoji(ch) or ch in _GLUE
+        if not found:
+            _KEPT.add(ch)
     return found
 
 
@@ -79,7 +84,10 @@ def strip_emoji(text: str) -> str:
     """``text`` without emoji, variation selectors and zero-width joiners."""
     if text.isascii():
         return text
-    drop = {ch for ch in set(text) if _dropped(ch)}
+    unknown = set(text).difference(_KEPT)
+    if not unknown:
+        return text
+    drop = {ch for ch in unknown if _dropped(ch)}
     if not drop:
         return text
     return "".join(ch for ch in text if ch not in drop)

@@ -58,11 +58,14 @@ def _dictionary() -> Any:
 
 
 def _tokenizer() -> Any:
-    tokenizer = getattr(_LOCAL, "tokenizer", None)
-    if tokenizer is None:
-        tokenizer = _dictionary().tokenizer()
-        _LOCAL.tokenizer = tokenizer
-    return tokenizer
+    """This thread's tokenizer (split mode C) and the morpheme list it writes into, reused."""
+    found = getattr(_LOCAL, "tokenizer", None)
+    if found is None:
+        from sudachipy import SplitMode
+
+        tokenizer = _dictionary().tokenizer(SplitMode.C)
+        found = _LOCAL.tokenizer = (tokenizer, tokenizer.tokenize(""))
+    return found
 
 
 def tokenize(text: str, *, normalised: bool = False) -> list[Token]:
@@ -71,26 +74,28 @@ def tokenize(text: str, *, normalised: bool = False) -> list[Token]:
     The norm is Sudachi's normalised form, lower-cased (でき → 出来る,
     ﾛｸﾞｲﾝ → ログイン); ASCII words are kept as written, lower-cased.
     ``normalised``: the caller passes ``normalise(text)`` already (not done twice).
+    Triage runs this on every line: the morphemes are written into one list
+    per thread (Sudachi's ``out``) and read once each, not copied.
     """
-    from sudachipy import SplitMode
-
     clean = (text if normalised else normalise(text))[:MAX_CHARS]
     if not clean:
         return []
     out: list[Token] = []
-    tokenizer = _tokenizer()
+    append = out.append
+    tokenizer, morphemes = _tokenizer()
+    pos_of = _POS.get
     for start in range(0, len(clean), CHUNK):
-        for m in tokenizer.tokenize(clean[start : start + CHUNK], SplitMode.C):
+        for m in tokenizer.tokenize(clean[start : start + CHUNK], out=morphemes):
             surface = m.surface()
             if surface.isspace():
                 continue
             pos_id = m.part_of_speech_id()
-            pos = _POS.get(pos_id)
+            pos = pos_of(pos_id)
             if pos is None:
                 pos = _POS[pos_id] = m.part_of_speech()[0]
             # English stays English (Sudachi would spell "this" as ディス).
             norm = surface.lower() if surface.isascii() else m.normalized_form().lower()
-            out.append(Token(surface=surface, norm=norm, pos=pos))
+            append(Token(surface, norm, pos))
     return out
 
 
