@@ -130,6 +130,7 @@ def queue(
         incident_id=inquiry.incident_id,
         actor=actor,
         now=now,
+        flush=False,  # the deliveries go with the intake's own last flush
     )
     inquiry.messages.append(
         InquiryMessage(
