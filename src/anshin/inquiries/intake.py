@@ -219,21 +219,33 @@ def take(
     check_address(new)
     service.check(new)
     values, failed = _triage_first(session, settings, new, new.received_at or now)
-    # From here on the inquiry is written (the reference counter is the first write).
-    _write_turn(session, settings)
-    inquiry = service.new_record(session, settings, new, now=now)
+    inquiry = service.new_record(session, settings, new, now=now, numbered=False)
     as_received = service.received(inquiry)
     if values is not None:
         _apply_triage(settings, inquiry, values, incident_id)
     elif incident_id is not None:
         inquiry.incident_id = incident_id
-    ack: intake_ack.Ack | None = None
     channel = intake_ack.channel_for(settings, inquiry)
+    prepared: intake_ack.Prepared | None = None
     ack_failed = False
     if channel is not None:
         try:
-            mail, short = intake_ack.compose(session, settings, inquiry, channel, now)
-            row = intake_ack.contact_row(session, settings, inquiry, channel, now)
+            prepared = intake_ack.prepare(session, settings, inquiry, channel)
+        except Exception:
+            log.exception("the acknowledgement of an inquiry could not be prepared")
+            ack_failed = True
+    # From here on the inquiry is written: the reference counter is the first write. Its row
+    # lock (PostgreSQL) or the write turn (SQLite) orders intakes from here to the commit, so
+    # every read was done above.
+    _write_turn(session, settings)
+    inquiry.reference = as_received["reference"] = service.next_reference(
+        session, inquiry.received_at
+    )
+    ack: intake_ack.Ack | None = None
+    if prepared is not None and channel is not None:
+        try:
+            mail, short = intake_ack.render(settings, inquiry, prepared, now)
+            row = intake_ack.contact_row(session, settings, inquiry, channel, now, prepared.row)
             ack = intake_ack.Ack(row, channel, mail, short)
         except Exception:
             log.exception("the acknowledgement of %s could not be composed", inquiry.reference)

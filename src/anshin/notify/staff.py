@@ -54,6 +54,22 @@ def _row(
     )
 
 
+class NotLookedUp:
+    """``direct_row``'s ``found`` when the caller has not looked the row up."""
+
+
+UNKNOWN = NotLookedUp()
+
+
+def find_direct(session: Session, kind: str, address: str) -> Subscriber | None:
+    """The row with this address, if any, without its components (a direct message reads none)."""
+    return session.scalar(
+        select(Subscriber)
+        .where(Subscriber.kind == kind, Subscriber.address == address)
+        .options(lazyload(Subscriber.components))
+    )
+
+
 def direct_row(
     session: Session,
     *,
@@ -64,19 +80,18 @@ def direct_row(
     status: SubscriberStatus,
     source: str,
     now: dt.datetime,
+    found: Subscriber | NotLookedUp | None = UNKNOWN,
 ) -> Subscriber:
     """The outbox row for a message sent to one person directly (a nudge, an inquiry reply).
 
     Found by address, or written with ``status`` (never ``active``, so no notice
     fans out to it) and ``source``. A row this kind of message wrote itself
     follows the latest language and format; a customer's own subscription keeps
-    its status and source (one row per address).
+    its status and source (one row per address). ``found``: what
+    :func:`find_direct` returned earlier in the caller's transaction (intake
+    looks up before it takes its write turn), so it is not looked up again.
     """
-    row = session.scalar(
-        select(Subscriber)
-        .where(Subscriber.kind == kind, Subscriber.address == address)
-        .options(lazyload(Subscriber.components))  # a direct message reads no components
-    )
+    row = find_direct(session, kind, address) if isinstance(found, NotLookedUp) else found
     if row is None:
         # One statement, no savepoint: a row another process wrote just now is kept
         # (nothing returned) and read back.
