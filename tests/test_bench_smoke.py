@@ -400,22 +400,24 @@ def test_intake_runs_end_to_end() -> None:
 @pytest.mark.skipif(not shutil.which("wrk"), reason="wrk is not installed (.ci/run installs it)")
 def test_intake_runs_end_to_end_with_wrk() -> None:
     """The wrk client: a Lua table of bodies, its done() figures read back, rows counted."""
-    argv = ("--client", "wrk", "--duration", "1", "--rounds", "1", "--warmup", "2")
+    # Warm-up enough for the sentence encoder to be loaded before wrk's clock runs.
+    argv = ("--client", "wrk", "--duration", "2", "--rounds", "1", "--warmup", "20")
     report = _run_bench("intake.py", *argv, "--connections", "2")
-    assert "Load: `wrk -t1 -c2 -d1s`" in report
+    assert "Load: `wrk -t1 -c2 -d2s`" in report
     rows = {
         name: re.search(rf"\| {re.escape(name)} \| ([\d,]+) \|.*\| 201 × ([\d,]+) \|", report)
         for name in ("`POST /bench/baseline`", "`POST /api/inquiries` (product)")
     }
     for found in rows.values():
-        assert found is not None and found.group(1) == found.group(2)
+        assert found is not None
+        assert found.group(1).replace(",", "") == found.group(2).replace(",", "")
         assert int(found.group(1).replace(",", "")) > 0
     stored = re.search(r"product inquiries ([\d,]+)", report)
     assert stored is not None
     counted = rows["`POST /api/inquiries` (product)"]
     assert counted is not None
     # Every counted 201 is stored (plus the warm-up, plus what was in flight at the end).
-    assert int(stored.group(1).replace(",", "")) >= int(counted.group(1).replace(",", "")) + 2
+    assert int(stored.group(1).replace(",", "")) >= int(counted.group(1).replace(",", "")) + 20
 
 
 @pytest.mark.skipif(
