@@ -13,17 +13,20 @@ This script measures, on one server and side by side:
    only on the benchmark's server: the same token check and the same request
    model, then one INSERT of the same inquiry row and the commit.
 
-Both run in the same server process (``create_asgi`` under uvicorn, one
-process, no access log), one after the other, in rounds (baseline, product,
-baseline, product …) so drift hits both alike; the load is ``--connections``
-concurrent keep-alive clients (httpx) sending ``--requests`` requests per
-round. Reported: requests per second, p50/p99 latency as the client saw it,
-errors, and the product's share of the baseline's throughput. The database is
+Both run in the same server (``create_asgi`` under uvicorn, one process or
+``--workers``, no access log), one after the other, in rounds (baseline,
+product, baseline, product …) so drift hits both alike; the load is
+``--connections`` concurrent keep-alive clients: httpx in this process sending
+``--requests`` requests per round (default), or wrk for ``--duration``
+seconds per round (``--client wrk``; bench/intake_load.py). No inquiry text
+is sent twice in a run. Reported: requests per second, p50/p99 latency as the
+client saw it, server and client CPU per request, errors, and the product's
+share of the baseline's throughput. The database is
 a temporary SQLite file, or a throwaway database on the PostgreSQL server that
 ``--database-url`` names. ``--write`` replaces the ``intake`` section of
 bench/RESULTS.md (``intake-LABEL`` with ``--label``).
 
-    python bench/intake.py --requests 3000 --rounds 3 --write
+    python bench/intake.py --client wrk --duration 10 --rounds 3 --warmup 100 --write
 """
 
 from __future__ import annotations
@@ -384,7 +387,12 @@ def report(
             "- Rows written: "
             + ", ".join(f"{name} {n:,}" for name, n in written.items())
             + " (every 201 stored; one acknowledgement and one delivery per inquiry with an "
-            "address).",
+            "address"
+            + (
+                "; with wrk the requests in flight when a round ends are stored, not counted)."
+                if args.client == "wrk"
+                else ")."
+            ),
         ]
     )
 
