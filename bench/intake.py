@@ -13,36 +13,34 @@ This script measures, on one server and side by side:
    only on the benchmark's server: the same token check and the same request
    model, then one INSERT of the same inquiry row and the commit.
 
-Both run in the same server process (``create_asgi`` under uvicorn, one
-process, no access log), one after the other, in rounds (baseline, product,
-baseline, product …) so drift hits both alike; the load is ``--connections``
-concurrent keep-alive clients (httpx) sending ``--requests`` requests per
-round. Reported: requests per second, p50/p99 latency as the client saw it,
-errors, and the product's share of the baseline's throughput. The database is
+Both run in the same server (``create_asgi`` under uvicorn, one process or
+``--workers``, no access log), one after the other, in rounds (baseline,
+product, baseline, product …) so drift hits both alike; the load is
+``--connections`` concurrent keep-alive clients: httpx in this process sending
+``--requests`` requests per round (default), or wrk for ``--duration``
+seconds per round (``--client wrk``; bench/intake_load.py). No inquiry text
+is sent twice in a run. Reported: requests per second, p50/p99 latency as the
+client saw it, server and client CPU per request, errors, and the product's
+share of the baseline's throughput. The database is
 a temporary SQLite file, or a throwaway database on the PostgreSQL server that
 ``--database-url`` names. ``--write`` replaces the ``intake`` section of
 bench/RESULTS.md (``intake-LABEL`` with ``--label``).
 
-    python bench/intake.py --requests 3000 --rounds 3 --write
+    python bench/intake.py --client wrk --duration 10 --rounds 3 --warmup 100 --write
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import itertools
 import os
 import shlex
 import sys
 import tempfile
-import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import httpx
 from fastapi import APIRouter, Request
 from starlette.types import ASGIApp
 
@@ -55,6 +53,7 @@ from anshin.statuspage.views import StatusPageFastPath
 from anshin.web.auth import DbSession, Operator
 from common import (
     console,
+    ensure_debian_packages,
     free_port,
     load_average,
     machine,
@@ -67,18 +66,12 @@ from common import (
     write_section,
 )
 from fanout_setup import throwaway_database
+from intake_load import Round, httpx_round, wrk_round
 
 BENCH = Path(__file__).resolve().parent
 SECRET = "bench-secret-not-for-production"
 PRODUCT = "/api/inquiries"
 BASELINE = "/bench/baseline"
-TEXTS = (
-    "ログインできません。いつ直りますか？",
-    "ﾛｸﾞｲﾝできない！！ 仕事にならないんですけど😡",
-    "Since this morning I cannot sign in. Is there an outage?",
-    "決済画面でエラー E-502 が出ます。回避策はありますか",
-    "昨日の請求が二重になっている気がします。確認してください。",
-)
 
 
 # --- the server side: the app with the baseline endpoint mounted (uvicorn --factory) ---------
@@ -127,70 +120,7 @@ def app() -> ASGIApp:
     return StatusPageFastPath(application)
 
 
-# --- the client side -------------------------------------------------------------------------
-
-
-@dataclass
-class Round:
-    """What one round of one endpoint got."""
-
-    latencies_ms: list[float] = field(default_factory=list)
-    statuses: Counter[str] = field(default_factory=Counter)
-    seconds: float = 0.0
-    server_cpu: float = 0.0  # CPU seconds the server's processes spent during the round
-
-    @property
-    def cpu_ms(self) -> float:
-        """Server CPU per stored request: the cost, whatever else shares the machine."""
-        return 1000 * self.server_cpu / self.ok if self.ok else 0.0
-
-    @property
-    def ok(self) -> int:
-        return self.statuses.get("201", 0)
-
-    @property
-    def rate(self) -> float:
-        return self.ok / self.seconds if self.seconds else 0.0
-
-
-def body(i: int) -> dict[str, Any]:
-    """A varied inquiry: texts, customers (some writing again), tiers, languages."""
-    customer: dict[str, Any] = {"name": f"顧客 {i % 997}", "tier": "standard"}
-    if i % 10:
-        customer["email"] = f"c{i % 2000}@example.com"  # nine in ten leave an address
-    if i % 17 == 0:
-        customer["tier"] = "important"
-    return {
-        "text": TEXTS[i % len(TEXTS)] + f" (#{i})",
-        "customer": customer,
-        "locale": "en" if i % 7 == 0 else "ja",
-        "channel": "chat" if i % 3 else "form",
-    }
-
-
-async def load(base: str, token: str, path: str, count: int, connections: int) -> Round:
-    """``count`` POSTs to ``path`` from ``connections`` concurrent keep-alive clients."""
-    result = Round()
-    numbers = iter(range(count))
-    headers = {"Authorization": f"Bearer {token}", "Accept-Language": "ja"}
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-
-    async def worker(client: httpx.AsyncClient) -> None:
-        for i in numbers:
-            began = time.perf_counter()
-            try:
-                response = await client.post(path, json=body(i), headers=headers)
-                key = str(response.status_code)
-            except httpx.HTTPError as exc:
-                key = type(exc).__name__
-            result.latencies_ms.append((time.perf_counter() - began) * 1000)
-            result.statuses[key] += 1
-
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60.0) as client:
-        began = time.perf_counter()
-        await asyncio.gather(*(worker(client) for _ in range(connections)))
-        result.seconds = time.perf_counter() - began
-    return result
+# --- the client side (bench/intake_load.py) and the server's CPU ---------------------------
 
 
 def cpu_seconds(pid: int) -> float:
@@ -206,12 +136,21 @@ def cpu_seconds(pid: int) -> float:
     return total / ticks
 
 
-def measured(pid: int, base: str, token: str, path: str, args: argparse.Namespace) -> Round:
-    """One round against ``path``, with the server's CPU time over it."""
+def measured(
+    pid: int, base: str, token: str, path: str, first: int, args: argparse.Namespace, work: Path
+) -> tuple[Round, int]:
+    """One round against ``path`` with bodies from ``first`` on; the server's CPU time over it.
+
+    Returns the round and how many bodies it used (the next round starts after them).
+    """
     before = cpu_seconds(pid)
-    result = asyncio.run(load(base, token, path, args.requests, args.connections))
+    if args.client == "wrk":
+        result, sent = wrk_round(work, base, token, path, first, args.duration, args.connections)
+    else:
+        result = httpx_round(base, token, path, first, args.requests, args.connections)
+        sent = args.requests
     result.server_cpu = cpu_seconds(pid) - before
-    return result
+    return result, sent
 
 
 def seed(url: str, token_file: Path) -> None:
@@ -300,13 +239,44 @@ def run(args: argparse.Namespace, url: str, work: Path) -> tuple[dict[str, list[
         progress() as bar,
     ):
         task = bar.add_task("baseline and product, in rounds", total=2 * args.rounds)
-        for path in (BASELINE, PRODUCT):  # warm-up: imports, template cache, connections
-            asyncio.run(load(base, token, path, args.warmup, args.connections))
+        for path in (BASELINE, PRODUCT):  # warm-up: imports, encoder, template cache, connections
+            httpx_round(base, token, path, 0, args.warmup, args.connections)
+        # Each endpoint numbers its bodies on from the warm-up's: no text is sent twice.
+        first = {BASELINE: args.warmup, PRODUCT: args.warmup}
         for _ in range(args.rounds):
             for name, path in (("baseline", BASELINE), ("product", PRODUCT)):
-                rounds[name].append(measured(server.pid, base, token, path, args))
+                found, sent = measured(server.pid, base, token, path, first[path], args, work)
+                first[path] += sent
+                rounds[name].append(found)
                 bar.advance(task)
     return rounds, (work / "server.log").read_text(errors="replace")
+
+
+def latency_figures(found: list[Round]) -> tuple[float, float]:
+    """p50 and p99 over the rounds: of every latency (httpx); else wrk's per round.
+
+    wrk gives each round's percentiles, not its latencies: the median round's p50
+    and the worst round's p99 are reported.
+    """
+    latencies = [ms for r in found for ms in r.latencies_ms]
+    if latencies:
+        return percentile(latencies, 50), percentile(latencies, 99)
+    p50s = sorted(r.p50_ms or 0.0 for r in found)
+    return p50s[len(p50s) // 2], max(r.p99_ms or 0.0 for r in found)
+
+
+def load_text(args: argparse.Namespace) -> str:
+    """How the load was made, for the report."""
+    if args.client == "wrk":
+        return (
+            f"`wrk -t1 -c{args.connections} -d{args.duration:g}s` on the same machine (one "
+            "C thread; a Lua script sends a table of bodies in turn), "
+            f"{args.duration:g} s per round"
+        )
+    return (
+        f"{args.connections} concurrent keep-alive httpx clients in the same machine (asyncio, "
+        f"in the script's process), {args.requests} requests per round"
+    )
 
 
 def triage_installed() -> bool:
@@ -328,13 +298,14 @@ def report(
     cpu: dict[str, float] = {}
     rows = []
     for name, found in rounds.items():
-        latencies = [ms for r in found for ms in r.latencies_ms]
         rates = [r.rate for r in found]
         errors = sum(sum(n for code, n in r.statuses.items() if code != "201") for r in found)
         best = sorted(rates)[len(rates) // 2]  # the median round
-        p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+        p50, p99 = latency_figures(found)
         summary[name] = (best, p50, p99, errors)
-        cpu[name] = sum(r.server_cpu for r in found) * 1000 / max(1, sum(r.ok for r in found))
+        stored = max(1, sum(r.ok for r in found))
+        cpu[name] = sum(r.server_cpu for r in found) * 1000 / stored
+        client_cpu = sum(r.client_cpu for r in found) * 1000 / stored
         statuses: Counter[str] = Counter()
         for r in found:
             statuses.update(r.statuses)
@@ -349,10 +320,12 @@ def report(
                 p50,
                 p99,
                 f"{cpu[name]:.2f}",
+                f"{client_cpu:.2f}",
                 ", ".join(f"{code} × {n}" for code, n in sorted(statuses.items())),
             ]
         )
     rate, _p50, p99, errors = summary["product"]
+    repeated = sum(r.bodies_repeated for found in rounds.values() for r in found)
     share = rate / summary["baseline"][0] if summary["baseline"][0] else 0.0
     cost = cpu["baseline"] / cpu["product"] if cpu["product"] else 0.0
     processes = f"{args.workers} worker processes" if args.workers > 1 else "1 process"
@@ -373,12 +346,13 @@ def report(
             f"Measured {today()} with `{command}`.",
             "",
             f"Machine: {info['cpus']} CPUs ({info['model']}), {info['ram']} RAM, Python "
-            f"{info['python']}; 1-minute load average {args.load_before:.2f} before the run. "
+            f"{info['python']}; 1-minute load average {args.load_before:.2f} before the run, "
+            f"{args.load_after:.2f} after it. "
             f"Database: {backend}. Server: `create_asgi` under uvicorn ({processes}, no access "
-            f"log) with the baseline route mounted by the script. Load: {args.connections} "
-            f"concurrent keep-alive httpx clients in the same machine, {args.requests} requests "
-            f"per round, {args.rounds} rounds each, alternating, after {args.warmup} warm-up "
-            "requests each. Bodies vary: five texts (Japanese of several registers, English), "
+            f"log) with the baseline route mounted by the script. Load: {load_text(args)}, "
+            f"{args.rounds} rounds each, alternating, after {args.warmup} warm-up requests each "
+            "(httpx). Bodies vary, and no text is sent twice in a run (triage remembers the "
+            "texts it answered): five texts (Japanese of several registers, English) numbered, "
             "nine in ten with a mail address (2,000 customers, so some write again), one in "
             "seventeen an important customer, one in seven in English. Triage: "
             f"{triage}. Product: token, body, `intake.take` (reference, inquiry, first "
@@ -394,6 +368,7 @@ def report(
                     "p50 ms",
                     "p99 ms",
                     "server CPU ms/req",
+                    "client CPU ms/req",
                     "answers",
                 ],
                 rows,
@@ -407,11 +382,17 @@ def report(
             "enter it).",
             f"- Product throughput: {rate:,.0f}/s (target ≥ 500/s): {verdict(rate >= 500)}.",
             f"- Product p99: {p99:.1f} ms (target < 200 ms): {verdict(p99 < 200)}.",
-            f"- Errors: {errors} non-201 answers to the product.",
+            f"- Errors: {errors} non-201 answers to the product."
+            + (f" Texts sent again (wrk past its table): {repeated}." if repeated else ""),
             "- Rows written: "
             + ", ".join(f"{name} {n:,}" for name, n in written.items())
             + " (every 201 stored; one acknowledgement and one delivery per inquiry with an "
-            "address).",
+            "address"
+            + (
+                "; with wrk the requests in flight when a round ends are stored, not counted)."
+                if args.client == "wrk"
+                else ")."
+            ),
         ]
     )
 
@@ -422,18 +403,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds per endpoint")
     parser.add_argument("--warmup", type=int, default=200, help="warm-up requests per endpoint")
     parser.add_argument("--connections", type=int, default=16, help="concurrent clients")
+    parser.add_argument(
+        "--client",
+        choices=("httpx", "wrk"),
+        default="httpx",
+        help="load generator: httpx (in this process, needs nothing) or wrk (C, installed "
+        "from Debian when missing)",
+    )
+    parser.add_argument(
+        "--duration", type=float, default=10.0, help="seconds per round (--client wrk)"
+    )
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--database-url", help="a PostgreSQL server (a throwaway database is made)")
     parser.add_argument("--label", default="", help="names the RESULTS.md section: intake-LABEL")
     parser.add_argument("--write", action="store_true", help="update bench/RESULTS.md")
     args = parser.parse_args(argv)
     command = "python bench/intake.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    if args.client == "wrk":
+        ensure_debian_packages({"wrk": ("wrk",)})
     args.load_before = load_average()
     with (
         tempfile.TemporaryDirectory(prefix="anshin-intake-") as tmp,
         throwaway_database(Path(tmp), args.database_url) as url,
     ):
         rounds, log = run(args, url, Path(tmp))
+        args.load_after = load_average()
         if "Traceback" in log:
             console.print(f"server log: {log[-3000:]}")
         written = counts(url)

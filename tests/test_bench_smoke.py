@@ -397,6 +397,29 @@ def test_intake_runs_end_to_end() -> None:
     _check_intake(_run_bench("intake.py", *argv), "SQLite")
 
 
+@pytest.mark.skipif(not shutil.which("wrk"), reason="wrk is not installed (.ci/run installs it)")
+def test_intake_runs_end_to_end_with_wrk() -> None:
+    """The wrk client: a Lua table of bodies, its done() figures read back, rows counted."""
+    # Warm-up enough for the sentence encoder to be loaded before wrk's clock runs.
+    argv = ("--client", "wrk", "--duration", "2", "--rounds", "1", "--warmup", "20")
+    report = _run_bench("intake.py", *argv, "--connections", "2")
+    assert "Load: `wrk -t1 -c2 -d2s`" in report
+    rows = {
+        name: re.search(rf"\| {re.escape(name)} \| ([\d,]+) \|.*\| 201 × ([\d,]+) \|", report)
+        for name in ("`POST /bench/baseline`", "`POST /api/inquiries` (product)")
+    }
+    for found in rows.values():
+        assert found is not None
+        assert found.group(1).replace(",", "") == found.group(2).replace(",", "")
+        assert int(found.group(1).replace(",", "")) > 0
+    stored = re.search(r"product inquiries ([\d,]+)", report)
+    assert stored is not None
+    counted = rows["`POST /api/inquiries` (product)"]
+    assert counted is not None
+    # Every counted 201 is stored (plus the warm-up, plus what was in flight at the end).
+    assert int(stored.group(1).replace(",", "")) >= int(counted.group(1).replace(",", "")) + 20
+
+
 @pytest.mark.skipif(
     not os.environ.get("ANSHIN_TEST_DATABASE_URL"), reason="needs ANSHIN_TEST_DATABASE_URL"
 )

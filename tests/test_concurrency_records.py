@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from anshin import migrations, references
@@ -256,3 +256,23 @@ def test_the_migration_seeds_each_series_after_its_highest_reference(tmp_path: P
         assert references.next_reference(session, "INC", 2027) == "INC-2027-0001"
         session.commit()
     engine.dispose()
+
+
+def test_a_series_with_its_counter_takes_a_number_in_one_statement(
+    engine: Engine, session: Session
+) -> None:
+    """Intake takes a reference per inquiry: one UPDATE … RETURNING once the counter exists."""
+    year = utcnow().year
+    first = references.next_reference(session, "INC", year, existing=Incident.reference)
+    sent: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        second = references.next_reference(session, "INC", year, existing=Incident.reference)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert (first, second) == (f"INC-{year}-0001", f"INC-{year}-0002")
+    assert len(sent) == 1 and sent[0].lstrip().upper().startswith("UPDATE")

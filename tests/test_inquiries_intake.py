@@ -9,9 +9,12 @@ by name, as ``inquiries.triage`` will.
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -23,7 +26,7 @@ from anshin.errors import InvalidInput
 from anshin.incidents import components
 from anshin.incidents import service as incidents
 from anshin.incidents.models import Incident
-from anshin.inquiries import intake, service
+from anshin.inquiries import intake, intake_turn, service
 from anshin.inquiries.models import Inquiry, InquiryMessage
 from anshin.notify.models import Delivery, OutboxMessage, Subscriber
 from anshin.notify.sink import MailSink, SmtpSink, WebhookReceiver
@@ -422,3 +425,57 @@ def test_a_triage_that_writes_is_refused_and_its_write_never_happens(
     from anshin.components.models import Component
 
     assert session.scalar(select(func.count()).select_from(Component)) == 0
+
+
+def test_sqlite_intakes_of_other_processes_wait_for_the_turn_file(
+    sessions: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    """Another process holding the turn (its flock) makes this intake wait until it lets go."""
+    with sessions() as s:
+        if s.get_bind().dialect.name != "sqlite":
+            pytest.skip("PostgreSQL: no turn")
+        path = intake_turn.turn_file(s.get_bind().url.database)
+    assert path is not None
+    ready = tmp_path / "holding"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys, time\n"
+            "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+            "open(sys.argv[2], 'w').close()\n"
+            "time.sleep(1.0)\n",
+            path,
+            str(ready),
+        ]
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        new = service.NewInquiry(
+            channel="form", text="つながらない", customer_email="a@example.com"
+        )
+        began = time.monotonic()
+        with sessions() as s:
+            intake.take(s, settings, new, actor="public")
+            waited = time.monotonic() - began
+            s.commit()
+        assert holder.wait(timeout=30) == 0
+        assert waited >= 0.5  # it waited for the other process's turn to end
+    finally:
+        holder.kill()
+    # Given back at the commit: another process gets it at once.
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys\n"
+            "fd = os.open(sys.argv[1], os.O_RDWR)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n",
+            path,
+        ],
+        timeout=30,
+    )
+    assert done.returncode == 0

@@ -20,7 +20,7 @@ table seeded it the same way (docs/decisions/0004-concurrency-and-storage-errors
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, select
+from sqlalchemy import Integer, String, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import InstrumentedAttribute, Mapped, Session, mapped_column
@@ -63,14 +63,23 @@ def next_number(
 
     ``existing``: the reference column of the records (``Incident.reference``),
     read only when the series has no counter yet, to start after what is there.
+    One statement when the series has its counter (every call but a year's first):
+    ``UPDATE … RETURNING``; only when it finds no row are the records read and the
+    counter written by the upsert (which also covers another transaction writing
+    the row in between).
     """
+    if existing is not None:
+        moved = session.execute(
+            update(ReferenceCounter)
+            .where(ReferenceCounter.prefix == prefix, ReferenceCounter.year == year)
+            .values(last=ReferenceCounter.last + 1)
+            .returning(ReferenceCounter.last)
+            .execution_options(synchronize_session=False)
+        ).scalar_one_or_none()
+        if moved is not None:
+            return int(moved)
     seed = 0
-    has_counter = session.scalar(
-        select(ReferenceCounter.last).where(
-            ReferenceCounter.prefix == prefix, ReferenceCounter.year == year
-        )
-    )
-    if has_counter is None and existing is not None:
+    if existing is not None:
         start = f"{prefix}-{year}-"
         stored = list(session.scalars(select(existing).where(existing.like(start + "%"))))
         seed = highest_number(stored, prefix, year)

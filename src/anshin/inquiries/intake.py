@@ -32,19 +32,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import event, insert
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
 from anshin import events
 from anshin.config import Settings
 from anshin.db import utcnow
 from anshin.hooks import resolve
-from anshin.inquiries import intake_ack, rules, service
+from anshin.inquiries import intake_ack, intake_turn, rules, service
 from anshin.inquiries.models import ENTITY, Inquiry
 from anshin.inquiries.policy import policy
 from anshin.notify import rules as notify_rules
@@ -111,38 +110,9 @@ def _reads_only(session: Session) -> Iterator[None]:
             session.expire(obj)
 
 
-# One intake at a time per process holds SQLite's write lock; the others wait here.
-_WRITE_TURN = threading.Lock()
-
-
-def _write_turn(session: Session, settings: Settings) -> None:
-    """On SQLite, wait for this process's turn to write before the first write; kept to the end.
-
-    SQLite has one write lock per database; a connection that finds it taken
-    polls with growing sleeps (up to 100 ms each), so under a burst some
-    requests sleep long after the lock was free again (the p99 of
-    bench/intake.py). Waiting on a lock of the process instead wakes the next
-    request the moment the transaction ends (commit, rollback or close).
-    Across processes SQLite's own wait still applies. Not taken when the
-    session is in a write transaction already (its caller holds the lock), nor
-    on PostgreSQL (row locks: writers do not queue). After
-    ``db_busy_timeout_seconds`` without a turn the request goes on and SQLite's
-    wait decides, as without it.
-    """
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        return
-    raw: Any = connection.connection.dbapi_connection
-    if raw.in_transaction or not _WRITE_TURN.acquire(timeout=settings.db_busy_timeout_seconds):
-        return
-    held = [True]
-
-    def end(_session: Session, transaction: SessionTransaction) -> None:
-        if held[0] and transaction.parent is None:
-            held[0] = False
-            _WRITE_TURN.release()
-
-    event.listen(session, "after_transaction_end", end)
+# The write turn (within and across processes, SQLite only): inquiries.intake_turn.
+_WRITE_TURN = intake_turn._WRITE_TURN
+_write_turn = intake_turn.take
 
 
 def _triage_first(
@@ -249,21 +219,33 @@ def take(
     check_address(new)
     service.check(new)
     values, failed = _triage_first(session, settings, new, new.received_at or now)
-    # From here on the inquiry is written (the reference counter is the first write).
-    _write_turn(session, settings)
-    inquiry = service.new_record(session, settings, new, now=now)
+    inquiry = service.new_record(session, settings, new, now=now, numbered=False)
     as_received = service.received(inquiry)
     if values is not None:
         _apply_triage(settings, inquiry, values, incident_id)
     elif incident_id is not None:
         inquiry.incident_id = incident_id
-    ack: intake_ack.Ack | None = None
     channel = intake_ack.channel_for(settings, inquiry)
+    prepared: intake_ack.Prepared | None = None
     ack_failed = False
     if channel is not None:
         try:
-            mail, short = intake_ack.compose(session, settings, inquiry, channel, now)
-            row = intake_ack.contact_row(session, settings, inquiry, channel, now)
+            prepared = intake_ack.prepare(session, settings, inquiry, channel)
+        except Exception:
+            log.exception("the acknowledgement of an inquiry could not be prepared")
+            ack_failed = True
+    # From here on the inquiry is written: the reference counter is the first write. Its row
+    # lock (PostgreSQL) or the write turn (SQLite) orders intakes from here to the commit, so
+    # every read was done above.
+    _write_turn(session, settings)
+    inquiry.reference = as_received["reference"] = service.next_reference(
+        session, inquiry.received_at
+    )
+    ack: intake_ack.Ack | None = None
+    if prepared is not None and channel is not None:
+        try:
+            mail, short = intake_ack.render(settings, inquiry, prepared, now)
+            row = intake_ack.contact_row(session, settings, inquiry, channel, now, prepared.row)
             ack = intake_ack.Ack(row, channel, mail, short)
         except Exception:
             log.exception("the acknowledgement of %s could not be composed", inquiry.reference)

@@ -1,9 +1,12 @@
 """The acknowledgement intake queues for a new inquiry (R18): composed first, then queued.
 
-``inquiries.intake.take`` composes it (:func:`compose`: reads only, so a
-template that fails to render fails before any row is written), finds or
-writes the customer's contact row (:func:`contact_row`) and queues it through
-the outbox (:func:`queue`) in the same flush as the inquiry.
+``inquiries.intake.take`` reads what it needs before its first write
+(:func:`prepare`: the active templates, the linked incident, the customer's
+contact row if there is one), then, once the inquiry has its reference,
+renders it (:func:`render`, no I/O: a template that fails to render fails
+before any row is written), writes the contact row where there was none
+(:func:`contact_row`) and queues it through the outbox (:func:`queue`) in the
+same flush as the inquiry.
 """
 
 from __future__ import annotations
@@ -14,9 +17,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from anshin.comms.rules import Rendered
+from anshin.comms import rules as comms_rules
+from anshin.comms import service as comms
+from anshin.comms.rules import Rendered, Source
 from anshin.config import Settings
-from anshin.incidents import messages
+from anshin.incidents import reading
+from anshin.incidents.context import build_context
 from anshin.incidents.models import Incident
 from anshin.inquiries import rules
 from anshin.inquiries.models import Inquiry, InquiryMessage
@@ -53,45 +59,78 @@ def channel_for(settings: Settings, inquiry: Inquiry) -> str | None:
     return None
 
 
-def compose(
-    session: Session, settings: Settings, inquiry: Inquiry, channel: str, now: dt.datetime
-) -> tuple[Rendered, Rendered | None]:
-    """The ``inquiry_ack`` texts: the active template in the customer's language, the facts.
+@dataclass
+class Prepared:
+    """What the acknowledgement reads, looked up before intake takes its write turn."""
 
-    Reads only: a template that fails to render fails here, before any of
-    the acknowledgement's rows is written.
+    sources: dict[str, Source]  # the active template per channel rendered
+    incident: Incident | None
+    row: Subscriber | None  # the customer's contact row, if it exists yet
+
+
+def prepare(session: Session, settings: Settings, inquiry: Inquiry, channel: str) -> Prepared:
+    """Read what the acknowledgement needs: templates, the linked incident, the contact row.
+
+    Only reads, before intake's first write: on PostgreSQL the reference
+    counter's row lock, and on SQLite the write turn, order intakes from
+    their first write to the commit, so every statement kept out of that span
+    shortens every other intake's wait.
     """
-    incident = session.get(Incident, inquiry.incident_id) if inquiry.incident_id else None
+    wanted = ("email", "short") if channel == "short" else ("email",)
+    sources = {c: comms.get_active(session, ACK_KIND, inquiry.locale, c).source for c in wanted}
+    # One SELECT, the objects reused while the incident's rows stay the same (R18 in a surge).
+    incident = reading.for_messages(session, inquiry.incident_id) if inquiry.incident_id else None
+    if channel == "email":
+        assert inquiry.customer_email is not None
+        row = contacts.find_email(session, inquiry.customer_email)
+    else:
+        assert settings.chat_webhook_url is not None
+        row = contacts.find_webhook(session, settings.chat_webhook_url)
+    return Prepared(sources, incident, row)
+
+
+def render(
+    settings: Settings, inquiry: Inquiry, prepared: Prepared, now: dt.datetime
+) -> tuple[Rendered, Rendered | None]:
+    """The ``inquiry_ack`` texts in the customer's language with the facts (no I/O).
+
+    A template that fails to render fails here, before any of the
+    acknowledgement's rows is written. The short text only where it is what is
+    sent (a chat webhook): one render less per mail.
+    """
     options: dict[str, Any] = {
         "inquiry_reference": inquiry.reference,
         "received_at": inquiry.received_at,
         "reply_by": inquiry.first_response_due_at,
         "customer_name": inquiry.customer_name or "",
     }
-    mail = messages.compose(
-        session, settings, incident, ACK_KIND, inquiry.locale, "email", now, options=options
+    values = build_context(
+        settings, ACK_KIND, inquiry.locale, now, incident=prepared.incident, options=options
     )
-    # The short text only where it is what is sent (a chat webhook): one render less per mail.
-    short = (
-        messages.compose(
-            session, settings, incident, ACK_KIND, inquiry.locale, "short", now, options=options
+    texts = {
+        channel: comms_rules.render(
+            source, values, kind=ACK_KIND, locale=inquiry.locale, channel=channel
         )
-        if channel == "short"
-        else None
-    )
-    return mail, short
+        for channel, source in prepared.sources.items()
+    }
+    return texts["email"], texts.get("short")
 
 
 def contact_row(
-    session: Session, settings: Settings, inquiry: Inquiry, channel: str, now: dt.datetime
+    session: Session,
+    settings: Settings,
+    inquiry: Inquiry,
+    channel: str,
+    now: dt.datetime,
+    found: Subscriber | None,
 ) -> Subscriber:
-    """The outbox row that reaches this customer (found, or written as a contact row)."""
+    """The outbox row that reaches this customer: ``found`` by :func:`prepare`, or written."""
     if channel == "email":
         assert inquiry.customer_email is not None
-        return contacts.email_row(session, inquiry.customer_email, inquiry.locale, now)
+        return contacts.email_row(session, inquiry.customer_email, inquiry.locale, now, found=found)
     assert settings.chat_webhook_url is not None
     return contacts.webhook_row(
-        session, settings.chat_webhook_url, inquiry.locale, CHAT_WEBHOOK_FORMAT, now
+        session, settings.chat_webhook_url, inquiry.locale, CHAT_WEBHOOK_FORMAT, now, found=found
     )
 
 
@@ -130,6 +169,7 @@ def queue(
         incident_id=inquiry.incident_id,
         actor=actor,
         now=now,
+        flush=False,  # the deliveries go with the intake's own last flush
     )
     inquiry.messages.append(
         InquiryMessage(

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from anshin.config import Settings
 from anshin.errors import InvalidInput
 from anshin.i18n import N_
-from anshin.incidents.models import Incident
+from anshin.incidents import reading
 from anshin.inputs import StrictInput, Text, Time, to_utc
 from anshin.inquiries import intake, rules, service
 from anshin.inquiries.models import Inquiry
@@ -102,11 +102,10 @@ class MessageOut(BaseModel):
 
 
 def incident_ref(session: Session, inquiry: Inquiry) -> str | None:
-    """The linked incident's reference, or None."""
+    """The linked incident's reference, or None (the one the acknowledgement read, if it did)."""
     if inquiry.incident_id is None:
         return None
-    incident = session.get(Incident, inquiry.incident_id)
-    return incident.reference if incident is not None else None
+    return reading.reference(session, inquiry.incident_id)
 
 
 def new_inquiry(body: InquiryCreate, settings: Settings, locale: str) -> service.NewInquiry:

@@ -182,12 +182,15 @@ def new_record(
     *,
     triage: TriageValues | None = None,
     now: dt.datetime | None = None,
+    numbered: bool = True,
 ) -> Inquiry:
     """The inquiry row and its first message, with the next reference; not yet added.
 
     For a caller that adds more to the same flush (``inquiries.intake``: the
     acknowledgement's rows, the events in one INSERT); :func:`receive` adds,
-    flushes and records it.
+    flushes and records it. ``numbered=False`` leaves the reference for the
+    caller to take with :func:`next_reference` just before its first write
+    (taking it is that write).
     """
     now = now or utcnow()
     text = check(new)
@@ -197,13 +200,7 @@ def new_record(
     )
     level = rules.check_level(values.level)
     inquiry = Inquiry(
-        reference=references.next_reference(
-            session,
-            PREFIX,
-            received_at.year,
-            existing=Inquiry.reference,
-            width=REFERENCE_WIDTH,
-        ),
+        reference=next_reference(session, received_at) if numbered else "",
         received_at=received_at,
         channel=new.channel,
         locale=new.locale,
@@ -243,6 +240,13 @@ def new_record(
         )
     ]
     return inquiry
+
+
+def next_reference(session: Session, received_at: dt.datetime) -> str:
+    """The next ``Q-<year>-<number>`` from the shared counter, in the caller's transaction."""
+    return references.next_reference(
+        session, PREFIX, received_at.year, existing=Inquiry.reference, width=REFERENCE_WIDTH
+    )
 
 
 def get(session: Session, reference_or_id: str | int) -> Inquiry:

@@ -17,15 +17,23 @@ from anshin.db import utcnow
 from anshin.notify import rules
 from anshin.notify.models import Subscriber
 from anshin.notify.rules import SubscriberKind, SubscriberStatus
-from anshin.notify.staff import direct_row
+from anshin.notify.staff import UNKNOWN, NotLookedUp, direct_row, find_direct
 
 SOURCE = "inquiry"
 
 
 def email_row(
-    session: Session, address: str, locale: str, now: dt.datetime | None = None
+    session: Session,
+    address: str,
+    locale: str,
+    now: dt.datetime | None = None,
+    *,
+    found: Subscriber | NotLookedUp | None = UNKNOWN,
 ) -> Subscriber:
-    """The row that reaches a customer's mail address (refused when it is no address)."""
+    """The row that reaches a customer's mail address (refused when it is no address).
+
+    ``found``: what :func:`find_email` returned earlier in the same transaction.
+    """
     return direct_row(
         session,
         kind=SubscriberKind.EMAIL,
@@ -35,11 +43,28 @@ def email_row(
         status=SubscriberStatus.CONTACT,
         source=SOURCE,
         now=now or utcnow(),
+        found=found,
     )
 
 
+def find_email(session: Session, address: str) -> Subscriber | None:
+    """The row of this mail address, if there is one (a look-up only)."""
+    return find_direct(session, SubscriberKind.EMAIL, rules.normalise_email(address))
+
+
+def find_webhook(session: Session, url: str) -> Subscriber | None:
+    """The row of this webhook URL, if there is one (a look-up only)."""
+    return find_direct(session, SubscriberKind.WEBHOOK, rules.check_webhook_url(url))
+
+
 def webhook_row(
-    session: Session, url: str, locale: str, fmt: str, now: dt.datetime | None = None
+    session: Session,
+    url: str,
+    locale: str,
+    fmt: str,
+    now: dt.datetime | None = None,
+    *,
+    found: Subscriber | NotLookedUp | None = UNKNOWN,
 ) -> Subscriber:
     """The row for a chat backend's webhook (``ANSHIN_CHAT_WEBHOOK_URL``): chat replies go there."""
     return direct_row(
@@ -51,4 +76,5 @@ def webhook_row(
         status=SubscriberStatus.CONTACT,
         source=SOURCE,
         now=now or utcnow(),
+        found=found,
     )

@@ -53,8 +53,8 @@ _lock = threading.Lock()
 _queues: dict[str, DeliveryTasks] = {}
 _embedded: Consumer | None = None
 _wake_lock = threading.Lock()
-_last_wake: dict[str, float] = {}
-_booked: dict[str, tuple[Settings, int]] = {}
+_last_wake: dict[tuple[int, str, str], float] = {}
+_booked: dict[tuple[int, str, str], tuple[Settings, int]] = {}
 
 
 class EmbeddedConsumer(Consumer):
@@ -152,7 +152,7 @@ def wake_soon(settings: Settings, recipients: int = 1) -> None:
     """
     if recipients <= 0:
         return
-    key = settings.model_dump_json()
+    key = _wake_key(settings)
     now = time.monotonic()
     with _wake_lock:
         booked = _booked.get(key)
@@ -171,7 +171,18 @@ def wake_soon(settings: Settings, recipients: int = 1) -> None:
     wake(settings, recipients)
 
 
-def _send_booked(key: str) -> None:
+def _wake_key(settings: Settings) -> tuple[int, str, str]:
+    """Which wake-ups coalesce: one settings object's, per queue.
+
+    Cheap, as it is computed after every intake's commit (dumping the settings
+    to JSON cost about a millisecond a request). The object is what an app or
+    worker holds for its life; two objects with the same queue only coalesce
+    less, which costs a wake-up, never a delivery.
+    """
+    return (id(settings), settings.queue_url or "", settings.database_url)
+
+
+def _send_booked(key: tuple[int, str, str]) -> None:
     """Send the wake-up booked for ``key`` (taken out first: later commits book anew)."""
     with _wake_lock:
         booked = _booked.pop(key, None)

@@ -215,10 +215,13 @@ def queue_to(
     incident_id: int | None = None,
     actor: str = "system",
     now: dt.datetime | None = None,
+    flush: bool = True,
 ) -> OutboxMessage:
     """One message to the named recipients only (the staff nudges), through the same outbox.
 
     Unlike :func:`fan_out` nobody else is matched: the caller chose every row.
+    ``flush=False`` leaves the deliveries to the caller's next flush (intake
+    flushes its own rows after this anyway: one flush less per inquiry).
     """
     now = now or utcnow()
     message = OutboxMessage(
@@ -247,7 +250,8 @@ def queue_to(
     )
     if not recipients:
         message.last_delivered_at = now
-    session.flush()
+    if flush:
+        session.flush()
     queue.wake_after_commit(session, settings, len(recipients))
     return message
 

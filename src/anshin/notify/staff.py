@@ -16,8 +16,10 @@ import datetime as dt
 import secrets
 from collections.abc import Sequence
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, lazyload
 
 from anshin.config import Settings
 from anshin.db import utcnow
@@ -52,6 +54,22 @@ def _row(
     )
 
 
+class NotLookedUp:
+    """``direct_row``'s ``found`` when the caller has not looked the row up."""
+
+
+UNKNOWN = NotLookedUp()
+
+
+def find_direct(session: Session, kind: str, address: str) -> Subscriber | None:
+    """The row with this address, if any, without its components (a direct message reads none)."""
+    return session.scalar(
+        select(Subscriber)
+        .where(Subscriber.kind == kind, Subscriber.address == address)
+        .options(lazyload(Subscriber.components))
+    )
+
+
 def direct_row(
     session: Session,
     *,
@@ -62,35 +80,43 @@ def direct_row(
     status: SubscriberStatus,
     source: str,
     now: dt.datetime,
+    found: Subscriber | NotLookedUp | None = UNKNOWN,
 ) -> Subscriber:
     """The outbox row for a message sent to one person directly (a nudge, an inquiry reply).
 
     Found by address, or written with ``status`` (never ``active``, so no notice
     fans out to it) and ``source``. A row this kind of message wrote itself
     follows the latest language and format; a customer's own subscription keeps
-    its status and source (one row per address).
+    its status and source (one row per address). ``found``: what
+    :func:`find_direct` returned earlier in the caller's transaction (intake
+    looks up before it takes its write turn), so it is not looked up again.
     """
-    row = subscribers.find(session, kind, address)
+    row = find_direct(session, kind, address) if isinstance(found, NotLookedUp) else found
     if row is None:
-        row = Subscriber(
-            kind=kind,
-            address=address,
-            locale=locale,
-            status=status,
-            source=source,
-            webhook_format=webhook_format,
-            secret=secrets.token_urlsafe(32) if kind == SubscriberKind.WEBHOOK else None,
-            created_at=now,
+        # One statement, no savepoint: a row another process wrote just now is kept
+        # (nothing returned) and read back.
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        written = session.scalar(
+            insert(Subscriber)
+            .values(
+                kind=kind,
+                address=address,
+                locale=locale,
+                status=status,
+                source=source,
+                webhook_format=webhook_format,
+                secret=secrets.token_urlsafe(32) if kind == SubscriberKind.WEBHOOK else None,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["kind", "address"])
+            .returning(Subscriber)
+            .options(lazyload(Subscriber.components)),
         )
-        try:
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
-        except IntegrityError:  # another process wrote the same address just now
-            found = subscribers.find(session, kind, address)
-            assert found is not None
-            return found
-        return row
+        if written is not None:
+            return written
+        found = subscribers.find(session, kind, address)
+        assert found is not None
+        return found
     if row.source == source:
         # A row of this source follows the person's language and the configured format; a
         # List-Unsubscribe click on a direct message must not turn it into a customer row.
