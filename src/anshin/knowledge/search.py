@@ -189,9 +189,10 @@ def _pg_candidates(
     Up to ``PG_PRESELECT`` matches are all candidates. Past that (a common
     word: thousands of matches; testing and ranking each stored vector costs
     microseconds, ``ts_rank_cd`` tens of them) the candidates are taken in
-    tiers the indexes answer alone, the newest first within each: every
-    concept with one in the title (``head``), every concept, one in the
-    title, any (docs/knowledge-search.md, "capped ranking").
+    tiers the indexes answer alone: every concept with one in the title
+    (``head``), every concept, one in the title, any; within a tier the title
+    matches by ``ts_rank`` over the title words (a small vector in the row),
+    then the newest (docs/knowledge-search.md, "capped ranking").
     """
     each = match.tsquery_plain_concepts(concepts)
     if not each:
@@ -204,21 +205,25 @@ def _pg_candidates(
     found = f"FROM {table} f {join}WHERE "
     any_ = "f.tsv @@ to_tsquery('simple', :any)"
     first = f" LIMIT {PG_PRESELECT + 1}" if PG_PRESELECT > 0 else ""
-    ids = list(
-        session.execute(text(f"SELECT f.doc_id {found}{any_}{where}{first}"), params).scalars()
-    )
-    if PG_PRESELECT <= 0 or len(ids) <= PG_PRESELECT:
-        return ids
-    title = "f.head @@ to_tsquery('simple', :any)"
-    every = "f.tsv @@ to_tsquery('simple', :all)"
-    tiers = [f"{every} AND {title}", every, title, any_] if len(each) > 1 else [title, any_]
-    sql = " UNION ALL ".join(
-        f"(SELECT f.doc_id, {n} AS tier {found}{cond}{where} "
-        f"ORDER BY f.doc_id DESC LIMIT {PG_PRESELECT})"
-        for n, cond in enumerate(tiers)
-    )
     with _bitmap_scans(session):
-        rows = session.execute(text(f"{sql} ORDER BY tier, doc_id DESC"), params).all()
+        ids = list(
+            session.execute(text(f"SELECT f.doc_id {found}{any_}{where}{first}"), params).scalars()
+        )
+        if PG_PRESELECT <= 0 or len(ids) <= PG_PRESELECT:
+            return ids
+        title = "f.head @@ to_tsquery('simple', :any)"
+        every = "f.tsv @@ to_tsquery('simple', :all)"
+        tiers = [f"{every} AND {title}", every, title, any_] if len(each) > 1 else [title, any_]
+        # Title matches best first by their title words (a small vector in the row); the
+        # newest first within each tier.
+        by_title = "ts_rank(f.head, to_tsquery('simple', :any)) DESC, "
+        sql = " UNION ALL ".join(
+            f"SELECT s.doc_id, {n} AS tier, row_number() OVER () AS pos FROM ("
+            f"SELECT f.doc_id {found}{cond}{where} "
+            f"ORDER BY {by_title if title in cond else ''}f.doc_id DESC LIMIT {PG_PRESELECT}) s"
+            for n, cond in enumerate(tiers)
+        )
+        rows = session.execute(text(f"{sql} ORDER BY tier, pos"), params).all()
     return list(dict.fromkeys(row.doc_id for row in rows))[:PG_PRESELECT]
 
 
