@@ -42,7 +42,7 @@ TRIGRAM_WEIGHT = 0.5
 PG_NORM = 33  # ts_rank's normalisation: 1 | 32, by 1 + log(length), then rank / (rank + 1)
 TYPED_WEIGHT = 0.5  # PostgreSQL: the typed word's own rank, added to the rank of the concepts
 NEAR_MISS = 0.4  # PostgreSQL: word similarity a near-miss needs when no word matched
-NEAR_MISS_CHARS = 24  # PostgreSQL: the longest (folded) query a near-miss is looked for
+NEAR_MISS_CHARS = 10  # PostgreSQL: the longest (folded) query a near-miss is looked for (a word)
 # PostgreSQL, a common word's thousands of matches: PG_PRESELECT are taken by what the GIN
 # indexes tell alone (tiers, newest first), the best PG_RANK_CAP of them by ts_rank go on
 # to ts_rank_cd. Fewer matches are all ranked. PG_PRESELECT = 0: no cap.
