@@ -4,6 +4,10 @@
     .venv/bin/python bench/search.py --database-url postgresql+psycopg://postgres@127.0.0.1/x
     .venv/bin/python bench/search.py --relevance           # the relevance set: tuning-half misses
     .venv/bin/python bench/search.py --articles 200 --inquiries 1000 --queries 20 --rounds 1
+    .venv/bin/python bench/search.py --database-url postgresql+psycopg://postgres@127.0.0.1/x \
+        --keep                                             # prints the kept database's name
+    .venv/bin/python bench/search.py --database-url postgresql+psycopg://postgres@127.0.0.1/x \
+        --reuse NAME [--reindex]                           # measure again without building
 
 A fresh database (a SQLite file, or a throwaway database on the PostgreSQL
 server ``--database-url`` names) gets the product's schema from the
@@ -26,29 +30,41 @@ Targets (issue 9 §8): p95 under 30 ms and within 1.5× of the bare query.
 The relevance set (tests/data/kb/) is measured on the same backend: the top-3
 hit rate (target 90%). ``--write`` replaces the ``search`` (or
 ``search-postgresql``) section of bench/RESULTS.md.
+
+Building the full size on PostgreSQL takes minutes (saving the articles,
+then the index's rebuild). To iterate on the search alone: ``--keep`` keeps
+the throwaway PostgreSQL database (its name is printed), ``--reuse NAME``
+measures a database built before — it is migrated to the tree's head (a new
+migration applies) and nothing is built, so the step table stays empty and
+the section says it was reused; ``--reindex`` with it rebuilds the index
+first (``index.reindex``, timed), for a change of what the index stores.
+``--reuse`` never drops the database it was given.
 """
 
 from __future__ import annotations
 
 import argparse
+import secrets
 import shlex
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from sqlalchemy import insert, text  # noqa: E402
+from sqlalchemy import create_engine, insert, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 import search_data  # noqa: E402
 import search_index  # noqa: E402
 import search_relevance as relevance  # noqa: E402
 from anshin import migrations  # noqa: E402
-from anshin.db import make_engine, make_sessionmaker  # noqa: E402
+from anshin.db import make_engine, make_sessionmaker, normalise_url  # noqa: E402
 from anshin.inquiries.models import Inquiry  # noqa: E402
 from anshin.knowledge import rules, search, service  # noqa: E402
 from common import (  # noqa: E402
@@ -65,6 +81,26 @@ from fanout_setup import throwaway_database  # noqa: E402
 
 BATCH = 500
 LIMIT = 10
+
+
+@contextmanager
+def data_database(tmp: Path, args: argparse.Namespace) -> Iterator[str]:
+    """The database the timed part runs on: throwaway, kept (``--keep``) or reused (``--reuse``)."""
+    if not (args.keep or args.reuse):
+        with throwaway_database(tmp, args.database_url) as url:
+            yield url
+        return
+    if not args.database_url:
+        raise SystemExit("--keep and --reuse need --database-url (a PostgreSQL server)")
+    server = make_url(normalise_url(args.database_url))
+    name = args.reuse or f"anshin_search_{secrets.token_hex(4)}"
+    if not args.reuse:
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        console.print(f"building into database {name} (kept: --reuse {name} measures it again)")
+    yield server.set(database=name).render_as_string(hide_password=False)
 
 
 def build(session: Session, args: argparse.Namespace) -> dict[str, float]:
@@ -104,11 +140,41 @@ def build(session: Session, args: argparse.Namespace) -> dict[str, float]:
             )
         bar.update(task, completed=args.articles + args.inquiries)
     # What autovacuum does soon after a bulk load; without it PostgreSQL plans the
-    # freshly rebuilt index as if it were empty (nested loops over every document).
+    # freshly rebuilt index as if it were empty (nested loops over every document),
+    # and (PostgreSQL) the rebuild's deleted rows stay in the tables' pages.
+    seconds.update(analyse_tables(session))
+    return seconds
+
+
+def analyse_tables(session: Session) -> dict[str, float]:
+    """ANALYZE (SQLite); VACUUM ANALYZE (PostgreSQL, outside a transaction), timed."""
     began = time.perf_counter()
+    session.commit()
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        with bind.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+        return {"VACUUM ANALYZE (dead rows, planner statistics)": time.perf_counter() - began}
     session.execute(text("ANALYZE"))
     session.commit()
-    seconds["ANALYZE (planner statistics)"] = time.perf_counter() - began
+    return {"ANALYZE (planner statistics)": time.perf_counter() - began}
+
+
+def counted(session: Session) -> tuple[int, int]:
+    """``--reuse``: the articles and inquiries the database holds (the report states them)."""
+    from anshin.knowledge.models import Article
+
+    articles = session.execute(text(f"SELECT count(*) FROM {Article.__tablename__}")).scalar()
+    inquiries = session.execute(text(f"SELECT count(*) FROM {Inquiry.__tablename__}")).scalar()
+    return int(articles or 0), int(inquiries or 0)
+
+
+def rebuild_only(session: Session) -> dict[str, float]:
+    """``--reuse --reindex``: the index rebuilt from the records already there, then ANALYZE."""
+    began = time.perf_counter()
+    search_index.rebuild(session, lambda done: None)
+    seconds = {"index rebuilt: articles + inquiries (index.reindex)": time.perf_counter() - began}
+    seconds.update(analyse_tables(session))
     return seconds
 
 
@@ -239,7 +305,12 @@ def report(
         f"set, the rest generated), {args.rounds} rounds, limit {LIMIT}, each way run "
         "query by query in turn after a warm-up.",
         "",
-        markdown_table(["step", "seconds"], [[k, v] for k, v in seconds.items()]),
+        (
+            markdown_table(["step", "seconds"], [[k, v] for k, v in seconds.items()])
+            if seconds
+            else f"Data reused (`--reuse {args.reuse}`): built by an earlier run of this "
+            "script with the same sizes and seed; build times are in that run's section."
+        ),
         "",
         "Database size: " + ", ".join(f"{k} {v:,.1f} MiB" for k, v in size.items()) + ".",
         "",
@@ -301,6 +372,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--synonyms", type=Path, help="with --relevance: a synonym file to try (one group a line)"
     )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the PostgreSQL database built (name printed)"
+    )
+    parser.add_argument(
+        "--reuse", metavar="NAME", help="measure PostgreSQL database NAME built before (no build)"
+    )
+    parser.add_argument(
+        "--reindex", action="store_true", help="with --reuse: rebuild the index first (timed)"
+    )
     parser.add_argument("--label", default="", help="names the RESULTS.md section: search-LABEL")
     parser.add_argument("--write", action="store_true", help="update bench/RESULTS.md")
     args = parser.parse_args(argv)
@@ -311,14 +391,18 @@ def main(argv: list[str] | None = None) -> int:
     customer = [row["q"] for row in relevance.read_jsonl(relevance.QUERIES)]
     texts = search_data.queries(args.queries, args.seed, customer)
     with tempfile.TemporaryDirectory(prefix="anshin-search-") as tmp:
-        with throwaway_database(Path(tmp), args.database_url) as url:
+        with data_database(Path(tmp), args) as url:
             backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
             migrations.upgrade(url)
             engine = make_engine(url)
             with make_sessionmaker(engine)() as session:
-                if relevance.STARTER_SYNONYMS.exists():
-                    relevance.load_synonyms(session, relevance.STARTER_SYNONYMS)
-                seconds = build(session, args)
+                if args.reuse:
+                    args.articles, args.inquiries = counted(session)
+                    seconds = rebuild_only(session) if args.reindex else {}
+                else:
+                    if relevance.STARTER_SYNONYMS.exists():
+                        relevance.load_synonyms(session, relevance.STARTER_SYNONYMS)
+                    seconds = build(session, args)
                 size = search_index.sizes(session, url)
                 times, found = measure(session, texts, args.rounds)
             engine.dispose()

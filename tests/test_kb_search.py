@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from anshin.errors import InvalidInput
-from anshin.knowledge import rules, search, service
+from anshin.knowledge import analyse, rules, search, service
 from anshin.knowledge.index_models import SearchDocument
 
 ARTICLES = [
@@ -100,6 +100,10 @@ def top(session: Session, text: str) -> str | None:
     [
         ("ﾛｸﾞｲﾝできません", "faq-login"),  # half-width kana
         ("ろぐいんできない", "faq-login"),  # hiragana for katakana
+        ("へんきん", "faq-refund"),  # hiragana for a kanji word: its reading (ヘンキン)
+        ("へんきんはいつ", "faq-refund"),  # … inside a sentence of loose kana
+        ("しょうがいはいつなおる", "expl-outage"),  # 障害 typed in hiragana
+        ("ふっきゅうのみこみ", "expl-outage"),  # 復旧 and 見込み, both in hiragana
         ("ログイーンできない", "faq-login"),  # a stretched long vowel
         ("ログインできへん", "faq-login"),  # Kansai negative
         ("ログインがでけへん", "faq-login"),  # dialect でけへん → 出来る
@@ -227,3 +231,15 @@ def test_compounds_are_found_as_their_pieces_and_light_words_only_rank(kb: Sessi
     assert keys(kb, "できない")  # …unless it is all there is
     # できる raises what also has it: the login article's title says できない.
     assert keys(kb, "ログインできない")[0] == "faq-login"
+
+
+def test_kanji_words_are_indexed_with_their_readings() -> None:
+    """A kanji word typed in hiragana meets the text through the word's reading (pure)."""
+    form = analyse.document("返金の手続き", "二重請求の返金は障害時にも行います。")
+    assert {"ヘンキン", "テツヅキ"} <= set(form.title.split())
+    body = set(form.body.split())
+    assert {"ニジュウセイキュウ", "ヘンキン", "ショウガイ"} <= body  # 二重請求 read whole
+    assert "ハ" not in body  # particles are not read into the index
+    concepts = analyse.query("へんきんはいつ")
+    assert any(("ヘンキン",) in c.terms for c in concepts)
+    assert not any(("ハ",) in c.terms for c in concepts)

@@ -92,10 +92,38 @@ def _content(tokens: Sequence[Token]) -> list[tuple[int, Token]]:
 
 def index_words(text: str) -> list[str]:
     """The folded normalised forms of the content words of ``text``, split to plain words."""
-    out: list[str] = []
-    for _, token in _content(tokenize(text[:MAX_INDEX_CHARS])):
-        out.extend(words_of(fold_word(token.norm)))
-    return out
+    return _words_and_readings(text)[0]
+
+
+_KANJI = re.compile(r"[\u4e00-\u9fff々]")
+
+
+def _words_and_readings(text: str) -> tuple[list[str], list[str]]:
+    """``index_words`` and the folded readings of the words written with kanji.
+
+    A customer who types a kanji word in hiragana (へんきん for 返金,
+    にじゅうせいきゅう for 二重請求) meets the text through its reading:
+    each kanji word's reading (ヘンキン), and a run of adjacent kanji words'
+    readings joined (二重|請求 → ニジュウセイキュウ), folded like a query.
+    """
+    words: list[str] = []
+    readings: list[str] = []
+    run: list[str] = []
+    for token in [
+        *tokenize(text[:MAX_INDEX_CHARS]),
+        Token(surface="。", norm="。", pos="補助記号"),
+    ]:
+        content = meaningful([token])
+        if content:
+            words.extend(words_of(fold_word(token.norm)))
+        if content and token.reading and _KANJI.search(token.surface):
+            run.append("".join(words_of(fold_word(token.reading))))
+            continue
+        if len(run) > 1:
+            readings.append("".join(run))
+        readings.extend(run)
+        run = []
+    return words, [r for r in readings if len(r) >= 2]
 
 
 @dataclass(frozen=True)
@@ -111,13 +139,14 @@ class IndexForm:
 def document(title: str, text: str, extra: Iterable[str] = ()) -> IndexForm:
     """The index form of a record: ``title``, its plain ``text`` and ``extra`` words (tags…)."""
     text = text[:MAX_INDEX_CHARS]
-    title_words = index_words(title)
+    title_words, title_readings = _words_and_readings(title)
     for word in extra:
         title_words.extend(index_words(word) or words_of(fold(word)))
+    body_words, body_readings = _words_and_readings(text)
     folded_title, folded_text = fold(title), fold(text)
     return IndexForm(
-        title=" ".join(title_words),
-        body=" ".join(index_words(text)),
+        title=" ".join(title_words + title_readings),
+        body=" ".join(body_words + body_readings),
         grams=" ".join(bigrams(folded_title) + bigrams(folded_text)),
         folded=f"{folded_title} {folded_text}"[:MAX_TRIGRAM_CHARS],
     )
@@ -321,8 +350,26 @@ def _loose_runs(tokens: Sequence[Token]) -> list[Concept]:
         folded = "".join(words_of(fold("".join(t.surface for t in run))))
         phrase = _gram_phrase(folded[:MAX_RUN])
         if phrase:
-            out.append(Concept(terms=(), grams=(phrase,), marks=(folded,)))
+            # The run, and its pieces between particles, as whole words too: a kanji
+            # word's reading in the index (へんきん → ヘンキン = 返金) or a katakana word.
+            pieces = [folded[:MAX_RUN], *_between_particles(run)]
+            terms = tuple((w,) for w in dict.fromkeys(pieces) if len(w) >= 2)
+            out.append(Concept(terms=terms, grams=(phrase,), marks=(folded,)))
     return out
+
+
+def _between_particles(run: Sequence[Token]) -> list[str]:
+    """The folded pieces of a run of loose kana between particles (へんきん|は|いつ)."""
+    pieces: list[str] = []
+    current = ""
+    for token in [*run, Token(surface="。", norm="。", pos="助詞")]:
+        if token.pos in ("助詞", "助動詞"):
+            if current:
+                pieces.append(current[:MAX_RUN])
+            current = ""
+        else:
+            current += "".join(words_of(fold(token.surface)))
+    return pieces
 
 
 def _dedupe(concepts: list[Concept]) -> tuple[Concept, ...]:

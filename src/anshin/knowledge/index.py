@@ -166,11 +166,12 @@ def _write_fts(session: Session, table: str, doc_id: int, form: analyse.IndexFor
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
             text(
-                f"INSERT INTO {table} (doc_id, tsv, folded) VALUES (:id, "
-                "setweight(to_tsvector('simple', :title), 'A') || "
-                "setweight(to_tsvector('simple', :body), 'B') || "
-                "setweight(to_tsvector('simple', :grams), 'D'), :folded) "
-                "ON CONFLICT (doc_id) DO UPDATE SET tsv = EXCLUDED.tsv, folded = EXCLUDED.folded"
+                f"INSERT INTO {table} (doc_id, head, tsv, folded) "
+                "SELECT :id, w.head, w.head || setweight(to_tsvector('simple', :body), 'B') || "
+                "setweight(to_tsvector('simple', :grams), 'D'), :folded "
+                "FROM (SELECT setweight(to_tsvector('simple', :title), 'A') AS head) AS w "
+                "ON CONFLICT (doc_id) DO UPDATE SET head = EXCLUDED.head, tsv = EXCLUDED.tsv, "
+                "folded = EXCLUDED.folded"
             ),
             {
                 "id": doc_id,

@@ -63,7 +63,9 @@ def sqlite_fts(table: str) -> str:
 
 
 # PostgreSQL: a weighted tsvector ('simple': the words as they are) and the folded
-# text for pg_trgm; both GIN-indexed.
+# text for pg_trgm; both GIN-indexed (migration 0012). Migration 0014: the vector is
+# kept in the row (STORAGE MAIN: no TOAST fetch per row tested), and ``head`` holds the
+# title words alone (weight A), GIN-indexed: capped ranking's first candidates.
 def pg_fts(table: str) -> tuple[str, ...]:
     return (
         f"CREATE TABLE IF NOT EXISTS {table} ("
@@ -71,6 +73,10 @@ def pg_fts(table: str) -> tuple[str, ...]:
         "tsv TSVECTOR NOT NULL, folded TEXT NOT NULL)",
         f"CREATE INDEX IF NOT EXISTS ix_{table}_tsv ON {table} USING gin (tsv)",
         f"CREATE INDEX IF NOT EXISTS ix_{table}_trgm ON {table} USING gin (folded gin_trgm_ops)",
+        f"ALTER TABLE {table} ALTER COLUMN tsv SET STORAGE MAIN",
+        f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS head TSVECTOR NOT NULL",
+        f"ALTER TABLE {table} ALTER COLUMN head SET STORAGE MAIN",
+        f"CREATE INDEX IF NOT EXISTS ix_{table}_head ON {table} USING gin (head)",
     )
 
 

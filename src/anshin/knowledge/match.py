@@ -77,6 +77,39 @@ def tsquery(concepts: Sequence[Concept]) -> str:
     return _combine(main, boosters, "|", "&")
 
 
+def _quoted(word: str) -> str:
+    return "'" + word.replace("'", "''") + "'"
+
+
+def _pg_plain_concept(concept: Concept) -> str:
+    """A concept without weights or word order: what PostgreSQL's GIN index answers alone."""
+    phrases = [*concept.terms, *concept.grams]
+    alternatives = [" & ".join(_quoted(w) for w in dict.fromkeys(p)) for p in phrases if p]
+    alternatives += [f"{_quoted(word)}:*" for word in concept.prefix]
+    if concept.parts:
+        words = dict.fromkeys(w for p in concept.parts for w in p)
+        alternatives.append(" & ".join(_quoted(w) for w in words))
+    return " | ".join(f"({a})" for a in alternatives)
+
+
+def tsquery_plain_concepts(concepts: Sequence[Concept]) -> list[str]:
+    """Each main concept as :func:`tsquery_plain` writes it (for "all of them": join with &)."""
+    main = [c for c in concepts if not c.booster] or list(concepts)
+    return [f"({e})" for c in main if (e := _pg_plain_concept(c))]
+
+
+def tsquery_plain(concepts: Sequence[Concept]) -> str:
+    """Any main concept, each phrase as its words in any order and column ('' if none).
+
+    Every record :func:`tsquery` matches matches this too (a phrase's words
+    are all there; ``M & (L | M)`` implies ``M``), but the GIN index decides it
+    without reading a row: weights (``:AB``) and phrases (``<->``) make
+    PostgreSQL re-check each candidate against its stored vector. The capped
+    ranking (search.py) finds its candidates with this.
+    """
+    return " | ".join(tsquery_plain_concepts(concepts))
+
+
 def tsquery_typed(concepts: Sequence[Concept]) -> str:
     """The words the customer typed that have synonyms, for a second ``ts_rank`` ('' if none).
 

@@ -41,6 +41,7 @@ class Token(NamedTuple):
     surface: str
     norm: str
     pos: str
+    reading: str = ""  # Sudachi's reading in katakana (返金 → ヘンキン); "" for ASCII words
 
 
 # Sudachi's part-of-speech ids → the first field (名詞, 動詞 …): asked once per id, not per word.
@@ -95,7 +96,8 @@ def tokenize(text: str, *, normalised: bool = False) -> list[Token]:
                 pos = _POS[pos_id] = m.part_of_speech()[0]
             # English stays English (Sudachi would spell "this" as ディス).
             norm = surface.lower() if surface.isascii() else m.normalized_form().lower()
-            append(Token(surface, norm, pos))
+            reading = "" if surface.isascii() else m.reading_form()
+            append(Token(surface, norm, pos, reading))
     return out
 
 
