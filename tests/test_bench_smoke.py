@@ -24,6 +24,9 @@ from types import ModuleType
 from typing import TypeVar
 
 import pytest
+from sqlalchemy import create_engine, make_url, text
+
+from anshin.db import normalise_url
 
 T = TypeVar("T")
 BENCH = Path(__file__).resolve().parents[1] / "bench"
@@ -265,6 +268,7 @@ SMOKED = {
     "triage": "test_triage_runs_end_to_end",
     "avoid": "test_avoid_runs_end_to_end",
     "search": "test_search_runs_end_to_end",
+    "search_cap": "test_search_cap_compares_the_capped_ranking",
 }
 # Scripts the benchmarks start as processes of their own: not benchmarks themselves.
 # build_triage_data and train_triage make the labelled set and the shipped weights.
@@ -472,3 +476,29 @@ def test_search_runs_end_to_end() -> None:
 def test_search_on_postgresql() -> None:
     url = os.environ["ANSHIN_TEST_DATABASE_URL"]
     _check_search(_run_bench("search.py", *SEARCH_TINY, "--database-url", url), "PostgreSQL")
+
+
+@pytest.mark.skipif(
+    not os.environ.get("ANSHIN_TEST_DATABASE_URL"), reason="needs ANSHIN_TEST_DATABASE_URL"
+)
+def test_search_cap_compares_the_capped_ranking() -> None:
+    """search.py --keep builds a database, search_cap.py ranks it both ways, then it is dropped."""
+    url = os.environ["ANSHIN_TEST_DATABASE_URL"]
+    built = _run_bench("search.py", *SEARCH_TINY, "--database-url", url, "--keep", err=True)
+    found = re.search(r"building into database (anshin_search_[0-9a-f]+)", built)
+    assert found, built[-2000:]
+    name = found.group(1)
+    server = make_url(normalise_url(url))
+    try:
+        report = _run_bench(
+            "search_cap.py", server.set(database=name).render_as_string(False), "--queries", "12"
+        )
+        assert "| uncapped (PG_PRESELECT = 0) |" in report
+        # The reference agrees with itself on every query: 12 of 12 in top 1, 3 and 10.
+        assert re.search(r"\| uncapped \(PG_PRESELECT = 0\) \|[^\n]*\| 12 \| 12 \| 12 \|", report)
+        assert "| shipped (PG_PRESELECT = " in report
+    finally:
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
