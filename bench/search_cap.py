@@ -6,7 +6,7 @@
 runs the bench's query set (the relevance set's customer wording, then
 generated queries; articles only, limit 10) through ``search.search`` in
 one process, one way after the other; the uncapped way is the reference
-(``search.PG_PRESELECT = 0``). Printed: p50/p95 per way and how many
+(``search_pg.PG_PRESELECT = 0``). Printed: p50/p95 per way and how many
 queries keep the same first result, the same top 3 and the same top 10.
 docs/knowledge-search.md, "capped ranking".
 """
@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import search_data
 import search_relevance as relevance
 from anshin.db import make_engine, make_sessionmaker
-from anshin.knowledge import rules, search
+from anshin.knowledge import rules, search, search_pg
 from common import markdown_table, percentile
 
 
@@ -36,10 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     customer = [row["q"] for row in relevance.read_jsonl(relevance.QUERIES)]
     texts = search_data.queries(args.queries, args.seed, customer)
     ways = {
-        "uncapped (PG_PRESELECT = 0)": (0, search.PG_RANK_CAP),
-        f"shipped (PG_PRESELECT = {search.PG_PRESELECT}, PG_RANK_CAP = {search.PG_RANK_CAP})": (
-            search.PG_PRESELECT,
-            search.PG_RANK_CAP,
+        "uncapped (PG_PRESELECT = 0)": (0, search_pg.PG_RANK_CAP),
+        (
+            f"shipped (PG_PRESELECT = {search_pg.PG_PRESELECT}, "
+            f"PG_RANK_CAP = {search_pg.PG_RANK_CAP})"
+        ): (
+            search_pg.PG_PRESELECT,
+            search_pg.PG_RANK_CAP,
         ),
     }
     results: dict[str, list[list[str]]] = {}
@@ -47,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = make_engine(args.url)
     with make_sessionmaker(engine)() as session:
         for name, (preselect, cap) in ways.items():
-            search.PG_PRESELECT, search.PG_RANK_CAP = preselect, cap
+            search_pg.PG_PRESELECT, search_pg.PG_RANK_CAP = preselect, cap
             found, times = [], []
             for q in texts:
                 began = time.perf_counter()

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
-from anshin.knowledge import analyse, match, rules, search, service
+from anshin.knowledge import analyse, match, rules, search, search_pg, service
 from anshin.knowledge.index_models import FTS_ARTICLES, FTS_RECORDS
 
 
@@ -66,8 +66,8 @@ def test_capped_ranking_keeps_the_title_match_first(
         )
     session.commit()
     uncapped = [h.key for h in search.search(session, rules.check_query("返金"))]
-    monkeypatch.setattr(search, "PG_PRESELECT", 4)
-    monkeypatch.setattr(search, "PG_RANK_CAP", 2)
+    monkeypatch.setattr(search_pg, "PG_PRESELECT", 4)
+    monkeypatch.setattr(search_pg, "PG_RANK_CAP", 2)
     capped = [h.key for h in search.search(session, rules.check_query("返金"))]
     filtered = search.search(session, rules.check_query("返金", state="published", kinds=("faq",)))
     assert uncapped[0] == capped[0] == filtered[0].key == "faq-refund"
@@ -85,8 +85,8 @@ def test_capped_ranking_prefers_documents_with_every_concept(
     for n in range(12):
         _save(session, f"note-{n:02}", f"ご案内{n}", f"請求書の発行についてのご案内です{n}。")
     session.commit()
-    monkeypatch.setattr(search, "PG_PRESELECT", 3)
-    monkeypatch.setattr(search, "PG_RANK_CAP", 3)
+    monkeypatch.setattr(search_pg, "PG_PRESELECT", 3)
+    monkeypatch.setattr(search_pg, "PG_RANK_CAP", 3)
     found = [h.key for h in search.search(session, rules.check_query("請求の返金"))]
     assert found[0] == "faq-double"
 

@@ -1,0 +1,174 @@
+"""PostgreSQL's ranking: ``ts_rank`` over capped candidates, re-ranked by ``pg_trgm`` (issue 9).
+
+Apart from knowledge/search.py because PostgreSQL needs its own path to stay
+fast at size: a common word matches thousands of records, so candidates are
+taken in tiers the GIN indexes answer alone, pre-ranked by ``ts_rank``, and
+only the best go on to ``ts_rank_cd`` and word similarity; near-misses by
+trigrams when no word matched. docs/knowledge-search.md, "capped ranking".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from anshin.knowledge import analyse, match, rules
+from anshin.knowledge.search_filters import conditions
+
+CANDIDATES = 2  # PostgreSQL: re-rank this many times ``limit`` rows by trigram similarity
+SIMILARITY_CHARS = 256  # of the folded title and text compared (word_similarity is costly)
+TRIGRAM_WEIGHT = 0.5
+PG_NORM = 33  # ts_rank's normalisation: 1 | 32, by 1 + log(length), then rank / (rank + 1)
+TYPED_WEIGHT = 0.5  # PostgreSQL: the typed word's own rank, added to the rank of the concepts
+NEAR_MISS = 0.4  # PostgreSQL: word similarity a near-miss needs when no word matched
+NEAR_MISS_CHARS = 10  # PostgreSQL: the longest (folded) query a near-miss is looked for (a word)
+# PostgreSQL, a common word's thousands of matches: PG_PRESELECT are taken by what the GIN
+# indexes tell alone (tiers, newest first), the best PG_RANK_CAP of them by ts_rank go on
+# to ts_rank_cd. Fewer matches are all ranked. PG_PRESELECT = 0: no cap.
+PG_PRESELECT = 500
+PG_RANK_CAP = 100
+
+
+def _pg_candidates(
+    session: Session,
+    table: str,
+    concepts: tuple[analyse.Concept, ...],
+    query: rules.Query,
+    params: dict[str, Any],
+) -> list[int]:
+    """The documents worth ranking: every match, or ``PG_PRESELECT`` of a common word's many.
+
+    Found with :func:`match.tsquery_plain`, which the GIN indexes answer
+    without reading a stored vector (no weights, no word order to re-check).
+    Up to ``PG_PRESELECT`` matches are all candidates. Past that (a common
+    word: thousands of matches; testing and ranking each stored vector costs
+    microseconds, ``ts_rank_cd`` tens of them) the candidates are taken in
+    tiers the indexes answer alone: every concept with one in the title
+    (``head``), every concept, one in the title, any; within a tier the title
+    matches by ``ts_rank`` over the title words (a small vector in the row),
+    then the newest (docs/knowledge-search.md, "capped ranking").
+    """
+    each = match.tsquery_plain_concepts(concepts)
+    if not each:
+        return []
+    filters = conditions(table, query, params)
+    join = "JOIN kb_documents d ON d.id = f.doc_id " if filters else ""
+    where = "".join(f" AND {clause}" for clause in filters)
+    params["any"] = " | ".join(each)
+    params["all"] = " & ".join(each)
+    found = f"FROM {table} f {join}WHERE "
+    any_ = "f.tsv @@ to_tsquery('simple', :any)"
+    first = f" LIMIT {PG_PRESELECT + 1}" if PG_PRESELECT > 0 else ""
+    with _bitmap_scans(session):
+        ids = list(
+            session.execute(text(f"SELECT f.doc_id {found}{any_}{where}{first}"), params).scalars()
+        )
+        if PG_PRESELECT <= 0 or len(ids) <= PG_PRESELECT:
+            return ids
+        title = "f.head @@ to_tsquery('simple', :any)"
+        every = "f.tsv @@ to_tsquery('simple', :all)"
+        tiers = [f"{every} AND {title}", every, title, any_] if len(each) > 1 else [title, any_]
+        # Title matches best first by their title words (a small vector in the row); the
+        # newest first within each tier.
+        by_title = "ts_rank(f.head, to_tsquery('simple', :any)) DESC, "
+        sql = " UNION ALL ".join(
+            f"SELECT s.doc_id, {n} AS tier, row_number() OVER () AS pos FROM ("
+            f"SELECT f.doc_id {found}{cond}{where} "
+            f"ORDER BY {by_title if title in cond else ''}f.doc_id DESC LIMIT {PG_PRESELECT}) s"
+            for n, cond in enumerate(tiers)
+        )
+        rows = session.execute(text(f"{sql} ORDER BY tier, pos"), params).all()
+    return list(dict.fromkeys(row.doc_id for row in rows))[:PG_PRESELECT]
+
+
+@contextmanager
+def _bitmap_scans(session: Session) -> Iterator[None]:
+    """The tiers read the GIN indexes only: no scan that would test every row's vector.
+
+    A plain tsquery is decided by the GIN index without re-checking the row,
+    but the planner, seeing a third of the table match, would rather read the
+    table in order and test each stored vector. Set for this statement only
+    (the transaction's settings are put back).
+    """
+    before = session.execute(
+        text(
+            "SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan'), "
+            "set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)"
+        )
+    ).one()
+    try:
+        yield
+    finally:
+        session.execute(
+            text(
+                "SELECT set_config('enable_seqscan', :s, true), "
+                "set_config('enable_indexscan', :i, true)"
+            ),
+            {"s": before[0], "i": before[1]},
+        )
+
+
+def ranked(
+    session: Session,
+    table: str,
+    concepts: tuple[analyse.Concept, ...],
+    query: rules.Query,
+    folded: str,
+) -> list[Any]:
+    """ts_rank over the tsvector, re-ranked by pg_trgm word similarity; near-misses if nothing."""
+    typed = match.tsquery_typed(concepts)
+    params: dict[str, Any] = {
+        "tsq": match.tsquery(concepts),
+        "typed": typed,
+        "limit": query.limit,
+        "candidates": query.limit * CANDIDATES,
+        "folded": folded,
+        "weights": match.PG_WEIGHTS,
+        "tw": TRIGRAM_WEIGHT,
+    }
+    ids = _pg_candidates(session, table, concepts, query, params)
+    ranked: list[Any] = []
+    if ids:
+        params["ids"] = ids
+        sql = (
+            "WITH q AS (SELECT to_tsquery('simple', :tsq) AS query"
+            + (", to_tsquery('simple', :typed) AS typed" if typed else "")
+            + "), "
+            # ts_rank_cd costs tens of microseconds a row: over PG_RANK_CAP candidates
+            # that match, the best PG_RANK_CAP by ts_rank (a few) go on to it.
+            f"pre AS (SELECT f.doc_id, f.tsv FROM q, {table} f "
+            "WHERE f.doc_id = ANY(CAST(:ids AS integer[])) AND f.tsv @@ q.query "
+            f"ORDER BY ts_rank(CAST(:weights AS real[]), f.tsv, q.query, {PG_NORM}) DESC, "
+            f"f.doc_id DESC{f' LIMIT {PG_RANK_CAP}' if PG_PRESELECT > 0 else ''}), hits AS ("
+            "SELECT f.doc_id AS id, "
+            f"ts_rank_cd(CAST(:weights AS real[]), f.tsv, q.query, {PG_NORM})"
+            + (
+                f" + {TYPED_WEIGHT} * ts_rank(CAST(:weights AS real[]), f.tsv, q.typed, {PG_NORM})"
+                if typed
+                else ""
+            )
+            + " AS rank FROM q, pre f ORDER BY rank DESC, f.doc_id LIMIT :candidates) "
+            # The folded text is read for the candidates only.
+            "SELECT h.id, h.rank + :tw * word_similarity(:folded, "
+            f"left(t.folded, {SIMILARITY_CHARS})) AS score "
+            f"FROM hits h JOIN {table} t ON t.doc_id = h.id ORDER BY score DESC, h.id LIMIT :limit"
+        )
+        ranked = list(session.execute(text(sql), params))
+    if not ranked and NEAR_MISS_CHARS >= len(folded) >= 3:
+        # Nothing matched a word: near-misses by trigram word similarity (GIN pg_trgm index).
+        # A typo inside a katakana word leaves about half its trigrams: 0.4, not the default 0.6.
+        # Only for a short query (a mistyped word): a sentence's trigrams find every record.
+        filters = conditions(table, query, params)
+        join = "JOIN kb_documents d ON d.id = f.doc_id " if filters else ""
+        where = "".join(f" AND {clause}" for clause in filters)
+        session.execute(text(f"SET LOCAL pg_trgm.word_similarity_threshold = {NEAR_MISS}"))
+        sql = (
+            f"SELECT f.doc_id AS id, word_similarity(:folded, f.folded) AS score FROM {table} f "
+            f"{join}WHERE :folded <% f.folded{where} ORDER BY score DESC, id LIMIT :limit"
+        )
+        ranked = list(session.execute(text(sql), params))
+    return ranked
