@@ -12,7 +12,7 @@ import datetime as dt
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -37,10 +37,9 @@ T0 = utcnow().replace(microsecond=0) - dt.timedelta(minutes=30)
 HERE = "test_inquiries_intake"
 
 
-def level_three_triage(
-    session: Session, settings: Settings, text: str, tier: str, received_at: dt.datetime
+def _level_three(
+    session: Session, text: str, tier: str, received_at: dt.datetime | None
 ) -> service.TriageValues:
-    """A real (tiny) triage: links the one open incident, reads 返金 as compensation."""
     incident = session.scalar(select(Incident).where(Incident.status != "resolved"))
     wants_money = "返金" in text
     return service.TriageValues(
@@ -49,14 +48,24 @@ def level_three_triage(
         level=3 if wants_money else 1,
         temperature=2,
         harassment=False,
-        reasons=(f"tier={tier}", f"at={received_at.isoformat()}"),
+        reasons=(f"tier={tier}", f"at={received_at.isoformat() if received_at else None}"),
         suggested_template="inquiry_reply",
     )
 
 
+Arrivals = Sequence[tuple[str, str, dt.datetime | None]]
+
+
+def level_three_triage(
+    session: Session, settings: Settings, arrivals: Arrivals
+) -> list[service.TriageValues]:
+    """A real (tiny) triage: links the one open incident, reads 返金 as compensation."""
+    return [_level_three(session, *arrival) for arrival in arrivals]
+
+
 def broken_triage(
-    session: Session, settings: Settings, text: str, tier: str, received_at: dt.datetime
-) -> service.TriageValues:
+    session: Session, settings: Settings, arrivals: Arrivals
+) -> list[service.TriageValues]:
     """Writes something, then fails: the write must not survive, the inquiry must."""
     components.add_component(session, "triage-side-effect", actor="triage")
     session.flush()
@@ -64,12 +73,12 @@ def broken_triage(
 
 
 def writing_triage(
-    session: Session, settings: Settings, text: str, tier: str, received_at: dt.datetime
-) -> service.TriageValues:
+    session: Session, settings: Settings, arrivals: Arrivals
+) -> list[service.TriageValues]:
     """Writes and would succeed: triage runs before the inquiry is written and may only read."""
     components.add_component(session, "triage-write", actor="triage")
     session.flush()
-    return level_three_triage(session, settings, text, tier, received_at)
+    return level_three_triage(session, settings, arrivals)
 
 
 @pytest.fixture

@@ -204,17 +204,17 @@ def test_for_intake_reads_the_open_incidents(session: Session, settings: Setting
     assert any("AUTH-503" in u for u in login.updates)
     assert not any("社内メモ" in u for u in login.updates)  # internal updates stay out
     assert not login.has_workaround and profiles[1].has_workaround
-    values = for_intake(
+    values, upload = for_intake(
         session,
         settings,
-        "ログインできない。エラーAUTH-503が出ます。",
-        "standard",
-        dt.datetime.now(dt.UTC),
+        [
+            ("ログインできない。エラーAUTH-503が出ます。", "standard", dt.datetime.now(dt.UTC)),
+            ("ファイルのアップロードができません", "standard", None),
+        ],
     )
     assert values.incident_id == made["login"].id
     assert values.intent in rules.INTENT_ORDER
     assert values.level in (1, 2, 3) and values.reasons
-    upload = for_intake(session, settings, "ファイルのアップロードができません", "standard", None)
     assert upload.incident_id is None  # its incident is resolved
 
 

@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 from anshin.db import utcnow
 from anshin.inputs import StrictInput, Text
 from anshin.inquiries import claims, escalation, queues, service, share
-from anshin.inquiries.intake_api import MessageOut, incident_ref
+from anshin.inquiries.intake_api import MessageOut
+from anshin.inquiries.intake_group import incident_ref
 from anshin.inquiries.models import Inquiry
 from anshin.timefmt import iso_local, to_zone
 from anshin.web.auth import DbSession, Operator, Senior

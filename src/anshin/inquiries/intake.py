@@ -32,8 +32,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, insert
@@ -47,16 +48,18 @@ from anshin.inquiries import intake_ack, intake_turn, rules, service
 from anshin.inquiries.models import ENTITY, Inquiry
 from anshin.inquiries.policy import policy
 from anshin.notify import rules as notify_rules
+from anshin.notify.models import OutboxMessage
 
 log = logging.getLogger("anshin.inquiries")
 
-# ``for_intake(session, settings, text, tier, received_at) -> service.TriageValues``.
+# ``for_intake(session, settings, [(text, tier, received_at), …]) -> [service.TriageValues, …]``,
+# one answer per inquiry, in order (a group of concurrent intakes is triaged together).
 # Named, not imported, so intake runs (at level 1) while triage is not installed.
 # It must only read: intake runs it before anything is written (see the module's doc).
 TRIAGE_HOOK = "anshin.inquiries.triage:for_intake"
 
 
-def triage_function(name: str) -> Callable[..., service.TriageValues] | None:
+def triage_function(name: str) -> Callable[..., list[service.TriageValues]] | None:
     """The triage function the hook names, or None while its module is not installed.
 
     Only the named module missing means "no triage yet"; a module that exists
@@ -64,7 +67,7 @@ def triage_function(name: str) -> Callable[..., service.TriageValues] | None:
     """
     module_name = name.partition(":")[0]
     try:
-        found: Callable[..., service.TriageValues] = resolve(name)
+        found: Callable[..., list[service.TriageValues]] = resolve(name)
     except ModuleNotFoundError as exc:
         if exc.name == module_name:
             return None
@@ -115,13 +118,22 @@ _WRITE_TURN = intake_turn._WRITE_TURN
 _write_turn = intake_turn.take
 
 
-def _triage_first(
-    session: Session, settings: Settings, new: service.NewInquiry, received_at: dt.datetime
-) -> tuple[service.TriageValues | None, str | None]:
-    """Triage's answer for an inquiry not yet stored, or (None, the stage that failed).
+@dataclass
+class Arrival:
+    """One inquiry to take in: what came, who took it in, the incident an agent chose."""
 
-    R18: a triage that cannot load or raises leaves the inquiry to be stored
-    as it came, at level 1 (logged).
+    new: service.NewInquiry
+    actor: str
+    incident_id: int | None = None  # the phone form's choice; it wins over triage's
+
+
+def _triage_first(
+    session: Session, settings: Settings, arrivals: Sequence[Arrival], now: dt.datetime
+) -> tuple[list[service.TriageValues] | None, str | None]:
+    """Triage's answers for inquiries not yet stored, or (None, the stage that failed).
+
+    R18: a triage that cannot load or raises leaves the inquiries to be stored
+    as they came, at level 1 (logged).
     """
     try:
         function = triage_function(TRIAGE_HOOK)
@@ -134,9 +146,12 @@ def _triage_first(
     # failing read of triage's from costing the inquiry. SQLite does not, and there a
     # savepoint would take the write lock before triage computes (anshin.db).
     guard = nullcontext() if session.get_bind().dialect.name == "sqlite" else None
+    asked = [(a.new.text, a.new.customer_tier, a.new.received_at or now) for a in arrivals]
     try:
         with _reads_only(session), guard or session.begin_nested():
-            values = function(session, settings, new.text, new.customer_tier, received_at)
+            values = list(function(session, settings, asked))
+        if len(values) != len(arrivals):
+            raise ValueError(f"triage answered {len(values)} of {len(arrivals)} inquiries")
     except Exception:
         log.exception("triage failed; the inquiry stays at level 1")
         return None, "error"
@@ -171,13 +186,11 @@ def check_address(new: service.NewInquiry) -> None:
         new.customer_email = notify_rules.normalise_email(new.customer_email)
 
 
-def _record_all(
-    session: Session,
-    inquiry: Inquiry,
-    actor: str,
-    items: list[tuple[str, dict[str, Any] | None, dict[str, Any] | None]],
-) -> None:
-    """The intake's events (action, before, after) in one INSERT, in the caller's transaction.
+Events = list[tuple[str, dict[str, Any] | None, dict[str, Any] | None]]
+
+
+def _record_all(session: Session, items: Sequence[tuple[Inquiry, str, Events]]) -> None:
+    """The intakes' events (action, before, after) in one INSERT, in the caller's transaction.
 
     The same rows ``events.record`` writes, as one executemany: the ORM would
     send one INSERT per event to fetch ids nobody reads.
@@ -193,9 +206,16 @@ def _record_all(
             "before": events.jsonable(before) if before is not None else None,
             "after": events.jsonable(after) if after is not None else None,
         }
-        for action, before, after in items
+        for inquiry, actor, history in items
+        for action, before, after in history
     ]
     session.execute(insert(events.Event), rows)
+
+
+def check_arrival(new: service.NewInquiry) -> None:
+    """Refuse what could not be stored (``InvalidInput``), before anything is done for it."""
+    check_address(new)
+    service.check(new)
 
 
 def take(
@@ -215,64 +235,137 @@ def take(
     ``incident_id`` is the incident an agent chose (the phone form); it wins
     over triage's. The caller commits.
     """
-    now = now or utcnow()
-    check_address(new)
-    service.check(new)
-    values, failed = _triage_first(session, settings, new, new.received_at or now)
-    inquiry = service.new_record(session, settings, new, now=now, numbered=False)
-    as_received = service.received(inquiry)
-    if values is not None:
-        _apply_triage(settings, inquiry, values, incident_id)
-    elif incident_id is not None:
-        inquiry.incident_id = incident_id
-    channel = intake_ack.channel_for(settings, inquiry)
+    return take_many(session, settings, [Arrival(new, actor, incident_id)], now=now)[0]
+
+
+@dataclass
+class _Taking:
+    """One inquiry of a group on its way in: what was read for it before the first write."""
+
+    arrival: Arrival
+    inquiry: Inquiry
+    values: service.TriageValues | None
+    as_received: dict[str, Any]
+    channel: str | None
     prepared: intake_ack.Prepared | None = None
-    ack_failed = False
-    if channel is not None:
+    ack_failed: bool = False
+    ack: intake_ack.Ack | None = None
+    sent: OutboxMessage | None = None  # the acknowledgement queued
+
+
+def _read_first(
+    session: Session,
+    settings: Settings,
+    arrival: Arrival,
+    values: service.TriageValues | None,
+    inquiry: Inquiry,
+    reads: intake_ack.Reads,
+) -> _Taking:
+    """The inquiry (not yet added) with triage's values, and its acknowledgement's reads."""
+    taking = _Taking(arrival, inquiry, values, service.received(inquiry), None)
+    if values is not None:
+        _apply_triage(settings, inquiry, values, arrival.incident_id)
+    elif arrival.incident_id is not None:
+        inquiry.incident_id = arrival.incident_id
+    taking.channel = intake_ack.channel_for(settings, inquiry)
+    if taking.channel is not None:
         try:
-            prepared = intake_ack.prepare(session, settings, inquiry, channel)
+            taking.prepared = intake_ack.prepare(session, settings, inquiry, taking.channel, reads)
         except Exception:
             log.exception("the acknowledgement of an inquiry could not be prepared")
-            ack_failed = True
-    # From here on the inquiry is written: the reference counter is the first write. Its row
-    # lock (PostgreSQL) or the write turn (SQLite) orders intakes from here to the commit, so
-    # every read was done above.
-    _write_turn(session, settings)
-    inquiry.reference = as_received["reference"] = service.next_reference(
-        session, inquiry.received_at
-    )
-    ack: intake_ack.Ack | None = None
-    if prepared is not None and channel is not None:
-        try:
-            mail, short = intake_ack.render(settings, inquiry, prepared, now)
-            row = intake_ack.contact_row(session, settings, inquiry, channel, now, prepared.row)
-            ack = intake_ack.Ack(row, channel, mail, short)
-        except Exception:
-            log.exception("the acknowledgement of %s could not be composed", inquiry.reference)
-            ack_failed = True
+            taking.ack_failed = True
+    return taking
+
+
+def _compose(session: Session, settings: Settings, taking: _Taking, now: dt.datetime) -> None:
+    """The acknowledgement's texts and its contact row (written if new); nothing added yet.
+
+    Before any inquiry of the group is added to the session: the contact
+    row's INSERT would otherwise flush the inquiries added so far, one by one.
+    """
+    inquiry, channel, prepared = taking.inquiry, taking.channel, taking.prepared
+    if prepared is None or channel is None:
+        return
+    try:
+        mail, short = intake_ack.render(settings, inquiry, prepared, now)
+        row = intake_ack.contact_row(session, settings, inquiry, channel, now, prepared.row)
+        taking.ack = intake_ack.Ack(row, channel, mail, short)
+    except Exception:
+        log.exception("the acknowledgement of %s could not be composed", inquiry.reference)
+        taking.ack_failed = True
+
+
+def _add(session: Session, settings: Settings, taking: _Taking, now: dt.datetime) -> None:
+    """Add the inquiry, its first message and its acknowledgement (queued) to the session."""
+    inquiry, ack = taking.inquiry, taking.ack
     if ack is not None:
         inquiry.contact_id = ack.row.id
     session.add(inquiry)
-    acknowledged = (
-        intake_ack.queue(session, settings, inquiry, ack, actor=actor, now=now) if ack else None
-    )
-    session.flush()
-    # The history (R20), in one INSERT: as received, then what triage or the agent set.
-    history: list[tuple[str, dict[str, Any] | None, dict[str, Any] | None]] = [
-        ("inquiry.received", None, as_received)
-    ]
+    if ack is not None:
+        actor = taking.arrival.actor
+        taking.sent = intake_ack.queue(session, settings, inquiry, ack, actor=actor, now=now)
+
+
+def _history(taking: _Taking, failed: str | None) -> Events:
+    """The intake's events (R20): as received, then what triage or the agent set."""
+    inquiry, as_received = taking.inquiry, taking.as_received
+    history: Events = [("inquiry.received", None, as_received)]
     before = {k: as_received[k] for k in service.snapshot(inquiry)}
-    if values is not None:
-        after = {**service.snapshot(inquiry), "reasons": list(values.reasons)}
+    if taking.values is not None:
+        after = {**service.snapshot(inquiry), "reasons": list(taking.values.reasons)}
         history.append(("inquiry.triaged", before, after))
     else:
         if failed is not None:
             history.append(("inquiry.triage_failed", None, {"stage": failed}))
-        if incident_id is not None:
+        if taking.arrival.incident_id is not None:
             history.append(("inquiry.linked", before, service.snapshot(inquiry)))
-    if acknowledged is not None:
+    if taking.ack is not None and taking.sent is not None:
+        acknowledged = intake_ack.acknowledged(inquiry, taking.ack, taking.sent)
         history.append(("inquiry.acknowledged", None, acknowledged))
-    if ack_failed:
+    if taking.ack_failed:
         history.append(("inquiry.ack_failed", None, None))
-    _record_all(session, inquiry, actor, history)
-    return inquiry
+    return history
+
+
+def take_many(
+    session: Session,
+    settings: Settings,
+    arrivals: Sequence[Arrival],
+    *,
+    now: dt.datetime | None = None,
+) -> list[Inquiry]:
+    """Take inquiries in together: one triage batch, one write span, one flush (R18).
+
+    What :func:`take` does for one, for a group of concurrent arrivals
+    (``inquiries.intake_group``): triage reads once for all of them and the
+    unsure share one encoder batch; the templates are read once; the
+    references come from one counter statement; the rows go in one flush and
+    the events in one INSERT. Every inquiry's own failures (its
+    acknowledgement) stay its own; the caller commits all or none.
+    """
+    now = now or utcnow()
+    for arrival in arrivals:
+        check_arrival(arrival.new)
+    triaged, failed = _triage_first(session, settings, arrivals, now)
+    built = [
+        service.new_record(session, settings, arrival.new, now=now, numbered=False)
+        for arrival in arrivals
+    ]
+    reads = intake_ack.read_for(session, built)
+    takings = [
+        _read_first(session, settings, arrival, triaged[i] if triaged else None, built[i], reads)
+        for i, arrival in enumerate(arrivals)
+    ]
+    # From here on the inquiries are written: the reference counter is the first write. Its
+    # row lock (PostgreSQL) or the write turn (SQLite) orders intakes from here to the commit,
+    # so every read was done above.
+    _write_turn(session, settings)
+    numbers = service.next_references(session, [t.inquiry.received_at for t in takings])
+    for taking, reference in zip(takings, numbers, strict=True):
+        taking.inquiry.reference = taking.as_received["reference"] = reference
+        _compose(session, settings, taking, now)
+    for taking in takings:
+        _add(session, settings, taking, now)
+    session.flush()
+    _record_all(session, [(t.inquiry, t.arrival.actor, _history(t, failed)) for t in takings])
+    return [t.inquiry for t in takings]

@@ -12,7 +12,8 @@ same flush as the inquiry.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -29,7 +30,7 @@ from anshin.inquiries.models import Inquiry, InquiryMessage
 from anshin.notify import contacts
 from anshin.notify import rules as notify_rules
 from anshin.notify import service as outbox
-from anshin.notify.models import Subscriber
+from anshin.notify.models import OutboxMessage, Subscriber
 
 ACK_KIND = "inquiry_ack"
 # The webhook body for a chat backend: anshin's JSON carries the reference and conversation.
@@ -68,21 +69,50 @@ class Prepared:
     row: Subscriber | None  # the customer's contact row, if it exists yet
 
 
-def prepare(session: Session, settings: Settings, inquiry: Inquiry, channel: str) -> Prepared:
+@dataclass
+class Reads:
+    """What a group's acknowledgements read once for all of them (``intake.take_many``)."""
+
+    templates: dict[tuple[str, str], Source] = field(default_factory=dict)  # (language, channel)
+    emails: dict[str, Subscriber] | None = None  # the contact rows found; None: look each up
+
+
+def read_for(session: Session, inquiries: Sequence[Inquiry]) -> Reads:
+    """The group's customers' contact rows in one SELECT (the templates are read as needed)."""
+    addresses = [i.customer_email for i in inquiries if i.customer_email]
+    return Reads(emails=contacts.find_emails(session, addresses))
+
+
+def prepare(
+    session: Session,
+    settings: Settings,
+    inquiry: Inquiry,
+    channel: str,
+    reads: Reads | None = None,
+) -> Prepared:
     """Read what the acknowledgement needs: templates, the linked incident, the contact row.
 
     Only reads, before intake's first write: on PostgreSQL the reference
     counter's row lock, and on SQLite the write turn, order intakes from
     their first write to the commit, so every statement kept out of that span
-    shortens every other intake's wait.
+    shortens every other intake's wait. ``reads``: what the group read for all
+    its inquiries (:func:`read_for`); the templates are added as they are read.
     """
+    reads = reads or Reads()
     wanted = ("email", "short") if channel == "short" else ("email",)
-    sources = {c: comms.get_active(session, ACK_KIND, inquiry.locale, c).source for c in wanted}
+    for c in wanted:
+        if (inquiry.locale, c) not in reads.templates:
+            source = comms.get_active(session, ACK_KIND, inquiry.locale, c).source
+            reads.templates[inquiry.locale, c] = source
+    sources = {c: reads.templates[inquiry.locale, c] for c in wanted}
     # One SELECT, the objects reused while the incident's rows stay the same (R18 in a surge).
     incident = reading.for_messages(session, inquiry.incident_id) if inquiry.incident_id else None
     if channel == "email":
         assert inquiry.customer_email is not None
-        row = contacts.find_email(session, inquiry.customer_email)
+        if reads.emails is None:
+            row = contacts.find_email(session, inquiry.customer_email)
+        else:
+            row = reads.emails.get(notify_rules.normalise_email(inquiry.customer_email))
     else:
         assert settings.chat_webhook_url is not None
         row = contacts.find_webhook(session, settings.chat_webhook_url)
@@ -142,15 +172,16 @@ def queue(
     *,
     actor: str,
     now: dt.datetime,
-) -> dict[str, Any]:
-    """Queue the composed acknowledgement through the outbox; what its event records (R18).
+) -> OutboxMessage:
+    """Queue the composed acknowledgement through the outbox, unflushed (R18).
 
     Sent through the outbox (retries, dead letters, delivery pages); the
-    reply-by time is the inquiry's first-response due time. The message is
-    kept in the conversation.
+    message is kept in the conversation. Nothing is flushed: a group's
+    messages, deliveries and inquiries go in intake's one flush, after which
+    :func:`acknowledged` says what the event records.
     """
     subject = ack.subject or inquiry.reference
-    data: dict[str, Any] = {"reference": inquiry.reference, "inquiry_id": inquiry.id}
+    data: dict[str, Any] = {"reference": inquiry.reference}
     conversation = inquiry.messages[0].data.get("conversation") if inquiry.messages else None
     if conversation:
         data["conversation"] = conversation
@@ -169,7 +200,7 @@ def queue(
         incident_id=inquiry.incident_id,
         actor=actor,
         now=now,
-        flush=False,  # the deliveries go with the intake's own last flush
+        flush=False,  # the message and its delivery go with the intake's one flush
     )
     inquiry.messages.append(
         InquiryMessage(
@@ -180,10 +211,15 @@ def queue(
             body=short if short is not None else ack.mail.text,
             author=actor,
             at=now,
-            outbox_message_id=sent.id,
+            outbox_message=sent,
             data={"to": ack.row.kind},
         )
     )
+    return sent
+
+
+def acknowledged(inquiry: Inquiry, ack: Ack, sent: OutboxMessage) -> dict[str, Any]:
+    """What the ``inquiry.acknowledged`` event records, once the flush gave the rows ids."""
     due = inquiry.first_response_due_at
     return {
         "reference": inquiry.reference,

@@ -17,15 +17,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from anshin.config import Settings
 from anshin.errors import InvalidInput
 from anshin.i18n import N_
-from anshin.incidents import reading
 from anshin.inputs import StrictInput, Text, Time, to_utc
-from anshin.inquiries import intake, rules, service
-from anshin.inquiries.models import Inquiry
+from anshin.inquiries import intake, intake_group, rules, service
 from anshin.timefmt import to_zone
 from anshin.web.auth import DbSession, Operator
 from anshin.web.deps import lock_when_writing, request_locale, settings_of
@@ -101,13 +98,6 @@ class MessageOut(BaseModel):
     at: dt.datetime
 
 
-def incident_ref(session: Session, inquiry: Inquiry) -> str | None:
-    """The linked incident's reference, or None (the one the acknowledgement read, if it did)."""
-    if inquiry.incident_id is None:
-        return None
-    return reading.reference(session, inquiry.incident_id)
-
-
 def new_inquiry(body: InquiryCreate, settings: Settings, locale: str) -> service.NewInquiry:
     """The service's input from a request body, checked where the service does not check."""
     if body.channel not in API_CHANNELS:
@@ -153,13 +143,13 @@ def create_inquiry(
     """
     settings = settings_of(request)
     new = new_inquiry(body, settings, request_locale(request))
-    inquiry = intake.take(session, settings, new, actor=user.actor)
-    session.commit()
+    # Taken together with concurrent requests (one triage batch, one commit): intake_group.
+    taken = intake_group.take(session, settings, intake.Arrival(new, user.actor))
     return InquiryCreated(
-        reference=inquiry.reference,
-        incident=incident_ref(session, inquiry),
-        level=inquiry.level,
-        intent=inquiry.intent,
-        first_response_due_at=to_zone(inquiry.first_response_due_at, settings.timezone),
-        acknowledged=inquiry.contact_id is not None,
+        reference=taken.reference,
+        incident=taken.incident,
+        level=taken.level,
+        intent=taken.intent,
+        first_response_due_at=to_zone(taken.first_response_due_at, settings.timezone),
+        acknowledged=taken.acknowledged,
     )

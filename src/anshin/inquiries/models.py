@@ -7,12 +7,15 @@ entity type ``inquiry``), written in the same transaction as the change (R20).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from anshin.db import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from anshin.notify.models import OutboxMessage
 
 ENTITY = "inquiry"  # entity_type of the inquiry's events
 
@@ -128,6 +131,8 @@ class InquiryMessage(Base):
     outbox_message_id: Mapped[int | None] = mapped_column(
         ForeignKey("notify_messages.id", ondelete="SET NULL"), nullable=True
     )
+    # The acknowledgement's message, set before it has an id: one flush for a group's rows.
+    outbox_message: Mapped[OutboxMessage | None] = relationship()
     # A reply that reported the result (R19: ``resolved`` needs one).
     reports_result: Mapped[bool] = mapped_column(Boolean, default=False)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

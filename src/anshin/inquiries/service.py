@@ -10,6 +10,7 @@ transaction by the intake (``inquiries.intake``), never instead of it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -244,9 +245,26 @@ def new_record(
 
 def next_reference(session: Session, received_at: dt.datetime) -> str:
     """The next ``Q-<year>-<number>`` from the shared counter, in the caller's transaction."""
-    return references.next_reference(
-        session, PREFIX, received_at.year, existing=Inquiry.reference, width=REFERENCE_WIDTH
-    )
+    return next_references(session, [received_at])[0]
+
+
+def next_references(session: Session, received: Sequence[dt.datetime]) -> list[str]:
+    """The next ``Q-<year>-<number>`` for each time, one counter statement per year.
+
+    Grouped intake numbers a whole group at once, in arrival order within each year.
+    """
+    found: dict[int, list[int]] = {}
+    for index, at in enumerate(received):
+        found.setdefault(at.year, []).append(index)
+    out = [""] * len(received)
+    for year, indexes in found.items():
+        last = references.next_number(
+            session, PREFIX, year, existing=Inquiry.reference, count=len(indexes)
+        )
+        for offset, index in enumerate(indexes):
+            number = last - len(indexes) + 1 + offset
+            out[index] = references.format_reference(PREFIX, year, number, REFERENCE_WIDTH)
+    return out
 
 
 def get(session: Session, reference_or_id: str | int) -> Inquiry:

@@ -2,8 +2,8 @@
 
 ``Triager.run`` decides for a batch of inquiries against the open incidents'
 profiles (``triage_incidents``: what each open incident says, read in one
-SELECT); ``for_intake`` is the one-inquiry entry point intake calls with a
-session. The decision, per inquiry:
+SELECT); ``for_intake`` is the entry point intake calls with a session and
+the inquiries of a group. The decision, per inquiry:
 
 1. read the text (``triage_features.read``: normalised text, Sudachi words,
    cue words);
@@ -301,23 +301,27 @@ def current_triager(session: Session) -> Triager:
 def for_intake(
     session: Session,
     settings: Settings,
-    text: str,
-    tier: str,
-    received_at: dt.datetime | None = None,
-) -> TriageValues:
-    """Triage one arriving inquiry against the open incidents: the values intake stores (R18–R22).
+    arrivals: Sequence[tuple[str, str, dt.datetime | None]],
+) -> list[TriageValues]:
+    """Triage arriving inquiries against the open incidents: the values intake stores (R18–R22).
 
-    ``received_at`` is accepted for rules that will read the time (none does
-    yet: an inquiry is triaged against the incidents open when it is read).
+    ``arrivals`` are ``(text, tier, received_at)``; intake brings a group at a
+    time (concurrent requests taken together, ``inquiries.intake_group``), and
+    the unsure among them share one encoder batch. ``received_at`` is accepted
+    for rules that will read the time (none does yet: an inquiry is triaged
+    against the incidents open when it is read).
     """
-    del settings, received_at  # part of the intake contract; no setting changes triage yet
-    result = current_triager(session).one(text, tier)
-    return TriageValues(
-        incident_id=result.incident_id,
-        intent=result.intent,
-        level=result.level,
-        temperature=result.temperature,
-        harassment=result.harassment,
-        reasons=result.reasons,
-        suggested_template=result.suggested_template,
-    )
+    del settings  # part of the intake contract; no setting changes triage yet
+    results = current_triager(session).run([(text, tier) for text, tier, _ in arrivals])
+    return [
+        TriageValues(
+            incident_id=result.incident_id,
+            intent=result.intent,
+            level=result.level,
+            temperature=result.temperature,
+            harassment=result.harassment,
+            reasons=result.reasons,
+            suggested_template=result.suggested_template,
+        )
+        for result in results
+    ]

@@ -135,6 +135,9 @@ class Delivery(Base):
     subscriber_id: Mapped[int | None] = mapped_column(
         ForeignKey("notify_subscribers.id", ondelete="SET NULL"), nullable=True, index=True
     )
+    # Set instead of ``message_id`` where the message is not flushed yet: many messages then
+    # go in one flush, each table in one INSERT (grouped intake, notify.service.queue_to).
+    message: Mapped[OutboxMessage] = relationship()
     channel: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -220,8 +220,9 @@ def queue_to(
     """One message to the named recipients only (the staff nudges), through the same outbox.
 
     Unlike :func:`fan_out` nobody else is matched: the caller chose every row.
-    ``flush=False`` leaves the deliveries to the caller's next flush (intake
-    flushes its own rows after this anyway: one flush less per inquiry).
+    ``flush=False`` leaves the message and its deliveries to the caller's next
+    flush, so a group's messages go in one (intake: one INSERT per table for
+    every inquiry of a group); the message has no id until then.
     """
     now = now or utcnow()
     message = OutboxMessage(
@@ -235,10 +236,9 @@ def queue_to(
         created_at=now,
     )
     session.add(message)
-    session.flush()
     session.add_all(
         Delivery(
-            message_id=message.id,
+            message=message,
             subscriber_id=subscriber.id,
             channel=subscriber.kind,
             status="pending",
