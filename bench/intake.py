@@ -355,9 +355,11 @@ def report(
             "texts it answered): five texts (Japanese of several registers, English) numbered, "
             "nine in ten with a mail address (2,000 customers, so some write again), one in "
             "seventeen an important customer, one in seven in English. Triage: "
-            f"{triage}. Product: token, body, `intake.take` (reference, inquiry, first "
-            "message, triage, `inquiry_ack` composed in the customer's language and queued to "
-            "the contact row, events), commit. Baseline: token, body, one INSERT, commit.",
+            f"{triage}. Product: token, body, `intake_group.take` (concurrent requests "
+            "stored together by `intake.take_many`: references, inquiries, first messages, "
+            "triage, `inquiry_ack` composed in each customer's language and queued to the "
+            "contact row, events; one commit a group, each request answered with its own "
+            "inquiry). Baseline: token, body, one INSERT, commit.",
             "",
             markdown_table(
                 [

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from anshin.combine import Combiner
 
 EMBED_DIM = 512
 # BLAS threads for one encoder call. Its matrices are small (a few hundred tokens by 512):
@@ -83,14 +84,6 @@ def backend() -> Any:
     return NumpyBackend(str(resources / "weights.npz"), pieces, threads=ENCODER_THREADS)
 
 
-@dataclass
-class _Request:
-    """Texts one caller waits to have encoded, and their vectors once done."""
-
-    texts: list[str]
-    vectors: Any = None
-
-
 class Encoder:
     """The multilingual sentence encoder, loaded on first use; one call at a time.
 
@@ -101,8 +94,8 @@ class Encoder:
     """
 
     _lock = threading.Lock()
-    _waiting_lock = threading.Lock()
-    _waiting: list[_Request] = []  # noqa: RUF012 - shared by every caller, under _waiting_lock
+    # Concurrent callers' texts in one batch (at most 64 callers' at a time).
+    _together: Combiner[list[str], Any] = Combiner(most=64)
     _backend: Any = None
     _cache: dict[str, Any] = {}  # noqa: RUF012 - incident texts, shared by every triager
     CACHE_MAX = 1024
@@ -122,35 +115,28 @@ class Encoder:
     def encode(cls, texts: Sequence[str]) -> Any:
         """Unit vectors (len(texts) × 512, float32) for the texts, in one batch.
 
-        Intake's request threads each bring one text. A caller joins the
-        waiting list, then takes the encoder's lock; whoever holds it encodes
-        every text waiting at that moment in one batch and hands each caller
-        its rows, so a caller that gets the lock later may find its vectors
-        done. The vectors are the encoder's for each text alone (it never
+        Concurrent callers (triage in several request threads) are served
+        together (``anshin.combine``): whoever gets the turn encodes every
+        text waiting at that moment in one call and hands each caller its
+        rows. The vectors are the encoder's for each text alone (it never
         mixes sentences), up to float rounding.
         """
         if not texts:
             return np.zeros((0, EMBED_DIM), dtype=np.float32)
-        mine = _Request(list(texts))
-        with cls._waiting_lock:
-            cls._waiting.append(mine)
-        with cls._lock:
-            if mine.vectors is None:
-                with cls._waiting_lock:
-                    batch, cls._waiting[:] = list(cls._waiting), []
-                cls._encode_together(batch)
-        return mine.vectors
+        return cls._together.run(list(texts), cls._encode_together)
 
     @classmethod
-    def _encode_together(cls, batch: list[_Request]) -> None:
-        """Encode every request's texts in one call (the caller holds ``_lock``)."""
-        if cls._backend is None:
-            cls._backend = backend()
-        texts = [text for request in batch for text in request.texts]
-        vectors = np.asarray(cls._backend.encode(texts), dtype=np.float32).reshape(
-            len(texts), EMBED_DIM
-        )
-        start = 0
+    def _encode_together(cls, batch: list[list[str]]) -> list[Any]:
+        """Encode every caller's texts in one call; each caller's rows, in order."""
+        with cls._lock:
+            if cls._backend is None:
+                cls._backend = backend()
+            texts = [text for request in batch for text in request]
+            vectors = np.asarray(cls._backend.encode(texts), dtype=np.float32).reshape(
+                len(texts), EMBED_DIM
+            )
+        out, start = [], 0
         for request in batch:
-            request.vectors = vectors[start : start + len(request.texts)]
-            start += len(request.texts)
+            out.append(vectors[start : start + len(request)])
+            start += len(request)
+        return out
