@@ -16,6 +16,7 @@ from anshin.incidents import components
 from anshin.incidents import service as incidents
 from anshin.incidents.models import Incident, IncidentUpdate
 from anshin.review import summary
+from anshin.timefmt import to_zone
 from inquiry_world import incident, inquiry
 
 
@@ -95,7 +96,8 @@ def test_the_summary_command(session: Session, settings: Settings) -> None:
     )
     assert done.exit_code == 0, done.output
     assert json.loads(done.output)["incidents"] == [login.reference]
-    day = pay.declared_at.date().isoformat()
+    # --from/--to are days of the installation's time zone, not of UTC.
+    day = to_zone(pay.declared_at, settings.timezone).date().isoformat()
     whole_day = runner.invoke(
         app, ["review", "summary", "--from", day, "--to", day, "--format", "json"], env=env
     )
