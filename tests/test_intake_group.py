@@ -12,14 +12,16 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from anshin import events
+from anshin import events, migrations
 from anshin.config import Settings
+from anshin.db import make_engine, make_sessionmaker
 from anshin.errors import InvalidInput
 from anshin.inquiries import intake, intake_group, service
 from anshin.inquiries.intake import Arrival
@@ -155,3 +157,38 @@ def test_a_group_that_fails_is_taken_again_one_by_one(
         assert s.scalar(select(func.count()).select_from(Delivery)) == ARRIVALS - 1
         refs = set(s.scalars(select(Inquiry.reference)))
     assert refs == {t.reference for t in stored}
+
+
+def test_requests_to_another_database_never_share_a_group(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    groups: list[int],
+    tmp_path: Path,
+) -> None:
+    """Each engine has its own waiting list: a group is stored in its first request's session."""
+    other_url = f"sqlite:///{tmp_path / 'other.db'}"
+    migrations.upgrade(other_url)
+    other_engine = make_engine(other_url)
+    other_sessions = make_sessionmaker(other_engine)
+    other_settings = settings.model_copy(update={"database_url": other_url})
+    started = threading.Event()
+
+    def one(i: int) -> intake_group.Taken:
+        if i:
+            started.wait(5)
+            time.sleep(0.05)
+        else:
+            started.set()
+        factory, chosen = (sessions, settings) if i % 2 else (other_sessions, other_settings)
+        with factory() as session:
+            return intake_group.take(session, chosen, _arrival(i))
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        list(pool.map(one, range(12)))
+    for factory in (sessions, other_sessions):
+        with factory() as s:
+            texts = list(s.scalars(select(Inquiry.original_text)))
+        assert len(texts) == 6
+        mine = 1 if factory is sessions else 0
+        assert all(int(text.rsplit(" ", 1)[1]) % 2 == mine for text in texts)
+    other_engine.dispose()

@@ -23,7 +23,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+import weakref
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -53,7 +56,19 @@ class Taken:
     acknowledged: bool
 
 
-_GROUP: Combiner[Arrival, Taken] = Combiner(GROUP_MOST)
+# One waiting list per database engine: a group is stored in its first request's session, so
+# only requests of the same app (same engine) may share one (tests run several apps at once).
+_GROUPS: weakref.WeakKeyDictionary[Any, Combiner[Arrival, Taken]] = weakref.WeakKeyDictionary()
+_GROUPS_LOCK = threading.Lock()
+
+
+def _combiner(session: Session) -> Combiner[Arrival, Taken]:
+    engine = session.get_bind()
+    with _GROUPS_LOCK:
+        found = _GROUPS.get(engine)
+        if found is None:
+            found = _GROUPS[engine] = Combiner(GROUP_MOST)
+        return found
 
 
 def take(session: Session, settings: Settings, arrival: Arrival) -> Taken:
@@ -63,7 +78,7 @@ def take(session: Session, settings: Settings, arrival: Arrival) -> Taken:
     request gets the turn.
     """
     intake.check_arrival(arrival.new)  # a refusal is this request's alone
-    return _GROUP.run(arrival, lambda group: _take_group(session, settings, group))
+    return _combiner(session).run(arrival, lambda group: _take_group(session, settings, group))
 
 
 def _take_group(
