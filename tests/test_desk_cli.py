@@ -11,6 +11,7 @@ from typer.testing import CliRunner, Result
 
 from anshin.cli import app
 from anshin.config import Settings
+from anshin.inquiries import queues
 from anshin.inquiries.models import Inquiry
 from desk_world import SAMPLES, World, seeded
 from test_console_support import USERS, database
@@ -79,3 +80,21 @@ def test_claim_escalate_stage_and_refusals(run: Any, world: World, settings: Set
     with database(settings) as session:
         inquiry = session.scalar(select(Inquiry).where(Inquiry.reference == ref))
         assert inquiry is not None and inquiry.stage == "listening"
+
+
+def test_list_pages_past_the_first(run: Any, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI reads a queue a page at a time; a bad --page is an exit 2 with the reason."""
+    monkeypatch.setattr(queues, "QUEUE_LIMIT", 2)
+    pages = [
+        json.loads(run("list", "--page", str(n), "--format", "json").stdout) for n in range(1, 10)
+    ]
+    assert len(pages[0]) == 2  # the first page, as without --page
+    seen = [row["reference"] for rows in pages for row in rows]
+    assert len(seen) == len(set(seen)) > 2  # pages never overlap, and go past the first
+    assert set(seen) <= set(world.inquiries) and pages[-1] == []
+    table = run("list")
+    assert "Next: --page 2" in table.stdout and f"of {len(seen)}" in table.stdout
+    ja = run("list", "--page", "2", lang="ja_JP.UTF-8")
+    assert f"{len(seen)} 件中 3–4 件目" in ja.stdout and "続き: --page 3" in ja.stdout
+    bad = run("list", "--page", "zero")
+    assert bad.exit_code == 2 and "--page" in bad.output

@@ -30,6 +30,7 @@ from anshin.inquiries import claims, escalation, queues, rules, service
 from anshin.inquiries.desk_api import inquiry_out
 from anshin.team import users
 from anshin.timefmt import format_local
+from anshin.web.paging import Paging, page_number
 
 FORMAT = typer.Option("text", "--format", callback=check_format, help=FORMAT_HELP)
 AS = typer.Option(..., "--as", help="Email of the agent acting (their level and claims apply).")
@@ -55,6 +56,9 @@ def list_inquiries(
     intent: str = typer.Option("", "--intent", help="Only this intent."),
     channel: str = typer.Option("", "--channel", help="form, chat, email or phone."),
     as_user: str = typer.Option("", "--as", help="Email of the agent whose queue 'mine' is."),
+    page: str = typer.Option(
+        "1", "--page", help=f"Which page of {queues.QUEUE_LIMIT} rows (1 is the first)."
+    ),
     fmt: str = FORMAT,
 ) -> None:
     """A queue: open inquiries, earliest due first, the most upset first among equals."""
@@ -64,13 +68,15 @@ def list_inquiries(
             flt = queues.parse_filter(
                 level=level, view=view, incident=incident, intent=intent, channel=channel
             )
+            number = page_number(page)
         except InvalidInput as exc:
             raise _as_bad_input(exc, f"--{exc.field}") from None
         user = users.find_user(session, as_user) if as_user else None
         if flt.view == "mine" and user is None:
             raise BadInput(N_("Name the agent with --as EMAIL."), field="--as")
         now = utcnow()
-        found = queues.queue(session, flt, user)
+        paging = Paging(number, queues.QUEUE_LIMIT, queues.count(session, flt, user))
+        found = queues.queue(session, flt, user, limit=paging.size, offset=paging.offset)
         names = queues.names_of(session, {i.claimed_by_id for i in found if i.claimed_by_id})
         rows: list[dict[str, Any]] = []
         for i in found:
@@ -113,7 +119,17 @@ def list_inquiries(
             escape(str(row["holder"] or "—")),
             f"[red]{clock}[/red]" if left is not None and left < 0 else clock,
         )
-    console().print(table)
+    con = console()
+    con.print(table)
+    if paging.pages > 1:
+        shown = t(
+            N_("Rows {first}–{last} of {total}."),
+            first=paging.first_row,
+            last=paging.last_row,
+            total=paging.total,
+        )
+        more = t(N_("Next: --page {n}"), n=paging.page + 1)
+        con.print(shown + (" " + more if paging.page < paging.pages else ""))
 
 
 def show(

@@ -33,7 +33,7 @@ from anshin.inquiries import rules
 from anshin.inquiries.models import Inquiry
 from anshin.team.models import User
 
-QUEUE_LIMIT = 500  # the CLI's listing, which has no pages
+QUEUE_LIMIT = 500  # the CLI's pages (``anshin inquiry list --page``)
 QUEUE_PAGE_SIZE = 50  # the console's and the API's pages
 _REFERENCE = re.compile(r"[A-Z0-9-]{1,30}")  # INC-2026-0001, or NONE
 VIEWS: tuple[str, ...] = ("all", "mine", "unassigned")
