@@ -110,6 +110,18 @@ def valid_bodies() -> dict[tuple[str, str], dict[str, Any]]:
             "departments": ["development"],
             "note": "原因の確認をお願いします",
         },
+        ("POST", "/api/departments"): {
+            "key": "fuzz-dept",
+            "name_ja": "検査部",
+            "name_en": "Checks",
+            "email": "checks@example.com",
+        },
+        ("PUT", "/api/departments/{department}"): {
+            "name_ja": "開発部",
+            "name_en": "Development",
+            "email": "dev@example.com",
+        },
+        ("POST", "/api/departments/{department}/active"): {"active": True},
         ("POST", "/api/inquiries/{ref}/next-action"): {
             "next_action": "調査結果を報告",
             "due_at": NEXT_WEEK.isoformat(),
@@ -144,6 +156,7 @@ def path_values(world: World, method: str, path: str) -> dict[str, str]:
         "user_id": str(world.person_id),
         "request_id": str(world.request_id),
         "commitment_id": str(world.commitment_id),
+        "department": world.department,
     }
 
 

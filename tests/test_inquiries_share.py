@@ -450,6 +450,59 @@ def test_the_api(world: World, mail_settings: Settings) -> None:
         assert [d["key"] for d in listed] == ["billing", "development", "legal", "sales"]
 
 
+def test_admins_manage_departments_through_the_api(world: World, mail_settings: Settings) -> None:
+    from anshin.db import make_engine, make_sessionmaker
+    from anshin.team import service as team_service
+
+    with make_sessionmaker(make_engine(mail_settings.database_url))() as s:
+        admin, _ = team_service.create_token(s, user=user(s, "admin"), name="ad", actor="t")
+        operator, _ = team_service.create_token(s, user=user(s, "operator"), name="op", actor="t")
+        s.commit()
+    as_admin = {"Authorization": f"Bearer {admin}", "Accept-Language": "ja"}
+    as_operator = {"Authorization": f"Bearer {operator}", "Accept-Language": "en"}
+    body = {
+        "key": "support-ops",
+        "name_ja": "運用部",
+        "name_en": "Operations",
+        "email": "ops@example.com",
+        "intents": ["technical_question"],
+        "components": ["Login"],
+    }
+    with client_for(mail_settings) as client:
+        assert client.post("/api/departments", json=body, headers=as_operator).status_code == 403
+        made = client.post("/api/departments", json=body, headers=as_admin)
+        assert made.status_code == 201, made.text
+        assert made.json()["key"] == "support-ops" and made.json()["active"] is True
+        again = client.post("/api/departments", json=body, headers=as_admin)
+        assert again.status_code == 409
+        bad = client.post(
+            "/api/departments", json={**body, "key": "運用", "email": "x"}, headers=as_admin
+        )
+        assert bad.status_code == 422 and "a-z" in bad.json()["error"]["message"]
+        no_mail = client.post(
+            "/api/departments", json={**body, "key": "ops2", "email": "not-mail"}, headers=as_admin
+        )
+        assert no_mail.status_code == 422 and no_mail.json()["error"]["field"] == "email"
+        change = {k: v for k, v in body.items() if k != "key"} | {"intents": ["complaint"]}
+        changed = client.put("/api/departments/support-ops", json=change, headers=as_admin)
+        assert changed.status_code == 200 and changed.json()["intents"] == ["complaint"]
+        missing = client.put("/api/departments/nowhere", json=change, headers=as_admin)
+        assert missing.status_code == 404
+        off = client.post(
+            "/api/departments/support-ops/active", json={"active": False}, headers=as_admin
+        )
+        assert off.status_code == 200 and off.json()["active"] is False
+        path = f"/api/inquiries/{world.inquiry}/share"
+        offered = client.get(path, headers=as_operator).json()["departments"]
+        assert "support-ops" not in [d["key"] for d in offered]  # disabled: not offered
+        listed = client.get("/api/departments", headers=as_operator).json()
+        assert "support-ops" in [d["key"] for d in listed]
+    with make_sessionmaker(make_engine(mail_settings.database_url))() as s:
+        found = select(Event.action).where(Event.entity_type == "department")
+        actions = list(s.scalars(found.order_by(Event.id)))
+    assert actions[-3:] == ["department.added", "department.changed", "department.disabled"]
+
+
 @pytest.fixture
 def run(db_url: str) -> Any:
     runner = CliRunner()

@@ -68,6 +68,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "anshin.inquiries.handoff_api",
     "anshin.inquiries.share_views",
     "anshin.inquiries.share_api",
+    "anshin.inquiries.departments_api",
     "anshin.inquiries.departments_views",
     # The knowledge base's console: fixed paths (/console/kb/new, /console/kb/synonyms)
     # before the article's /console/kb/{key}.

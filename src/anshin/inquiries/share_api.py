@@ -4,8 +4,7 @@
 suggests; ``POST`` sends the inquiry to the departments named, one outbox
 message each, with the note — refused (422, in the caller's language) when
 none is named, one is unknown or disabled, or the note is empty; nothing is
-written then. ``GET /api/departments`` lists them for any agent; administrators
-manage them in the console or with ``anshin department``.
+written then. The departments themselves: ``departments_api.py``.
 """
 
 from __future__ import annotations
@@ -28,12 +27,6 @@ class ShareRequest(StrictInput):
 
     departments: list[Text] = Field(max_length=50)
     note: Text = Field(max_length=rules.SHARE_NOTE_MAX)
-
-
-@router.get("/departments")
-def list_departments(session: DbSession, user: Operator) -> list[dict[str, Any]]:
-    """Every department, active or not, by key."""
-    return [departments.as_dict(d) for d in departments.listing(session)]
 
 
 @router.get("/inquiries/{ref}/share")
