@@ -15,7 +15,8 @@ from anshin.comms.variables import allowed_names
 from anshin.config import Settings
 from anshin.errors import InvalidInput
 from anshin.incidents import preview, samples
-from anshin.incidents.context import build_context, incident_context
+from anshin.incidents.context import incident_context
+from anshin.incidents.context_kinds import build_context
 from anshin.incidents.models import Component, Incident, IncidentComponent
 
 NOW = dt.datetime(2026, 11, 22, 5, 0, tzinfo=dt.UTC)  # 14:00 in Tokyo

@@ -15,7 +15,7 @@ from anshin.comms import models, rules, service
 from anshin.config import Settings
 from anshin.errors import Conflict, InvalidInput, NotFound
 from anshin.incidents import messages
-from anshin.incidents.context import build_context
+from anshin.incidents.context_kinds import build_context
 from anshin.incidents.models import Component, Incident, IncidentComponent, IncidentUpdate
 
 NOW = dt.datetime(2026, 11, 22, 5, 0, tzinfo=dt.UTC)

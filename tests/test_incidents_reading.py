@@ -18,7 +18,7 @@ from anshin.config import Settings
 from anshin.db import make_engine, make_sessionmaker, utcnow
 from anshin.incidents import components, reading
 from anshin.incidents import service as incidents
-from anshin.incidents.context import inquiry_context
+from anshin.incidents.context_kinds import inquiry_context
 from anshin.incidents.models import Component, Incident
 from notice_texts import FIRST_NOTICE_EN, FIRST_NOTICE_JA, notice_en, notice_ja
 

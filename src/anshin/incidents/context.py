@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from anshin.comms import rules
 from anshin.comms.formatting import (
     format_date,
     format_duration,
@@ -33,15 +32,11 @@ from anshin.comms.formatting import (
 )
 from anshin.comms.variables import INCIDENT_VARIABLES
 from anshin.config import Settings
-from anshin.errors import InvalidInput
-from anshin.i18n import N_
 from anshin.incidents import rules as incident_rules
 from anshin.incidents import time_rules
 from anshin.incidents.models import (
     Incident,
-    Maintenance,
 )
-from anshin.timefmt import format_local
 
 # R7: the report is promised for this many days after the resolution notice.
 REPORT_DAYS = time_rules.REPORT_DAYS
@@ -107,7 +102,7 @@ NO_COMPONENTS: dict[str, str] = {"ja": "サービスの一部", "en": "parts of 
 SENDER: dict[str, str] = {"ja": "{site} サポート窓口", "en": "{site} Support"}
 
 
-def _localized(ja: str | None, en: str | None, locale: str) -> str:
+def localized(ja: str | None, en: str | None, locale: str) -> str:
     """The text in the reader's language; never Japanese for an English reader.
 
     An English reader gets the English text, else the record's text only when
@@ -132,7 +127,10 @@ def promised_next_update_at(
     return rounded if rounded > now + dt.timedelta(minutes=5) else due
 
 
-def _base(settings: Settings, locale: str, now: dt.datetime, customer_name: str) -> dict[str, Any]:
+def base_values(
+    settings: Settings, locale: str, now: dt.datetime, customer_name: str
+) -> dict[str, Any]:
+    """What every kind of message may say: the site, its status page, now, the sender."""
     return {
         "site_name": settings.site_name,
         "status_url": settings.base_url.rstrip("/") + "/",
@@ -142,7 +140,8 @@ def _base(settings: Settings, locale: str, now: dt.datetime, customer_name: str)
     }
 
 
-def _components(names: list[str], locale: str) -> dict[str, Any]:
+def component_values(names: list[str], locale: str) -> dict[str, Any]:
+    """The components named, as a list and as one phrase (「ログイン、決済」)."""
     return {
         "components": names,
         "components_text": join_names(names, locale) if names else NO_COMPONENTS[locale],
@@ -196,7 +195,8 @@ def _recovery(incident: Incident, zone: str, locale: str, now: dt.datetime) -> d
     }
 
 
-def _blank_incident(locale: str) -> dict[str, Any]:
+def blank_incident(locale: str) -> dict[str, Any]:
+    """Every incident variable empty: a reply about no incident still renders a template."""
     values: dict[str, Any] = {name: "" for name in INCIDENT_VARIABLES}
     values.update(
         has_incident=False,
@@ -245,7 +245,7 @@ def incident_context(
         name
         for ic in incident.components
         if ic.component is not None
-        and (name := _localized(ic.component.name, ic.component.name_en, locale))
+        and (name := localized(ic.component.name, ic.component.name_en, locale))
     ]
     impacts = [ic.impact for ic in incident.components]
     worst = incident_rules.worst_component_status(impacts) if impacts else "major_outage"
@@ -263,11 +263,11 @@ def incident_context(
         affected = UNCONFIRMED[locale]
     else:
         affected = f"約{count:,}名" if locale == "ja" else f"about {count:,}"
-    values = _base(settings, locale, now, customer_name)
-    values.update(_components(names, locale))
+    values = base_values(settings, locale, now, customer_name)
+    values.update(component_values(names, locale))
     values.update(_recovery(incident, zone, locale, now))
     number = notice_number or len(public) + 1
-    title = _localized(incident.title, incident.title_en, locale)
+    title = localized(incident.title, incident.title_en, locale)
     if not title:
         title = f"Service disruption affecting {values['components_text']}"
     resolved = incident.resolved_at or (now if resolving else None)
@@ -275,7 +275,7 @@ def incident_context(
         has_incident=True,
         reference=incident.reference,
         title=title,
-        summary=_localized(incident.summary, incident.summary_en, locale),
+        summary=localized(incident.summary, incident.summary_en, locale),
         impact_text=IMPACT_TEXT[locale].get(worst, IMPACT_TEXT[locale]["major_outage"]),
         severity=incident.severity,
         severity_label=SEVERITY_LABELS[locale].get(incident.severity, incident.severity),
@@ -290,8 +290,8 @@ def incident_context(
         affected_customers=affected,
         affected_customers_known=count is not None,
         cause_confirmed=bool(incident.cause_confirmed and incident.cause),
-        cause=_localized(incident.cause, None, locale) if incident.cause_confirmed else "",
-        workaround=_localized(incident.workaround, incident.workaround_en, locale),
+        cause=localized(incident.cause, None, locale) if incident.cause_confirmed else "",
+        workaround=localized(incident.workaround, incident.workaround_en, locale),
         next_update_at=format_human(next_update_at, zone, locale, now) if next_update_at else "",
         next_update_short=(
             format_short_time(next_update_at, zone, locale, now) if next_update_at else ""
@@ -308,111 +308,3 @@ def incident_context(
         notice_time=format_stamp(now, zone, locale),
     )
     return values
-
-
-def inquiry_context(
-    settings: Settings,
-    locale: str,
-    now: dt.datetime,
-    *,
-    customer_name: str = "",
-    inquiry_reference: str = "",
-    received_at: dt.datetime | None = None,
-    reply_by: dt.datetime | None = None,
-    answer: str = "",
-    incident: Incident | None = None,
-) -> dict[str, Any]:
-    """An acknowledgement or reply to one customer (R18, R19), with any linked incident's facts."""
-    if incident is not None:
-        values = incident_context(settings, incident, locale, now, customer_name=customer_name)
-    else:
-        values = _base(settings, locale, now, customer_name)
-        values.update(_blank_incident(locale))
-    zone = settings.timezone
-    reply_by = reply_by or now + dt.timedelta(hours=INQUIRY_REPLY_HOURS)
-    values.update(
-        inquiry_reference=inquiry_reference.strip(),
-        received_at=format_local(received_at or now, zone, locale),
-        reply_by=format_local(reply_by, zone, locale),
-        answer=answer.strip(),
-    )
-    return values
-
-
-def maintenance_context(
-    settings: Settings, maintenance: Maintenance, locale: str, now: dt.datetime
-) -> dict[str, Any]:
-    """Advance notice of a maintenance window (R10, R34)."""
-    zone = settings.timezone
-    names = [
-        _localized(mc.component.name, mc.component.name_en, locale)
-        for mc in maintenance.components
-        if mc.component is not None
-    ]
-    values = _base(settings, locale, now, "")
-    values.update(_components(names, locale))
-    values.update(
-        reference=maintenance.reference,
-        title=_localized(maintenance.title, maintenance.title_en, locale)
-        or "Scheduled maintenance",
-        summary=_localized(maintenance.body, maintenance.body_en, locale),
-        starts_at=format_local(maintenance.scheduled_start, zone, locale),
-        ends_at=format_local(maintenance.scheduled_end, zone, locale),
-        duration=format_duration(maintenance.scheduled_end - maintenance.scheduled_start, locale),
-        status_label=MAINTENANCE_LABELS[locale].get(maintenance.status, maintenance.status),
-    )
-    return values
-
-
-def build_context(
-    settings: Settings,
-    kind: str,
-    locale: str,
-    now: dt.datetime,
-    *,
-    incident: Incident | None = None,
-    maintenance: Maintenance | None = None,
-    options: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The variables for one kind of message from the record it is about.
-
-    ``options`` carries the values no record holds: customer_name,
-    support_plan, next_update_at, report_due_at, message_body, publish_affected,
-    notice_number (incident kinds);
-    inquiry_reference, received_at, reply_by, answer (inquiry kinds).
-    """
-    opts = dict(options or {})
-    if kind == "maintenance_notice":
-        if maintenance is None:
-            raise InvalidInput(
-                N_("A maintenance notice needs a maintenance window."), field="maintenance"
-            )
-        return maintenance_context(settings, maintenance, locale, now)
-    if kind in rules.INQUIRY_KINDS:
-        return inquiry_context(
-            settings,
-            locale,
-            now,
-            customer_name=str(opts.get("customer_name") or ""),
-            inquiry_reference=str(opts.get("inquiry_reference") or ""),
-            received_at=opts.get("received_at"),
-            reply_by=opts.get("reply_by"),
-            answer=str(opts.get("answer") or ""),
-            incident=incident,
-        )
-    if incident is None:
-        raise InvalidInput(N_("This kind of message needs an incident."), field="incident")
-    return incident_context(
-        settings,
-        incident,
-        locale,
-        now,
-        next_update_at=opts.get("next_update_at"),
-        report_due_at=opts.get("report_due_at"),
-        customer_name=str(opts.get("customer_name") or ""),
-        support_plan=str(opts.get("support_plan") or ""),
-        message_body=str(opts.get("message_body") or ""),
-        resolving=kind in rules.AFTER_RECOVERY,
-        publish_affected=bool(opts.get("publish_affected")),
-        notice_number=opts.get("notice_number"),
-    )

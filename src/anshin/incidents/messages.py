@@ -17,7 +17,7 @@ from anshin.comms import service as comms
 from anshin.comms.variables import allowed_names
 from anshin.config import Settings
 from anshin.db import utcnow
-from anshin.incidents.context import build_context
+from anshin.incidents.context_kinds import build_context
 from anshin.incidents.models import Incident, Maintenance
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from anshin.comms import rules
 from anshin.comms.lint import IncidentFacts
 from anshin.config import Settings
-from anshin.incidents.context import build_context
+from anshin.incidents.context_kinds import build_context
 from anshin.incidents.facts import lint_facts
 from anshin.incidents.models import (
     Component,

@@ -23,7 +23,7 @@ from anshin.comms import service as comms
 from anshin.comms.rules import Rendered, Source
 from anshin.config import Settings
 from anshin.incidents import reading
-from anshin.incidents.context import build_context
+from anshin.incidents.context_kinds import build_context
 from anshin.incidents.models import Incident
 from anshin.inquiries import rules
 from anshin.inquiries.models import Inquiry, InquiryMessage
