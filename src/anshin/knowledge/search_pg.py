@@ -62,27 +62,28 @@ def _pg_candidates(
     params["all"] = " & ".join(each)
     found = f"FROM {table} f {join}WHERE "
     any_ = "f.tsv @@ to_tsquery('simple', :any)"
-    first = f" LIMIT {PG_PRESELECT + 1}" if PG_PRESELECT > 0 else ""
+    if PG_PRESELECT <= 0:
+        with _bitmap_scans(session):
+            return list(
+                session.execute(text(f"SELECT f.doc_id {found}{any_}{where}"), params).scalars()
+            )
+    title = "f.head @@ to_tsquery('simple', :any)"
+    every = "f.tsv @@ to_tsquery('simple', :all)"
+    tiers = [f"{every} AND {title}", every, title, any_] if len(each) > 1 else [title, any_]
+    # Title matches best first by their title words (a small vector in the row); the
+    # newest first within each tier.
+    by_title = "ts_rank(f.head, to_tsquery('simple', :any)) DESC, "
+    ids: dict[int, None] = {}
     with _bitmap_scans(session):
-        ids = list(
-            session.execute(text(f"SELECT f.doc_id {found}{any_}{where}{first}"), params).scalars()
-        )
-        if PG_PRESELECT <= 0 or len(ids) <= PG_PRESELECT:
-            return ids
-        title = "f.head @@ to_tsquery('simple', :any)"
-        every = "f.tsv @@ to_tsquery('simple', :all)"
-        tiers = [f"{every} AND {title}", every, title, any_] if len(each) > 1 else [title, any_]
-        # Title matches best first by their title words (a small vector in the row); the
-        # newest first within each tier.
-        by_title = "ts_rank(f.head, to_tsquery('simple', :any)) DESC, "
-        sql = " UNION ALL ".join(
-            f"SELECT s.doc_id, {n} AS tier, row_number() OVER () AS pos FROM ("
-            f"SELECT f.doc_id {found}{cond}{where} "
-            f"ORDER BY {by_title if title in cond else ''}f.doc_id DESC LIMIT {PG_PRESELECT}) s"
-            for n, cond in enumerate(tiers)
-        )
-        rows = session.execute(text(f"{sql} ORDER BY tier, pos"), params).all()
-    return list(dict.fromkeys(row.doc_id for row in rows))[:PG_PRESELECT]
+        for cond in tiers:
+            sql = (
+                f"SELECT f.doc_id {found}{cond}{where} "
+                f"ORDER BY {by_title if title in cond else ''}f.doc_id DESC LIMIT {PG_PRESELECT}"
+            )
+            ids.update(dict.fromkeys(session.execute(text(sql), params).scalars()))
+            if len(ids) >= PG_PRESELECT:
+                break
+    return list(ids)[:PG_PRESELECT]
 
 
 @contextmanager
@@ -140,8 +141,11 @@ def ranked(
             + "), "
             # ts_rank_cd costs tens of microseconds a row: over PG_RANK_CAP candidates
             # that match, the best PG_RANK_CAP by ts_rank (a few) go on to it.
-            f"pre AS (SELECT f.doc_id, f.tsv FROM q, {table} f "
-            "WHERE f.doc_id = ANY(CAST(:ids AS integer[])) AND f.tsv @@ q.query "
+            # The candidates by their keys: the planner, not knowing the query's words,
+            # would rather test every row the tsquery's index finds.
+            f"c AS MATERIALIZED (SELECT f.doc_id, f.tsv FROM {table} f "
+            "WHERE f.doc_id = ANY(CAST(:ids AS integer[]))), "
+            "pre AS (SELECT f.doc_id, f.tsv FROM q, c f WHERE f.tsv @@ q.query "
             f"ORDER BY ts_rank(CAST(:weights AS real[]), f.tsv, q.query, {PG_NORM}) DESC, "
             f"f.doc_id DESC{f' LIMIT {PG_RANK_CAP}' if PG_PRESELECT > 0 else ''}), hits AS ("
             "SELECT f.doc_id AS id, "
