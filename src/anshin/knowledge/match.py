@@ -110,6 +110,19 @@ def tsquery_plain(concepts: Sequence[Concept]) -> str:
     return " | ".join(tsquery_plain_concepts(concepts))
 
 
+def tsquery_words(concepts: Sequence[Concept]) -> str:
+    """The main concepts' words, each once, ORed ('' if none): to order title matches by.
+
+    ``ts_rank`` over an OR of words counts the distinct query words a vector
+    holds; leaving out the bigram phrases (never in the title vector) makes it
+    several times cheaper a row than with the whole query.
+    """
+    main = [c for c in concepts if not c.booster] or list(concepts)
+    words = [_quoted(w) for w in dict.fromkeys(w for c in main for p in c.terms for w in p)]
+    words += [f"{_quoted(word)}:*" for word in dict.fromkeys(w for c in main for w in c.prefix)]
+    return " | ".join(words)
+
+
 def tsquery_typed(concepts: Sequence[Concept]) -> str:
     """The words the customer typed that have synonyms, for a second ``ts_rank`` ('' if none).
 

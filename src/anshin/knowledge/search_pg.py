@@ -31,6 +31,7 @@ NEAR_MISS_CHARS = 10  # PostgreSQL: the longest (folded) query a near-miss is lo
 # to ts_rank_cd. Fewer matches are all ranked. PG_PRESELECT = 0: no cap.
 PG_PRESELECT = 500
 PG_RANK_CAP = 100
+TITLE_ORDER = "ts_rank(f.head, to_tsquery('simple', :terms)) DESC, f.doc_id DESC"
 
 
 def _pg_candidates(
@@ -59,7 +60,6 @@ def _pg_candidates(
     join = "JOIN kb_documents d ON d.id = f.doc_id " if filters else ""
     where = "".join(f" AND {clause}" for clause in filters)
     params["any"] = " | ".join(each)
-    params["all"] = " & ".join(each)
     found = f"FROM {table} f {join}WHERE "
     any_ = "f.tsv @@ to_tsquery('simple', :any)"
     if PG_PRESELECT <= 0:
@@ -68,18 +68,23 @@ def _pg_candidates(
                 session.execute(text(f"SELECT f.doc_id {found}{any_}{where}"), params).scalars()
             )
     title = "f.head @@ to_tsquery('simple', :any)"
-    every = "f.tsv @@ to_tsquery('simple', :all)"
-    tiers = [f"{every} AND {title}", every, title, any_] if len(each) > 1 else [title, any_]
-    # Title matches best first by their title words (a small vector in the row); the
-    # newest first within each tier.
-    by_title = "ts_rank(f.head, to_tsquery('simple', :any)) DESC, "
+    params["terms"] = match.tsquery_words(concepts) or params["any"]
+    tiers: list[str] = []
+    if len(each) > 1:
+        params["all"] = " & ".join(each)
+        # Every concept: those with one in the title first (the flag is read from the
+        # small title vector of the rows found), then the newest.
+        tiers.append(
+            f"SELECT f.doc_id {found}f.tsv @@ to_tsquery('simple', :all){where} "
+            f"ORDER BY {title} DESC, f.doc_id DESC LIMIT {PG_PRESELECT}"
+        )
+    tiers.append(
+        f"SELECT f.doc_id {found}{title}{where} ORDER BY {TITLE_ORDER} LIMIT {PG_PRESELECT}"
+    )
+    tiers.append(f"SELECT f.doc_id {found}{any_}{where} LIMIT {PG_PRESELECT}")
     ids: dict[int, None] = {}
     with _bitmap_scans(session):
-        for cond in tiers:
-            sql = (
-                f"SELECT f.doc_id {found}{cond}{where} "
-                f"ORDER BY {by_title if title in cond else ''}f.doc_id DESC LIMIT {PG_PRESELECT}"
-            )
+        for sql in tiers:
             ids.update(dict.fromkeys(session.execute(text(sql), params).scalars()))
             if len(ids) >= PG_PRESELECT:
                 break
