@@ -31,7 +31,7 @@ NEAR_MISS_CHARS = 10  # PostgreSQL: the longest (folded) query a near-miss is lo
 # to ts_rank_cd. Fewer matches are all ranked. PG_PRESELECT = 0: no cap.
 PG_PRESELECT = 500
 PG_RANK_CAP = 100
-TITLE_ORDER = "ts_rank(f.head, to_tsquery('simple', :terms)) DESC, f.doc_id DESC"
+TITLE_ORDER = "ts_rank(f.head, to_tsquery('simple', :words)) DESC, f.doc_id DESC"
 
 
 def _pg_candidates(
@@ -68,7 +68,6 @@ def _pg_candidates(
                 session.execute(text(f"SELECT f.doc_id {found}{any_}{where}"), params).scalars()
             )
     title = "f.head @@ to_tsquery('simple', :any)"
-    params["terms"] = match.tsquery_words(concepts) or params["any"]
     tiers: list[str] = []
     if len(each) > 1:
         params["all"] = " & ".join(each)
@@ -129,6 +128,7 @@ def ranked(
     typed = match.tsquery_typed(concepts)
     params: dict[str, Any] = {
         "tsq": match.tsquery(concepts),
+        "words": match.tsquery_words(concepts) or match.tsquery_plain(concepts),
         "typed": typed,
         "limit": query.limit,
         "candidates": query.limit * CANDIDATES,
@@ -141,7 +141,8 @@ def ranked(
     if ids:
         params["ids"] = ids
         sql = (
-            "WITH q AS (SELECT to_tsquery('simple', :tsq) AS query"
+            "WITH q AS (SELECT to_tsquery('simple', :tsq) AS query, "
+            "to_tsquery('simple', :words) AS words"
             + (", to_tsquery('simple', :typed) AS typed" if typed else "")
             + "), "
             # ts_rank_cd costs tens of microseconds a row: over PG_RANK_CAP candidates
@@ -151,7 +152,7 @@ def ranked(
             f"c AS MATERIALIZED (SELECT f.doc_id, f.tsv FROM {table} f "
             "WHERE f.doc_id = ANY(CAST(:ids AS integer[]))), "
             "pre AS (SELECT f.doc_id, f.tsv FROM q, c f WHERE f.tsv @@ q.query "
-            f"ORDER BY ts_rank(CAST(:weights AS real[]), f.tsv, q.query, {PG_NORM}) DESC, "
+            f"ORDER BY ts_rank(CAST(:weights AS real[]), f.tsv, q.words, {PG_NORM}) DESC, "
             f"f.doc_id DESC{f' LIMIT {PG_RANK_CAP}' if PG_PRESELECT > 0 else ''}), hits AS ("
             "SELECT f.doc_id AS id, "
             f"ts_rank_cd(CAST(:weights AS real[]), f.tsv, q.query, {PG_NORM})"
