@@ -124,7 +124,11 @@ def ranked(
     query: rules.Query,
     folded: str,
 ) -> list[Any]:
-    """ts_rank over the tsvector, re-ranked by pg_trgm word similarity; near-misses if nothing."""
+    """ts_rank over the tsvector, re-ranked by pg_trgm word similarity; near-misses if nothing.
+
+    Each row carries the document's fields and text as well (``id``, ``score``,
+    then what :class:`search.Hit` needs), so no second query reads them.
+    """
     typed = match.tsquery_typed(concepts)
     params: dict[str, Any] = {
         "tsq": match.tsquery(concepts),
@@ -167,7 +171,7 @@ def ranked(
             f"left(t.folded, {SIMILARITY_CHARS})) AS score "
             f"FROM hits h JOIN {table} t ON t.doc_id = h.id ORDER BY score DESC, h.id LIMIT :limit"
         )
-        ranked = list(session.execute(text(sql), params))
+        ranked = list(session.execute(text(_with_rows(sql)), params))
     if not ranked and NEAR_MISS_CHARS >= len(folded) >= 3:
         # Nothing matched a word: near-misses by trigram word similarity (GIN pg_trgm index).
         # A typo inside a katakana word leaves about half its trigrams: 0.4, not the default 0.6.
@@ -180,5 +184,14 @@ def ranked(
             f"SELECT f.doc_id AS id, word_similarity(:folded, f.folded) AS score FROM {table} f "
             f"{join}WHERE :folded <% f.folded{where} ORDER BY score DESC, id LIMIT :limit"
         )
-        ranked = list(session.execute(text(sql), params))
+        ranked = list(session.execute(text(_with_rows(sql)), params))
     return ranked
+
+
+def _with_rows(ranked_sql: str) -> str:
+    """The ranked ids with what a hit shows (search.py's ``_rows``): no second round trip."""
+    return (
+        "SELECT r.id, r.score, d.source, d.key, d.kind, d.title, x.text, d.record_id, d.url "
+        f"FROM ({ranked_sql}) r JOIN kb_documents d ON d.id = r.id "
+        "LEFT JOIN kb_document_texts x ON x.doc_id = r.id ORDER BY r.score DESC, r.id"
+    )
