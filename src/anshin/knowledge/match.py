@@ -67,6 +67,10 @@ def _pg_concept(concept: Concept) -> str:
     alternatives += [_pg_phrase(p, "D") for p in concept.grams if p]
     if concept.parts:
         alternatives.append("(" + " & ".join(_pg_phrase(p, "D") for p in concept.parts) + ")")
+    # Each once: synonyms often share a normalised form (出来ない, できない). ts_rank and
+    # ts_rank_cd score a word once however often it is written (not so FTS5's bm25, whose
+    # expression keeps them), but ts_rank_cd pays for every copy.
+    alternatives = list(dict.fromkeys(alternatives))
     return "(" + " | ".join(alternatives) + ")" if alternatives else ""
 
 
@@ -89,7 +93,7 @@ def _pg_plain_concept(concept: Concept) -> str:
     if concept.parts:
         words = dict.fromkeys(w for p in concept.parts for w in p)
         alternatives.append(" & ".join(_quoted(w) for w in words))
-    return " | ".join(f"({a})" for a in alternatives)
+    return " | ".join(f"({a})" for a in dict.fromkeys(alternatives))
 
 
 def tsquery_plain_concepts(concepts: Sequence[Concept]) -> list[str]:
