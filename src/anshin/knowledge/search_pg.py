@@ -2,9 +2,9 @@
 
 Apart from knowledge/search.py because PostgreSQL needs its own path to stay
 fast at size: a common word matches thousands of records, so candidates are
-taken in tiers the GIN indexes answer alone, pre-ranked by ``ts_rank``, and
-only the best go on to ``ts_rank_cd`` and word similarity; near-misses by
-trigrams when no word matched. docs/knowledge-search.md, "capped ranking".
+taken in tiers the GIN indexes answer alone, pre-ranked by ``ts_rank`` over
+the query's words, and only the best go on to ``ts_rank_cd`` and word
+similarity; near-misses by trigrams when no word matched. docs/knowledge-search.md, "capped ranking".
 """
 
 from __future__ import annotations
@@ -27,11 +27,10 @@ TYPED_WEIGHT = 0.5  # PostgreSQL: the typed word's own rank, added to the rank o
 NEAR_MISS = 0.4  # PostgreSQL: word similarity a near-miss needs when no word matched
 NEAR_MISS_CHARS = 10  # PostgreSQL: the longest (folded) query a near-miss is looked for (a word)
 # PostgreSQL, a common word's thousands of matches: PG_PRESELECT are taken by what the GIN
-# indexes tell alone (tiers, newest first), the best PG_RANK_CAP of them by ts_rank go on
-# to ts_rank_cd. Fewer matches are all ranked. PG_PRESELECT = 0: no cap.
+# indexes tell alone (tiers), the best PG_RANK_CAP of them by ts_rank over the query's
+# words go on to ts_rank_cd. PG_PRESELECT = 0: every match is ranked (no cap).
 PG_PRESELECT = 500
 PG_RANK_CAP = 100
-TITLE_ORDER = "ts_rank(f.head, to_tsquery('simple', :words)) DESC, f.doc_id DESC"
 
 
 def _pg_candidates(
@@ -45,13 +44,14 @@ def _pg_candidates(
 
     Found with :func:`match.tsquery_plain`, which the GIN indexes answer
     without reading a stored vector (no weights, no word order to re-check).
-    Up to ``PG_PRESELECT`` matches are all candidates. Past that (a common
-    word: thousands of matches; testing and ranking each stored vector costs
-    microseconds, ``ts_rank_cd`` tens of them) the candidates are taken in
-    tiers the indexes answer alone: every concept with one in the title
-    (``head``), every concept, one in the title, any; within a tier the title
-    matches by ``ts_rank`` over the title words (a small vector in the row),
-    then the newest (docs/knowledge-search.md, "capped ranking").
+    Taken in tiers, one statement each, until ``PG_PRESELECT`` are found:
+    every concept (those with one in the title, ``head``, first), one in the
+    title (ordered by ``ts_rank`` over the title words, a small vector in the
+    row, with the query's words alone), any. The last tier has no order, so
+    the index stops at ``PG_PRESELECT`` rows; with no more matches than that
+    it returns every match, and every match is a candidate. A tier is only
+    run when the ones before it found too few (docs/knowledge-search.md,
+    "capped ranking").
     """
     each = match.tsquery_plain_concepts(concepts)
     if not each:
@@ -77,8 +77,10 @@ def _pg_candidates(
             f"SELECT f.doc_id {found}f.tsv @@ to_tsquery('simple', :all){where} "
             f"ORDER BY {title} DESC, f.doc_id DESC LIMIT {PG_PRESELECT}"
         )
+    # Titles with more of the query's words first (ts_rank over an OR of words counts them).
     tiers.append(
-        f"SELECT f.doc_id {found}{title}{where} ORDER BY {TITLE_ORDER} LIMIT {PG_PRESELECT}"
+        f"SELECT f.doc_id {found}{title}{where} ORDER BY "
+        f"ts_rank(f.head, to_tsquery('simple', :words)) DESC, f.doc_id DESC LIMIT {PG_PRESELECT}"
     )
     tiers.append(f"SELECT f.doc_id {found}{any_}{where} LIMIT {PG_PRESELECT}")
     ids: dict[int, None] = {}
@@ -149,10 +151,11 @@ def ranked(
             "to_tsquery('simple', :words) AS words"
             + (", to_tsquery('simple', :typed) AS typed" if typed else "")
             + "), "
-            # ts_rank_cd costs tens of microseconds a row: over PG_RANK_CAP candidates
-            # that match, the best PG_RANK_CAP by ts_rank (a few) go on to it.
             # The candidates by their keys: the planner, not knowing the query's words,
-            # would rather test every row the tsquery's index finds.
+            # would rather test every row the tsquery's index finds (thousands).
+            # ts_rank_cd costs tens of microseconds a row: of the candidates that match,
+            # the best PG_RANK_CAP by ts_rank over the query's words alone (a few µs; the
+            # bigram phrases left out) go on to it.
             f"c AS MATERIALIZED (SELECT f.doc_id, f.tsv FROM {table} f "
             "WHERE f.doc_id = ANY(CAST(:ids AS integer[]))), "
             "pre AS (SELECT f.doc_id, f.tsv FROM q, c f WHERE f.tsv @@ q.query "
