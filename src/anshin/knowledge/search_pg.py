@@ -4,7 +4,8 @@ Apart from knowledge/search.py because PostgreSQL needs its own path to stay
 fast at size: a common word matches thousands of records, so candidates are
 taken in tiers the GIN indexes answer alone, pre-ranked by ``ts_rank`` over
 the query's words, and only the best go on to ``ts_rank_cd`` and word
-similarity; near-misses by trigrams when no word matched. docs/knowledge-search.md, "capped ranking".
+similarity; near-misses by trigrams when no word matched.
+docs/knowledge-search.md, "capped ranking".
 """
 
 from __future__ import annotations
@@ -77,9 +78,10 @@ def _pg_candidates(
             f"SELECT f.doc_id {found}f.tsv @@ to_tsquery('simple', :all){where} "
             f"ORDER BY {title} DESC, f.doc_id DESC LIMIT {PG_PRESELECT}"
         )
-    # Titles with more of the query's words first (ts_rank over an OR of words counts them).
+    # Titles with more of the query's words first (ts_rank over an OR of words counts them),
+    # read from the narrow table of title vectors: thousands of them are a few pages.
     tiers.append(
-        f"SELECT f.doc_id {found}{title}{where} ORDER BY "
+        f"SELECT f.doc_id FROM {table}_heads f {join}WHERE {title}{where} ORDER BY "
         f"ts_rank(f.head, to_tsquery('simple', :words)) DESC, f.doc_id DESC LIMIT {PG_PRESELECT}"
     )
     tiers.append(f"SELECT f.doc_id {found}{any_}{where} LIMIT {PG_PRESELECT}")
