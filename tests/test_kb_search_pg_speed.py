@@ -6,7 +6,8 @@
   and the article with the words in its title stays first (the cap is forced
   small here; SQLite ranks every match);
 - the vectors stay in the table's rows (``STORAGE MAIN``), the title words
-  have their own GIN-indexed column;
+  have their own GIN-indexed column, and a narrow table of their own
+  (``kb_fts_heads``, migration 0016) kept in step with the articles;
 - ``match.tsquery_plain`` matches whatever ``match.tsquery`` matches.
 
 docs/knowledge-search.md, "PostgreSQL: capped ranking".
@@ -20,7 +21,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
-from anshin.knowledge import analyse, match, rules, search, search_pg, service
+from anshin.knowledge import analyse, index, match, rules, search, search_pg, service
 from anshin.knowledge.index_models import FTS_ARTICLES, FTS_RECORDS
 
 
@@ -110,6 +111,37 @@ def test_the_vectors_stay_in_the_row_on_postgresql(session: Session) -> None:
     session.flush()
     head = session.execute(text("SELECT head::text FROM kb_fts")).scalar()
     assert head is not None and "アプリ" in head and "再起動" not in head  # the title's words
+
+
+def test_the_title_vectors_have_a_narrow_table_of_their_own(session: Session) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL storage")
+
+    def heads() -> list[tuple[str, str]]:
+        return [
+            (row[0], row[1])
+            for row in session.execute(
+                text(
+                    "SELECT f.head::text, h.head::text FROM kb_fts f "
+                    "JOIN kb_fts_heads h ON h.doc_id = f.doc_id"
+                )
+            )
+        ]
+
+    _save(session, "faq-x", "アプリが落ちる", "再起動してください。")
+    session.flush()
+    [(head, narrow)] = heads()
+    assert head == narrow and "アプリ" in narrow
+    _save(session, "faq-x", "画面が固まる", "再起動してください。")  # saved again: replaced
+    session.flush()
+    [(head, narrow)] = heads()
+    assert head == narrow and "画面" in narrow and "アプリ" not in narrow
+    article_id = session.execute(text("SELECT id FROM kb_articles WHERE key = 'faq-x'")).scalar()
+    index.remove_article(session, int(article_id))
+    session.flush()
+    assert (
+        heads() == [] and session.execute(text("SELECT count(*) FROM kb_fts_heads")).scalar() == 0
+    )
 
 
 @pytest.mark.parametrize(

@@ -166,12 +166,15 @@ def _write_fts(session: Session, table: str, doc_id: int, form: analyse.IndexFor
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
             text(
-                f"INSERT INTO {table} (doc_id, head, tsv, folded) "
+                f"WITH f AS (INSERT INTO {table} (doc_id, head, tsv, folded) "
                 "SELECT :id, w.head, w.head || setweight(to_tsvector('simple', :body), 'B') || "
                 "setweight(to_tsvector('simple', :grams), 'D'), :folded "
                 "FROM (SELECT setweight(to_tsvector('simple', :title), 'A') AS head) AS w "
                 "ON CONFLICT (doc_id) DO UPDATE SET head = EXCLUDED.head, tsv = EXCLUDED.tsv, "
-                "folded = EXCLUDED.folded"
+                "folded = EXCLUDED.folded RETURNING doc_id, head) "
+                # The title words once more, in the narrow table ordering title matches reads.
+                f"INSERT INTO {table}_heads (doc_id, head) SELECT doc_id, head FROM f "
+                "ON CONFLICT (doc_id) DO UPDATE SET head = EXCLUDED.head"
             ),
             {
                 "id": doc_id,
@@ -373,6 +376,7 @@ def reindex(session: Session, *, progress: Progress | None = None) -> int:
     if postgresql:
         session.flush()
         # ANALYZE may run in the caller's transaction and samples its own new rows.
-        for table in (*FTS_NAMES, SearchDocument.__tablename__, DocumentText.__tablename__):
+        heads = tuple(f"{table}_heads" for table in FTS_NAMES)
+        for table in (*FTS_NAMES, *heads, SearchDocument.__tablename__, DocumentText.__tablename__):
             session.execute(text(f"ANALYZE {table}"))
     return done

@@ -43,6 +43,7 @@ FTS_TABLES = frozenset(
     for name in (
         table,
         *(f"{table}_{part}" for part in ("data", "idx", "content", "docsize", "config")),
+        f"{table}_heads",  # PostgreSQL: the title words apart (migration 0016)
     )
 )
 
@@ -66,6 +67,8 @@ def sqlite_fts(table: str) -> str:
 # text for pg_trgm; both GIN-indexed (migration 0012). Migration 0014: the vector is
 # kept in the row (STORAGE MAIN: no TOAST fetch per row tested), and ``head`` holds the
 # title words alone (weight A), GIN-indexed: capped ranking's first candidates.
+# Migration 0016: ``{table}_heads`` holds the same title vector in a narrow table of its
+# own, so ordering thousands of title matches reads a few pages, not a wide row each.
 def pg_fts(table: str) -> tuple[str, ...]:
     return (
         f"CREATE TABLE IF NOT EXISTS {table} ("
@@ -77,6 +80,10 @@ def pg_fts(table: str) -> tuple[str, ...]:
         f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS head TSVECTOR NOT NULL",
         f"ALTER TABLE {table} ALTER COLUMN head SET STORAGE MAIN",
         f"CREATE INDEX IF NOT EXISTS ix_{table}_head ON {table} USING gin (head)",
+        f"CREATE TABLE IF NOT EXISTS {table}_heads ("
+        "doc_id INTEGER PRIMARY KEY REFERENCES kb_documents (id) ON DELETE CASCADE, "
+        "head TSVECTOR NOT NULL)",
+        f"CREATE INDEX IF NOT EXISTS ix_{table}_heads_head ON {table}_heads USING gin (head)",
     )
 
 
@@ -148,4 +155,5 @@ for _table in FTS_NAMES:
     event.listen(_documents, "after_create", DDL(sqlite_fts(_table)).execute_if(dialect="sqlite"))
     for _statement in pg_fts(_table):
         event.listen(_documents, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+    event.listen(_documents, "before_drop", DDL(f"DROP TABLE IF EXISTS {_table}_heads"))
     event.listen(_documents, "before_drop", DDL(f"DROP TABLE IF EXISTS {_table}"))

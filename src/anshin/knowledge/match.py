@@ -67,6 +67,10 @@ def _pg_concept(concept: Concept) -> str:
     alternatives += [_pg_phrase(p, "D") for p in concept.grams if p]
     if concept.parts:
         alternatives.append("(" + " & ".join(_pg_phrase(p, "D") for p in concept.parts) + ")")
+    # Each once: synonyms often share a normalised form (出来ない, できない). ts_rank and
+    # ts_rank_cd score a word once however often it is written (not so FTS5's bm25, whose
+    # expression keeps them), but ts_rank_cd pays for every copy.
+    alternatives = list(dict.fromkeys(alternatives))
     return "(" + " | ".join(alternatives) + ")" if alternatives else ""
 
 
@@ -89,7 +93,7 @@ def _pg_plain_concept(concept: Concept) -> str:
     if concept.parts:
         words = dict.fromkeys(w for p in concept.parts for w in p)
         alternatives.append(" & ".join(_quoted(w) for w in words))
-    return " | ".join(f"({a})" for a in alternatives)
+    return " | ".join(f"({a})" for a in dict.fromkeys(alternatives))
 
 
 def tsquery_plain_concepts(concepts: Sequence[Concept]) -> list[str]:
@@ -108,6 +112,19 @@ def tsquery_plain(concepts: Sequence[Concept]) -> str:
     ranking (search.py) finds its candidates with this.
     """
     return " | ".join(tsquery_plain_concepts(concepts))
+
+
+def tsquery_words(concepts: Sequence[Concept]) -> str:
+    """The main concepts' words, each once, ORed ('' if none): to order title matches by.
+
+    ``ts_rank`` over an OR of words counts the distinct query words a vector
+    holds; leaving out the bigram phrases (never in the title vector) makes it
+    several times cheaper a row than with the whole query.
+    """
+    main = [c for c in concepts if not c.booster] or list(concepts)
+    words = [_quoted(w) for w in dict.fromkeys(w for c in main for p in c.terms for w in p)]
+    words += [f"{_quoted(word)}:*" for word in dict.fromkeys(w for c in main for w in c.prefix)]
+    return " | ".join(words)
 
 
 def tsquery_typed(concepts: Sequence[Concept]) -> str:

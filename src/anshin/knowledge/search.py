@@ -196,7 +196,10 @@ def search(session: Session, query: rules.Query) -> list[Hit]:
         else:
             ranked += _sqlite_ranked(session, table, concepts, query)
     ranked.sort(key=lambda row: (-float(row.score), row.id))
-    rows = _rows(session, ranked[: query.limit])
+    if postgresql:  # the rows came with the ranking (search_pg.ranked)
+        rows: list[tuple[Any, float]] = [(row, float(row.score)) for row in ranked[: query.limit]]
+    else:
+        rows = _rows(session, ranked[: query.limit])
     pattern = mark_pattern(concepts)
     hits = []
     for row, score in rows:

@@ -2,9 +2,10 @@
 
 Apart from knowledge/search.py because PostgreSQL needs its own path to stay
 fast at size: a common word matches thousands of records, so candidates are
-taken in tiers the GIN indexes answer alone, pre-ranked by ``ts_rank``, and
-only the best go on to ``ts_rank_cd`` and word similarity; near-misses by
-trigrams when no word matched. docs/knowledge-search.md, "capped ranking".
+taken in tiers the GIN indexes answer alone, pre-ranked by ``ts_rank`` over
+the query's words, and only the best go on to ``ts_rank_cd`` and word
+similarity; near-misses by trigrams when no word matched.
+docs/knowledge-search.md, "capped ranking".
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ TYPED_WEIGHT = 0.5  # PostgreSQL: the typed word's own rank, added to the rank o
 NEAR_MISS = 0.4  # PostgreSQL: word similarity a near-miss needs when no word matched
 NEAR_MISS_CHARS = 10  # PostgreSQL: the longest (folded) query a near-miss is looked for (a word)
 # PostgreSQL, a common word's thousands of matches: PG_PRESELECT are taken by what the GIN
-# indexes tell alone (tiers, newest first), the best PG_RANK_CAP of them by ts_rank go on
-# to ts_rank_cd. Fewer matches are all ranked. PG_PRESELECT = 0: no cap.
+# indexes tell alone (tiers), the best PG_RANK_CAP of them by ts_rank over the query's
+# words go on to ts_rank_cd. PG_PRESELECT = 0: every match is ranked (no cap).
 PG_PRESELECT = 500
 PG_RANK_CAP = 100
 
@@ -44,13 +45,14 @@ def _pg_candidates(
 
     Found with :func:`match.tsquery_plain`, which the GIN indexes answer
     without reading a stored vector (no weights, no word order to re-check).
-    Up to ``PG_PRESELECT`` matches are all candidates. Past that (a common
-    word: thousands of matches; testing and ranking each stored vector costs
-    microseconds, ``ts_rank_cd`` tens of them) the candidates are taken in
-    tiers the indexes answer alone: every concept with one in the title
-    (``head``), every concept, one in the title, any; within a tier the title
-    matches by ``ts_rank`` over the title words (a small vector in the row),
-    then the newest (docs/knowledge-search.md, "capped ranking").
+    Taken in tiers, one statement each, until ``PG_PRESELECT`` are found:
+    every concept (those with one in the title, ``head``, first), one in the
+    title (ordered by ``ts_rank`` over the title words, a small vector in the
+    row, with the query's words alone), any. The last tier has no order, so
+    the index stops at ``PG_PRESELECT`` rows; with no more matches than that
+    it returns every match, and every match is a candidate. A tier is only
+    run when the ones before it found too few (docs/knowledge-search.md,
+    "capped ranking").
     """
     each = match.tsquery_plain_concepts(concepts)
     if not each:
@@ -59,30 +61,45 @@ def _pg_candidates(
     join = "JOIN kb_documents d ON d.id = f.doc_id " if filters else ""
     where = "".join(f" AND {clause}" for clause in filters)
     params["any"] = " | ".join(each)
-    params["all"] = " & ".join(each)
     found = f"FROM {table} f {join}WHERE "
     any_ = "f.tsv @@ to_tsquery('simple', :any)"
-    first = f" LIMIT {PG_PRESELECT + 1}" if PG_PRESELECT > 0 else ""
+    if PG_PRESELECT <= 0:
+        with _bitmap_scans(session):
+            return list(
+                session.execute(text(f"SELECT f.doc_id {found}{any_}{where}"), params).scalars()
+            )
+    title = "f.head @@ to_tsquery('simple', :any)"
+    tiers: list[str] = []
+    if len(each) > 1:
+        params["all"] = " & ".join(each)
+        # Every concept: those with one in the title first (the flag is read from the
+        # small title vector of the rows found), then the newest.
+        tiers.append(
+            f"SELECT f.doc_id {found}f.tsv @@ to_tsquery('simple', :all){where} "
+            f"ORDER BY {title} DESC, f.doc_id DESC LIMIT {PG_PRESELECT}"
+        )
+    # Titles with more of the query's words first (ts_rank over an OR of words counts them),
+    # read from the narrow table of title vectors: thousands of them are a few pages.
+    tiers.append(
+        f"SELECT f.doc_id FROM {table}_heads f {join}WHERE {title}{where} ORDER BY "
+        f"ts_rank(f.head, to_tsquery('simple', :words)) DESC, f.doc_id DESC LIMIT {PG_PRESELECT}"
+    )
+    tiers.append(f"SELECT f.doc_id {found}{any_}{where} LIMIT {PG_PRESELECT}")
+    ids: dict[int, None] = {}
     with _bitmap_scans(session):
-        ids = list(
-            session.execute(text(f"SELECT f.doc_id {found}{any_}{where}{first}"), params).scalars()
-        )
-        if PG_PRESELECT <= 0 or len(ids) <= PG_PRESELECT:
-            return ids
-        title = "f.head @@ to_tsquery('simple', :any)"
-        every = "f.tsv @@ to_tsquery('simple', :all)"
-        tiers = [f"{every} AND {title}", every, title, any_] if len(each) > 1 else [title, any_]
-        # Title matches best first by their title words (a small vector in the row); the
-        # newest first within each tier.
-        by_title = "ts_rank(f.head, to_tsquery('simple', :any)) DESC, "
-        sql = " UNION ALL ".join(
-            f"SELECT s.doc_id, {n} AS tier, row_number() OVER () AS pos FROM ("
-            f"SELECT f.doc_id {found}{cond}{where} "
-            f"ORDER BY {by_title if title in cond else ''}f.doc_id DESC LIMIT {PG_PRESELECT}) s"
-            for n, cond in enumerate(tiers)
-        )
-        rows = session.execute(text(f"{sql} ORDER BY tier, pos"), params).all()
-    return list(dict.fromkeys(row.doc_id for row in rows))[:PG_PRESELECT]
+        for sql in tiers:
+            ids.update(dict.fromkeys(session.execute(text(sql), params).scalars()))
+            if len(ids) >= PG_PRESELECT:
+                break
+    return list(ids)[:PG_PRESELECT]
+
+
+# The tiers' settings: the GIN indexes only, and a plan made for this query's words.
+_TIER_SETTINGS = {
+    "enable_seqscan": "off",
+    "enable_indexscan": "off",
+    "plan_cache_mode": "force_custom_plan",
+}
 
 
 @contextmanager
@@ -91,13 +108,19 @@ def _bitmap_scans(session: Session) -> Iterator[None]:
 
     A plain tsquery is decided by the GIN index without re-checking the row,
     but the planner, seeing a third of the table match, would rather read the
-    table in order and test each stored vector. Set for this statement only
-    (the transaction's settings are put back).
+    table in order and test each stored vector. And the tiers' statements are
+    the same text for every query: after five runs on a connection psycopg
+    prepares them, and PostgreSQL may settle on one generic plan, blind to
+    how many rows the query's words match (a title tier of 2 ms took 30).
+    Set for these statements only (the transaction's settings are put back).
     """
+    names = list(_TIER_SETTINGS)
     before = session.execute(
         text(
-            "SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan'), "
-            "set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)"
+            "SELECT "
+            + ", ".join(f"current_setting('{name}')" for name in names)
+            + ", "
+            + ", ".join(f"set_config('{n}', '{v}', true)" for n, v in _TIER_SETTINGS.items())
         )
     ).one()
     try:
@@ -105,10 +128,10 @@ def _bitmap_scans(session: Session) -> Iterator[None]:
     finally:
         session.execute(
             text(
-                "SELECT set_config('enable_seqscan', :s, true), "
-                "set_config('enable_indexscan', :i, true)"
+                "SELECT "
+                + ", ".join(f"set_config('{n}', :s{i}, true)" for i, n in enumerate(names))
             ),
-            {"s": before[0], "i": before[1]},
+            {f"s{i}": before[i] for i in range(len(names))},
         )
 
 
@@ -119,10 +142,15 @@ def ranked(
     query: rules.Query,
     folded: str,
 ) -> list[Any]:
-    """ts_rank over the tsvector, re-ranked by pg_trgm word similarity; near-misses if nothing."""
+    """ts_rank over the tsvector, re-ranked by pg_trgm word similarity; near-misses if nothing.
+
+    Each row carries the document's fields and text as well (``id``, ``score``,
+    then what :class:`search.Hit` needs), so no second query reads them.
+    """
     typed = match.tsquery_typed(concepts)
     params: dict[str, Any] = {
         "tsq": match.tsquery(concepts),
+        "words": match.tsquery_words(concepts) or match.tsquery_plain(concepts),
         "typed": typed,
         "limit": query.limit,
         "candidates": query.limit * CANDIDATES,
@@ -135,14 +163,19 @@ def ranked(
     if ids:
         params["ids"] = ids
         sql = (
-            "WITH q AS (SELECT to_tsquery('simple', :tsq) AS query"
+            "WITH q AS (SELECT to_tsquery('simple', :tsq) AS query, "
+            "to_tsquery('simple', :words) AS words"
             + (", to_tsquery('simple', :typed) AS typed" if typed else "")
             + "), "
-            # ts_rank_cd costs tens of microseconds a row: over PG_RANK_CAP candidates
-            # that match, the best PG_RANK_CAP by ts_rank (a few) go on to it.
-            f"pre AS (SELECT f.doc_id, f.tsv FROM q, {table} f "
-            "WHERE f.doc_id = ANY(CAST(:ids AS integer[])) AND f.tsv @@ q.query "
-            f"ORDER BY ts_rank(CAST(:weights AS real[]), f.tsv, q.query, {PG_NORM}) DESC, "
+            # The candidates by their keys: the planner, not knowing the query's words,
+            # would rather test every row the tsquery's index finds (thousands).
+            # ts_rank_cd costs tens of microseconds a row: of the candidates that match,
+            # the best PG_RANK_CAP by ts_rank over the query's words alone (a few µs; the
+            # bigram phrases left out) go on to it.
+            f"c AS MATERIALIZED (SELECT f.doc_id, f.tsv FROM {table} f "
+            "WHERE f.doc_id = ANY(CAST(:ids AS integer[]))), "
+            "pre AS (SELECT f.doc_id, f.tsv FROM q, c f WHERE f.tsv @@ q.query "
+            f"ORDER BY ts_rank(CAST(:weights AS real[]), f.tsv, q.words, {PG_NORM}) DESC, "
             f"f.doc_id DESC{f' LIMIT {PG_RANK_CAP}' if PG_PRESELECT > 0 else ''}), hits AS ("
             "SELECT f.doc_id AS id, "
             f"ts_rank_cd(CAST(:weights AS real[]), f.tsv, q.query, {PG_NORM})"
@@ -157,7 +190,7 @@ def ranked(
             f"left(t.folded, {SIMILARITY_CHARS})) AS score "
             f"FROM hits h JOIN {table} t ON t.doc_id = h.id ORDER BY score DESC, h.id LIMIT :limit"
         )
-        ranked = list(session.execute(text(sql), params))
+        ranked = list(session.execute(text(_with_rows(sql)), params))
     if not ranked and NEAR_MISS_CHARS >= len(folded) >= 3:
         # Nothing matched a word: near-misses by trigram word similarity (GIN pg_trgm index).
         # A typo inside a katakana word leaves about half its trigrams: 0.4, not the default 0.6.
@@ -170,5 +203,14 @@ def ranked(
             f"SELECT f.doc_id AS id, word_similarity(:folded, f.folded) AS score FROM {table} f "
             f"{join}WHERE :folded <% f.folded{where} ORDER BY score DESC, id LIMIT :limit"
         )
-        ranked = list(session.execute(text(sql), params))
+        ranked = list(session.execute(text(_with_rows(sql)), params))
     return ranked
+
+
+def _with_rows(ranked_sql: str) -> str:
+    """The ranked ids with what a hit shows (search.py's ``_rows``): no second round trip."""
+    return (
+        "SELECT r.id, r.score, d.source, d.key, d.kind, d.title, x.text, d.record_id, d.url "
+        f"FROM ({ranked_sql}) r JOIN kb_documents d ON d.id = r.id "
+        "LEFT JOIN kb_document_texts x ON x.doc_id = r.id ORDER BY r.score DESC, r.id"
+    )
