@@ -71,8 +71,7 @@ def maintenance_context(
     values.update(component_values(names, locale))
     values.update(
         reference=maintenance.reference,
-        title=localized(maintenance.title, maintenance.title_en, locale)
-        or "Scheduled maintenance",
+        title=localized(maintenance.title, maintenance.title_en, locale) or "Scheduled maintenance",
         summary=localized(maintenance.body, maintenance.body_en, locale),
         starts_at=format_local(maintenance.scheduled_start, zone, locale),
         ends_at=format_local(maintenance.scheduled_end, zone, locale),
