@@ -328,6 +328,7 @@ def commands(
                 "intent": "text",
                 "channel": "text",
                 "as_user": "text",
+                "page": "text",
                 **FORMAT,
             },
         ),
